@@ -1,0 +1,157 @@
+"""Checklist templates as versioned data (``resources/checklists/``).
+
+A template file is ``{code}.v{version}.json`` validated by ``schema.json`` plus a few
+checks a schema cannot express. Inspections keep a snapshot of the template they
+were recorded against (``ChecklistTemplate.to_json``), so old records read as recorded.
+See docs/checklist-format.md.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from core.errors import InvalidInput
+from core.paths import resources_dir
+
+RESULTS = ("pass", "fail", "na")
+RESULT_LABELS = {"pass": "符合", "fail": "不符合", "na": "不适用", None: "未检查"}
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    code: str
+    text: str
+    basis: str
+    fail_text: str
+    remedy: str
+
+
+@dataclass(frozen=True)
+class ChecklistSection:
+    code: str
+    title: str
+    basis: str
+    group: str
+    items: tuple[ChecklistItem, ...]
+
+
+@dataclass(frozen=True)
+class ChecklistTemplate:
+    code: str
+    version: int
+    title: str
+    short_title: str
+    description: str
+    subject_categories: tuple[str, ...]
+    sections: tuple[ChecklistSection, ...]
+    notes: tuple[str, ...]
+    raw: dict
+
+    @property
+    def items(self) -> list[ChecklistItem]:
+        return [item for section in self.sections for item in section.items]
+
+    def item(self, code: str) -> ChecklistItem:
+        for item in self.items:
+            if item.code == code:
+                return item
+        raise InvalidInput(f"检查表“{self.title}”中没有检查项 {code}")
+
+    def section_of(self, item_code: str) -> ChecklistSection:
+        for section in self.sections:
+            if any(i.code == item_code for i in section.items):
+                return section
+        raise InvalidInput(f"检查表“{self.title}”中没有检查项 {item_code}")
+
+    def to_json(self) -> str:
+        return json.dumps(self.raw, ensure_ascii=False, sort_keys=True)
+
+
+def checklists_dir() -> Path:
+    return resources_dir() / "checklists"
+
+
+@lru_cache(maxsize=1)
+def _schema_validator():
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((checklists_dir() / "schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def parse_template(data: dict, *, source: str = "template") -> ChecklistTemplate:
+    """Validate a template dict and build the template; raise InvalidInput on any error."""
+    errors = sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        raise InvalidInput(f"检查表模板 {source} 格式错误：{where}: {first.message}")
+    section_codes: set[str] = set()
+    item_codes: set[str] = set()
+    for section in data["sections"]:
+        if section["code"] in section_codes:
+            raise InvalidInput(f"检查表模板 {source} 格式错误：章节编号 {section['code']} 重复")
+        section_codes.add(section["code"])
+        for item in section["items"]:
+            code = item["code"]
+            if code in item_codes:
+                raise InvalidInput(f"检查表模板 {source} 格式错误：检查项编号 {code} 重复")
+            if not code.startswith(section["code"]):
+                raise InvalidInput(
+                    f"检查表模板 {source} 格式错误：检查项 {code} 不以章节编号 {section['code']} 开头"
+                )
+            item_codes.add(code)
+    return ChecklistTemplate(
+        code=data["code"],
+        version=data["version"],
+        title=data["title"],
+        short_title=data["short_title"],
+        description=data["description"],
+        subject_categories=tuple(data["subject_categories"]),
+        sections=tuple(
+            ChecklistSection(
+                code=s["code"],
+                title=s["title"],
+                basis=s["basis"],
+                group=s.get("group", ""),
+                items=tuple(
+                    ChecklistItem(i["code"], i["text"], i["basis"], i["fail_text"], i["remedy"])
+                    for i in s["items"]
+                ),
+            )
+            for s in data["sections"]
+        ),
+        notes=tuple(data.get("notes", ())),
+        raw=data,
+    )
+
+
+def load_template_file(path: Path) -> ChecklistTemplate:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"无法读取检查表模板 {path.name}：{exc}") from exc
+    template = parse_template(data, source=path.name)
+    expected = f"{template.code}.v{template.version}.json"
+    if path.name != expected:
+        raise InvalidInput(f"检查表模板文件名 {path.name} 与内容不符，应为 {expected}")
+    return template
+
+
+def template_from_snapshot(text: str) -> ChecklistTemplate:
+    """Rebuild the template an inspection stored (no file involved)."""
+    return parse_template(json.loads(text), source="snapshot")
+
+
+def load_templates(directory: Path | None = None) -> dict[str, ChecklistTemplate]:
+    """The newest version of every template in the folder, by code."""
+    directory = directory or checklists_dir()
+    newest: dict[str, ChecklistTemplate] = {}
+    for path in sorted(directory.glob("*.v*.json")):
+        template = load_template_file(path)
+        current = newest.get(template.code)
+        if current is None or template.version > current.version:
+            newest[template.code] = template
+    return newest

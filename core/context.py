@@ -1,0 +1,91 @@
+"""The application context: one open database, its attachments folder and settings.
+
+``main.py`` builds one and hands it to the services; tests build one on a temp folder.
+"""
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import database_url, open_database
+from db.models import Setting
+
+DEFAULT_SETTINGS = {
+    "station_name": "示例市场监督管理所",
+    "organ_name": "示例市市场监督管理局",
+    "prefix.inspection": "示市监药检",
+    "prefix.rectification": "示市监责改",
+    # Each device issues document numbers in its own block (device_no × 10000 + n),
+    # so two laptops working offline never issue the same number.
+    "device_no": "0",
+    "rectification_days": "15",
+}
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+@dataclass
+class AppContext:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    attachments_dir: Path
+    clock: Callable[[], datetime] = field(default=_now)
+    _settings: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, db: str | Path, *, attachments_dir: Path | None = None) -> AppContext:
+        url = database_url(db)
+        engine, sessions = open_database(url)
+        if attachments_dir is None:
+            if url.startswith("sqlite:///"):
+                db_file = Path(url.removeprefix("sqlite:///"))
+                attachments_dir = db_file.parent / f"{db_file.stem}-attachments"
+            else:
+                from core.paths import user_data_dir
+
+                attachments_dir = user_data_dir() / "attachments"
+        ctx = cls(engine=engine, sessions=sessions, attachments_dir=attachments_dir)
+        ctx._ensure_settings()
+        return ctx
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def _ensure_settings(self) -> None:
+        with self.transaction() as s:
+            stored = {row.key: row.value for row in s.scalars(select(Setting))}
+            for key, value in DEFAULT_SETTINGS.items():
+                if key not in stored:
+                    s.add(Setting(key=key, value=value))
+                    stored[key] = value
+            if "device_id" not in stored:
+                stored["device_id"] = str(uuid.uuid4())
+                s.add(Setting(key="device_id", value=stored["device_id"]))
+        self._settings = stored
+
+    def setting(self, key: str) -> str:
+        return self._settings[key]
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction() as s:
+            s.merge(Setting(key=key, value=value))
+        self._settings[key] = value
+
+    @property
+    def device_id(self) -> str:
+        return self._settings["device_id"]
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,153 @@
+"""A demo station: subjects of every category, signed inspections with failed items, a draft.
+
+``python main.py demo`` and the GUI's first run call it. Running it again tops up
+what is missing and duplicates nothing.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from io import BytesIO
+
+from sqlalchemy import select
+
+from core import creditcode
+from core.context import AppContext
+from core.inspections import (
+    PARTY_ROLE,
+    OfficerData,
+    add_signature,
+    complete_inspection,
+    load_inspection,
+    officer_role,
+    set_answer,
+    set_note,
+    sign_inspection,
+    start_inspection,
+    update_details,
+)
+from core.paths import cjk_font_path
+from core.subjects import SubjectData, add_subject
+from db.models import Inspection, Subject
+
+OFFICERS = [OfficerData("王建国", "41170021001"), OfficerData("李秀英", "41170021002")]
+
+
+def demo_code(serial: int, *, individual: bool = False) -> str:
+    body = ("92" if individual else "91") + "411702" + "MA4" + f"{serial:06d}"
+    return body + creditcode.check_character(body)
+
+
+DEMO_SUBJECTS = [
+    SubjectData("驿城区美丽佳人化妆品店", "cosmetics_operator", demo_code(101, individual=True),
+                legal_rep="张丽", address="驻马店市驿城区解放路128号", phone="0396-2801234", grid="解放路社区"),
+    SubjectData("驻马店市芳华日化商行", "cosmetics_operator", demo_code(102),
+                legal_rep="刘芳", address="驻马店市驿城区中华路56号", phone="13903961122", grid="中华路社区"),
+    SubjectData("雪莲美容美发店", "cosmetics_operator", "",
+                legal_rep="陈雪", address="驻马店市驿城区顺河街道西园路8号", phone="13838961234", grid="西园社区"),
+    SubjectData("驻马店市康宁医疗器械有限公司", "device_operator", demo_code(201),
+                licence_no="豫驻食药监械经营许20190012号", legal_rep="赵强",
+                address="驻马店市开发区金山路99号", phone="0396-3816677", grid="金山社区"),
+    SubjectData("仁和大药房驿城店", "drug_retailer", demo_code(301),
+                licence_no="豫AA3960012345", legal_rep="孙仁", address="驻马店市驿城区文明大道200号",
+                phone="0396-2223344", grid="文明路社区"),
+    SubjectData("驻马店悦美医疗美容诊所", "medical_beauty", demo_code(401),
+                legal_rep="周悦", address="驻马店市驿城区雪松路18号", phone="0396-2688000", grid="雪松社区"),
+    SubjectData("驿城区福寿康养老院", "elderly_care", demo_code(501),
+                legal_rep="吴福", address="驻马店市驿城区胡庙乡福寿路1号", phone="0396-2100123", grid="胡庙乡"),
+    SubjectData("驿城区惠民超市", "other", demo_code(601, individual=True),
+                legal_rep="郑惠", address="驻马店市驿城区南海路66号", phone="13603960011", grid="南海路社区"),
+]
+
+# (subject index, answers that fail with their note, party refuses to sign, days ago)
+DEMO_INSPECTIONS = [
+    (0, {"B2": "货架上1批次普通化妆品无备案信息，已拍照", "G1": "无法提供近三个月进货查验记录"}, False, 20),
+    (1, {}, False, 12),
+    (2, {"D1": "2个批次产品无中文标签"}, True, 5),
+]
+
+
+def _signature_png(name: str) -> bytes:
+    """A signature image for demo data: the name written in the CJK font."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(cjk_font_path()), 64, index=0)
+    image = Image.new("RGBA", (300, 110), (255, 255, 255, 0))
+    ImageDraw.Draw(image).text((12, 16), name, font=font, fill=(20, 30, 120, 255))
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _answer_all(ctx: AppContext, inspection_id: str, failures: dict[str, str]) -> None:
+    record = load_inspection(ctx, inspection_id)
+    for item in record.template.items:
+        result = "fail" if item.code in failures else "pass"
+        set_answer(ctx, inspection_id, item.code, result)
+        if item.code in failures:
+            set_note(ctx, inspection_id, item.code, failures[item.code])
+
+
+def create_demo(ctx: AppContext) -> dict:
+    """Create or top up the demo station. Returns counts of what was added."""
+    added = {"subjects": 0, "inspections": 0}
+    with ctx.sessions() as s:
+        codes = set(s.scalars(select(Subject.credit_code)))
+        names = set(s.scalars(select(Subject.name)))
+    ids = []
+    for data in DEMO_SUBJECTS:
+        if (data.credit_code and data.credit_code in codes) or (not data.credit_code and data.name in names):
+            with ctx.sessions() as s:
+                query = select(Subject.id).where(
+                    Subject.credit_code == data.credit_code if data.credit_code else Subject.name == data.name
+                )
+                ids.append(s.scalar(query))
+            continue
+        ids.append(add_subject(ctx, data).id)
+        added["subjects"] += 1
+    with ctx.sessions() as s:
+        inspected = set(s.scalars(select(Inspection.subject_id)))
+    real_clock = ctx.clock
+    try:
+        for index, failures, refused, days_ago in DEMO_INSPECTIONS:
+            subject_id = ids[index]
+            if subject_id in inspected:
+                continue
+            when = real_clock().replace(hour=9, minute=30) - timedelta(days=days_ago)
+            ctx.clock = lambda when=when: when
+            inspection_id = start_inspection(ctx, subject_id, "cosmetics-531", OFFICERS)
+            _answer_all(ctx, inspection_id, failures)
+            subject = DEMO_SUBJECTS[index]
+            update_details(
+                ctx, inspection_id,
+                party_present_name=subject.legal_rep,
+                party_statement="" if refused else "对检查发现的问题无异议，将按要求整改。",
+                party_refused=refused, witness_name="社区网格员 马红" if refused else "",
+                ended_at=when + timedelta(minutes=50),
+            )
+            ctx.clock = lambda when=when: when + timedelta(minutes=55)
+            complete_inspection(ctx, inspection_id)
+            signer = ("witness", "马红") if refused else (PARTY_ROLE, subject.legal_rep)
+            add_signature(ctx, inspection_id, signer[0], signer[1], _signature_png(signer[1]))
+            for i, officer in enumerate(OFFICERS):
+                add_signature(ctx, inspection_id, officer_role(i), officer.name, _signature_png(officer.name))
+            sign_inspection(ctx, inspection_id)
+            added["inspections"] += 1
+        # a draft left half-way, as an inspector would after being called away
+        draft_subject = ids[5]
+        if draft_subject not in inspected:
+            ctx.clock = real_clock
+            inspection_id = start_inspection(ctx, draft_subject, "cosmetics-531", OFFICERS)
+            record = load_inspection(ctx, inspection_id)
+            for item in record.template.items[:6]:
+                set_answer(ctx, inspection_id, item.code, "pass")
+            added["inspections"] += 1
+    finally:
+        ctx.clock = real_clock
+    return added
+
+
+def demo_needed(ctx: AppContext) -> bool:
+    with ctx.sessions() as s:
+        return s.scalar(select(Subject.id).limit(1)) is None
+
+

@@ -1,0 +1,308 @@
+"""The register of subjects (监管对象): add, edit, search and import from Excel/CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from core import creditcode
+from core.context import AppContext
+from core.errors import InvalidInput, NotFound
+from db.models import Inspection, Subject
+
+CATEGORIES = {
+    "cosmetics_operator": "化妆品经营者",
+    "device_operator": "医疗器械经营者",
+    "drug_retailer": "药品零售企业",
+    "medical_beauty": "医疗美容机构",
+    "elderly_care": "养老机构",
+    "other": "其他",
+}
+CATEGORY_BY_LABEL = {label: code for code, label in CATEGORIES.items()}
+STATUSES = {"active": "在营", "closed": "停业", "cancelled": "注销"}
+
+
+@dataclass
+class SubjectData:
+    """What a person enters for a subject."""
+
+    name: str
+    category: str
+    credit_code: str = ""
+    licence_no: str = ""
+    filing_no: str = ""
+    legal_rep: str = ""
+    address: str = ""
+    phone: str = ""
+    grid: str = ""
+    status: str = "active"
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    """A subject as lists and pages show it."""
+
+    id: str
+    name: str
+    credit_code: str
+    category: str
+    licence_no: str
+    filing_no: str
+    legal_rep: str
+    address: str
+    phone: str
+    grid: str
+    status: str
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+    @property
+    def flagged(self) -> bool:
+        """No credit code: allowed (small individual businesses), but flagged."""
+        return not self.credit_code
+
+
+def _row(s: Subject) -> SubjectRow:
+    return SubjectRow(
+        id=s.id, name=s.name, credit_code=s.credit_code or "", category=s.category,
+        licence_no=s.licence_no, filing_no=s.filing_no, legal_rep=s.legal_rep,
+        address=s.address, phone=s.phone, grid=s.grid, status=s.status,
+    )
+
+
+def licence_warnings(data: SubjectData) -> list[str]:
+    """Lenient checks of licence/filing numbers: warnings only, never a refusal."""
+    warnings = []
+    for label, value in (("许可证号", data.licence_no), ("备案号", data.filing_no)):
+        value = value.strip()
+        if value and (len(value) < 6 or not any(ch.isdigit() for ch in value)):
+            warnings.append(f"{label}“{value}”格式不常见，请核对")
+    return warnings
+
+
+def _clean(data: SubjectData) -> SubjectData:
+    name = data.name.strip()
+    if not name:
+        raise InvalidInput("名称不能为空")
+    if data.category not in CATEGORIES:
+        raise InvalidInput(f"未知的类别“{data.category}”")
+    if data.status not in STATUSES:
+        raise InvalidInput(f"未知的状态“{data.status}”")
+    code = creditcode.normalize(data.credit_code)
+    if code:
+        reason = creditcode.problem(code)
+        if reason:
+            raise InvalidInput(reason)
+    return SubjectData(
+        name=name, category=data.category, credit_code=code,
+        licence_no=data.licence_no.strip(), filing_no=data.filing_no.strip(),
+        legal_rep=data.legal_rep.strip(), address=data.address.strip(),
+        phone=data.phone.strip(), grid=data.grid.strip(), status=data.status,
+    )
+
+
+def _check_code_free(session: Session, code: str, *, except_id: str | None = None) -> None:
+    if not code:
+        return
+    other = session.scalar(select(Subject).where(Subject.credit_code == code))
+    if other is not None and other.id != except_id:
+        raise InvalidInput(f"统一社会信用代码 {code} 已登记为“{other.name}”")
+
+
+def add_subject(ctx: AppContext, data: SubjectData) -> SubjectRow:
+    data = _clean(data)
+    with ctx.transaction() as s:
+        _check_code_free(s, data.credit_code)
+        subject = Subject(device_id=ctx.device_id, **_fields(data))
+        s.add(subject)
+        s.flush()
+        return _row(subject)
+
+
+def update_subject(ctx: AppContext, subject_id: str, data: SubjectData) -> SubjectRow:
+    data = _clean(data)
+    with ctx.transaction() as s:
+        subject = s.get(Subject, subject_id)
+        if subject is None:
+            raise NotFound("找不到该监管对象")
+        _check_code_free(s, data.credit_code, except_id=subject_id)
+        for key, value in _fields(data).items():
+            setattr(subject, key, value)
+        subject.version += 1
+        s.flush()
+        return _row(subject)
+
+
+def _fields(data: SubjectData) -> dict:
+    fields = dict(data.__dict__)
+    fields["credit_code"] = fields["credit_code"] or None
+    return fields
+
+
+def get_subject(ctx: AppContext, subject_id: str) -> SubjectRow:
+    with ctx.sessions() as s:
+        subject = s.get(Subject, subject_id)
+        if subject is None:
+            raise NotFound("找不到该监管对象")
+        return _row(subject)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_subjects(ctx: AppContext, text: str = "", *, limit: int = 200, offset: int = 0) -> list[SubjectRow]:
+    """Subjects whose name, address or credit code contains ``text`` (any part, Chinese too)."""
+    query = select(Subject).order_by(Subject.name, Subject.id).limit(limit).offset(offset)
+    text = text.strip()
+    if text:
+        pattern = _like(text)
+        code_pattern = _like(text.upper())
+        query = query.where(
+            or_(
+                Subject.name.like(pattern, escape="\\"),
+                Subject.address.like(pattern, escape="\\"),
+                Subject.credit_code.like(code_pattern, escape="\\"),
+            )
+        )
+    with ctx.sessions() as s:
+        return [_row(subject) for subject in s.scalars(query)]
+
+
+def count_subjects(ctx: AppContext) -> int:
+    with ctx.sessions() as s:
+        return s.scalar(select(func.count(Subject.id))) or 0
+
+
+# --- import -----------------------------------------------------------------------
+
+IMPORT_COLUMNS = {
+    "名称": "name",
+    "统一社会信用代码": "credit_code",
+    "类别": "category",
+    "地址": "address",
+    "法定代表人": "legal_rep",
+    "联系电话": "phone",
+    "网格": "grid",
+}
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    skipped: int = 0
+    rejected: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"imported": self.imported, "skipped": self.skipped, "rejected": self.rejected}
+
+
+def _read_rows(path: Path) -> list[list[str]]:
+    """All rows of a .xlsx or .csv file as text, header first."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a bad file
+            raise InvalidInput(f"无法读取 Excel 文件 {path.name}：{exc}") from exc
+        sheet = workbook.worksheets[0]
+        rows = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+        workbook.close()
+        return rows
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise InvalidInput(f"无法识别 {path.name} 的文字编码（应为 UTF-8 或 GBK）")
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    raise InvalidInput(f"不支持的文件类型 {path.suffix or '(无扩展名)'}：请使用 .xlsx 或 .csv")
+
+
+def import_subjects(
+    ctx: AppContext,
+    path: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ImportSummary:
+    """Import a station's register. Good rows go in, bad rows are reported by row number.
+
+    A row matching an existing subject (same credit code, or same name and address when
+    it has none) is skipped, so importing the same file twice duplicates nothing.
+    All rows go in one transaction: a cancelled import changes nothing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput(f"找不到文件 {path}")
+    rows = _read_rows(path)
+    if not rows:
+        raise InvalidInput(f"文件 {path.name} 是空的")
+    header = rows[0]
+    columns = {IMPORT_COLUMNS[h]: i for i, h in enumerate(header) if h in IMPORT_COLUMNS}
+    if "name" not in columns:
+        raise InvalidInput(f"文件 {path.name} 缺少“名称”列（表头应含：{'、'.join(IMPORT_COLUMNS)}）")
+    summary = ImportSummary()
+    body = rows[1:]
+    with ctx.transaction() as s:
+        known_codes = set(s.scalars(select(Subject.credit_code).where(Subject.credit_code.is_not(None))))
+        known_plain = {
+            (name, address)
+            for name, address in s.execute(select(Subject.name, Subject.address).where(Subject.credit_code.is_(None)))
+        }
+        for index, row in enumerate(body):
+            if cancelled and cancelled():
+                raise InvalidInput("导入已取消，未做任何更改")
+            if progress and index % 50 == 0:
+                progress(index, len(body))
+            row_no = index + 2  # spreadsheet row number, header is row 1
+            values = {key: (row[i] if i < len(row) else "") for key, i in columns.items()}
+            if not any(values.values()):
+                continue
+            category = values.get("category", "") or "其他"
+            data = SubjectData(
+                name=values.get("name", ""),
+                category=CATEGORY_BY_LABEL.get(category, category),
+                credit_code=values.get("credit_code", ""),
+                address=values.get("address", ""),
+                legal_rep=values.get("legal_rep", ""),
+                phone=values.get("phone", ""),
+                grid=values.get("grid", ""),
+            )
+            if data.category not in CATEGORIES:
+                summary.rejected.append({"row": row_no, "reason": f"未知的类别“{category}”（可用：{'、'.join(CATEGORIES.values())}）"})
+                continue
+            try:
+                data = _clean(data)
+            except InvalidInput as exc:
+                summary.rejected.append({"row": row_no, "reason": exc.message})
+                continue
+            key = data.credit_code or (data.name, data.address)
+            if key in known_codes or key in known_plain:
+                summary.skipped += 1
+                continue
+            (known_codes if data.credit_code else known_plain).add(key)
+            s.add(Subject(device_id=ctx.device_id, **_fields(data)))
+            summary.imported += 1
+        if progress:
+            progress(len(body), len(body))
+    return summary
+
+
+def inspection_count(ctx: AppContext, subject_id: str) -> int:
+    with ctx.sessions() as s:
+        return s.scalar(select(func.count(Inspection.id)).where(Inspection.subject_id == subject_id)) or 0

@@ -1,0 +1,61 @@
+"""QR payloads on printed forms, and checking a scanned payload against the database.
+
+Payload: ``YXJC1|{form}|{inspection id}|{document number}|{first 16 hex of content hash}``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.context import AppContext
+from core.errors import NotFound
+from core.inspections import InspectionRecord, load_inspection
+
+PREFIX = "YXJC1"
+FORMS = {"record": "现场检查笔录", "checklist": "检查记录表", "rectification": "责令改正通知书"}
+SHORT_HASH = 16
+
+
+def form_number(record: InspectionRecord, form: str) -> str:
+    if form == "rectification":
+        if record.rectification is None:
+            raise NotFound(f"检查记录 {record.number} 没有责令改正通知书")
+        return record.rectification.number
+    return record.number
+
+
+def make_payload(record: InspectionRecord, form: str) -> str:
+    digest = record.content_hash or record.current_hash()
+    return "|".join((PREFIX, form, record.id, form_number(record, form), digest[:SHORT_HASH]))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    message: str
+    record: InspectionRecord | None = None
+
+
+def verify_payload(ctx: AppContext, payload: str) -> Verdict:
+    """Does a scanned or typed payload match a signed, unaltered record?"""
+    parts = payload.strip().split("|")
+    if len(parts) != 5 or parts[0] != PREFIX or parts[1] not in FORMS:
+        return Verdict(False, "无法识别的二维码内容：不是本系统打印的文书")
+    _, form, record_id, number, short = parts
+    try:
+        record = load_inspection(ctx, record_id)
+    except NotFound:
+        return Verdict(False, f"数据库中没有该文书对应的记录（{number}）")
+    try:
+        expected_number = form_number(record, form)
+    except NotFound:
+        return Verdict(False, f"文书编号不符：记录 {record.number} 没有{FORMS[form]}", record)
+    if number != expected_number:
+        return Verdict(False, f"文书编号不符：二维码为 {number}，记录为 {expected_number}", record)
+    if record.status != "signed" or not record.content_hash:
+        return Verdict(False, f"{FORMS[form]} {number} 对应的记录尚未签名锁定，不能作为正式文书核验", record)
+    if record.current_hash() != record.content_hash:
+        return Verdict(False, f"数据库中的记录 {record.number} 在签名后被改动过", record)
+    if short.lower() != record.content_hash[:SHORT_HASH]:
+        return Verdict(False, f"文书内容与数据库记录不一致：{FORMS[form]} {number} 已被改动", record)
+    party = record.party.get("name", "")
+    return Verdict(True, f"核验通过：{FORMS[form]} {number}（{party}）与数据库中已签名的记录一致", record)

@@ -1,0 +1,1 @@
+"""PySide6 windows, dialogs and Qt models. Thin: everything goes through ``core`` services."""

@@ -1,0 +1,44 @@
+"""Start the GUI: Qt application, bundled CJK font, Chinese Qt dialogs, the database."""
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.paths import cjk_font_path, default_db_path
+
+
+def setup_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with the bundled font and Qt's own Chinese translations."""
+    app = QApplication.instance() or QApplication(argv or sys.argv)
+    app.setApplicationName("药械化现场检查")
+    font_id = QFontDatabase.addApplicationFont(str(cjk_font_path()))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if families:
+        app.setFont(QFont(families[0], 10))
+    translator = QTranslator(app)
+    if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_",
+                       QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(translator)
+    return app
+
+
+def run(db: str | None) -> int:
+    from core.context import AppContext
+    from core.demo import create_demo, demo_needed
+    from core.errors import DomainError
+    from gui.main_window import MainWindow
+
+    app = setup_application()
+    try:
+        ctx = AppContext.open(db or default_db_path())
+        if db is None and demo_needed(ctx):
+            create_demo(ctx)  # first run on the default database: a demo station to try
+    except DomainError as exc:
+        QMessageBox.critical(None, app.tr("无法打开数据库"), exc.message)
+        return 2
+    window = MainWindow(ctx)
+    window.show()
+    return app.exec()

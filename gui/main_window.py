@@ -1,0 +1,197 @@
+"""The main window: the register of subjects with search, the list of inspections, tools.
+
+It only assembles the screens; each screen lives in its own module.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QTableView,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.context import AppContext
+from core.inspections import list_inspections
+from core.subjects import count_subjects, import_subjects, search_subjects
+from gui.jobs import JobRunner
+from gui.models import ROW_ROLE, InspectionTableModel, SubjectTableModel
+
+SEARCH_LIMIT = 200
+
+
+def make_table(model, on_open) -> QTableView:
+    """A keyboard-friendly read-only table: Enter or double-click opens the row."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.activated.connect(lambda index: on_open(index.data(ROW_ROLE)))
+    return view
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, runner=None):
+        super().__init__()
+        self.ctx = ctx
+        self.runner = runner or JobRunner()
+        self._open_windows: list[QWidget] = []
+        self.setWindowTitle(self.tr("药械化现场检查 — %s") % ctx.setting("station_name"))
+        self.resize(1180, 720)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("按名称、地址或统一社会信用代码的任意部分搜索"))
+        self.search.setClearButtonEnabled(True)
+        self.subject_model = SubjectTableModel(self)
+        self.subject_view = make_table(self.subject_model, self.open_subject)
+        self.subject_count = QLabel()
+        self._search_timer = QTimer(self, singleShot=True, interval=150)
+        self._search_timer.timeout.connect(self.refresh_subjects)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._focus_results)
+
+        subjects_tab = QWidget()
+        layout = QVBoxLayout(subjects_tab)
+        row = QHBoxLayout()
+        label = QLabel(self.tr("搜索(&S)："))
+        label.setBuddy(self.search)
+        row.addWidget(label)
+        row.addWidget(self.search, 1)
+        row.addWidget(self.subject_count)
+        layout.addLayout(row)
+        layout.addWidget(self.subject_view)
+
+        self.inspection_model = InspectionTableModel(self)
+        self.inspection_view = make_table(self.inspection_model, lambda r: self.open_inspection(r.id))
+        inspections_tab = QWidget()
+        QVBoxLayout(inspections_tab).addWidget(self.inspection_view)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(subjects_tab, self.tr("监管对象(&1)"))
+        self.tabs.addTab(inspections_tab, self.tr("检查记录(&2)"))
+        self.tabs.currentChanged.connect(lambda _i: self.refresh())
+        self.setCentralWidget(self.tabs)
+
+        toolbar = QToolBar(self.tr("工具栏"))
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(toolbar)
+        self.add_action = self._action(toolbar, self.tr("新增对象"), QKeySequence.StandardKey.New, self.add_subject)
+        self.open_action = self._action(toolbar, self.tr("打开"), QKeySequence("Ctrl+O"), self.open_selected)
+        self.import_action = self._action(toolbar, self.tr("导入名册"), QKeySequence("Ctrl+I"), self.import_register)
+        self.verify_action = self._action(toolbar, self.tr("验证文书"), QKeySequence("Ctrl+Shift+V"), self.verify_document)
+        self.statusBar().showMessage(self.tr("数据库：%s") % ctx.engine.url.database)
+        self.refresh()
+
+    def _action(self, toolbar: QToolBar, text: str, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(shortcut)
+        action.setToolTip(f"{text} ({QKeySequence(shortcut).toString()})")
+        action.triggered.connect(slot)
+        toolbar.addAction(action)
+        return action
+
+    # --- data -------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.refresh_subjects()
+        self.inspection_model.set_rows(list_inspections(self.ctx))
+
+    def refresh_subjects(self) -> None:
+        rows = search_subjects(self.ctx, self.search.text(), limit=SEARCH_LIMIT)
+        self.subject_model.set_rows(rows)
+        total = count_subjects(self.ctx)
+        if self.search.text().strip():
+            self.subject_count.setText(self.tr("找到 %1 个（共 %2 个）").replace("%1", str(len(rows))).replace("%2", str(total)))
+        else:
+            self.subject_count.setText(self.tr("共 %1 个监管对象").replace("%1", str(total)))
+
+    def _focus_results(self) -> None:
+        if self.subject_model.rowCount():
+            self.subject_view.setFocus()
+            self.subject_view.selectRow(0)
+
+    # --- actions ----------------------------------------------------------------
+    def _remember(self, window: QWidget) -> QWidget:
+        self._open_windows = [w for w in self._open_windows if w.isVisible()]
+        self._open_windows.append(window)
+        return window
+
+    def add_subject(self) -> None:
+        from gui.subject_dialog import SubjectDialog
+
+        dialog = SubjectDialog(self.ctx, parent=self)
+        if dialog.exec() and dialog.saved:
+            self.refresh()
+            self.open_subject(dialog.saved)
+
+    def open_selected(self) -> None:
+        view = self.subject_view if self.tabs.currentIndex() == 0 else self.inspection_view
+        index = view.currentIndex()
+        if index.isValid():
+            view.activated.emit(index)
+
+    def open_subject(self, subject) -> None:
+        from gui.subject_page import SubjectPage
+
+        page = self._remember(SubjectPage(self.ctx, subject.id, open_inspection=self.open_inspection, parent=self))
+        page.changed.connect(self.refresh)
+        page.show()
+
+    def open_inspection(self, inspection_id: str) -> None:
+        from gui.inspection_editor import InspectionEditor
+
+        editor = self._remember(InspectionEditor(self.ctx, inspection_id, runner=self.runner, parent=self))
+        editor.changed.connect(self.refresh)
+        editor.show()
+
+    def import_register(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("导入监管对象名册"), str(Path.home()), self.tr("名册 (*.xlsx *.csv)")
+        )
+        if not path:
+            return
+
+        def job(progress, cancelled):
+            return import_subjects(self.ctx, Path(path), progress=progress, cancelled=cancelled)
+
+        self.runner.run(self, self.tr("正在导入名册…"), job, self._imported, self._failed)
+
+    def _imported(self, summary) -> None:
+        self.refresh()
+        text = self.tr("导入 %1 个，跳过（已存在）%2 个，拒绝 %3 行。").replace("%1", str(summary.imported)).replace(
+            "%2", str(summary.skipped)).replace("%3", str(len(summary.rejected)))
+        details = "\n".join(self.tr("第 %1 行：%2").replace("%1", str(r["row"])).replace("%2", r["reason"])
+                            for r in summary.rejected)
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("导入完成"), text, parent=self)
+        if details:
+            box.setDetailedText(details)
+        box.exec()
+
+    def _failed(self, exc: Exception) -> None:
+        from core.errors import DomainError
+
+        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        QMessageBox.warning(self, self.tr("操作未完成"), message)
+
+    def verify_document(self) -> None:
+        from gui.verify_dialog import VerifyDialog
+
+        VerifyDialog(self.ctx, parent=self).exec()

@@ -1,0 +1,87 @@
+"""Qt table models over core data: subjects and inspections."""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("models", text)
+
+
+class RowTableModel(QAbstractTableModel):
+    """A read-only table of rows; columns are (header, getter). ``ROW_ROLE`` gives the row."""
+
+    columns: Sequence[tuple[str, Callable[[Any], str]]] = ()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[Any] = []
+
+    def set_rows(self, rows: list[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> Any:
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return tr(self.columns[section][0])
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.columns[index.column()][1](row)
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self.foreground(row)
+        return None
+
+    def foreground(self, row: Any) -> QBrush | None:
+        return None
+
+
+class SubjectTableModel(RowTableModel):
+    columns = (
+        ("名称", lambda r: r.name),
+        ("统一社会信用代码", lambda r: r.credit_code or tr("（无代码）")),
+        ("类别", lambda r: tr(r.category_label)),
+        ("地址", lambda r: r.address),
+        ("法定代表人", lambda r: r.legal_rep),
+        ("网格", lambda r: r.grid),
+    )
+
+    def foreground(self, row) -> QBrush | None:
+        # subjects without a credit code are flagged, as the register must be completed
+        return QBrush(QColor("#b35c00")) if row.flagged else None
+
+
+class InspectionTableModel(RowTableModel):
+    columns = (
+        ("文书编号", lambda r: r.number),
+        ("监管对象", lambda r: r.subject_name),
+        ("检查表", lambda r: r.template_title),
+        ("检查时间", lambda r: r.started_at.strftime("%Y-%m-%d %H:%M")),
+        ("状态", lambda r: tr(r.status_label)),
+        ("不符合项", lambda r: str(r.failed)),
+    )
+
+    def foreground(self, row) -> QBrush | None:
+        return QBrush(QColor("#b00020")) if row.failed else None

@@ -1,0 +1,106 @@
+"""Start an inspection: checklist, kind, place and the officers with their 执法证号."""
+from __future__ import annotations
+
+import json
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+)
+
+from core.checklists import load_templates
+from core.context import AppContext
+from core.errors import DomainError
+from core.inspections import KIND_LABELS, OfficerData, start_inspection
+from core.subjects import SubjectRow
+
+OFFICER_ROWS = 3
+LAST_OFFICERS_KEY = "gui.last_officers"
+
+
+class NewInspectionDialog(QDialog):
+    def __init__(self, ctx: AppContext, subject: SubjectRow, parent=None):
+        super().__init__(parent)
+        self.ctx, self.subject = ctx, subject
+        self.inspection_id: str | None = None
+        self.setWindowTitle(self.tr("新建检查 — %s") % subject.name)
+        self.setMinimumWidth(560)
+        self.templates = load_templates()
+
+        self.template = QComboBox()
+        ordered = sorted(self.templates.values(), key=lambda t: subject.category not in t.subject_categories)
+        for template in ordered:
+            self.template.addItem(f"{template.title}（第{template.version}版）", template.code)
+        self.kind = QComboBox()
+        for code, label in KIND_LABELS.items():
+            self.kind.addItem(self.tr(label), code)
+        self.place = QLineEdit(subject.address)
+        self.notified_by = QLineEdit(self.tr("现场出示执法证件后告知"))
+        form = QFormLayout()
+        form.addRow(self.tr("检查表(&T)："), self.template)
+        form.addRow(self.tr("检查类型："), self.kind)
+        form.addRow(self.tr("检查地点(&P)："), self.place)
+        form.addRow(self.tr("告知方式："), self.notified_by)
+
+        officers_box = QGroupBox(self.tr("执法人员（执法检查至少两名）"))
+        grid = QGridLayout(officers_box)
+        grid.addWidget(QLabel(self.tr("姓名")), 0, 1)
+        grid.addWidget(QLabel(self.tr("执法证号")), 0, 2)
+        self.officer_names: list[QLineEdit] = []
+        self.officer_certs: list[QLineEdit] = []
+        remembered = json.loads(self._setting(LAST_OFFICERS_KEY) or "[]")
+        for i in range(OFFICER_ROWS):
+            name, cert = QLineEdit(), QLineEdit()
+            if i < len(remembered):
+                name.setText(remembered[i][0])
+                cert.setText(remembered[i][1])
+            grid.addWidget(QLabel(self.tr("执法人员%1").replace("%1", str(i + 1))), i + 1, 0)
+            grid.addWidget(name, i + 1, 1)
+            grid.addWidget(cert, i + 1, 2)
+            self.officer_names.append(name)
+            self.officer_certs.append(cert)
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("开始检查"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
+        buttons.accepted.connect(self.start)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(officers_box)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+    def _setting(self, key: str) -> str | None:
+        try:
+            return self.ctx.setting(key)
+        except KeyError:
+            return None
+
+    def officers(self) -> list[OfficerData]:
+        return [OfficerData(n.text(), c.text()) for n, c in zip(self.officer_names, self.officer_certs)]
+
+    def start(self) -> None:
+        officers = self.officers()
+        try:
+            self.inspection_id = start_inspection(
+                self.ctx, self.subject.id, self.template.currentData(), officers,
+                kind=self.kind.currentData(), place=self.place.text(), notified_by=self.notified_by.text(),
+                templates=self.templates,
+            )
+        except DomainError as exc:
+            self.message.setText(exc.message)
+            return
+        kept = [[o.name.strip(), o.cert_no.strip()] for o in officers if o.name.strip()]
+        self.ctx.set_setting(LAST_OFFICERS_KEY, json.dumps(kept, ensure_ascii=False))
+        self.accept()

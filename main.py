@@ -1,0 +1,152 @@
+"""药械化现场检查 — entry point and composition root.
+
+With no subcommand it starts the GUI; the subcommands are the headless CLI
+(DESIGN.md "CLI contract"): exit 0 on success, 2 on bad input (one clear line on
+stderr, nothing changed), 1 on an unexpected error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="药械化现场检查: offline inspections of cosmetics, device and drug operators. "
+        "Without a subcommand, starts the GUI.",
+    )
+    parser.add_argument("--db", help="database file (default: inspections.db in the user data folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="create or top up a demo station")
+    demo.add_argument("--db", required=True, help="database file")
+
+    subjects = sub.add_parser("subjects", help="the register of subjects")
+    subjects_sub = subjects.add_subparsers(dest="subjects_command", metavar="ACTION", required=True)
+    imp = subjects_sub.add_parser(
+        "import", help="import subjects from .xlsx or .csv (columns 名称, 统一社会信用代码, 类别, 地址, 法定代表人, 联系电话, 网格)"
+    )
+    imp.add_argument("--db", required=True, help="database file")
+    imp.add_argument("file", type=Path, help=".xlsx or .csv file")
+    imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    insp = sub.add_parser("inspections", help="list inspections")
+    insp.add_argument("--db", required=True, help="database file")
+    insp.add_argument("--json", action="store_true", help="print as JSON")
+
+    prt = sub.add_parser("print", help="print one form of an inspection to PDF")
+    prt.add_argument("--db", required=True, help="database file")
+    prt.add_argument("--inspection", required=True, metavar="ID_OR_NUMBER", help="inspection id or document number")
+    prt.add_argument("--form", required=True, choices=["record", "checklist", "rectification"],
+                     help="record = 现场检查笔录, checklist = 检查记录表, rectification = 责令改正通知书")
+    prt.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="PDF file to write")
+
+    ver = sub.add_parser("verify", help="check the QR payload of a printed form against the database")
+    ver.add_argument("--db", required=True, help="database file")
+    ver.add_argument("payload", help="the QR code's text")
+    return parser
+
+
+def _open(db: str):
+    from core.context import AppContext
+
+    return AppContext.open(db)
+
+
+def cmd_demo(args) -> int:
+    from core.demo import create_demo
+
+    ctx = _open(args.db)
+    added = create_demo(ctx)
+    print(f"demo station ready: {added['subjects']} subjects and {added['inspections']} inspections added")
+    return EXIT_OK
+
+
+def cmd_subjects_import(args) -> int:
+    from core.subjects import import_subjects
+
+    ctx = _open(args.db)
+    summary = import_subjects(ctx, args.file)
+    if args.json:
+        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        print(f"imported {summary.imported}, skipped {summary.skipped}, rejected {len(summary.rejected)}")
+        for row in summary.rejected:
+            print(f"  row {row['row']}: {row['reason']}")
+    return EXIT_OK
+
+
+def cmd_inspections(args) -> int:
+    from core.inspections import list_inspections
+
+    rows = list_inspections(_open(args.db))
+    if args.json:
+        print(json.dumps(
+            [{"id": r.id, "number": r.number, "subject": r.subject_name, "template": r.template_code,
+              "status": r.status} for r in rows],
+            ensure_ascii=False,
+        ))
+    else:
+        for r in rows:
+            print(f"{r.number}\t{r.status}\t{r.subject_name}\t{r.template_code}\t{r.id}")
+    return EXIT_OK
+
+
+def cmd_print(args) -> int:
+    from core.printing import print_form
+
+    path = print_form(_open(args.db), args.inspection, args.form, args.out)
+    print(path)
+    return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    from core.verification import verify_payload
+
+    verdict = verify_payload(_open(args.db), args.payload)
+    if verdict.ok:
+        print(verdict.message)
+        return EXIT_OK
+    print(verdict.message, file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def run_gui(db: str | None) -> int:
+    from gui.app import run
+
+    return run(db)
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "inspections": cmd_inspections,
+    "print": cmd_print,
+    "verify": cmd_verify,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from core.errors import DomainError
+
+    try:
+        if args.command is None:
+            return run_gui(args.db)
+        if args.command == "subjects":
+            return cmd_subjects_import(args)
+        return COMMANDS[args.command](args)
+    except DomainError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # the contract: 1 and one line for anything unexpected
+        print(f"unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Test set-up: Qt offscreen, a fresh database per test, fixed helpers."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    from core.context import AppContext
+
+    context = AppContext.open(tmp_path / "station.db")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def subject(ctx):
+    from core.subjects import SubjectData, add_subject
+
+    return add_subject(ctx, SubjectData(
+        name="驿城区测试化妆品店", category="cosmetics_operator", credit_code="91350100M000100Y43",
+        legal_rep="张三", address="驻马店市驿城区测试路1号", phone="13800000000", grid="测试社区",
+    ))
+
+
+OFFICERS_DATA = [("王建国", "41170021001"), ("李秀英", "41170021002")]
+
+
+@pytest.fixture
+def officers():
+    from core.inspections import OfficerData
+
+    return [OfficerData(n, c) for n, c in OFFICERS_DATA]

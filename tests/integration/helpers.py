@@ -1,0 +1,44 @@
+"""Shared steps for integration tests: a finished, signed inspection."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from core import inspections as svc
+
+
+def signature_png(text: str = "签") -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (120, 50), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line((5, 40, 60, 5, 115, 40), fill=(0, 0, 120, 255), width=3)
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def answer_all(ctx, inspection_id, failures: dict[str, str]) -> None:
+    record = svc.load_inspection(ctx, inspection_id)
+    for item in record.template.items:
+        svc.set_answer(ctx, inspection_id, item.code, "fail" if item.code in failures else "pass")
+        if item.code in failures:
+            svc.set_note(ctx, inspection_id, item.code, failures[item.code])
+
+
+def sign_all(ctx, inspection_id, *, refused: bool = False) -> str:
+    record = svc.load_inspection(ctx, inspection_id)
+    if refused:
+        svc.update_details(ctx, inspection_id, party_refused=True, witness_name="马红")
+    for role in svc.signature_roles(svc.load_inspection(ctx, inspection_id)):
+        svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
+    assert record
+    return svc.sign_inspection(ctx, inspection_id)
+
+
+def signed_inspection(ctx, subject_id, officers, failures=None, *, refused=False) -> str:
+    failures = {"B2": "1批次无备案信息", "G1": "无进货查验记录"} if failures is None else failures
+    inspection_id = svc.start_inspection(ctx, subject_id, "cosmetics-531", officers)
+    answer_all(ctx, inspection_id, failures)
+    svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
+    svc.complete_inspection(ctx, inspection_id)
+    sign_all(ctx, inspection_id, refused=refused)
+    return inspection_id

@@ -1,0 +1,104 @@
+"""The CLI end to end, run as a user would: ``python main.py ...`` in a subprocess."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.pdfcheck import pdf_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True, text=True, encoding="utf-8", cwd=ROOT, timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("cli") / "station.db"
+    result = run("demo", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+def _inspections(db: Path) -> list[dict]:
+    result = run("inspections", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_demo_creates_signed_and_draft_inspections_and_tops_up(demo_db):
+    rows = _inspections(demo_db)
+    assert {r["status"] for r in rows} >= {"signed", "draft"}
+    assert all(set(r) == {"id", "number", "subject", "template", "status"} for r in rows)
+    again = run("demo", "--db", str(demo_db))
+    assert again.returncode == 0 and "0 subjects and 0 inspections" in again.stdout
+    assert len(_inspections(demo_db)) == len(rows)
+
+
+def test_print_then_verify(demo_db, tmp_path, qapp):
+    from tests.integration.pdfcheck import decode_qr
+
+    signed = next(r for r in _inspections(demo_db) if r["status"] == "signed")
+    out = tmp_path / "record.pdf"
+    result = run("print", "--db", str(demo_db), "--inspection", signed["number"], "--form", "record", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "现场检查笔录" in pdf_text(out)
+    payload = decode_qr(out)[0]
+    ok = run("verify", "--db", str(demo_db), payload)
+    assert ok.returncode == 0 and "核验通过" in ok.stdout
+    tampered = payload[:-1] + ("0" if payload[-1] != "0" else "1")
+    bad = run("verify", "--db", str(demo_db), tampered)
+    assert bad.returncode == 2 and bad.stderr.strip() and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_bad_input_exits_2_with_one_line_and_no_file(demo_db, tmp_path):
+    out = tmp_path / "x.pdf"
+    for args in (
+        ("print", "--db", str(demo_db), "--inspection", "不存在", "--form", "record", "--out", str(out)),
+        ("verify", "--db", str(demo_db), "garbage"),
+        ("subjects", "import", "--db", str(demo_db), str(tmp_path / "missing.csv")),
+    ):
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_rectification_of_inspection_without_failures_is_bad_input(demo_db, tmp_path):
+    clean = next(r for r in _inspections(demo_db) if r["subject"] == "驻马店市芳华日化商行")
+    result = run("print", "--db", str(demo_db), "--inspection", clean["id"], "--form", "rectification",
+                 "--out", str(tmp_path / "r.pdf"))
+    assert result.returncode == 2 and "没有" in result.stderr
+
+
+def test_subjects_import_json(tmp_path):
+    from core.demo import demo_code
+
+    csv = tmp_path / "名册.csv"
+    csv.write_text(
+        "名称,统一社会信用代码,类别,地址,法定代表人,联系电话,网格\n"
+        f"甲店,{demo_code(1)},化妆品经营者,甲路1号,甲,1,一\n"
+        "乙店,91350100M000100Y44,化妆品经营者,乙路,乙,2,二\n",
+        encoding="utf-8-sig",
+    )
+    db = tmp_path / "s.db"
+    result = run("subjects", "import", "--db", str(db), str(csv), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["imported"] == 1 and summary["skipped"] == 0
+    assert summary["rejected"][0]["row"] == 3 and "校验位" in summary["rejected"][0]["reason"]
+
+
+def test_help_lists_every_command():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("demo", "subjects", "inspections", "print", "verify"):
+        assert command in result.stdout
