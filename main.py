@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="record = 现场检查笔录, checklist = 检查记录表, rectification = 责令改正通知书")
     prt.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="PDF file to write")
 
+    bak = sub.add_parser("backup", help="make a backup copy of the database now (the GUI also makes one at start)")
+    bak.add_argument("--db", required=True, help="database file")
+
+    res = sub.add_parser("restore", help="replace the database by a backup (the current one is backed up first)")
+    res.add_argument("--db", required=True, help="database file")
+    res.add_argument("backup", type=Path, help="backup file, see `backup` output or the <db>-backups folder")
+
     ver = sub.add_parser("verify", help="check the QR payload of a printed form against the database")
     ver.add_argument("--db", required=True, help="database file")
     ver.add_argument("payload", help="the QR code's text")
@@ -116,6 +123,31 @@ def cmd_verify(args) -> int:
     return EXIT_BAD_INPUT
 
 
+def cmd_backup(args) -> int:
+    from core.backup import make_backup
+
+    if not Path(args.db).is_file():
+        raise_bad_input(f"找不到数据库 {args.db}")
+    print(make_backup(Path(args.db)))
+    return EXIT_OK
+
+
+def cmd_restore(args) -> int:
+    from core.backup import restore_backup
+
+    if not args.backup.is_file():
+        raise_bad_input(f"找不到备份文件 {args.backup}")
+    restore_backup(args.backup, Path(args.db))
+    print(f"restored {args.db} from {args.backup}")
+    return EXIT_OK
+
+
+def raise_bad_input(message: str) -> None:
+    from core.errors import InvalidInput
+
+    raise InvalidInput(message)
+
+
 def run_gui(db: str | None) -> int:
     from gui.app import run
 
@@ -127,6 +159,8 @@ COMMANDS = {
     "inspections": cmd_inspections,
     "print": cmd_print,
     "verify": cmd_verify,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 

@@ -79,9 +79,17 @@ class AppContext:
         return self._settings[key]
 
     def set_setting(self, key: str, value: str) -> None:
+        self.set_settings({key: value})
+
+    def set_settings(self, values: dict[str, str]) -> None:
+        """Save several settings in one transaction."""
         with self.transaction() as s:
-            s.merge(Setting(key=key, value=value))
-        self._settings[key] = value
+            for key, value in values.items():
+                s.merge(Setting(key=key, value=value))
+        self._settings.update(values)
+
+    def setting_or(self, key: str, default: str) -> str:
+        return self._settings.get(key, default)
 
     @property
     def device_id(self) -> str:

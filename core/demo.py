@@ -114,7 +114,9 @@ def create_demo(ctx: AppContext) -> dict:
                 continue
             when = real_clock().replace(hour=9, minute=30) - timedelta(days=days_ago)
             ctx.clock = lambda when=when: when
-            inspection_id = start_inspection(ctx, subject_id, "cosmetics-531", OFFICERS)
+            inspection_id = start_inspection(
+                ctx, subject_id, "cosmetics-531", OFFICERS, notified_by="现场出示执法证件后告知"
+            )
             _answer_all(ctx, inspection_id, failures)
             subject = DEMO_SUBJECTS[index]
             update_details(

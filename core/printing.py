@@ -69,6 +69,11 @@ def _p(text: str, style: str = "base"):
     return Paragraph(escape(text).replace("\n", "<br/>"), _styles()[style])
 
 
+def _paras(text: str, style: str = "body") -> list:
+    """One paragraph per line, so each keeps the first-line indent of official documents."""
+    return [_p(line, style) for line in text.splitlines() if line.strip()] or [_p("（无）", style)]
+
+
 def _date_cn(value: datetime | None, *, time: bool = False) -> str:
     if value is None:
         return "    年  月  日"
@@ -186,21 +191,22 @@ def _info_table(rows: list[tuple[str, str, str, str] | tuple[str, str]]):
     from reportlab.lib.units import mm
     from reportlab.platypus import Table, TableStyle
 
-    data, spans = [], []
+    label = colors.HexColor("#f2f2f2")
+    data, cell_styles = [], []
     for r, row in enumerate(rows):
         if len(row) == 2:
             data.append([_p(row[0], "cell"), _p(row[1], "cell"), "", ""])
-            spans.append(("SPAN", (1, r), (3, r)))
+            cell_styles.append(("SPAN", (1, r), (3, r)))
         else:
             data.append([_p(row[0], "cell"), _p(row[1], "cell"), _p(row[2], "cell"), _p(row[3], "cell")])
+            cell_styles.append(("BACKGROUND", (2, r), (2, r), label))
     table = Table(data, colWidths=[34 * mm, 53 * mm, 30 * mm, 57 * mm])
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f2f2")),
-        ("BACKGROUND", (2, 0), (2, -1), colors.HexColor("#f2f2f2")),
-        *spans,
+        ("BACKGROUND", (0, 0), (0, -1), label),
+        *cell_styles,
     ]))
     return table
 
@@ -249,7 +255,7 @@ def _record_story(page: _Page) -> list:
             "body",
         ),
         _p("现场情况", "head"),
-        _p(r.findings or "（未填写）", "body"),
+        *_paras(r.findings),
     ]
     failed = r.failed_items()
     if failed:
@@ -262,7 +268,7 @@ def _record_story(page: _Page) -> list:
         ))
     story += [
         _p("当事人陈述", "head"),
-        _p(r.party_statement or "（无）", "body"),
+        *_paras(r.party_statement),
         _p("当事人确认", "head"),
     ]
     if r.party_refused:
@@ -380,7 +386,7 @@ def _rectification_story(page: _Page) -> list:
         "改正要求如下：",
         "body",
     ))
-    story.append(_p(rect.requirements or "（未填写）", "body"))
+    story += _paras(rect.requirements)
     story.append(_p(
         "逾期不改正的，本机关将依法处理。改正完成后请将改正情况书面报告本机关，本机关将进行复查。",
         "body",

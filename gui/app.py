@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
@@ -26,6 +27,7 @@ def setup_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run(db: str | None) -> int:
+    from core.backup import backup_if_due
     from core.context import AppContext
     from core.demo import create_demo, demo_needed
     from core.errors import DomainError
@@ -36,6 +38,8 @@ def run(db: str | None) -> int:
         ctx = AppContext.open(db or default_db_path())
         if db is None and demo_needed(ctx):
             create_demo(ctx)  # first run on the default database: a demo station to try
+        if ctx.engine.dialect.name == "sqlite":
+            backup_if_due(Path(ctx.engine.url.database))
     except DomainError as exc:
         QMessageBox.critical(None, app.tr("无法打开数据库"), exc.message)
         return 2

@@ -95,6 +95,7 @@ class ItemRow(QFrame):
         self.photo_button.clicked.connect(self.add_photo)
         self.thumbs = QHBoxLayout()
         self.thumbs.addStretch(1)
+        self._photo_ids: list[str] = []
 
         layout = QGridLayout(self)
         layout.addWidget(text, 0, 0, 1, 3)
@@ -121,12 +122,15 @@ class ItemRow(QFrame):
         if not self.note.hasFocus():
             self.note.setText(answer.note)
         self._mark(answer.result)
-        while self.thumbs.count() > 1:
-            widget = self.thumbs.takeAt(0).widget()
-            if widget:
-                widget.deleteLater()
-        for photo in record.photos_of(self.item.code):
-            self.thumbs.insertWidget(self.thumbs.count() - 1, _thumbnail(photo.path, photo.original_name))
+        photos = record.photos_of(self.item.code)
+        if [p.id for p in photos] != self._photo_ids:  # decode thumbnails only when they changed
+            self._photo_ids = [p.id for p in photos]
+            while self.thumbs.count() > 1:
+                widget = self.thumbs.takeAt(0).widget()
+                if widget:
+                    widget.deleteLater()
+            for photo in photos:
+                self.thumbs.insertWidget(self.thumbs.count() - 1, _thumbnail(photo.path, photo.original_name))
         locked = record.locked
         for widget in (*self.buttons.values(), self.note, self.photo_button):
             widget.setEnabled(not locked)

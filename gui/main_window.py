@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.open_action = self._action(toolbar, self.tr("打开"), QKeySequence("Ctrl+O"), self.open_selected)
         self.import_action = self._action(toolbar, self.tr("导入名册"), QKeySequence("Ctrl+I"), self.import_register)
         self.verify_action = self._action(toolbar, self.tr("验证文书"), QKeySequence("Ctrl+Shift+V"), self.verify_document)
+        self.settings_action = self._action(toolbar, self.tr("站所设置"), QKeySequence("Ctrl+,"), self.edit_settings)
         self.statusBar().showMessage(self.tr("数据库：%s") % ctx.engine.url.database)
         self.refresh()
 
@@ -190,6 +191,12 @@ class MainWindow(QMainWindow):
 
         message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
         QMessageBox.warning(self, self.tr("操作未完成"), message)
+
+    def edit_settings(self) -> None:
+        from gui.settings_dialog import SettingsDialog
+
+        if SettingsDialog(self.ctx, parent=self).exec():
+            self.setWindowTitle(self.tr("药械化现场检查 — %s") % self.ctx.setting("station_name"))
 
     def verify_document(self) -> None:
         from gui.verify_dialog import VerifyDialog

@@ -55,7 +55,7 @@ class NewInspectionDialog(QDialog):
         grid.addWidget(QLabel(self.tr("执法证号")), 0, 2)
         self.officer_names: list[QLineEdit] = []
         self.officer_certs: list[QLineEdit] = []
-        remembered = json.loads(self._setting(LAST_OFFICERS_KEY) or "[]")
+        remembered = json.loads(ctx.setting_or(LAST_OFFICERS_KEY, "[]"))
         for i in range(OFFICER_ROWS):
             name, cert = QLineEdit(), QLineEdit()
             if i < len(remembered):
@@ -80,12 +80,6 @@ class NewInspectionDialog(QDialog):
         layout.addWidget(officers_box)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-
-    def _setting(self, key: str) -> str | None:
-        try:
-            return self.ctx.setting(key)
-        except KeyError:
-            return None
 
     def officers(self) -> list[OfficerData]:
         return [OfficerData(n.text(), c.text()) for n, c in zip(self.officer_names, self.officer_certs)]

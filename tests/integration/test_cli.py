@@ -100,5 +100,19 @@ def test_subjects_import_json(tmp_path):
 def test_help_lists_every_command():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("demo", "subjects", "inspections", "print", "verify"):
+    for command in ("demo", "subjects", "inspections", "print", "verify", "backup", "restore"):
         assert command in result.stdout
+
+
+def test_backup_and_restore(tmp_path):
+    db = tmp_path / "b.db"
+    assert run("demo", "--db", str(db)).returncode == 0
+    made = run("backup", "--db", str(db))
+    assert made.returncode == 0, made.stderr
+    backup = Path(made.stdout.strip())
+    assert backup.is_file()
+    restored = run("restore", "--db", str(db), str(backup))
+    assert restored.returncode == 0, restored.stderr
+    assert len(_inspections(db)) == 4
+    missing = run("restore", "--db", str(db), str(tmp_path / "none.db"))
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1

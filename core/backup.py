@@ -1,0 +1,81 @@
+"""Rolling automatic backups of the SQLite database, and restoring one.
+
+A backup is a consistent copy made with SQLite's online backup API (safe while the
+app runs, WAL included), kept in ``<db>-backups/``; the newest ``KEEP`` are kept.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from core.errors import InvalidInput
+
+KEEP = 10
+
+
+def backup_dir(db_file: Path) -> Path:
+    return db_file.parent / f"{db_file.stem}-backups"
+
+
+def make_backup(db_file: Path, *, now: datetime | None = None, keep: int = KEEP) -> Path:
+    """Copy the database to a timestamped file and prune the oldest beyond ``keep``."""
+    db_file = Path(db_file)
+    folder = backup_dir(db_file)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    target = folder / f"{db_file.stem}-{stamp}.db"
+    temp = target.with_suffix(".part")
+    try:
+        source = sqlite3.connect(db_file)
+        dest = sqlite3.connect(temp)
+        with dest:
+            source.backup(dest)
+        dest.close()
+        source.close()
+        temp.replace(target)
+    except (OSError, sqlite3.Error) as exc:
+        temp.unlink(missing_ok=True)
+        raise InvalidInput(f"备份失败：{exc}") from exc
+    for old in list_backups(db_file)[keep:]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def list_backups(db_file: Path) -> list[Path]:
+    """Backups of this database, newest first."""
+    folder = backup_dir(Path(db_file))
+    return sorted(folder.glob(f"{Path(db_file).stem}-*.db"), reverse=True) if folder.is_dir() else []
+
+
+def restore_backup(backup: Path, db_file: Path) -> Path:
+    """Put a backup in place of the database; the current one is kept as a backup first."""
+    backup, db_file = Path(backup), Path(db_file)
+    try:
+        check = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        ok = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        check.close()
+    except sqlite3.Error as exc:
+        raise InvalidInput(f"备份文件 {backup.name} 无法读取：{exc}") from exc
+    if not ok:
+        raise InvalidInput(f"备份文件 {backup.name} 已损坏，未恢复")
+    if db_file.exists():
+        make_backup(db_file, now=datetime.now(), keep=KEEP + 1)
+    source = sqlite3.connect(backup)
+    dest = sqlite3.connect(db_file)
+    with dest:
+        source.backup(dest)
+    dest.close()
+    source.close()
+    return db_file
+
+
+def backup_if_due(db_file: Path, *, every: timedelta = timedelta(hours=1)) -> Path | None:
+    """At start-up: a new backup unless the newest is younger than ``every``."""
+    db_file = Path(db_file)
+    if not db_file.exists():
+        return None
+    newest = list_backups(db_file)
+    if newest and datetime.now().timestamp() - newest[0].stat().st_mtime < every.total_seconds():
+        return None
+    return make_backup(db_file)

@@ -1,0 +1,60 @@
+"""Station settings a station admin edits: names on the forms, document-number prefixes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.context import AppContext
+from core.errors import InvalidInput
+
+MAX_DEVICE_NO = 99
+
+
+@dataclass(frozen=True)
+class StationSettings:
+    station_name: str
+    organ_name: str
+    inspection_prefix: str
+    rectification_prefix: str
+    device_no: int
+    rectification_days: int
+
+
+_KEYS = {
+    "station_name": "station_name",
+    "organ_name": "organ_name",
+    "inspection_prefix": "prefix.inspection",
+    "rectification_prefix": "prefix.rectification",
+    "device_no": "device_no",
+    "rectification_days": "rectification_days",
+}
+
+
+def get_settings(ctx: AppContext) -> StationSettings:
+    values = {field: ctx.setting(key) for field, key in _KEYS.items()}
+    values["device_no"] = int(values["device_no"])
+    values["rectification_days"] = int(values["rectification_days"])
+    return StationSettings(**values)
+
+
+def _check(settings: StationSettings) -> None:
+    for label, value in (("所名", settings.station_name), ("执法机关名称", settings.organ_name),
+                         ("检查笔录文号前缀", settings.inspection_prefix),
+                         ("责令改正通知书文号前缀", settings.rectification_prefix)):
+        if not value.strip():
+            raise InvalidInput(f"{label}不能为空")
+    for prefix in (settings.inspection_prefix, settings.rectification_prefix):
+        if any(ch in prefix for ch in "〔〕[]()（）号") or any(ch.isdigit() for ch in prefix):
+            raise InvalidInput(f"文号前缀“{prefix}”只写机关代字，例如“连市监药检”，年份和序号由系统生成")
+    if settings.inspection_prefix.strip() == settings.rectification_prefix.strip():
+        raise InvalidInput("检查笔录与责令改正通知书的文号前缀不能相同")
+    if not 0 <= settings.device_no <= MAX_DEVICE_NO:
+        raise InvalidInput(f"设备号应在 0 到 {MAX_DEVICE_NO} 之间（所里的电脑用 0，每台笔记本一个不同的号）")
+    if not 1 <= settings.rectification_days <= 365:
+        raise InvalidInput("默认改正期限应在 1 到 365 天之间")
+
+
+def update_settings(ctx: AppContext, settings: StationSettings) -> None:
+    """Validate, then save all settings together."""
+    _check(settings)
+    values = {key: str(getattr(settings, field)).strip() for field, key in _KEYS.items()}
+    ctx.set_settings(values)

@@ -1,0 +1,89 @@
+"""Render the screenshots in docs/screenshots/ from a fresh demo station.
+
+    .venv/bin/python tests/make_screenshots.py
+
+Windows are grabbed offscreen; page 1 of each printed form is rendered with pdftoppm
+(Debian's poppler-utils) when it is installed, else with QtPdf.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "docs" / "screenshots"
+
+
+def pdf_page_png(pdf: Path, target: Path) -> None:
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                        str(target.with_suffix(""))], check=True)
+        return
+    from PySide6.QtCore import QSize
+    from PySide6.QtPdf import QPdfDocument
+
+    document = QPdfDocument()
+    document.load(str(pdf))
+    points = document.pagePointSize(0)
+    document.render(0, QSize(int(points.width() * 80 / 72), int(points.height() * 80 / 72))).save(str(target))
+
+
+def main() -> None:
+    from core import inspections as svc
+    from core.context import AppContext
+    from core.demo import OFFICERS, create_demo
+    from core.printing import print_form
+    from core.subjects import search_subjects
+    from gui.app import setup_application
+    from gui.inspection_editor import InspectionEditor
+    from gui.jobs import ImmediateRunner
+    from gui.main_window import MainWindow
+
+    app = setup_application([])
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = AppContext.open(Path(tmp) / "demo.db")
+        create_demo(ctx)
+        window = MainWindow(ctx, runner=ImmediateRunner())
+        window.show()
+        app.processEvents()
+        window.grab().save(str(OUT / "main-window.png"))
+
+        # a draft being filled in: some answers, one failed item with its note
+        shop = search_subjects(ctx, "美丽佳人")[0]
+        inspection_id = svc.start_inspection(ctx, shop.id, "cosmetics-531", OFFICERS)
+        record = svc.load_inspection(ctx, inspection_id)
+        for item in record.template.items[:9]:
+            svc.set_answer(ctx, inspection_id, item.code, "pass")
+        svc.set_answer(ctx, inspection_id, "B2", "fail")
+        svc.set_note(ctx, inspection_id, "B2", "货架上1批次普通化妆品查询不到备案信息")
+        editor = InspectionEditor(ctx, inspection_id, runner=ImmediateRunner())
+        editor.show()
+        app.processEvents()
+        editor.grab().save(str(OUT / "inspection-editor.png"))
+        editor.close()
+
+        signed = [r for r in svc.list_inspections(ctx) if r.status == "signed" and r.failed][-1]
+        editor = InspectionEditor(ctx, signed.id, runner=ImmediateRunner())
+        editor.tabs.setCurrentIndex(1)
+        editor.resize(1000, 1080)
+        editor.show()
+        app.processEvents()
+        editor.grab().save(str(OUT / "inspection-editor-signatures.png"))
+        editor.close()
+
+        for form in ("record", "checklist", "rectification"):
+            pdf = print_form(ctx, signed.id, form, Path(tmp) / f"{form}.pdf")
+            pdf_page_png(pdf, OUT / f"form-{form}.png")
+        ctx.close()
+    print(f"screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
