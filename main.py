@@ -46,6 +46,34 @@ def _parser() -> argparse.ArgumentParser:
                      help="record = 现场检查笔录, checklist = 检查记录表, rectification = 责令改正通知书")
     prt.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="PDF file to write")
 
+    events = sub.add_parser("events", help="trigger events (投诉举报, 抽检不合格...)")
+    events_sub = events.add_subparsers(dest="events_command", metavar="ACTION", required=True)
+    ev_imp = events_sub.add_parser(
+        "import", help="import events from .xlsx or .csv (columns 统一社会信用代码 or 名称, 事件类型, 发生日期, 来源编号, 详情)"
+    )
+    ev_imp.add_argument("--db", required=True, help="database file")
+    ev_imp.add_argument("file", type=Path, help=".xlsx or .csv file")
+    ev_imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    tasks = sub.add_parser("tasks", help="the inspection task queue, most urgent first")
+    tasks.add_argument("--db", required=True, help="database file")
+    tasks.add_argument("--status", choices=["open", "in_progress", "done", "cancelled"], help="only tasks in this status")
+    tasks.add_argument("--json", action="store_true", help="print as JSON")
+
+    plan = sub.add_parser("plan", help="the year's baseline plan with its reproducible random draw (双随机)")
+    plan.add_argument("--db", required=True, help="database file")
+    plan.add_argument("--year", required=True, type=int, help="plan year, e.g. 2026")
+    plan.add_argument("--seed", required=True, type=int, help="random seed; the same seed and data give the same plan")
+    plan.add_argument("--json", action="store_true", help="print as JSON")
+
+    insp_list = sub.add_parser("inspectors", help="the station's list of enforcement officers")
+    insp_list.add_argument("--db", required=True, help="database file")
+    insp_sub = insp_list.add_subparsers(dest="inspectors_command", metavar="ACTION")
+    insp_add = insp_sub.add_parser("add", help="add an officer")
+    insp_add.add_argument("--db", required=True, help="database file")
+    insp_add.add_argument("--name", required=True, help="name")
+    insp_add.add_argument("--cert-no", required=True, help="执法证号")
+
     bak = sub.add_parser("backup", help="make a backup copy of the database now (the GUI also makes one at start)")
     bak.add_argument("--db", required=True, help="database file")
 
@@ -123,6 +151,60 @@ def cmd_verify(args) -> int:
     return EXIT_BAD_INPUT
 
 
+def cmd_events(args) -> int:
+    from core.tasks import import_events
+
+    summary = import_events(_open(args.db), args.file)
+    if args.json:
+        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        print(f"imported {summary.imported}, skipped {summary.skipped}, rejected {len(summary.rejected)}; "
+              f"tasks created {summary.tasks_created}, updated {summary.tasks_updated}")
+        for row in summary.rejected:
+            print(f"  row {row['row']}: {row['reason']}")
+    return EXIT_OK
+
+
+def cmd_tasks(args) -> int:
+    from core.tasks import list_tasks
+
+    rows = list_tasks(_open(args.db), status=args.status)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False))
+    else:
+        for r in rows:
+            flag = " OVERDUE" if r.overdue else ""
+            print(f"{r.due}\t{r.priority}\t{r.status}{flag}\t{r.subject_name}\t{'; '.join(r.reasons)}")
+    return EXIT_OK
+
+
+def cmd_plan(args) -> int:
+    from core.plan import make_plan
+
+    plan = make_plan(_open(args.db), args.year, args.seed)
+    if args.json:
+        print(json.dumps(plan.as_dict(), ensure_ascii=False))
+    else:
+        print(f"{plan.year} baseline plan, seed {plan.seed}, inputs sha256 {plan.inputs_sha256}")
+        print(f"{len(plan.entries)} subjects; tasks created {plan.tasks_created}, updated {plan.tasks_updated}"
+              + ("" if plan.created else " (plan already adopted: nothing changed)"))
+        for e in plan.entries:
+            officers = "、".join(f"{o.name}({o.cert_no})" for o in e.officers)
+            print(f"{e.credit_code or '-'}\t{e.subject}\t{e.reason}\t{officers}")
+    return EXIT_OK
+
+
+def cmd_inspectors(args) -> int:
+    from core.inspectors import add_inspector, list_inspectors
+
+    ctx = _open(args.db)
+    if args.inspectors_command == "add":
+        add_inspector(ctx, args.name, args.cert_no)
+    for officer in list_inspectors(ctx):
+        print(f"{officer.cert_no}\t{officer.name}")
+    return EXIT_OK
+
+
 def cmd_backup(args) -> int:
     from core.backup import make_backup
 
@@ -159,6 +241,9 @@ COMMANDS = {
     "inspections": cmd_inspections,
     "print": cmd_print,
     "verify": cmd_verify,
+    "tasks": cmd_tasks,
+    "plan": cmd_plan,
+    "inspectors": cmd_inspectors,
     "backup": cmd_backup,
     "restore": cmd_restore,
 }
@@ -173,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_gui(args.db)
         if args.command == "subjects":
             return cmd_subjects_import(args)
+        if args.command == "events":
+            return cmd_events(args)
         return COMMANDS[args.command](args)
     except DomainError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)

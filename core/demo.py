@@ -47,6 +47,15 @@ DEMO_SUBJECTS = [
     SubjectData("驻马店市康宁医疗器械有限公司", "device_operator", demo_code(201),
                 licence_no="豫驻食药监械经营许20190012号", legal_rep="赵强",
                 address="驻马店市开发区金山路99号", phone="0396-3816677", grid="金山社区"),
+    SubjectData("驻马店市安泰医疗器械批发有限公司", "device_operator", demo_code(202),
+                licence_no="豫驻食药监械经营许20210031号", legal_rep="钱安",
+                address="驻马店市驿城区物流园8号", phone="0396-3900088", grid="物流园"),
+    SubjectData("驿城区百姓健康医疗器械店", "device_operator", demo_code(203, individual=True),
+                filing_no="豫驻食药监械经营备20220156号", legal_rep="孙健",
+                address="驻马店市驿城区前进路32号", phone="13903960033", grid="前进路社区"),
+    SubjectData("驿城区康复之家器械商行", "device_operator", demo_code(204, individual=True),
+                filing_no="豫驻食药监械经营备20230078号", legal_rep="李康",
+                address="驻马店市驿城区健康路5号", phone="13903960044", grid="健康路社区"),
     SubjectData("仁和大药房驿城店", "drug_retailer", demo_code(301),
                 licence_no="豫AA3960012345", legal_rep="孙仁", address="驻马店市驿城区文明大道200号",
                 phone="0396-2223344", grid="文明路社区"),
@@ -58,12 +67,30 @@ DEMO_SUBJECTS = [
                 legal_rep="郑惠", address="驻马店市驿城区南海路66号", phone="13603960011", grid="南海路社区"),
 ]
 
+INSPECTORS = OFFICERS + [
+    OfficerData("张卫东", "41170021003"), OfficerData("刘洋", "41170021004"),
+    OfficerData("陈静", "41170021005"), OfficerData("赵敏", "41170021006"),
+]
+# (subject name, grade, reason) for the device operators' grading
+DEMO_GRADES = [
+    ("驻马店市康宁医疗器械有限公司", 3, "经营无菌植入类医疗器械，列入重点监管目录"),
+    ("驻马店市安泰医疗器械批发有限公司", 2, "第二类、第三类医疗器械批发企业"),
+    ("驿城区百姓健康医疗器械店", 1, "第二类医疗器械零售"),
+    ("驿城区康复之家器械商行", 1, "第二类医疗器械零售"),
+]
+# (subject name, event type, days ago, 来源编号, 详情)
+DEMO_EVENTS = [
+    ("驿城区百姓健康医疗器械店", "complaint", 3, "DEMO-TS-2026-001", "消费者投诉购买的血压计无中文说明书"),
+    ("驻马店悦美医疗美容诊所", "adverse_event", 2, "DEMO-BL-2026-007", "上报1例注射用透明质酸钠不良事件"),
+]
+
 # (subject index, answers that fail with their note, party refuses to sign, days ago)
 DEMO_INSPECTIONS = [
     (0, {"B2": "货架上1批次普通化妆品无备案信息，已拍照", "G1": "无法提供近三个月进货查验记录"}, False, 20),
     (1, {}, False, 12),
     (2, {"D1": "2个批次产品无中文标签"}, True, 5),
 ]
+DRAFT_SUBJECT = 8  # 悦美医疗美容诊所
 
 
 def _signature_png(name: str) -> bytes:
@@ -135,7 +162,7 @@ def create_demo(ctx: AppContext) -> dict:
             sign_inspection(ctx, inspection_id)
             added["inspections"] += 1
         # a draft left half-way, as an inspector would after being called away
-        draft_subject = ids[5]
+        draft_subject = ids[DRAFT_SUBJECT]
         if draft_subject not in inspected:
             ctx.clock = real_clock
             inspection_id = start_inspection(ctx, draft_subject, "cosmetics-531", OFFICERS)
@@ -145,7 +172,31 @@ def create_demo(ctx: AppContext) -> dict:
             added["inspections"] += 1
     finally:
         ctx.clock = real_clock
+    _demo_oversight(ctx)
     return added
+
+
+def _demo_oversight(ctx: AppContext) -> None:
+    """Inspectors, device operators' grades and two trigger events (top-up safe)."""
+    from core.inspectors import add_inspector, list_inspectors
+    from core.tasks import grade_history, record_event, set_grade
+    from db.models import TriggerEvent
+
+    known = {o.cert_no for o in list_inspectors(ctx, active_only=False)}
+    for officer in INSPECTORS:
+        if officer.cert_no not in known:
+            add_inspector(ctx, officer.name, officer.cert_no)
+    with ctx.sessions() as s:
+        ids = dict(s.execute(select(Subject.name, Subject.id)).all())
+        refs = set(s.scalars(select(TriggerEvent.source_ref)))
+    for name, grade, reason in DEMO_GRADES:
+        if not grade_history(ctx, ids[name]):
+            set_grade(ctx, ids[name], grade, reason=f"年度风险分级评定：{reason}", changed_by="王建国")
+    today = ctx.clock().date()
+    for name, event_type, days_ago, ref, details in DEMO_EVENTS:
+        if ref not in refs:
+            record_event(ctx, ids[name], event_type, today - timedelta(days=days_ago), source_ref=ref,
+                         details=details, source="import")
 
 
 def demo_needed(ctx: AppContext) -> bool:

@@ -99,6 +99,7 @@ class InspectionRecord:
     number: str
     status: str
     kind: str
+    purpose: str
     subject_id: str
     template: ChecklistTemplate
     template_json: str
@@ -176,6 +177,7 @@ def canonical(record: InspectionRecord) -> dict:
         "id": record.id,
         "number": record.number,
         "kind": record.kind,
+        "purpose": record.purpose,
         "template": {
             "code": record.template.code,
             "version": record.template.version,
@@ -266,7 +268,7 @@ def _load_orm(session: Session, id_or_number: str) -> Inspection:
 
 def _record(ctx: AppContext, i: Inspection) -> InspectionRecord:
     return InspectionRecord(
-        id=i.id, number=i.number, status=i.status, kind=i.kind, subject_id=i.subject_id,
+        id=i.id, number=i.number, status=i.status, kind=i.kind, purpose=i.purpose, subject_id=i.subject_id,
         template=template_from_snapshot(i.template_json), template_json=i.template_json,
         party=json.loads(i.party_json),
         officers=[OfficerData(o.name, o.cert_no) for o in i.officers],
@@ -371,32 +373,51 @@ def start_inspection(
     template = templates.get(template_code)
     if template is None:
         raise InvalidInput(f"没有检查表模板“{template_code}”")
-    if kind not in KIND_LABELS:
-        raise InvalidInput(f"未知的检查类型“{kind}”")
-    officers = _clean_officers(officers)
-    now = ctx.clock()
     with ctx.transaction() as s:
         subject = s.get(Subject, subject_id)
         if subject is None:
             raise NotFound("找不到该监管对象")
-        number = next_number(
-            s, kind="inspection", prefix=ctx.setting("prefix.inspection"),
-            year=now.year, device_no=int(ctx.setting("device_no")),
+        inspection = create_inspection(
+            s, ctx, subject, template, officers, kind=kind, place=place, notified_by=notified_by
         )
-        inspection = Inspection(
-            device_id=ctx.device_id, number=number, subject_id=subject.id,
-            template_code=template.code, template_version=template.version,
-            template_json=template.to_json(), party_json=_party_snapshot(subject),
-            kind=kind, place=place.strip() or subject.address, notified_by=notified_by,
-            started_at=now, status="draft",
-        )
-        s.add(inspection)
-        for position, officer in enumerate(officers):
-            inspection.officers.append(
-                InspectionOfficer(device_id=ctx.device_id, position=position, name=officer.name, cert_no=officer.cert_no)
-            )
-        s.flush()
         return inspection.id
+
+
+def create_inspection(
+    session: Session,
+    ctx: AppContext,
+    subject: Subject,
+    template: ChecklistTemplate,
+    officers: list[OfficerData],
+    *,
+    kind: str = "enforcement",
+    purpose: str = "regular",
+    place: str = "",
+    notified_by: str = "",
+) -> Inspection:
+    """The draft inspection inside the caller's transaction (tasks start one this way)."""
+    if kind not in KIND_LABELS:
+        raise InvalidInput(f"未知的检查类型“{kind}”")
+    officers = _clean_officers(officers)
+    now = ctx.clock()
+    number = next_number(
+        session, kind="inspection", prefix=ctx.setting("prefix.inspection"),
+        year=now.year, device_no=int(ctx.setting("device_no")),
+    )
+    inspection = Inspection(
+        device_id=ctx.device_id, number=number, subject_id=subject.id,
+        template_code=template.code, template_version=template.version,
+        template_json=template.to_json(), party_json=_party_snapshot(subject),
+        kind=kind, purpose=purpose, place=place.strip() or subject.address, notified_by=notified_by,
+        started_at=now, status="draft",
+    )
+    session.add(inspection)
+    for position, officer in enumerate(officers):
+        inspection.officers.append(
+            InspectionOfficer(device_id=ctx.device_id, position=position, name=officer.name, cert_no=officer.cert_no)
+        )
+    session.flush()
+    return inspection
 
 
 def set_officers(ctx: AppContext, inspection_id: str, officers: list[OfficerData]) -> None:
@@ -630,7 +651,7 @@ def complete_inspection(ctx: AppContext, inspection_id: str) -> InspectionRecord
         if inspection.ended_at is None or inspection.ended_at < inspection.started_at:
             inspection.ended_at = now
         failed = record.failed_items()
-        if failed and inspection.rectification is None:
+        if failed and inspection.rectification is None and inspection.purpose == "regular":
             days = int(ctx.setting("rectification_days"))
             inspection.rectification = Rectification(
                 device_id=ctx.device_id,
@@ -690,4 +711,7 @@ def sign_inspection(ctx: AppContext, inspection_id: str) -> str:
         inspection.status = "signed"
         inspection.version += 1
         inspection.content_hash = content_hash(_record(ctx, inspection))
+        from core.tasks import after_signing  # tasks build on inspections, not the reverse
+
+        after_signing(s, ctx, inspection)
         return inspection.content_hash

@@ -1,8 +1,6 @@
 """The register of subjects (监管对象): add, edit, search and import from Excel/CSV."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -13,6 +11,8 @@ from sqlalchemy.orm import Session
 from core import creditcode
 from core.context import AppContext
 from core.errors import InvalidInput, NotFound
+from core.tables import columns as table_columns
+from core.tables import read_table
 from db.models import Inspection, Subject
 
 CATEGORIES = {
@@ -205,34 +205,6 @@ class ImportSummary:
         return {"imported": self.imported, "skipped": self.skipped, "rejected": self.rejected}
 
 
-def _read_rows(path: Path) -> list[list[str]]:
-    """All rows of a .xlsx or .csv file as text, header first."""
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a bad file
-            raise InvalidInput(f"无法读取 Excel 文件 {path.name}：{exc}") from exc
-        sheet = workbook.worksheets[0]
-        rows = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
-        return rows
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise InvalidInput(f"无法识别 {path.name} 的文字编码（应为 UTF-8 或 GBK）")
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
-    raise InvalidInput(f"不支持的文件类型 {path.suffix or '(无扩展名)'}：请使用 .xlsx 或 .csv")
-
-
 def import_subjects(
     ctx: AppContext,
     path: Path,
@@ -247,13 +219,9 @@ def import_subjects(
     All rows go in one transaction: a cancelled import changes nothing.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InvalidInput(f"找不到文件 {path}")
-    rows = _read_rows(path)
-    if not rows:
-        raise InvalidInput(f"文件 {path.name} 是空的")
+    rows = read_table(path)
     header = rows[0]
-    columns = {IMPORT_COLUMNS[h]: i for i, h in enumerate(header) if h in IMPORT_COLUMNS}
+    columns = table_columns(header, IMPORT_COLUMNS)
     if "name" not in columns:
         raise InvalidInput(f"文件 {path.name} 缺少“名称”列（表头应含：{'、'.join(IMPORT_COLUMNS)}）")
     summary = ImportSummary()

@@ -75,8 +75,13 @@ class Subject(SyncMixin, Base):
     phone: Mapped[str] = mapped_column(String(64), default="")
     grid: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Risk grade (风险分级) 1–3 for graded categories; None where grading does not apply.
+    grade: Mapped[int | None] = mapped_column(Integer)
 
     inspections: Mapped[list[Inspection]] = relationship(back_populates="subject")
+    grade_changes: Mapped[list[GradeChange]] = relationship(
+        back_populates="subject", order_by="GradeChange.changed_at"
+    )
 
     __table_args__ = (Index("ix_subjects_name", "name"),)
 
@@ -96,6 +101,8 @@ class Inspection(SyncMixin, Base):
     # of the register does not change what a signed record says.
     party_json: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str] = mapped_column(String(16), default="enforcement")
+    # "regular", or "reinspection" (整改复查: only the failed items, no new order)
+    purpose: Mapped[str] = mapped_column(String(16), default="regular")
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     place: Mapped[str] = mapped_column(String(300), default="")
     notified_by: Mapped[str] = mapped_column(String(200), default="")
@@ -125,7 +132,8 @@ class Inspection(SyncMixin, Base):
         back_populates="inspection", cascade="all, delete-orphan"
     )
     rectification: Mapped[Rectification | None] = relationship(
-        back_populates="inspection", uselist=False, cascade="all, delete-orphan"
+        back_populates="inspection", uselist=False, cascade="all, delete-orphan",
+        foreign_keys="Rectification.inspection_id",
     )
 
 
@@ -191,6 +199,91 @@ class Rectification(SyncMixin, Base):
     number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     deadline: Mapped[date] = mapped_column(Date, nullable=False)
     requirements: Mapped[str] = mapped_column(Text, default="")
+    # open → closed (re-inspection passed) or case_recommended (立案建议: failed again)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    reinspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    inspection: Mapped[Inspection] = relationship(back_populates="rectification")
+    inspection: Mapped[Inspection] = relationship(back_populates="rectification", foreign_keys=[inspection_id])
+
+
+class Inspector(SyncMixin, Base):
+    """The station's enforcement officers (执法人员名录), drawn at random for plan tasks."""
+
+    __tablename__ = "inspectors"
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    cert_no: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class GradeChange(SyncMixin, Base):
+    """One change of a subject's risk grade: who, when, why."""
+
+    __tablename__ = "grade_changes"
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    from_grade: Mapped[int | None] = mapped_column(Integer)
+    to_grade: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("trigger_events.id"))
+
+    subject: Mapped[Subject] = relationship(back_populates="grade_changes")
+
+
+class TriggerEvent(SyncMixin, Base):
+    """Something that makes an inspection due (触发事件): a complaint, a failed sample..."""
+
+    __tablename__ = "trigger_events"
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    event_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    occurred_on: Mapped[date] = mapped_column(Date, nullable=False)
+    # 来源编号 from the upper platform; a row already imported is skipped
+    source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    details: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+
+
+class InspectionTask(SyncMixin, Base):
+    """An inspection that is due (检查任务): open → in_progress → done / cancelled."""
+
+    __tablename__ = "inspection_tasks"
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), nullable=False, index=True)
+    priority: Mapped[str] = mapped_column(String(8), nullable=False)
+    due: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    template_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    officers_json: Mapped[str] = mapped_column(Text, default="[]")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    rectification_id: Mapped[str | None] = mapped_column(ForeignKey("rectifications.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    subject: Mapped[Subject] = relationship()
+    reasons: Mapped[list[TaskReason]] = relationship(
+        back_populates="task", order_by="TaskReason.created_at", cascade="all, delete-orphan"
+    )
+
+
+class TaskReason(SyncMixin, Base):
+    """Why a task exists: each event or plan entry that caused it."""
+
+    __tablename__ = "task_reasons"
+    task_id: Mapped[str] = mapped_column(ForeignKey("inspection_tasks.id"), nullable=False, index=True)
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("trigger_events.id"))
+    plan_id: Mapped[str | None] = mapped_column(ForeignKey("inspection_plans.id"))
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+
+    task: Mapped[InspectionTask] = relationship(back_populates="reasons")
+
+
+class InspectionPlan(SyncMixin, Base):
+    """A year's baseline plan with its random draw (双随机), reproducible from seed and inputs."""
+
+    __tablename__ = "inspection_plans"
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    seed: Mapped[int] = mapped_column(Integer, nullable=False)
+    inputs_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    entries_json: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (UniqueConstraint("year", "seed", "inputs_sha256"),)

@@ -119,7 +119,7 @@ class ItemRow(QFrame):
         for code, button in self.buttons.items():
             button.setChecked(code == answer.result)
         self.group.setExclusive(True)
-        if not self.note.hasFocus():
+        if not self.note.hasFocus() and not self._note_save.dirty:
             self.note.setText(answer.note)
         self._mark(answer.result)
         photos = record.photos_of(self.item.code)
@@ -227,6 +227,7 @@ class InspectionEditor(QWidget):
     def _text_field(self, widget, field: str):
         read = widget.toPlainText if isinstance(widget, QPlainTextEdit) else widget.text
         saver = _Debounced(self, read, lambda value: self.save(svc.update_details, **{field: value}))
+        self._field_savers[widget] = saver
         (widget.textChanged if isinstance(widget, QPlainTextEdit) else widget.textEdited).connect(
             lambda *_: None if self.loading else saver.touch()
         )
@@ -237,6 +238,7 @@ class InspectionEditor(QWidget):
 
     def _build_record_tab(self) -> QWidget:
         self._savers: list[_Debounced] = []
+        self._field_savers: dict[QWidget, _Debounced] = {}
         self.place = self._text_field(QLineEdit(), "place")
         self.notified_by = self._text_field(QLineEdit(), "notified_by")
         self.party_present = self._text_field(QLineEdit(), "party_present_name")
@@ -312,18 +314,20 @@ class InspectionEditor(QWidget):
             (self.place, record.place), (self.notified_by, record.notified_by),
             (self.party_present, record.party_present_name), (self.witness, record.witness_name),
         ):
-            if not widget.hasFocus():
+            if self._may_overwrite(widget):
                 widget.setText(value)
         for widget, value in ((self.findings, record.findings), (self.statement, record.party_statement)):
-            if not widget.hasFocus() and widget.toPlainText() != value:
+            if self._may_overwrite(widget) and widget.toPlainText() != value:
                 widget.setPlainText(value)
         self.refused.setChecked(record.party_refused)
         rect = record.rectification
         self.rect_box.setVisible(rect is not None)
         if rect is not None:
             self.rect_number.setText(rect.number)
-            self.deadline.setDate(QDate(rect.deadline.year, rect.deadline.month, rect.deadline.day))
-            if not self.requirements.hasFocus() and self.requirements.toPlainText() != rect.requirements:
+            if not self._rect_saver.dirty:
+                self.deadline.setDate(QDate(rect.deadline.year, rect.deadline.month, rect.deadline.day))
+            if (self._may_overwrite(self.requirements, self._rect_saver)
+                    and self.requirements.toPlainText() != rect.requirements):
                 self.requirements.setPlainText(rect.requirements)
         self._show_signatures(record)
         locked = record.locked
@@ -341,6 +345,11 @@ class InspectionEditor(QWidget):
             text += self.tr("　已签名锁定（内容哈希 %1…）").replace("%1", (record.content_hash or "")[:16])
         self.status.setText(text)
         self.loading = False
+
+    def _may_overwrite(self, widget: QWidget, saver: _Debounced | None = None) -> bool:
+        """A field being typed in, or with an edit still waiting to be saved, keeps its text."""
+        saver = saver or self._field_savers.get(widget)
+        return not widget.hasFocus() and not (saver is not None and saver.dirty)
 
     def _show_signatures(self, record: svc.InspectionRecord) -> None:
         while self.sign_layout.count():

@@ -112,8 +112,14 @@ class MainWindow(QMainWindow):
 
     # --- data -------------------------------------------------------------------
     def refresh(self) -> None:
+        """Reload the lists, and the subject pages that are open (their histories change too)."""
         self.refresh_subjects()
         self.inspection_model.set_rows(list_inspections(self.ctx))
+        from gui.subject_page import SubjectPage
+
+        for window in self._open_windows:
+            if isinstance(window, SubjectPage) and window.isVisible():
+                window.refresh()
 
     def refresh_subjects(self) -> None:
         rows = search_subjects(self.ctx, self.search.text(), limit=SEARCH_LIMIT)
