@@ -1,10 +1,13 @@
 """QR payloads on printed forms, and checking a scanned payload against the database.
 
-Payload: ``YXJC1|{form}|{inspection id}|{document number}|{first 16 hex of content hash}``.
+Payload: ``YXJC1|{form}|{inspection id}|{document number}|{first 16 hex of content hash}``,
+with the document number percent-encoded (UTF-8) so the whole payload is ASCII: a
+handheld scanner "types" what it reads, and most cannot type Chinese.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 from core.context import AppContext
 from core.errors import NotFound
@@ -25,7 +28,8 @@ def form_number(record: InspectionRecord, form: str) -> str:
 
 def make_payload(record: InspectionRecord, form: str) -> str:
     digest = record.content_hash or record.current_hash()
-    return "|".join((PREFIX, form, record.id, form_number(record, form), digest[:SHORT_HASH]))
+    number = quote(form_number(record, form), safe="")
+    return "|".join((PREFIX, form, record.id, number, digest[:SHORT_HASH]))
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ def verify_payload(ctx: AppContext, payload: str) -> Verdict:
     if len(parts) != 5 or parts[0] != PREFIX or parts[1] not in FORMS:
         return Verdict(False, "无法识别的二维码内容：不是本系统打印的文书")
     _, form, record_id, number, short = parts
+    number = unquote(number)  # a typed payload may carry the number as plain text too
     try:
         record = load_inspection(ctx, record_id)
     except NotFound:

@@ -4,6 +4,7 @@ It only assembles the screens; each screen lives in its own module.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -53,7 +54,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.runner = runner or JobRunner()
-        self._open_windows: list[QWidget] = []
+        self._windows: dict[str, QWidget] = {}
         self.setWindowTitle(self.tr("药械化现场检查 — %s") % ctx.setting("station_name"))
         self.resize(1180, 720)
 
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         from gui.subject_page import SubjectPage
 
         for window in self._open_windows:
-            if isinstance(window, SubjectPage) and window.isVisible():
+            if isinstance(window, SubjectPage):
                 window.refresh()
 
     def refresh_subjects(self) -> None:
@@ -136,10 +137,22 @@ class MainWindow(QMainWindow):
             self.subject_view.selectRow(0)
 
     # --- actions ----------------------------------------------------------------
-    def _remember(self, window: QWidget) -> QWidget:
-        self._open_windows = [w for w in self._open_windows if w.isVisible()]
-        self._open_windows.append(window)
-        return window
+    def _window(self, key: str, make) -> tuple[QWidget, bool]:
+        """The open window for ``key`` brought to front, or a new one (freed when closed)."""
+        window = self._windows.get(key)
+        if window is not None:
+            window.raise_()
+            window.activateWindow()
+            return window, False
+        window = make()
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(partial(self._windows.pop, key, None))
+        self._windows[key] = window
+        return window, True
+
+    @property
+    def _open_windows(self) -> list[QWidget]:
+        return list(self._windows.values())
 
     def add_subject(self) -> None:
         from gui.subject_dialog import SubjectDialog
@@ -158,15 +171,19 @@ class MainWindow(QMainWindow):
     def open_subject(self, subject) -> None:
         from gui.subject_page import SubjectPage
 
-        page = self._remember(SubjectPage(self.ctx, subject.id, open_inspection=self.open_inspection, parent=self))
-        page.changed.connect(self.refresh)
+        page, new = self._window(f"subject:{subject.id}", lambda: SubjectPage(
+            self.ctx, subject.id, open_inspection=self.open_inspection, parent=self))
+        if new:
+            page.changed.connect(self.refresh)
         page.show()
 
     def open_inspection(self, inspection_id: str) -> None:
         from gui.inspection_editor import InspectionEditor
 
-        editor = self._remember(InspectionEditor(self.ctx, inspection_id, runner=self.runner, parent=self))
-        editor.changed.connect(self.refresh)
+        editor, new = self._window(f"inspection:{inspection_id}", lambda: InspectionEditor(
+            self.ctx, inspection_id, runner=self.runner, parent=self))
+        if new:
+            editor.changed.connect(self.refresh)
         editor.show()
 
     def import_register(self) -> None:

@@ -44,3 +44,11 @@ def test_draft_is_not_verified(ctx, subject, officers):
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
     verdict = verify_payload(ctx, make_payload(svc.load_inspection(ctx, inspection_id), "record"))
     assert not verdict.ok and "尚未签名" in verdict.message
+
+
+def test_payload_is_ascii_for_keyboard_scanners_and_plain_number_also_accepted(ctx, subject, officers):
+    record = svc.load_inspection(ctx, signed_inspection(ctx, subject.id, officers))
+    payload = make_payload(record, "record")
+    assert payload.isascii()
+    prefix, form, rid, _number, short = payload.split("|")
+    assert verify_payload(ctx, "|".join((prefix, form, rid, record.number, short))).ok
