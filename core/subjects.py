@@ -58,6 +58,7 @@ class SubjectRow:
     phone: str
     grid: str
     status: str
+    grade: int | None = None
 
     @property
     def category_label(self) -> str:
@@ -73,7 +74,7 @@ def _row(s: Subject) -> SubjectRow:
     return SubjectRow(
         id=s.id, name=s.name, credit_code=s.credit_code or "", category=s.category,
         licence_no=s.licence_no, filing_no=s.filing_no, legal_rep=s.legal_rep,
-        address=s.address, phone=s.phone, grid=s.grid, status=s.status,
+        address=s.address, phone=s.phone, grid=s.grid, status=s.status, grade=s.grade,
     )
 
 

@@ -424,6 +424,7 @@ def reinspection_template(original: ChecklistTemplate, failed_codes: set[str]) -
 
 
 def start_task(ctx: AppContext, task_id: str, officers: list[OfficerData] | None = None, *,
+               place: str = "", notified_by: str = "",
                templates: dict[str, ChecklistTemplate] | None = None) -> str:
     """Open the task's inspection with the right checklist and officers; returns its id."""
     with ctx.transaction() as s:
@@ -439,13 +440,14 @@ def start_task(ctx: AppContext, task_id: str, officers: list[OfficerData] | None
             template = template_from_snapshot(original.template_json)
             failed = {r.item_code for r in original.results if r.result == "fail"}
             inspection = create_inspection(s, ctx, task.subject, reinspection_template(template, failed),
-                                           officers, purpose="reinspection")
+                                           officers, purpose="reinspection", place=place, notified_by=notified_by)
         else:
             templates = templates if templates is not None else load_templates()
             template = templates.get(task.template_code)
             if template is None:
                 raise InvalidInput(f"没有检查表模板“{task.template_code}”")
-            inspection = create_inspection(s, ctx, task.subject, template, officers)
+            inspection = create_inspection(s, ctx, task.subject, template, officers,
+                                           place=place, notified_by=notified_by)
         task.inspection_id = inspection.id
         task.status = "in_progress"
         task.version += 1

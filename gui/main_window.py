@@ -85,9 +85,14 @@ class MainWindow(QMainWindow):
         inspections_tab = QWidget()
         QVBoxLayout(inspections_tab).addWidget(self.inspection_view)
 
+        from gui.task_queue import TaskQueue
+
+        self.task_queue = TaskQueue(ctx, runner=self.runner, open_inspection=self.open_inspection)
+        self.task_queue.changed.connect(self.refresh)
         self.tabs = QTabWidget()
         self.tabs.addTab(subjects_tab, self.tr("监管对象(&1)"))
         self.tabs.addTab(inspections_tab, self.tr("检查记录(&2)"))
+        self.tabs.addTab(self.task_queue, self.tr("检查任务(&3)"))
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
         self.setCentralWidget(self.tabs)
 
@@ -101,6 +106,9 @@ class MainWindow(QMainWindow):
         self.verify_action = self._action(toolbar, self.tr("验证文书"), QKeySequence("Ctrl+Shift+V"), self.verify_document)
         self.settings_action = self._action(toolbar, self.tr("站所设置"), QKeySequence("Ctrl+,"), self.edit_settings)
         self.statusBar().showMessage(self.tr("数据库：%s") % ctx.engine.url.database)
+        # editors save on every answer; the lists behind them catch up after a pause
+        self._refresh_timer = QTimer(self, singleShot=True, interval=500)
+        self._refresh_timer.timeout.connect(self.refresh)
         self.refresh()
 
     def _action(self, toolbar: QToolBar, text: str, shortcut, slot) -> QAction:
@@ -116,6 +124,8 @@ class MainWindow(QMainWindow):
         """Reload the lists, and the subject pages that are open (their histories change too)."""
         self.refresh_subjects()
         self.inspection_model.set_rows(list_inspections(self.ctx))
+        if hasattr(self, "task_queue"):
+            self.task_queue.refresh()
         from gui.subject_page import SubjectPage
 
         for window in self._open_windows:
@@ -163,7 +173,7 @@ class MainWindow(QMainWindow):
             self.open_subject(dialog.saved)
 
     def open_selected(self) -> None:
-        view = self.subject_view if self.tabs.currentIndex() == 0 else self.inspection_view
+        view = (self.subject_view, self.inspection_view, self.task_queue.view)[self.tabs.currentIndex()]
         index = view.currentIndex()
         if index.isValid():
             view.activated.emit(index)
@@ -183,7 +193,7 @@ class MainWindow(QMainWindow):
         editor, new = self._window(f"inspection:{inspection_id}", lambda: InspectionEditor(
             self.ctx, inspection_id, runner=self.runner, parent=self))
         if new:
-            editor.changed.connect(self.refresh)
+            editor.changed.connect(self._refresh_timer.start)
         editor.show()
 
     def import_register(self) -> None:

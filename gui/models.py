@@ -85,3 +85,44 @@ class InspectionTableModel(RowTableModel):
 
     def foreground(self, row) -> QBrush | None:
         return QBrush(QColor("#b00020")) if row.failed else None
+
+
+class TaskTableModel(RowTableModel):
+    columns = (
+        ("优先级", lambda r: tr(r.priority_label)),
+        ("截止日期", lambda r: r.due.isoformat() + (tr("（逾期）") if r.overdue else "")),
+        ("状态", lambda r: tr(r.status_label)),
+        ("监管对象", lambda r: r.subject_name),
+        ("网格", lambda r: r.grid),
+        ("执法人员", lambda r: "、".join(o.name for o in r.officers)),
+        ("原因", lambda r: "；".join(r.reasons)),
+    )
+
+    def foreground(self, row) -> QBrush | None:
+        # overdue tasks stand out; high priority in dark red
+        if row.overdue:
+            return QBrush(QColor("#c00000"))
+        return QBrush(QColor("#8b1a1a")) if row.priority == "high" and row.status in ("open", "in_progress") else None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.BackgroundRole and index.isValid() and self.row_at(index.row()).overdue:
+            return QBrush(QColor("#fde3e3"))
+        return super().data(index, role)
+
+
+class PlanEntryModel(RowTableModel):
+    columns = (
+        ("统一社会信用代码", lambda r: r.credit_code or tr("（无代码）")),
+        ("监管对象", lambda r: r.subject),
+        ("理由", lambda r: r.reason),
+        ("抽取的执法人员", lambda r: "、".join(f"{o.name}（{o.cert_no}）" for o in r.officers)),
+    )
+
+
+class GradeHistoryModel(RowTableModel):
+    columns = (
+        ("时间", lambda r: r.changed_at.strftime("%Y-%m-%d %H:%M")),
+        ("调整", lambda r: r.text),
+        ("理由", lambda r: r.reason),
+        ("调整人", lambda r: r.changed_by),
+    )

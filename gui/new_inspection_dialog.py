@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -19,18 +22,22 @@ from core.checklists import load_templates
 from core.context import AppContext
 from core.errors import DomainError
 from core.inspections import KIND_LABELS, OfficerData, start_inspection
+from core.inspectors import list_inspectors
 from core.subjects import SubjectRow
+from core.tasks import TaskRow, start_task
 
 OFFICER_ROWS = 3
 LAST_OFFICERS_KEY = "gui.last_officers"
 
 
 class NewInspectionDialog(QDialog):
-    def __init__(self, ctx: AppContext, subject: SubjectRow, parent=None):
+    """Start an inspection of a subject, or the inspection of a task (its checklist is fixed)."""
+
+    def __init__(self, ctx: AppContext, subject: SubjectRow, parent=None, *, task: TaskRow | None = None):
         super().__init__(parent)
-        self.ctx, self.subject = ctx, subject
+        self.ctx, self.subject, self.task = ctx, subject, task
         self.inspection_id: str | None = None
-        self.setWindowTitle(self.tr("新建检查 — %s") % subject.name)
+        self.setWindowTitle((self.tr("开始任务检查 — %s") if task else self.tr("新建检查 — %s")) % subject.name)
         self.setMinimumWidth(560)
         self.templates = load_templates()
 
@@ -38,6 +45,13 @@ class NewInspectionDialog(QDialog):
         ordered = sorted(self.templates.values(), key=lambda t: subject.category not in t.subject_categories)
         for template in ordered:
             self.template.addItem(f"{template.title}（第{template.version}版）", template.code)
+        if task is not None:
+            index = self.template.findData(task.template_code)
+            if task.rectification_id:
+                self.template.insertItem(0, self.tr("整改复查：只检查原不符合项"), task.template_code)
+                index = 0
+            self.template.setCurrentIndex(max(index, 0))
+            self.template.setEnabled(False)
         self.kind = QComboBox()
         for code, label in KIND_LABELS.items():
             self.kind.addItem(self.tr(label), code)
@@ -56,8 +70,16 @@ class NewInspectionDialog(QDialog):
         self.officer_names: list[QLineEdit] = []
         self.officer_certs: list[QLineEdit] = []
         remembered = json.loads(ctx.setting_or(LAST_OFFICERS_KEY, "[]"))
+        if task is not None and task.officers:
+            remembered = [[o.name, o.cert_no] for o in task.officers]
+        self.inspectors = {o.name: o.cert_no for o in list_inspectors(ctx)}
+        completer_names = list(self.inspectors)
         for i in range(OFFICER_ROWS):
             name, cert = QLineEdit(), QLineEdit()
+            completer = QCompleter(completer_names, name)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            name.setCompleter(completer)
+            completer.activated.connect(partial(self._fill_cert, cert))
             if i < len(remembered):
                 name.setText(remembered[i][0])
                 cert.setText(remembered[i][1])
@@ -81,17 +103,27 @@ class NewInspectionDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
 
+    def _fill_cert(self, cert: QLineEdit, name: str) -> None:
+        """Officers are chosen from the station's list: picking a name fills the 执法证号."""
+        if name in self.inspectors:
+            cert.setText(self.inspectors[name])
+
     def officers(self) -> list[OfficerData]:
         return [OfficerData(n.text(), c.text()) for n, c in zip(self.officer_names, self.officer_certs)]
 
     def start(self) -> None:
         officers = self.officers()
         try:
-            self.inspection_id = start_inspection(
-                self.ctx, self.subject.id, self.template.currentData(), officers,
-                kind=self.kind.currentData(), place=self.place.text(), notified_by=self.notified_by.text(),
-                templates=self.templates,
-            )
+            if self.task is not None:
+                self.inspection_id = start_task(
+                    self.ctx, self.task.id, officers, place=self.place.text(), notified_by=self.notified_by.text()
+                )
+            else:
+                self.inspection_id = start_inspection(
+                    self.ctx, self.subject.id, self.template.currentData(), officers,
+                    kind=self.kind.currentData(), place=self.place.text(), notified_by=self.notified_by.text(),
+                    templates=self.templates,
+                )
         except DomainError as exc:
             self.message.setText(exc.message)
             return

@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
 
 from core.context import AppContext
 from core.inspections import list_inspections
+from core.rules import default_rules
 from core.subjects import STATUSES, get_subject
+from core.tasks import grade_history, is_graded, subject_due
 from gui.main_window import make_table
-from gui.models import InspectionTableModel
+from gui.models import GradeHistoryModel, InspectionTableModel
 
 
 class SubjectPage(QWidget):
@@ -35,11 +37,17 @@ class SubjectPage(QWidget):
         box.setLayout(self.details)
         self.edit_button = QPushButton(self.tr("编辑(&E)"))
         self.edit_button.clicked.connect(self.edit)
+        self.event_button = QPushButton(self.tr("登记触发事件(&V)…"))
+        self.event_button.clicked.connect(self.register_event)
+        self.grade_button = QPushButton(self.tr("调整风险等级(&R)…"))
+        self.grade_button.clicked.connect(self.change_grade)
         self.new_button = QPushButton(self.tr("新建检查(&N)"))
         self.new_button.setDefault(True)
         self.new_button.clicked.connect(self.new_inspection)
         buttons = QHBoxLayout()
         buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.event_button)
+        buttons.addWidget(self.grade_button)
         buttons.addStretch(1)
         buttons.addWidget(self.new_button)
 
@@ -48,9 +56,23 @@ class SubjectPage(QWidget):
         history = QGroupBox(self.tr("检查记录"))
         QVBoxLayout(history).addWidget(self.history_view)
 
+        self.due_label = QLabel()
+        self.due_label.setWordWrap(True)
+        self.grade_model = GradeHistoryModel(self)
+        self.grade_view = make_table(self.grade_model, lambda _row: None)
+        self.grade_box = QGroupBox(self.tr("风险等级与调整记录"))
+        grade_layout = QVBoxLayout(self.grade_box)
+        self.grade_label = QLabel()
+        grade_layout.addWidget(self.grade_label)
+        grade_layout.addWidget(self.grade_view)
+        oversight = QGroupBox(self.tr("是否应检查"))
+        QVBoxLayout(oversight).addWidget(self.due_label)
+
         layout = QVBoxLayout(self)
         layout.addWidget(box)
+        layout.addWidget(oversight)
         layout.addLayout(buttons)
+        layout.addWidget(self.grade_box)
         layout.addWidget(history, 1)
         self.refresh()
 
@@ -73,6 +95,18 @@ class SubjectPage(QWidget):
                 value_label.setStyleSheet("color: #b35c00")
             self.details.addRow(label + "：", value_label)
         self.history_model.set_rows(list_inspections(self.ctx, subject_id=self.subject_id))
+        due = subject_due(self.ctx, self.subject_id)
+        self.due_label.setText(due.text)
+        self.due_label.setStyleSheet("color: #b00020; font-weight: bold" if due.due else "color: #1b7f3b")
+        graded = is_graded(s.category)
+        self.grade_box.setVisible(graded)
+        self.grade_button.setVisible(graded)
+        if graded:
+            grade = s.grade or default_rules()[1].default_grade
+            info = default_rules()[1].grades[grade]
+            note = "" if s.grade else self.tr("（未评定，按默认等级）")
+            self.grade_label.setText(f"<b>{self.tr(info.label)}</b>{note}　{info.baseline_text}")
+            self.grade_model.set_rows(grade_history(self.ctx, self.subject_id))
 
     def edit(self) -> None:
         from gui.subject_dialog import SubjectDialog
@@ -81,10 +115,26 @@ class SubjectPage(QWidget):
             self.refresh()
             self.changed.emit()
 
+    def register_event(self) -> None:
+        from gui.oversight_dialogs import EventDialog
+
+        if EventDialog(self.ctx, self.subject_id, parent=self).exec():
+            self.refresh()
+            self.changed.emit()
+
+    def change_grade(self) -> None:
+        from gui.oversight_dialogs import GradeDialog
+
+        if GradeDialog(self.ctx, self.subject_id, self.subject.grade, parent=self).exec():
+            self.refresh()
+            self.changed.emit()
+
     def new_inspection(self) -> None:
         from gui.new_inspection_dialog import NewInspectionDialog
 
-        dialog = NewInspectionDialog(self.ctx, self.subject, parent=self)
+        # a subject that is due is inspected for its task, so that signing closes the task
+        pending = [t for t in subject_due(self.ctx, self.subject_id).tasks if not t.inspection_id]
+        dialog = NewInspectionDialog(self.ctx, self.subject, parent=self, task=pending[0] if pending else None)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.inspection_id:
             self.refresh()
             self.changed.emit()

@@ -50,6 +50,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ctx = AppContext.open(Path(tmp) / "demo.db")
         create_demo(ctx)
+        from core.plan import make_plan
+
+        make_plan(ctx, ctx.clock().year, seed=20260101)
         window = MainWindow(ctx, runner=ImmediateRunner())
         window.show()
         app.processEvents()
@@ -77,6 +80,21 @@ def main() -> None:
         app.processEvents()
         editor.grab().save(str(OUT / "inspection-editor-signatures.png"))
         editor.close()
+
+        window.tabs.setCurrentIndex(2)
+        app.processEvents()
+        window.grab().save(str(OUT / "task-queue.png"))
+        device = search_subjects(ctx, "安泰医疗器械")[0]
+        from core.tasks import record_event, set_grade
+
+        set_grade(ctx, device.id, 3, reason="为其他企业提供医疗器械贮存、配送服务", changed_by="李秀英")
+        record_event(ctx, device.id, "sampling_failed", ctx.clock().date(), source_ref="CJ-2026-0318",
+                     details="抽检医用口罩细菌过滤效率不合格")
+        window.open_subject(device)
+        page = window._open_windows[-1]
+        page.resize(1000, 820)
+        app.processEvents()
+        page.grab().save(str(OUT / "subject-page.png"))
 
         for form in ("record", "checklist", "rectification"):
             pdf = print_form(ctx, signed.id, form, Path(tmp) / f"{form}.pdf")

@@ -192,7 +192,8 @@ def test_whole_inspection_from_new_subject_to_saved_pdf(
     assert record.content_hash == record.current_hash()
     assert "已签名" in editor.status.text()
     assert not editor.sign_button.isEnabled() and not editor.complete_button.isEnabled()
-    assert window.inspection_model.row_at(0).status == "signed"
+    # the lists behind the editor catch up after a short pause (autosaves are debounced)
+    qtbot.waitUntil(lambda: window.inspection_model.row_at(0).status == "signed", timeout=2000)
     assert page.history_model.row_at(0).status == "signed"  # the subject page, still open, follows
     _assert_locked(editor)
     with pytest.raises(RecordLocked):
@@ -375,5 +376,6 @@ def test_subject_page_history_follows_the_inspection(ctx, subject, qtbot):
 
     qtbot.mouseClick(editor.rows["A1"].buttons["fail"], LEFT)
 
-    assert window.inspection_model.row_at(0).failed == 1
+    qtbot.waitUntil(lambda: window.inspection_model.rowCount() == 1 and window.inspection_model.row_at(0).failed == 1,
+                    timeout=2000)
     assert page.history_model.row_at(0).failed == 1  # the open subject page followed (it used to show 0)

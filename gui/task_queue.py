@@ -1,0 +1,223 @@
+"""The task queue (检查任务): what is due and why, filtered; start an inspection from a task."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QDate, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.context import AppContext
+from core.errors import DomainError
+from core.rules import PRIORITY_LABELS
+from core.subjects import get_subject
+from core.tasks import OPEN_STATUSES, TASK_STATUS_LABELS, cancel_task, import_events, list_tasks
+from gui.models import ROW_ROLE, TaskTableModel
+
+ALL = ""
+OPEN = "open+in_progress"
+
+
+class TaskFilter(QSortFilterProxyModel):
+    """Filters by status, priority, grid, officer and due date."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.status, self.priority, self.grid, self.officer = OPEN, ALL, ALL, ALL
+        self.due_by: date | None = None
+
+    def set(self, **values) -> None:
+        self.beginFilterChange()
+        for key, value in values.items():
+            setattr(self, key, value)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:
+        task = self.sourceModel().row_at(source_row)
+        if self.status == OPEN and task.status not in OPEN_STATUSES:
+            return False
+        if self.status not in (ALL, OPEN) and task.status != self.status:
+            return False
+        if self.priority and task.priority != self.priority:
+            return False
+        if self.grid and task.grid != self.grid:
+            return False
+        if self.officer and self.officer not in {o.name for o in task.officers}:
+            return False
+        return self.due_by is None or task.due <= self.due_by
+
+
+class TaskQueue(QWidget):
+    changed = Signal()
+
+    def __init__(self, ctx: AppContext, *, runner, open_inspection: Callable[[str], None], parent=None):
+        super().__init__(parent)
+        from gui.main_window import make_table
+
+        self.ctx, self.runner, self._open_inspection = ctx, runner, open_inspection
+        self.model = TaskTableModel(self)
+        self.proxy = TaskFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = make_table(self.proxy, self.start)
+
+        self.status = QComboBox()
+        self.status.addItem(self.tr("未完成"), OPEN)
+        for code, label in TASK_STATUS_LABELS.items():
+            self.status.addItem(self.tr(label), code)
+        self.status.addItem(self.tr("全部"), ALL)
+        self.priority = QComboBox()
+        self.priority.addItem(self.tr("全部优先级"), ALL)
+        for code, label in PRIORITY_LABELS.items():
+            self.priority.addItem(self.tr("%s优先级") % self.tr(label), code)
+        self.grid = QComboBox()
+        self.officer = QComboBox()
+        self.due_enabled = QCheckBox(self.tr("截止日期不晚于"))
+        self.due_by = QDateEdit(QDate.currentDate().addDays(7))
+        self.due_by.setCalendarPopup(True)
+        self.due_by.setEnabled(False)
+        for combo in (self.status, self.priority, self.grid, self.officer):
+            combo.currentIndexChanged.connect(self._apply_filter)
+        self.due_enabled.toggled.connect(self.due_by.setEnabled)
+        self.due_enabled.toggled.connect(self._apply_filter)
+        self.due_by.dateChanged.connect(self._apply_filter)
+
+        self.start_button = QPushButton(self.tr("开始检查(&G)"))
+        self.start_button.clicked.connect(lambda: self.start(self._current()))
+        self.cancel_button = QPushButton(self.tr("取消任务…"))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.import_button = QPushButton(self.tr("导入触发事件…"))
+        self.import_button.clicked.connect(self.import_events)
+        self.plan_button = QPushButton(self.tr("年度计划与随机抽取…"))
+        self.plan_button.clicked.connect(self.open_plan)
+        self.summary = QLabel()
+
+        filters = QHBoxLayout()
+        for widget in (self.status, self.priority, self.grid, self.officer, self.due_enabled, self.due_by):
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        filters.addWidget(self.summary)
+        buttons = QHBoxLayout()
+        for widget in (self.start_button, self.cancel_button):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        for widget in (self.import_button, self.plan_button):
+            buttons.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        rows = list_tasks(self.ctx)
+        self.model.set_rows(rows)
+        for combo, values, everything in (
+            (self.grid, sorted({r.grid for r in rows if r.grid}), self.tr("全部网格")),
+            (self.officer, sorted({o.name for r in rows for o in r.officers}), self.tr("全部执法人员")),
+        ):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(everything, ALL)
+            for value in values:
+                combo.addItem(value, value)
+            combo.setCurrentIndex(max(combo.findData(current), 0))
+            combo.blockSignals(False)
+        self._apply_filter()
+
+    def _apply_filter(self, *_args) -> None:
+        d = self.due_by.date()
+        self.proxy.set(
+            status=self.status.currentData(), priority=self.priority.currentData(),
+            grid=self.grid.currentData() or ALL, officer=self.officer.currentData() or ALL,
+            due_by=date(d.year(), d.month(), d.day()) if self.due_enabled.isChecked() else None,
+        )
+        shown = [self.proxy.index(r, 0).data(ROW_ROLE) for r in range(self.proxy.rowCount())]
+        overdue = sum(1 for t in shown if t.overdue)
+        self.summary.setText(self.tr("%1 个任务，其中逾期 %2 个").replace("%1", str(len(shown))).replace("%2", str(overdue)))
+
+    def _current(self):
+        index = self.view.currentIndex()
+        return index.data(ROW_ROLE) if index.isValid() else None
+
+    def start(self, task) -> None:
+        """Open the task's inspection: start it first (checklist and officers from the task)."""
+        if task is None:
+            return
+        if task.inspection_id:
+            self._open_inspection(task.inspection_id)
+            return
+        if task.status not in OPEN_STATUSES:
+            QMessageBox.information(self, self.tr("任务已结束"), self.tr("该任务已结束，不能再开始检查。"))
+            return
+        from gui.new_inspection_dialog import NewInspectionDialog
+
+        dialog = NewInspectionDialog(self.ctx, get_subject(self.ctx, task.subject_id), parent=self, task=task)
+        if dialog.exec() and dialog.inspection_id:
+            self.refresh()
+            self.changed.emit()
+            self._open_inspection(dialog.inspection_id)
+
+    def cancel(self) -> None:
+        task = self._current()
+        if task is None:
+            return
+        reason, ok = QInputDialog.getText(self, self.tr("取消任务"), self.tr("取消理由："))
+        if not ok:
+            return
+        try:
+            cancel_task(self.ctx, task.id, reason)
+        except DomainError as exc:
+            QMessageBox.warning(self, self.tr("不能取消"), exc.message)
+            return
+        self.refresh()
+        self.changed.emit()
+
+    def import_events(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("导入触发事件"), str(Path.home()), self.tr("事件清单 (*.xlsx *.csv)")
+        )
+        if not path:
+            return
+
+        def job(progress, cancelled):
+            return import_events(self.ctx, Path(path), progress=progress, cancelled=cancelled)
+
+        self.runner.run(self, self.tr("正在导入触发事件…"), job, self._imported, self._failed)
+
+    def _imported(self, summary) -> None:
+        self.refresh()
+        self.changed.emit()
+        text = (self.tr("导入 %1 条，跳过（已导入）%2 条，拒绝 %3 行；新建任务 %4 个，并入已有任务 %5 个。")
+                .replace("%1", str(summary.imported)).replace("%2", str(summary.skipped))
+                .replace("%3", str(len(summary.rejected))).replace("%4", str(summary.tasks_created))
+                .replace("%5", str(summary.tasks_updated)))
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("导入完成"), text, parent=self)
+        if summary.rejected:
+            box.setDetailedText("\n".join(self.tr("第 %1 行：%2").replace("%1", str(r["row"])).replace("%2", r["reason"])
+                                          for r in summary.rejected))
+        box.exec()
+
+    def _failed(self, exc: Exception) -> None:
+        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        QMessageBox.warning(self, self.tr("操作未完成"), message)
+
+    def open_plan(self) -> None:
+        from gui.plan_dialog import PlanDialog
+
+        PlanDialog(self.ctx, parent=self).exec()
+        self.refresh()
+        self.changed.emit()
