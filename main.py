@@ -264,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as exc:  # the contract: 1 and one line for anything unexpected
         print(f"unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR

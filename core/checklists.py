@@ -26,6 +26,8 @@ class ChecklistItem:
     basis: str
     fail_text: str
     remedy: str
+    # a local working requirement: failures are advised on, never ordered (责令改正) or penalised
+    advisory: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def parse_template(data: dict, *, source: str = "template") -> ChecklistTemplate
                 basis=s["basis"],
                 group=s.get("group", ""),
                 items=tuple(
-                    ChecklistItem(i["code"], i["text"], i["basis"], i["fail_text"], i["remedy"])
+                    ChecklistItem(i["code"], i["text"], i["basis"], i["fail_text"], i["remedy"], i.get("advisory", False))
                     for i in s["items"]
                 ),
             )

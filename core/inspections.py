@@ -138,6 +138,10 @@ class InspectionRecord:
             if self.answer(item.code).result == "fail"
         ]
 
+    def order_items(self) -> list[FailedItem]:
+        """The failed items a 责令改正通知书 may order corrected (advisory items are not)."""
+        return [f for f in self.failed_items() if not f.item.advisory]
+
     def unanswered(self) -> list[str]:
         return [i.code for i in self.template.items if self.answer(i.code).result not in RESULTS]
 
@@ -606,12 +610,13 @@ def draft_findings(record: InspectionRecord) -> str:
         lines.append(f"发现以下 {len(failed)} 项不符合要求：")
         for n, f in enumerate(failed, 1):
             note = f"（{f.note.strip()}）" if f.note.strip() else ""
-            lines.append(f"{n}. 【{f.section.title}】{f.item.fail_text}{note}。")
+            advice = f"建议：{f.item.remedy}。" if f.item.advisory else ""
+            lines.append(f"{n}. 【{f.section.title}】{f.item.fail_text}{note}。{advice}")
     return "\n".join(lines)
 
 
 def draft_requirements(record: InspectionRecord) -> str:
-    return "\n".join(f"{n}. {f.item.remedy}。" for n, f in enumerate(record.failed_items(), 1))
+    return "\n".join(f"{n}. {f.item.remedy}。" for n, f in enumerate(record.order_items(), 1))
 
 
 # --- the workflow ---------------------------------------------------------------------
@@ -650,7 +655,7 @@ def complete_inspection(ctx: AppContext, inspection_id: str) -> InspectionRecord
             inspection.findings = draft_findings(record)
         if inspection.ended_at is None or inspection.ended_at < inspection.started_at:
             inspection.ended_at = now
-        failed = record.failed_items()
+        failed = record.order_items()
         if failed and inspection.rectification is None and inspection.purpose == "regular":
             days = int(ctx.setting("rectification_days"))
             inspection.rectification = Rectification(

@@ -352,7 +352,7 @@ def _checklist_story(page: _Page) -> list:
 
 def _basis_list(record: InspectionRecord) -> str:
     seen: list[str] = []
-    for f in record.failed_items():
+    for f in record.order_items():
         if f.item.basis not in seen:
             seen.append(f.item.basis)
     return "；".join(seen)
@@ -376,7 +376,7 @@ def _rectification_story(page: _Page) -> list:
         "发现你（单位）存在以下问题：",
         "body",
     ))
-    for n, f in enumerate(r.failed_items(), 1):
+    for n, f in enumerate(r.order_items(), 1):
         note = f"（{f.note.strip()}）" if f.note.strip() else ""
         story.append(_p(f"{n}. {f.item.fail_text}{note}。", "body"))
     story.append(_p(f"上述行为违反了{_basis_list(r)}的规定。", "body"))

@@ -438,7 +438,8 @@ def start_task(ctx: AppContext, task_id: str, officers: list[OfficerData] | None
             rect = s.get(Rectification, task.rectification_id)
             original = rect.inspection
             template = template_from_snapshot(original.template_json)
-            failed = {r.item_code for r in original.results if r.result == "fail"}
+            failed = {r.item_code for r in original.results
+                      if r.result == "fail" and not template.item(r.item_code).advisory}
             inspection = create_inspection(s, ctx, task.subject, reinspection_template(template, failed),
                                            officers, purpose="reinspection", place=place, notified_by=notified_by)
         else:

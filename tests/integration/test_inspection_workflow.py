@@ -214,3 +214,17 @@ def test_database_is_wal_with_foreign_keys(ctx, subject, officers):
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT count(*) FROM inspections").fetchone()[0] == 1
     raw.close()
+
+
+def test_advisory_item_is_advised_not_ordered(ctx, subject, officers):
+    """H1 (sales ledger) is a local working requirement: no 责令改正 rests on it."""
+    inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
+    answer_all(ctx, inspection_id, {"H1": "未建立销售台账"})
+    record = svc.complete_inspection(ctx, inspection_id)
+    assert [f.item.code for f in record.failed_items()] == ["H1"]
+    assert record.order_items() == [] and record.rectification is None
+    assert "建议" in record.findings
+    answer_all(ctx, inspection_id, {"H1": "未建立销售台账", "B2": "无备案"})
+    record = svc.complete_inspection(ctx, inspection_id)
+    assert [f.item.code for f in record.order_items()] == ["B2"]
+    assert "销售" not in record.rectification.requirements
