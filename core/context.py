@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,10 +39,16 @@ class AppContext:
     sessions: sessionmaker[Session]
     attachments_dir: Path
     clock: Callable[[], datetime] = field(default=_now)
+    # the logged-in user (core.users.UserRow); None: the system (headless CLI, service tests)
+    user: Any = None
     _settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def open(cls, db: str | Path, *, attachments_dir: Path | None = None) -> AppContext:
+        # the session listeners that guard every write: the signed-record lock and the audit trail
+        import core.audit  # noqa: F401
+        import core.inspections  # noqa: F401
+
         url = database_url(db)
         engine, sessions = open_database(url)
         if attachments_dir is None:
@@ -61,6 +67,8 @@ class AppContext:
     def transaction(self) -> Iterator[Session]:
         """One unit of work: committed when the block ends, rolled back on any error."""
         with self.sessions() as session, session.begin():
+            session.info["actor"] = self.user.name if self.user is not None else "系统"
+            session.info["clock"] = self.clock
             yield session
 
     def _ensure_settings(self) -> None:

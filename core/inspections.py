@@ -22,6 +22,7 @@ from core.errors import InvalidInput, NotFound, RecordLocked, WorkflowError
 from core.files import write_atomically
 from core.numbering import next_number
 from core.subjects import CATEGORIES
+from core.users import require
 from db.models import (
     Inspection,
     InspectionOfficer,
@@ -373,6 +374,7 @@ def start_inspection(
     templates: dict[str, ChecklistTemplate] | None = None,
 ) -> str:
     """Open a draft inspection of a subject; returns its id. Takes a document number."""
+    require(ctx, "inspect")
     templates = templates if templates is not None else load_templates()
     template = templates.get(template_code)
     if template is None:
@@ -425,6 +427,7 @@ def create_inspection(
 
 
 def set_officers(ctx: AppContext, inspection_id: str, officers: list[OfficerData]) -> None:
+    require(ctx, "inspect")
     officers = _clean_officers(officers)
     with ctx.transaction() as s:
         inspection = _editable(s, inspection_id)
@@ -463,6 +466,7 @@ def _result_row(ctx: AppContext, inspection: Inspection, item_code: str) -> Item
 
 def set_answer(ctx: AppContext, inspection_id: str, item_code: str, result: str | None) -> None:
     """Record 符合 / 不符合 / 不适用 (``pass``/``fail``/``na``) for one item, or clear it."""
+    require(ctx, "inspect")
     if result is not None and result not in RESULTS:
         raise InvalidInput(f"未知的检查结论“{result}”")
     with ctx.transaction() as s:
@@ -472,6 +476,7 @@ def set_answer(ctx: AppContext, inspection_id: str, item_code: str, result: str 
 
 
 def set_note(ctx: AppContext, inspection_id: str, item_code: str, note: str) -> None:
+    require(ctx, "inspect")
     with ctx.transaction() as s:
         inspection = _editable(s, inspection_id)
         _result_row(ctx, inspection, item_code).note = note
@@ -480,6 +485,7 @@ def set_note(ctx: AppContext, inspection_id: str, item_code: str, note: str) -> 
 
 def update_details(ctx: AppContext, inspection_id: str, **fields) -> None:
     """Change the record's free fields (place, findings, statement, witness...)."""
+    require(ctx, "inspect")
     unknown = set(fields) - set(DETAIL_FIELDS)
     if unknown:
         raise ValueError(f"not detail fields: {sorted(unknown)}")
@@ -495,6 +501,7 @@ def update_details(ctx: AppContext, inspection_id: str, **fields) -> None:
 
 
 def set_rectification(ctx: AppContext, inspection_id: str, *, deadline: date, requirements: str) -> None:
+    require(ctx, "inspect")
     with ctx.transaction() as s:
         inspection = _editable(s, inspection_id)
         rect = inspection.rectification
@@ -528,6 +535,7 @@ def image_format(data: bytes) -> str | None:
 
 def add_photo(ctx: AppContext, inspection_id: str, item_code: str, source: Path) -> PhotoRow:
     """Copy a photo into the attachments folder under its SHA-256 and link it to the item."""
+    require(ctx, "inspect")
     source = Path(source)
     try:
         data = source.read_bytes()
@@ -551,6 +559,7 @@ def add_photo(ctx: AppContext, inspection_id: str, item_code: str, source: Path)
 
 
 def remove_photo(ctx: AppContext, inspection_id: str, photo_id: str) -> None:
+    require(ctx, "inspect")
     with ctx.transaction() as s:
         inspection = _editable(s, inspection_id)
         for photo in list(inspection.photos):
@@ -570,6 +579,7 @@ def signature_roles(record: InspectionRecord) -> list[str]:
 
 def add_signature(ctx: AppContext, inspection_id: str, role: str, signer_name: str, png: bytes) -> None:
     """Store a signature drawn on screen; drawing again replaces it."""
+    require(ctx, "inspect")
     if image_format(png) != "png":
         raise InvalidInput("签名图像无效")
     with ctx.transaction() as s:
@@ -587,6 +597,7 @@ def add_signature(ctx: AppContext, inspection_id: str, role: str, signer_name: s
 
 
 def remove_signature(ctx: AppContext, inspection_id: str, role: str) -> None:
+    require(ctx, "inspect")
     with ctx.transaction() as s:
         inspection = _editable(s, inspection_id)
         _drop_signature(s, inspection, role)
@@ -641,6 +652,7 @@ def completion_problems(record: InspectionRecord) -> list[str]:
 
 def complete_inspection(ctx: AppContext, inspection_id: str) -> InspectionRecord:
     """Check the record is whole, draft what is blank, issue the rectification order if needed."""
+    require(ctx, "inspect")
     with ctx.transaction() as s:
         inspection = _editable(s, inspection_id)
         if inspection.status == "completed":
@@ -679,6 +691,7 @@ def complete_inspection(ctx: AppContext, inspection_id: str) -> InspectionRecord
 
 
 def reopen_inspection(ctx: AppContext, inspection_id: str) -> None:
+    require(ctx, "inspect")
     with ctx.transaction() as s:
         inspection = _editable(s, inspection_id)
         if inspection.status == "completed":
@@ -707,6 +720,7 @@ def signer_labels(record: InspectionRecord) -> dict[str, str]:
 
 def sign_inspection(ctx: AppContext, inspection_id: str) -> str:
     """Lock the record: store its content hash. Returns the hash."""
+    require(ctx, "sign")
     with ctx.transaction() as s:
         inspection = _editable(s, inspection_id)
         problems = signing_problems(_record(ctx, inspection))

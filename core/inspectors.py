@@ -1,27 +1,22 @@
-"""The station's list of enforcement officers (执法人员名录) with their 执法证号."""
+"""The station's list of enforcement officers (执法人员名录): the users with role inspector."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from core.context import AppContext
-from core.errors import InvalidInput
 from core.inspections import OfficerData
-from db.models import Inspector
+from core.users import add_user
+from db.models import User
 
 
-def add_inspector(ctx: AppContext, name: str, cert_no: str) -> None:
-    name, cert_no = name.strip(), cert_no.strip()
-    if not name or not cert_no:
-        raise InvalidInput("执法人员姓名和执法证号都不能为空")
-    with ctx.transaction() as s:
-        if s.scalar(select(Inspector.id).where(Inspector.cert_no == cert_no)):
-            raise InvalidInput(f"执法证号 {cert_no} 已在名录中")
-        s.add(Inspector(device_id=ctx.device_id, name=name, cert_no=cert_no, active=True))
+def add_inspector(ctx: AppContext, name: str, cert_no: str, *, password: str | None = None) -> None:
+    """Put an officer on the list; without a password they are listed but cannot log in."""
+    add_user(ctx, name=name, role="inspector", password=password, cert_no=cert_no)
 
 
 def list_inspectors(ctx: AppContext, *, active_only: bool = True) -> list[OfficerData]:
-    query = select(Inspector).order_by(Inspector.cert_no)
+    query = select(User).where(User.role == "inspector").order_by(User.cert_no)
     if active_only:
-        query = query.where(Inspector.active.is_(True))
+        query = query.where(User.active.is_(True))
     with ctx.sessions() as s:
-        return [OfficerData(i.name, i.cert_no) for i in s.scalars(query)]
+        return [OfficerData(u.name, u.cert_no or "") for u in s.scalars(query)]

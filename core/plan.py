@@ -21,7 +21,8 @@ from core.errors import InvalidInput
 from core.inspections import OfficerData
 from core.rules import GRADE_LABELS, GradeTable, TriggerRules, default_rules
 from core.tasks import _add_to_task, effective_grade
-from db.models import Inspection, InspectionPlan, Inspector, Subject
+from core.users import require
+from db.models import Inspection, InspectionPlan, Subject, User
 
 PLAN_PRIORITY = "low"
 
@@ -69,8 +70,8 @@ def _inputs(session, year: int, grades: GradeTable) -> dict:
             Subject.category.in_(grades.graded_categories), Subject.status == "active").order_by(Subject.id)):
         seen = last.get(s.id)
         subjects.append([s.id, s.name, s.credit_code or "", effective_grade(s, grades), seen.year if seen else None])
-    inspectors = [[i.name, i.cert_no] for i in session.scalars(
-        select(Inspector).where(Inspector.active.is_(True)).order_by(Inspector.cert_no))]
+    inspectors = [[u.name, u.cert_no] for u in session.scalars(
+        select(User).where(User.role == "inspector", User.active.is_(True)).order_by(User.cert_no))]
     return {"year": year, "grades_version": grades.version, "subjects": subjects, "inspectors": inspectors}
 
 
@@ -119,9 +120,16 @@ def draw(inputs: dict, seed: int, grades: GradeTable) -> list[PlanEntry]:
     return entries
 
 
-def make_plan(ctx: AppContext, year: int, seed: int, *,
+def make_plan(ctx: AppContext, year: int, seed: int, *, adopt: bool = True,
               rules: tuple[TriggerRules, GradeTable] | None = None) -> Plan:
-    """Draw the year's plan and put its tasks in the queue (once: re-running it changes nothing)."""
+    """Draw the year's plan and put its tasks in the queue (once: re-running it changes nothing).
+
+    With ``adopt=False`` it only shows the draw. Once a year's plan is adopted, another
+    seed for that year is refused: redrawing until a preferred result would defeat the
+    one public draw (一公开). The same seed may run again when the data changed (new
+    subjects): the draw is then re-done on the new inputs and new entries join the queue.
+    """
+    require(ctx, "oversight")
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"年份 {year} 不合理")
     if seed < 0:
@@ -131,6 +139,13 @@ def make_plan(ctx: AppContext, year: int, seed: int, *,
         inputs = _inputs(s, year, grades)
         digest = _digest(inputs)
         entries = draw(inputs, seed, grades)
+        if not adopt:
+            return Plan(year, seed, digest, entries, created=False)
+        other_seed = s.scalar(select(InspectionPlan.seed).where(InspectionPlan.year == year,
+                                                                InspectionPlan.seed != seed).limit(1))
+        if other_seed is not None:
+            raise InvalidInput(f"{year} 年度计划已用随机种子 {other_seed} 抽取并生成任务；"
+                               "为保证抽取公开公正，不能换种子重新抽取")
         existing = s.scalar(select(InspectionPlan).where(
             InspectionPlan.year == year, InspectionPlan.seed == seed, InspectionPlan.inputs_sha256 == digest))
         if existing is not None:

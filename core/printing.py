@@ -27,6 +27,7 @@ from core.inspections import (
 )
 from core.checklists import RESULT_LABELS
 from core.paths import cjk_font_path
+from core.users import require
 from core.verification import FORMS, form_number, make_payload
 
 FONT = "WQYMicroHei"
@@ -428,8 +429,14 @@ def render_pdf(record: InspectionRecord, form: str, *, organ: str) -> bytes:
     return buffer.getvalue()
 
 
+def render_form(ctx: AppContext, record: InspectionRecord, form: str) -> bytes:
+    """An enforcement document as PDF bytes, for a user allowed to print them."""
+    require(ctx, "print")
+    return render_pdf(record, form, organ=ctx.setting("organ_name"))
+
+
 def print_form(ctx: AppContext, id_or_number: str, form: str, out: Path) -> Path:
     """Render one form of an inspection to a PDF file."""
-    record = load_inspection(ctx, id_or_number)
-    write_atomically(Path(out), render_pdf(record, form, organ=ctx.setting("organ_name")))
+    pdf = render_form(ctx, load_inspection(ctx, id_or_number), form)
+    write_atomically(Path(out), pdf)
     return Path(out)

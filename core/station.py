@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from core.context import AppContext
 from core.errors import InvalidInput
+from core.users import require
 
 MAX_DEVICE_NO = 99
 
@@ -55,6 +56,7 @@ def _check(settings: StationSettings) -> None:
 
 def update_settings(ctx: AppContext, settings: StationSettings) -> None:
     """Validate, then save all settings together."""
+    require(ctx, "settings")
     _check(settings)
     values = {key: str(getattr(settings, field)).strip() for field, key in _KEYS.items()}
     ctx.set_settings(values)

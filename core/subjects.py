@@ -13,6 +13,7 @@ from core.context import AppContext
 from core.errors import InvalidInput, NotFound
 from core.tables import columns as table_columns
 from core.tables import read_table
+from core.users import require
 from db.models import Inspection, Subject
 
 CATEGORIES = {
@@ -118,6 +119,7 @@ def _check_code_free(session: Session, code: str, *, except_id: str | None = Non
 
 
 def add_subject(ctx: AppContext, data: SubjectData) -> SubjectRow:
+    require(ctx, "subjects")
     data = _clean(data)
     with ctx.transaction() as s:
         _check_code_free(s, data.credit_code)
@@ -128,6 +130,7 @@ def add_subject(ctx: AppContext, data: SubjectData) -> SubjectRow:
 
 
 def update_subject(ctx: AppContext, subject_id: str, data: SubjectData) -> SubjectRow:
+    require(ctx, "subjects")
     data = _clean(data)
     with ctx.transaction() as s:
         subject = s.get(Subject, subject_id)
@@ -219,6 +222,7 @@ def import_subjects(
     it has none) is skipped, so importing the same file twice duplicates nothing.
     All rows go in one transaction: a cancelled import changes nothing.
     """
+    require(ctx, "subjects")
     path = Path(path)
     rows = read_table(path)
     header = rows[0]

@@ -23,6 +23,7 @@ from core.inspections import OfficerData, create_inspection
 from core.rules import GRADE_LABELS, PRIORITY_LABELS, PRIORITY_ORDER, GradeTable, Rule, TriggerRules, default_rules
 from core.tables import cell, columns, parse_date, read_table
 from core.workdays import add_calendar_days, add_working_days
+from core.users import require
 from db.models import (
     GradeChange,
     Inspection,
@@ -75,6 +76,7 @@ def _change_grade(session: Session, ctx: AppContext, subject: Subject, to_grade:
 
 def set_grade(ctx: AppContext, subject_id: str, grade: int, *, reason: str, changed_by: str) -> None:
     """A person sets a subject's grade; the reason and the person are kept in its history."""
+    require(ctx, "oversight")
     if grade not in GRADE_LABELS:
         raise InvalidInput("风险等级只能是一级、二级或三级")
     if not reason.strip():
@@ -267,6 +269,7 @@ def record_event(ctx: AppContext, subject_id: str, event_type: str, occurred_on:
                  source_ref: str | None = None, details: str = "", source: str = "manual",
                  rules: tuple[TriggerRules, GradeTable] | None = None) -> EventOutcome:
     """A trigger event entered by hand: it creates or joins the subject's task."""
+    require(ctx, "oversight")
     trigger_rules, grades = rules or default_rules()
     known = trigger_rules.event_type(event_type)
     if known is None:
@@ -305,6 +308,7 @@ def import_events(ctx: AppContext, path: Path, *, progress: Callable[[int, int],
     Unknown subjects and types are reported by row; a row whose 来源编号 was already
     imported is skipped. All good rows go in one transaction.
     """
+    require(ctx, "oversight")
     trigger_rules, grades = rules or default_rules()
     rows = read_table(Path(path))
     cols = columns(rows[0], EVENT_COLUMNS)
@@ -380,6 +384,7 @@ def import_events(ctx: AppContext, path: Path, *, progress: Callable[[int, int],
 
 
 def assign_task(ctx: AppContext, task_id: str, officers: list[OfficerData]) -> None:
+    require(ctx, "oversight")
     with ctx.transaction() as s:
         task = _get_task(s, task_id)
         if task.status not in OPEN_STATUSES:
@@ -390,6 +395,7 @@ def assign_task(ctx: AppContext, task_id: str, officers: list[OfficerData]) -> N
 
 
 def cancel_task(ctx: AppContext, task_id: str, reason: str) -> None:
+    require(ctx, "oversight")
     if not reason.strip():
         raise InvalidInput("取消任务必须填写理由")
     with ctx.transaction() as s:
@@ -424,9 +430,10 @@ def reinspection_template(original: ChecklistTemplate, failed_codes: set[str]) -
 
 
 def start_task(ctx: AppContext, task_id: str, officers: list[OfficerData] | None = None, *,
-               place: str = "", notified_by: str = "",
+               kind: str = "enforcement", place: str = "", notified_by: str = "",
                templates: dict[str, ChecklistTemplate] | None = None) -> str:
     """Open the task's inspection with the right checklist and officers; returns its id."""
+    require(ctx, "inspect")
     with ctx.transaction() as s:
         task = _get_task(s, task_id)
         if task.inspection_id:
@@ -441,16 +448,19 @@ def start_task(ctx: AppContext, task_id: str, officers: list[OfficerData] | None
             failed = {r.item_code for r in original.results
                       if r.result == "fail" and not template.item(r.item_code).advisory}
             inspection = create_inspection(s, ctx, task.subject, reinspection_template(template, failed),
-                                           officers, purpose="reinspection", place=place, notified_by=notified_by)
+                                           officers, kind=kind, purpose="reinspection", place=place,
+                                           notified_by=notified_by)
         else:
             templates = templates if templates is not None else load_templates()
             template = templates.get(task.template_code)
             if template is None:
                 raise InvalidInput(f"没有检查表模板“{task.template_code}”")
             inspection = create_inspection(s, ctx, task.subject, template, officers,
-                                           place=place, notified_by=notified_by)
+                                           kind=kind, place=place, notified_by=notified_by)
         task.inspection_id = inspection.id
         task.status = "in_progress"
+        # the queue shows who is doing it, not only who was drawn
+        task.officers_json = json.dumps([[o.name, o.cert_no] for o in inspection.officers], ensure_ascii=False)
         task.version += 1
         return inspection.id
 

@@ -207,13 +207,83 @@ class Rectification(SyncMixin, Base):
     inspection: Mapped[Inspection] = relationship(back_populates="rectification", foreign_keys=[inspection_id])
 
 
-class Inspector(SyncMixin, Base):
-    """The station's enforcement officers (执法人员名录), drawn at random for plan tasks."""
+class User(SyncMixin, Base):
+    """A person who uses the app: inspector (with 执法证号), grid worker (with grid) or admin.
 
-    __tablename__ = "inspectors"
-    name: Mapped[str] = mapped_column(String(64), nullable=False)
-    cert_no: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    Inspectors are the station's list of enforcement officers (执法人员名录); one without a
+    password is on the list but cannot log in yet.
+    """
+
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    cert_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    grid: Mapped[str] = mapped_column(String(64), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     active: Mapped[bool] = mapped_column(default=True)
+
+
+class Lead(SyncMixin, Base):
+    """A grid worker's finding (线索): reported → received → assigned → handled → fed back → closed."""
+
+    __tablename__ = "leads"
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject_id: Mapped[str | None] = mapped_column(ForeignKey("subjects.id"), index=True)
+    # an unregistered party: what the grid worker saw
+    party_name: Mapped[str] = mapped_column(String(200), default="")
+    party_address: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    reporter_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    reported_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="reported", index=True)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime)
+    received_by: Mapped[str] = mapped_column(String(64), default="")
+    due: Mapped[date | None] = mapped_column(Date)
+    assigned_to: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    handled_by: Mapped[str] = mapped_column(String(64), default="")
+    handling: Mapped[str] = mapped_column(String(16), default="")  # event | case | unfounded
+    handling_note: Mapped[str] = mapped_column(Text, default="")
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("trigger_events.id"))
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    fed_back_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    photos: Mapped[list[LeadPhoto]] = relationship(back_populates="lead", cascade="all, delete-orphan")
+
+
+class LeadPhoto(SyncMixin, Base):
+    __tablename__ = "lead_photos"
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), nullable=False, index=True)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    ext: Mapped[str] = mapped_column(String(8), nullable=False)
+    original_name: Mapped[str] = mapped_column(String(260), default="")
+
+    lead: Mapped[Lead] = relationship(back_populates="photos")
+
+
+class AuditEntry(Base):
+    """Append-only audit log (执法全过程记录): every change, chained by SHA-256.
+
+    ``hash = sha256(prev_hash + canonical entry)``, so an edited, removed or reordered
+    entry breaks the chain at that point.
+    """
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)
+    action: Mapped[str] = mapped_column(String(8), nullable=False)
+    table_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    record_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    before_json: Mapped[str] = mapped_column(Text, nullable=False)
+    after_json: Mapped[str] = mapped_column(Text, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
 class GradeChange(SyncMixin, Base):

@@ -116,7 +116,8 @@ class NewInspectionDialog(QDialog):
         try:
             if self.task is not None:
                 self.inspection_id = start_task(
-                    self.ctx, self.task.id, officers, place=self.place.text(), notified_by=self.notified_by.text()
+                    self.ctx, self.task.id, officers, kind=self.kind.currentData(),
+                    place=self.place.text(), notified_by=self.notified_by.text(),
                 )
             else:
                 self.inspection_id = start_inspection(

@@ -14,7 +14,7 @@ from core.context import AppContext
 from core.errors import DomainError
 from core.files import write_atomically
 from core.inspections import InspectionRecord
-from core.printing import render_pdf
+from core.printing import render_form
 from core.verification import FORMS, form_number
 
 
@@ -53,7 +53,6 @@ class PrintPreviewDialog(QDialog):
     @classmethod
     def open_form(cls, ctx: AppContext, record: InspectionRecord, form: str, *, runner, parent) -> None:
         """Render in the background, then show the preview."""
-        organ = ctx.setting("organ_name")
         try:
             number = form_number(record, form)
         except DomainError as exc:
@@ -68,7 +67,7 @@ class PrintPreviewDialog(QDialog):
             message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
             QMessageBox.warning(parent, parent.tr("无法生成文书"), message)
 
-        runner.run(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_pdf(record, form, organ=organ), done, failed)
+        runner.run(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_form(ctx, record, form), done, failed)
 
     def save_pdf(self) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(

@@ -125,7 +125,8 @@ class SubjectPage(QWidget):
     def change_grade(self) -> None:
         from gui.oversight_dialogs import GradeDialog
 
-        if GradeDialog(self.ctx, self.subject_id, self.subject.grade, parent=self).exec():
+        current = self.subject.grade or default_rules()[1].default_grade  # as the page shows it
+        if GradeDialog(self.ctx, self.subject_id, current, parent=self).exec():
             self.refresh()
             self.changed.emit()
 

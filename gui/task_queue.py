@@ -122,6 +122,7 @@ class TaskQueue(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        selected = self._current()
         rows = list_tasks(self.ctx)
         self.model.set_rows(rows)
         for combo, values, everything in (
@@ -137,6 +138,11 @@ class TaskQueue(QWidget):
             combo.setCurrentIndex(max(combo.findData(current), 0))
             combo.blockSignals(False)
         self._apply_filter()
+        if selected is not None:  # an autosave elsewhere refreshes the queue: keep the user's place
+            for r in range(self.proxy.rowCount()):
+                if self.proxy.index(r, 0).data(ROW_ROLE).id == selected.id:
+                    self.view.selectRow(r)
+                    break
 
     def _apply_filter(self, *_args) -> None:
         d = self.due_by.date()

@@ -98,8 +98,10 @@ def test_plan_is_reproducible_and_changes_with_the_seed(ctx):
     assert [e.as_dict() for e in first.entries] == [e.as_dict() for e in again.entries]
     assert first.inputs_sha256 == again.inputs_sha256
     assert again.tasks_created == 0
-    other = make_plan(ctx, 2026, seed=12)
+    other = make_plan(ctx, 2026, seed=12, adopt=False)
     assert [e.as_dict() for e in other.entries] != [e.as_dict() for e in first.entries]
+    with pytest.raises(InvalidInput, match="不能换种子"):
+        make_plan(ctx, 2026, seed=12)  # no redrawing until a preferred result
     grades = [e.grade for e in first.entries]
     assert grades.count(3) == 4 and grades.count(2) == 4 and grades.count(1) == 2
     assert all(len(e.officers) == 2 and e.officers[0] != e.officers[1] for e in first.entries)

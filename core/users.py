@@ -1,0 +1,191 @@
+"""Users, log-in and permissions.
+
+Passwords are hashed with scrypt (memory-hard, in Python's standard library). Repeated
+failures lock the account for a while. Permissions are enforced here, in the core,
+whoever calls: a grid worker asking a service directly for an enforcement action is
+refused just as the GUI would refuse.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from core.context import AppContext
+from core.errors import DomainError, InvalidInput, NotFound
+from db.models import User
+
+ROLES = {"inspector": "执法人员", "grid_worker": "网格员", "admin": "站所管理员"}
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD = 6
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # 16 MiB per hash
+
+
+class PermissionDenied(DomainError):
+    """The logged-in user's role does not allow this action."""
+
+
+class LoginFailed(DomainError):
+    """Wrong name or password, or a locked account."""
+
+
+# What each role may do. The GUI hides what a role cannot do; these checks are the rule.
+PERMISSIONS = {
+    "admin": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "manage_leads",
+              "handle_lead", "users", "settings"},
+    "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead"},
+    "grid_worker": {"report_lead"},
+}
+ACTION_TEXT = {
+    "subjects": "维护监管对象名册", "inspect": "进行执法检查", "sign": "签名锁定执法文书",
+    "print": "打印执法文书", "oversight": "管理检查任务和风险等级", "report_lead": "上报线索",
+    "manage_leads": "接收和分办线索", "handle_lead": "处置线索", "users": "管理用户", "settings": "修改站所设置",
+}
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: str
+    name: str
+    role: str
+    cert_no: str
+    grid: str
+    can_log_in: bool
+
+    @property
+    def role_label(self) -> str:
+        return ROLES[self.role]
+
+
+def _row(user: User) -> UserRow:
+    return UserRow(user.id, user.name, user.role, user.cert_no or "", user.grid, user.password_hash is not None)
+
+
+def require(ctx: AppContext, action: str) -> None:
+    """Refuse ``action`` unless the logged-in user's role allows it.
+
+    With nobody logged in (the headless CLI, run by the station admin on the station's
+    machine, and tests of the services) the core acts as the system and allows it.
+    """
+    user = ctx.user
+    if user is None or action in PERMISSIONS[user.role]:
+        return
+    raise PermissionDenied(f"{ROLES[user.role]}{user.name}无权{ACTION_TEXT[action]}")
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=64 * 2**20, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
+                               maxmem=64 * 2**20, dklen=32)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def _check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"密码至少 {MIN_PASSWORD} 位")
+
+
+def add_user(ctx: AppContext, *, name: str, role: str, password: str | None, cert_no: str = "",
+             grid: str = "") -> UserRow:
+    """Add a user. An inspector needs a 执法证号, a grid worker a grid."""
+    if ctx.user is not None or has_admin(ctx):
+        require(ctx, "users")
+    name, cert_no, grid = name.strip(), cert_no.strip(), grid.strip()
+    if role not in ROLES:
+        raise InvalidInput(f"未知的角色“{role}”（可用：{'、'.join(ROLES)}）")
+    if not name:
+        raise InvalidInput("姓名不能为空")
+    if role == "inspector" and not cert_no:
+        raise InvalidInput("执法人员必须填写执法证号")
+    if role == "grid_worker" and not grid:
+        raise InvalidInput("网格员必须填写所在网格")
+    if password is not None:
+        _check_password_rules(password)
+    with ctx.transaction() as s:
+        if s.scalar(select(User.id).where(User.name == name)):
+            raise InvalidInput(f"用户“{name}”已存在")
+        if cert_no and s.scalar(select(User.id).where(User.cert_no == cert_no)):
+            raise InvalidInput(f"执法证号 {cert_no} 已登记")
+        user = User(device_id=ctx.device_id, name=name, role=role, cert_no=cert_no or None, grid=grid,
+                    password_hash=hash_password(password) if password is not None else None)
+        s.add(user)
+        s.flush()
+        return _row(user)
+
+
+def set_password(ctx: AppContext, user_id: str, password: str) -> None:
+    if ctx.user is None or ctx.user.id != user_id:
+        require(ctx, "users")
+    _check_password_rules(password)
+    with ctx.transaction() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFound("找不到该用户")
+        user.password_hash = hash_password(password)
+        user.failed_logins, user.locked_until = 0, None
+        user.version += 1
+
+
+def has_admin(ctx: AppContext) -> bool:
+    with ctx.sessions() as s:
+        return bool(s.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))))
+
+
+def log_in(ctx: AppContext, name: str, password: str) -> UserRow:
+    """Check the password; on success the context acts as this user from now on."""
+    now = ctx.clock()
+    with ctx.transaction() as s:
+        user = s.scalar(select(User).where(User.name == name.strip(), User.active.is_(True)))
+        if user is None or user.password_hash is None:
+            raise LoginFailed("用户名或密码错误")
+        if user.locked_until is not None and user.locked_until > now:
+            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+            raise LoginFailed(f"连续输错密码次数过多，账户已锁定，请 {minutes} 分钟后再试")
+        if not check_password(password, user.password_hash):
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILURES:
+                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                user.failed_logins = 0
+                failed = LoginFailed(f"连续输错密码 {MAX_FAILURES} 次，账户锁定 {LOCK_MINUTES} 分钟")
+            else:
+                failed = LoginFailed(f"用户名或密码错误（还可尝试 {MAX_FAILURES - user.failed_logins} 次）")
+        else:
+            failed = None
+            user.failed_logins, user.locked_until = 0, None
+            row = _row(user)
+    if failed is not None:  # the failure count is committed before refusing
+        raise failed
+    ctx.user = row
+    return row
+
+
+def list_users(ctx: AppContext, *, role: str | None = None) -> list[UserRow]:
+    query = select(User).where(User.active.is_(True)).order_by(User.role, User.name)
+    if role:
+        query = query.where(User.role == role)
+    with ctx.sessions() as s:
+        return [_row(u) for u in s.scalars(query)]
+
+
+def get_user(ctx: AppContext, user_id: str) -> UserRow:
+    with ctx.sessions() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFound("找不到该用户")
+        return _row(user)
