@@ -66,6 +66,28 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--seed", required=True, type=int, help="random seed; the same seed and data give the same plan")
     plan.add_argument("--json", action="store_true", help="print as JSON")
 
+    users = sub.add_parser("users", help="users and roles")
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    u_add = users_sub.add_parser("add", help="add a user; the password is read from standard input")
+    u_add.add_argument("--db", required=True, help="database file")
+    u_add.add_argument("--role", required=True, choices=["inspector", "grid_worker", "admin"], help="role")
+    u_add.add_argument("--name", required=True, help="name, also the log-in name")
+    u_add.add_argument("--password-stdin", action="store_true", required=True,
+                       help="read the password from the first line of standard input")
+    u_add.add_argument("--cert-no", default="", help="执法证号 (inspectors)")
+    u_add.add_argument("--grid", default="", help="grid (grid workers)")
+
+    leads = sub.add_parser("leads", help="grid workers' leads (线索), overdue first")
+    leads.add_argument("--db", required=True, help="database file")
+    leads.add_argument("--status", choices=["reported", "received", "assigned", "handled", "fed_back", "closed"],
+                       help="only leads in this status")
+    leads.add_argument("--json", action="store_true", help="print as JSON")
+
+    audit = sub.add_parser("audit", help="the hash-chained audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    a_ver = audit_sub.add_parser("verify", help="exit 0 when the chain is intact, 2 naming the first bad entry")
+    a_ver.add_argument("--db", required=True, help="database file")
+
     insp_list = sub.add_parser("inspectors", help="the station's list of enforcement officers")
     insp_list.add_argument("--db", required=True, help="database file")
     insp_sub = insp_list.add_subparsers(dest="inspectors_command", metavar="ACTION")
@@ -205,6 +227,40 @@ def cmd_inspectors(args) -> int:
     return EXIT_OK
 
 
+def cmd_users(args) -> int:
+    from core.users import add_user
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    user = add_user(_open(args.db), name=args.name, role=args.role, password=password,
+                    cert_no=args.cert_no, grid=args.grid)
+    print(f"added {user.role} {user.name}")
+    return EXIT_OK
+
+
+def cmd_leads(args) -> int:
+    from core.leads import list_leads
+
+    rows = list_leads(_open(args.db), status=args.status)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False))
+    else:
+        for r in rows:
+            flag = " OVERDUE" if r.overdue else ""
+            print(f"{r.reported_at:%Y-%m-%d %H:%M}\t{r.status}{flag}\t{r.category_label}\t{r.subject}\t{r.reporter}")
+    return EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    from core.audit import verify_chain
+
+    check = verify_chain(_open(args.db))
+    if check.ok:
+        print(check.message)
+        return EXIT_OK
+    print(check.message, file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def cmd_backup(args) -> int:
     from core.backup import make_backup
 
@@ -244,6 +300,7 @@ COMMANDS = {
     "tasks": cmd_tasks,
     "plan": cmd_plan,
     "inspectors": cmd_inspectors,
+    "leads": cmd_leads,
     "backup": cmd_backup,
     "restore": cmd_restore,
 }
@@ -260,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_subjects_import(args)
         if args.command == "events":
             return cmd_events(args)
+        if args.command in ("users", "audit"):
+            return cmd_users(args) if args.command == "users" else cmd_audit(args)
         return COMMANDS[args.command](args)
     except DomainError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)

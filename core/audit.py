@@ -37,6 +37,7 @@ def _columns(obj) -> dict:
 
 
 def _changes(obj) -> tuple[dict, dict]:
+    """The changed columns, before and after, plus the record's owner keys (``*_id``) for context."""
     state = sa_inspect(obj)
     before, after = {}, {}
     for attr in state.mapper.column_attrs:
@@ -44,6 +45,11 @@ def _changes(obj) -> tuple[dict, dict]:
         if history.has_changes():
             before[attr.key] = _plain(history.deleted[0]) if history.deleted else None
             after[attr.key] = _plain(history.added[0]) if history.added else None
+    if after:
+        owners = {a.key: getattr(obj, a.key) for a in state.mapper.column_attrs
+                  if a.key.endswith("_id") and a.key not in after and a.key != "device_id"}
+        before.update(owners)
+        after.update(owners)
     return before, after
 
 

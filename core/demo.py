@@ -176,16 +176,30 @@ def create_demo(ctx: AppContext) -> dict:
     return added
 
 
+DEMO_PASSWORD = "demo123"
+DEMO_ADMIN = "张所长"
+DEMO_GRID_WORKER = ("马红", "西园社区")
+
+
 def _demo_oversight(ctx: AppContext) -> None:
-    """Inspectors, device operators' grades and two trigger events (top-up safe)."""
+    """Users, device operators' grades, two trigger events and two leads (top-up safe)."""
     from core.inspectors import add_inspector, list_inspectors
     from core.tasks import grade_history, record_event, set_grade
+    from core.users import add_user, list_users
     from db.models import TriggerEvent
 
+    names = {u.name for u in list_users(ctx)}
+    if DEMO_ADMIN not in names:
+        add_user(ctx, name=DEMO_ADMIN, role="admin", password=DEMO_PASSWORD)
+    if DEMO_GRID_WORKER[0] not in names:
+        add_user(ctx, name=DEMO_GRID_WORKER[0], role="grid_worker", password=DEMO_PASSWORD, grid=DEMO_GRID_WORKER[1])
     known = {o.cert_no for o in list_inspectors(ctx, active_only=False)}
     for officer in INSPECTORS:
         if officer.cert_no not in known:
-            add_inspector(ctx, officer.name, officer.cert_no)
+            # the two demo officers can log in; the others are on the list only
+            password = DEMO_PASSWORD if officer in OFFICERS else None
+            add_inspector(ctx, officer.name, officer.cert_no, password=password)
+    ctx.set_setting("demo.accounts", f"{DEMO_ADMIN}、{OFFICERS[0].name}、{DEMO_GRID_WORKER[0]}，密码均为 {DEMO_PASSWORD}")
     with ctx.sessions() as s:
         ids = dict(s.execute(select(Subject.name, Subject.id)).all())
         refs = set(s.scalars(select(TriggerEvent.source_ref)))
@@ -197,6 +211,32 @@ def _demo_oversight(ctx: AppContext) -> None:
         if ref not in refs:
             record_event(ctx, ids[name], event_type, today - timedelta(days=days_ago), source_ref=ref,
                          details=details, source="import")
+    _demo_leads(ctx, ids)
+
+
+def _demo_leads(ctx: AppContext, ids: dict[str, str]) -> None:
+    """One lead waiting at the station, one received weeks ago and now overdue."""
+    from core import leads
+    from core.users import list_users
+
+    if leads.list_leads(ctx):
+        return
+    users = {u.name: u for u in list_users(ctx)}
+    real_clock, real_user = ctx.clock, ctx.user
+    try:
+        ctx.user = users[DEMO_GRID_WORKER[0]]
+        ctx.clock = lambda: real_clock() - timedelta(days=30)
+        old = leads.report_lead(ctx, category="expired_in_use", subject_id=ids["驿城区福寿康养老院"],
+                                description="护理站药柜内发现2盒已过期的降压药仍在使用", place="福寿康养老院二楼护理站")
+        ctx.user = None
+        leads.receive_lead(ctx, old)
+        leads.assign_lead(ctx, old, users[OFFICERS[0].name].id)
+        ctx.user, ctx.clock = users[DEMO_GRID_WORKER[0]], real_clock
+        leads.report_lead(ctx, category="unlicensed_selling", party_name="流动摊贩（无店招）",
+                          party_address="驿城区西园社区集市东口", place="西园社区集市东口",
+                          description="集市上有人摆摊销售血压计、血糖试纸，无任何证照")
+    finally:
+        ctx.clock, ctx.user = real_clock, real_user
 
 
 def demo_needed(ctx: AppContext) -> bool:

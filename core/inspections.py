@@ -533,9 +533,11 @@ def image_format(data: bytes) -> str | None:
     return _IMAGE_EXT.get(fmt or "")
 
 
-def add_photo(ctx: AppContext, inspection_id: str, item_code: str, source: Path) -> PhotoRow:
-    """Copy a photo into the attachments folder under its SHA-256 and link it to the item."""
-    require(ctx, "inspect")
+def store_image(ctx: AppContext, source: Path) -> tuple[str, str, Path]:
+    """Copy an image into the attachments folder under its SHA-256: (sha256, ext, path).
+
+    Anything that is not an image is refused with a message; the file is kept whole.
+    """
     source = Path(source)
     try:
         data = source.read_bytes()
@@ -545,12 +547,20 @@ def add_photo(ctx: AppContext, inspection_id: str, item_code: str, source: Path)
     if ext is None:
         raise InvalidInput(f"文件 {source.name} 不是可识别的图片（支持 JPG、PNG、BMP、GIF、TIFF、WEBP）")
     sha = hashlib.sha256(data).hexdigest()
+    target = photo_path(ctx, sha, ext)
+    if not target.exists():
+        write_atomically(target, data)
+    return sha, ext, target
+
+
+def add_photo(ctx: AppContext, inspection_id: str, item_code: str, source: Path) -> PhotoRow:
+    """Copy a photo into the attachments folder under its SHA-256 and link it to the item."""
+    require(ctx, "inspect")
+    source = Path(source)
     with ctx.transaction() as s:
         inspection = _editable(s, inspection_id)
         template_from_snapshot(inspection.template_json).item(item_code)
-        target = photo_path(ctx, sha, ext)
-        if not target.exists():
-            write_atomically(target, data)
+        sha, ext, target = store_image(ctx, source)
         photo = Photo(device_id=ctx.device_id, item_code=item_code, sha256=sha, ext=ext, original_name=source.name)
         inspection.photos.append(photo)
         _touch(inspection, reopen=True)
