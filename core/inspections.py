@@ -298,29 +298,39 @@ def load_inspection(ctx: AppContext, id_or_number: str) -> InspectionRecord:
 
 
 def list_inspections(ctx: AppContext, *, subject_id: str | None = None, limit: int = 500) -> list[InspectionSummary]:
+    """Newest first. Reads only the listed columns (not the stored template snapshots)."""
     failed = (
         select(func.count(ItemResult.id))
         .where(ItemResult.inspection_id == Inspection.id, ItemResult.result == "fail")
         .scalar_subquery()
     )
     query = (
-        select(Inspection, Subject.name, failed)
+        select(Inspection.id, Inspection.number, Inspection.subject_id, Subject.name, Inspection.template_code,
+               Inspection.template_version, Inspection.purpose, Inspection.status, Inspection.started_at, failed)
         .join(Subject)
         .order_by(Inspection.started_at.desc(), Inspection.number.desc())
         .limit(limit)
     )
     if subject_id:
         query = query.where(Inspection.subject_id == subject_id)
+    titles = {(t.code, t.version): t.short_title for t in load_templates().values()}
     with ctx.sessions() as s:
-        return [
-            InspectionSummary(
-                id=i.id, number=i.number, subject_id=i.subject_id, subject_name=name,
-                template_code=i.template_code,
-                template_title=json.loads(i.template_json)["short_title"],
-                status=i.status, started_at=i.started_at, failed=n or 0,
-            )
-            for i, name, n in s.execute(query)
-        ]
+        rows = s.execute(query).all()
+        unknown = {r.id for r in rows if (r.template_code, r.template_version) not in titles}
+        if unknown:  # an older template version: its title is in the stored snapshot
+            for rid, text in s.execute(select(Inspection.id, Inspection.template_json).where(Inspection.id.in_(unknown))):
+                titles[rid] = json.loads(text)["short_title"]
+    summaries = []
+    for r in rows:
+        title = titles.get((r.template_code, r.template_version)) or titles[r.id]
+        if r.purpose == "reinspection" and not title.endswith("复查"):
+            title += "·复查"
+        summaries.append(InspectionSummary(
+            id=r.id, number=r.number, subject_id=r.subject_id, subject_name=r.name,
+            template_code=r.template_code, template_title=title, status=r.status,
+            started_at=r.started_at, failed=r[9] or 0,
+        ))
+    return summaries
 
 
 # --- editing a draft ---------------------------------------------------------------

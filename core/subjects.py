@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import func, or_, select
+from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from core import creditcode
@@ -163,11 +164,32 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+FTS_MIN = 3  # the trigram index answers substrings of three characters or more
+
+
+def _has_fts(ctx: AppContext) -> bool:
+    cached = ctx.__dict__.get("_has_subjects_fts")
+    if cached is None:
+        from sqlalchemy import inspect as sa_inspect
+
+        cached = sa_inspect(ctx.engine).has_table("subjects_fts")
+        ctx.__dict__["_has_subjects_fts"] = cached
+    return cached
+
+
 def search_subjects(ctx: AppContext, text: str = "", *, limit: int = 200, offset: int = 0) -> list[SubjectRow]:
-    """Subjects whose name, address or credit code contains ``text`` (any part, Chinese too)."""
+    """Subjects whose name, address or credit code contains ``text`` (any part, Chinese too).
+
+    Three characters or more go through the FTS5 trigram index; shorter text is a LIKE
+    scan (a trigram index cannot answer it).
+    """
     query = select(Subject).order_by(Subject.name, Subject.id).limit(limit).offset(offset)
     text = text.strip()
-    if text:
+    if text and len(text) >= FTS_MIN and _has_fts(ctx):
+        phrase = '"' + text.replace('"', '""') + '"'
+        query = query.where(text_sql("subjects.rowid IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :q)")
+                            .bindparams(q=phrase))
+    elif text:
         pattern = _like(text)
         code_pattern = _like(text.upper())
         query = query.where(

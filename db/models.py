@@ -118,6 +118,11 @@ class Inspection(SyncMixin, Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
 
     subject: Mapped[Subject] = relationship(back_populates="inspections")
+    __table_args__ = (
+        # the inspection list, newest first, and a subject's history
+        Index("ix_inspections_started", "started_at", "number"),
+        Index("ix_inspections_subject_started", "subject_id", "started_at"),
+    )
     officers: Mapped[list[InspectionOfficer]] = relationship(
         back_populates="inspection", order_by="InspectionOfficer.position",
         cascade="all, delete-orphan",

@@ -43,6 +43,11 @@ def run(db: str | None) -> int:
     except DomainError as exc:
         QMessageBox.critical(None, app.tr("无法打开数据库"), exc.message)
         return 2
-    window = MainWindow(ctx)
+    from gui.leads_view import GridWorkerWindow
+    from gui.login_dialog import LoginDialog
+
+    if not LoginDialog(ctx).exec():
+        return 0
+    window = GridWorkerWindow(ctx) if ctx.user.role == "grid_worker" else MainWindow(ctx)
     window.show()
     return app.exec()

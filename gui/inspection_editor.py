@@ -211,9 +211,11 @@ class InspectionEditor(QWidget):
             action.setData(form)
             action.triggered.connect(partial(self.preview, form))
         self.print_button.setMenu(self.print_menu)
+        self.history_button = QPushButton(self.tr("修改记录(&H)…"))
+        self.history_button.clicked.connect(self.show_history)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (self.complete_button, self.sign_button, self.print_button):
+        for button in (self.history_button, self.complete_button, self.sign_button, self.print_button):
             buttons.addWidget(button)
 
         layout = QVBoxLayout(self)
@@ -442,6 +444,12 @@ class InspectionEditor(QWidget):
 
         self.flush()
         PrintPreviewDialog.open_form(self.ctx, self.record, form, runner=self.runner, parent=self)
+
+    def show_history(self) -> None:
+        from gui.history_dialog import HistoryDialog
+
+        self.flush()
+        HistoryDialog(self.ctx, self.inspection_id, self.record.number, parent=self).exec()
 
     def closeEvent(self, event) -> None:
         self.flush()

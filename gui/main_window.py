@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.runner = runner or JobRunner()
         self._windows: dict[str, QWidget] = {}
-        self.setWindowTitle(self.tr("药械化现场检查 — %s") % ctx.setting("station_name"))
+        self._set_title()
         self.resize(1180, 720)
 
         self.search = QLineEdit()
@@ -87,13 +87,19 @@ class MainWindow(QMainWindow):
 
         from gui.task_queue import TaskQueue
 
-        self.task_queue = TaskQueue(ctx, runner=self.runner, open_inspection=self.open_inspection)
+        self.task_queue = TaskQueue(ctx, runner=self.runner, open_inspection=self.open_inspection, load=False)
         self.task_queue.changed.connect(self.refresh)
         self.tabs = QTabWidget()
         self.tabs.addTab(subjects_tab, self.tr("监管对象(&1)"))
         self.tabs.addTab(inspections_tab, self.tr("检查记录(&2)"))
         self.tabs.addTab(self.task_queue, self.tr("检查任务(&3)"))
-        self.tabs.currentChanged.connect(lambda _i: self.refresh())
+        from gui.leads_view import LeadInbox
+
+        self.lead_inbox = LeadInbox(ctx, load=False)
+        self.lead_inbox.changed.connect(self.refresh)
+        self.tabs.addTab(self.lead_inbox, self.tr("网格线索(&4)"))
+        self._loaded_tabs: list[QWidget] = []
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
 
         toolbar = QToolBar(self.tr("工具栏"))
@@ -105,11 +111,19 @@ class MainWindow(QMainWindow):
         self.import_action = self._action(toolbar, self.tr("导入名册"), QKeySequence("Ctrl+I"), self.import_register)
         self.verify_action = self._action(toolbar, self.tr("验证文书"), QKeySequence("Ctrl+Shift+V"), self.verify_document)
         self.settings_action = self._action(toolbar, self.tr("站所设置"), QKeySequence("Ctrl+,"), self.edit_settings)
+        # the core refuses what a role may not do; the GUI does not offer it either
+        if ctx.user is not None and ctx.user.role != "admin":
+            self.settings_action.setVisible(False)
         self.statusBar().showMessage(self.tr("数据库：%s") % ctx.engine.url.database)
         # editors save on every answer; the lists behind them catch up after a pause
         self._refresh_timer = QTimer(self, singleShot=True, interval=500)
         self._refresh_timer.timeout.connect(self.refresh)
         self.refresh()
+
+    def _set_title(self) -> None:
+        user = self.ctx.user
+        who = f"　{user.role_label} {user.name}" if user is not None else ""
+        self.setWindowTitle(self.tr("药械化现场检查 — %s") % self.ctx.setting("station_name") + who)
 
     def _action(self, toolbar: QToolBar, text: str, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -121,16 +135,25 @@ class MainWindow(QMainWindow):
 
     # --- data -------------------------------------------------------------------
     def refresh(self) -> None:
-        """Reload the lists, and the subject pages that are open (their histories change too)."""
+        """Reload the lists, and the subject pages that are open (their histories change too).
+
+        The task queue and the lead inbox load when first shown, not at start-up.
+        """
         self.refresh_subjects()
         self.inspection_model.set_rows(list_inspections(self.ctx))
-        if hasattr(self, "task_queue"):
-            self.task_queue.refresh()
+        for tab in self._loaded_tabs:
+            tab.refresh()
         from gui.subject_page import SubjectPage
 
         for window in self._open_windows:
             if isinstance(window, SubjectPage):
                 window.refresh()
+
+    def _tab_shown(self, index: int) -> None:
+        tab = self.tabs.widget(index)
+        if tab in (self.task_queue, self.lead_inbox) and tab not in self._loaded_tabs:
+            self._loaded_tabs.append(tab)
+        self.refresh()
 
     def refresh_subjects(self) -> None:
         rows = search_subjects(self.ctx, self.search.text(), limit=SEARCH_LIMIT)
@@ -173,7 +196,8 @@ class MainWindow(QMainWindow):
             self.open_subject(dialog.saved)
 
     def open_selected(self) -> None:
-        view = (self.subject_view, self.inspection_view, self.task_queue.view)[self.tabs.currentIndex()]
+        view = (self.subject_view, self.inspection_view, self.task_queue.view,
+                self.lead_inbox.view)[self.tabs.currentIndex()]
         index = view.currentIndex()
         if index.isValid():
             view.activated.emit(index)
@@ -229,7 +253,7 @@ class MainWindow(QMainWindow):
         from gui.settings_dialog import SettingsDialog
 
         if SettingsDialog(self.ctx, parent=self).exec():
-            self.setWindowTitle(self.tr("药械化现场检查 — %s") % self.ctx.setting("station_name"))
+            self._set_title()
 
     def verify_document(self) -> None:
         from gui.verify_dialog import VerifyDialog

@@ -63,7 +63,8 @@ class TaskFilter(QSortFilterProxyModel):
 class TaskQueue(QWidget):
     changed = Signal()
 
-    def __init__(self, ctx: AppContext, *, runner, open_inspection: Callable[[str], None], parent=None):
+    def __init__(self, ctx: AppContext, *, runner, open_inspection: Callable[[str], None], parent=None,
+                 load: bool = True):
         super().__init__(parent)
         from gui.main_window import make_table
 
@@ -119,7 +120,8 @@ class TaskQueue(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
-        self.refresh()
+        if load:
+            self.refresh()
 
     def refresh(self) -> None:
         selected = self._current()

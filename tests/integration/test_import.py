@@ -95,3 +95,16 @@ def test_search_by_any_part(ctx, tmp_path):
     assert [s.name for s in search_subjects(ctx, "金山路")] == ["康宁医疗器械公司"]
     assert [s.name for s in search_subjects(ctx, demo_code(12)[-5:].lower())] == ["康宁医疗器械公司"]
     assert search_subjects(ctx, "%") == []
+
+
+def test_full_text_index_follows_edits(ctx, tmp_path):
+    from core.subjects import SubjectData, update_subject
+
+    import_subjects(ctx, write_csv(tmp_path / "a.csv", ROWS))
+    [shop] = search_subjects(ctx, "美丽佳人化")  # 3+ characters: the trigram index
+    update_subject(ctx, shop.id, SubjectData(name="新名称化妆品店", category="cosmetics_operator",
+                                             credit_code=shop.credit_code, address="新华路88号"))
+    assert search_subjects(ctx, "美丽佳人化") == []
+    assert [s.name for s in search_subjects(ctx, "新华路88")] == ["新名称化妆品店"]
+    assert [s.name for s in search_subjects(ctx, "名称化妆")] == ["新名称化妆品店"]
+    assert search_subjects(ctx, 'a"b') == []  # quotes cannot break the query

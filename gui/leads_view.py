@@ -1,0 +1,275 @@
+"""Leads: the grid worker's screen (report a finding, see its status) and the station's inbox."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import leads as svc
+from core.context import AppContext
+from core.errors import DomainError
+from core.subjects import search_subjects
+from core.users import PERMISSIONS, list_users
+from gui.models import ROW_ROLE, RowTableModel, tr
+
+
+class LeadTableModel(RowTableModel):
+    columns = (
+        ("上报时间", lambda r: r.reported_at.strftime("%Y-%m-%d %H:%M")),
+        ("类别", lambda r: tr(r.category_label)),
+        ("对象", lambda r: r.subject),
+        ("状态", lambda r: tr(r.status_label)),
+        ("核查期限", lambda r: (r.due.isoformat() if r.due else "") + (tr("（逾期）") if r.overdue else "")),
+        ("上报人", lambda r: r.reporter),
+        ("承办人", lambda r: r.assigned_to),
+        ("反馈", lambda r: r.feedback),
+    )
+
+    def foreground(self, row):
+        from PySide6.QtGui import QBrush, QColor
+
+        return QBrush(QColor("#c00000")) if row.overdue else None
+
+
+def _warn(parent, exc: Exception) -> None:
+    message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+    QMessageBox.warning(parent, parent.tr("操作未完成"), message)
+
+
+class GridWorkerWindow(QMainWindow):
+    """Large targets, few fields: report what you saw, then follow what became of it."""
+
+    def __init__(self, ctx: AppContext):
+        super().__init__()
+        from gui.main_window import make_table
+
+        self.ctx = ctx
+        self.photos: list[Path] = []
+        self.setWindowTitle(self.tr("网格员 — %s") % ctx.user.name)
+        self.resize(1280, 720)
+        big = QFont(self.font())
+        big.setPointSize(big.pointSize() + 3)
+        self.setFont(big)
+
+        self.category = QComboBox()
+        for code, label in svc.CATEGORIES.items():
+            self.category.addItem(self.tr(label), code)
+        self.subject = QLineEdit()
+        self.subject.setPlaceholderText(self.tr("输入名称选择已登记的对象；未登记的直接写名称"))
+        self._subjects = {s.name: s for s in search_subjects(ctx, "", limit=5000)}
+        completer = QCompleter(sorted(self._subjects), self.subject)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.subject.setCompleter(completer)
+        self.address = QLineEdit()
+        self.address.setPlaceholderText(self.tr("未登记经营者的地址"))
+        self.place = QLineEdit()
+        self.description = QPlainTextEdit()
+        self.description.setTabChangesFocus(True)
+        self.description.setPlaceholderText(self.tr("看到了什么：例如 集市上有人摆摊卖血压计，无证照"))
+        self.description.setMaximumHeight(180)
+        self.photo_button = QPushButton(self.tr("添加照片(&F)…"))
+        self.photo_button.clicked.connect(self.add_photos)
+        self.photo_label = QLabel(self.tr("未添加照片"))
+        self.submit_button = QPushButton(self.tr("上报线索(&S)"))
+        self.submit_button.setMinimumHeight(56)
+        self.submit_button.clicked.connect(self.submit)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        for button in (self.photo_button, self.submit_button):
+            button.setMinimumHeight(48)
+
+        form = QFormLayout()
+        form.addRow(self.tr("类别(&C)："), self.category)
+        form.addRow(self.tr("对象(&O)："), self.subject)
+        form.addRow(self.tr("地址："), self.address)
+        form.addRow(self.tr("发现地点(&L)："), self.place)
+        form.addRow(self.tr("情况描述(&D)："), self.description)
+        photos = QHBoxLayout()
+        photos.addWidget(self.photo_button)
+        photos.addWidget(self.photo_label, 1)
+        form.addRow(self.tr("照片："), photos)
+        report = QGroupBox(self.tr("上报发现"))
+        report_layout = QVBoxLayout(report)
+        report_layout.addLayout(form)
+        report_layout.addWidget(self.submit_button)
+        report_layout.addWidget(self.message)
+
+        self.model = LeadTableModel(self)
+        self.view = make_table(self.model, lambda _r: None)
+        mine = QGroupBox(self.tr("我上报的线索及处理情况"))
+        QVBoxLayout(mine).addWidget(self.view)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(report, 2)
+        layout.addWidget(mine, 3)
+        self.setCentralWidget(central)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.model.set_rows(svc.list_leads(self.ctx))
+
+    def add_photos(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("选择照片"), str(Path.home()), self.tr("图片 (*.jpg *.jpeg *.png *.bmp *.webp)"))
+        self.photos += [Path(p) for p in paths]
+        self.photo_label.setText(self.tr("已添加 %n 张照片", "", len(self.photos)) if self.photos else self.tr("未添加照片"))
+
+    def submit(self) -> None:
+        name = self.subject.text().strip()
+        known = self._subjects.get(name)
+        try:
+            svc.report_lead(
+                self.ctx, category=self.category.currentData(), description=self.description.toPlainText(),
+                subject_id=known.id if known else None, party_name="" if known else name,
+                party_address="" if known else self.address.text(), place=self.place.text(), photos=self.photos,
+            )
+        except DomainError as exc:
+            self.message.setStyleSheet("color: #b00020")
+            self.message.setText(exc.message)
+            return
+        for widget in (self.subject, self.address, self.place):
+            widget.clear()
+        self.description.clear()
+        self.photos = []
+        self.photo_label.setText(self.tr("未添加照片"))
+        self.message.setStyleSheet("color: #1b7f3b")
+        self.message.setText(self.tr("已上报，所里接收后会在右侧显示处理进度。"))
+        self.refresh()
+
+
+class LeadInbox(QWidget):
+    """The station's inbox: overdue first; receive, assign, handle, feed back, close."""
+
+    changed = Signal()
+
+    def __init__(self, ctx: AppContext, parent=None, *, load: bool = True):
+        super().__init__(parent)
+        from gui.main_window import make_table
+
+        self.ctx = ctx
+        self.model = LeadTableModel(self)
+        self.view = make_table(self.model, lambda _r: self.show_detail())
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
+        self.buttons = {}
+        row = QHBoxLayout()
+        for key, label, slot in (
+            ("receive", self.tr("接收"), self.receive), ("assign", self.tr("分办…"), self.assign),
+            ("handle", self.tr("处置…"), self.handle), ("feedback", self.tr("反馈…"), self.feedback),
+            ("close", self.tr("办结"), self.close_lead),
+        ):
+            button = QPushButton(label)
+            button.clicked.connect(slot)
+            self.buttons[key] = button
+            row.addWidget(button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view, 2)
+        layout.addWidget(self.detail, 1)
+        layout.addLayout(row)
+        if load:
+            self.refresh()
+        else:
+            self.show_detail()
+
+    def refresh(self) -> None:
+        current = self._current()
+        self.model.set_rows(svc.list_leads(self.ctx))
+        if current is not None:
+            for r in range(self.model.rowCount()):
+                if self.model.row_at(r).id == current.id:
+                    self.view.selectRow(r)
+        self.show_detail()
+
+    def _current(self):
+        index = self.view.currentIndex()
+        return index.data(ROW_ROLE) if index.isValid() else None
+
+    def _may(self, key: str, lead) -> bool:
+        """Offer only what the user's role may do (the core refuses the rest anyway)."""
+        user = self.ctx.user
+        if user is None:
+            return True
+        if key in ("receive", "assign", "close"):
+            return "manage_leads" in PERMISSIONS[user.role]
+        if "handle_lead" not in PERMISSIONS[user.role]:
+            return False
+        return user.role == "admin" or lead.assigned_to == user.name
+
+    def show_detail(self) -> None:
+        lead = self._current()
+        allowed = {"reported": {"receive"}, "received": {"assign"}, "assigned": {"assign", "handle"},
+                   "handled": {"feedback"}, "fed_back": {"close"}, "closed": set()}
+        for key, button in self.buttons.items():
+            button.setEnabled(lead is not None and key in allowed[lead.status] and self._may(key, lead))
+        if lead is None:
+            self.detail.setText(self.tr("选择一条线索查看详情"))
+            return
+        steps = "　".join(f"{label} {at:%m-%d %H:%M} {who}" for label, at, who in lead.steps)
+        handling = svc.HANDLINGS.get(lead.handling, "")
+        self.detail.setText(
+            f"<b>{lead.category_label}</b>　{lead.subject}　{lead.address}<br>{lead.description}<br>"
+            + self.tr("发现地点：%1　照片 %2 张").replace("%1", lead.place).replace("%2", str(len(lead.photos)))
+            + f"<br>{steps}" + (f"<br>{handling}：{lead.handling_note}" if handling else "")
+        )
+
+    def _run(self, action, *args) -> None:
+        lead = self._current()
+        if lead is None:
+            return
+        try:
+            action(self.ctx, lead.id, *args)
+        except DomainError as exc:
+            _warn(self, exc)
+            return
+        self.refresh()
+        self.changed.emit()
+
+    def receive(self) -> None:
+        self._run(svc.receive_lead)
+
+    def assign(self) -> None:
+        inspectors = [u for u in list_users(self.ctx, role="inspector")]
+        names = [f"{u.name}（{u.cert_no}）" for u in inspectors]
+        choice, ok = QInputDialog.getItem(self, self.tr("分办线索"), self.tr("承办人："), names, 0, False)
+        if ok and choice in names:
+            self._run(svc.assign_lead, inspectors[names.index(choice)].id)
+
+    def handle(self) -> None:
+        labels = list(svc.HANDLINGS.values())
+        choice, ok = QInputDialog.getItem(self, self.tr("处置线索"), self.tr("处置方式："), labels, 0, False)
+        if not ok:
+            return
+        handling = list(svc.HANDLINGS)[labels.index(choice)]
+        note, ok = QInputDialog.getMultiLineText(self, self.tr("处置线索"), self.tr("核查情况（不属实时必填）："))
+        if ok:
+            self._run(svc.handle_lead, handling, note)
+
+    def feedback(self) -> None:
+        text, ok = QInputDialog.getMultiLineText(self, self.tr("反馈上报人"), self.tr("反馈内容："))
+        if ok:
+            self._run(svc.feed_back, text)
+
+    def close_lead(self) -> None:
+        self._run(svc.close_lead)

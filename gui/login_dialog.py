@@ -1,0 +1,60 @@
+"""Log-in at start; on first run (no admin yet) it creates the station admin."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
+
+from core.context import AppContext
+from core.errors import DomainError
+from core.users import add_user, has_admin, log_in
+
+
+class LoginDialog(QDialog):
+    def __init__(self, ctx: AppContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.first_run = not has_admin(ctx)
+        self.setWindowTitle(self.tr("创建站所管理员") if self.first_run else self.tr("登录 — 药械化现场检查"))
+        self.setMinimumWidth(420)
+        self.name = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit()
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.addRow(self.tr("姓名(&N)："), self.name)
+        form.addRow(self.tr("密码(&P)："), self.password)
+        intro = QLabel()
+        intro.setWordWrap(True)
+        if self.first_run:
+            form.addRow(self.tr("再次输入密码："), self.repeat)
+            intro.setText(self.tr("首次使用：请创建本所的管理员账户（所长）。管理员可以添加执法人员和网格员。"))
+        else:
+            demo = ctx.setting_or("demo.accounts", "")
+            intro.setText(self.tr("演示账号：%s") % demo if demo else self.tr("请输入姓名和密码。"))
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("创建并登录") if self.first_run else self.tr("登录"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("退出"))
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+    def submit(self) -> None:
+        try:
+            if self.first_run:
+                if self.password.text() != self.repeat.text():
+                    self.message.setText(self.tr("两次输入的密码不一致"))
+                    return
+                add_user(self.ctx, name=self.name.text(), role="admin", password=self.password.text())
+            log_in(self.ctx, self.name.text(), self.password.text())
+        except DomainError as exc:
+            self.message.setText(exc.message)
+            self.password.clear()
+            return
+        self.accept()
