@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -65,9 +64,8 @@ class GridWorkerWindow(QMainWindow):
         self.photos: list[Path] = []
         self.setWindowTitle(self.tr("网格员 — %s") % ctx.user.name)
         self.resize(1280, 720)
-        big = QFont(self.font())
-        big.setPointSize(big.pointSize() + 3)
-        self.setFont(big)
+        # large targets for a small laptop screen, used standing up in a shop or a market
+        self.setStyleSheet("QWidget { font-size: 15px; } QPushButton { padding: 6px 14px; }")
 
         self.category = QComboBox()
         for code, label in svc.CATEGORIES.items():
@@ -109,6 +107,7 @@ class GridWorkerWindow(QMainWindow):
         report = QGroupBox(self.tr("上报发现"))
         report_layout = QVBoxLayout(report)
         report_layout.addLayout(form)
+        report_layout.addStretch(1)
         report_layout.addWidget(self.submit_button)
         report_layout.addWidget(self.message)
 

@@ -96,6 +96,30 @@ def main() -> None:
         app.processEvents()
         page.grab().save(str(OUT / "subject-page.png"))
 
+        from core.users import log_in
+        from gui.leads_view import GridWorkerWindow
+        from gui.login_dialog import LoginDialog
+
+        login = LoginDialog(ctx)
+        login.show()
+        app.processEvents()
+        login.grab().save(str(OUT / "login.png"))
+        log_in(ctx, "马红", "demo123")
+        grid = GridWorkerWindow(ctx)
+        grid.resize(1366, 768)
+        grid.show()
+        app.processEvents()
+        grid.grab().save(str(OUT / "grid-worker.png"))
+        ctx.user = None
+        log_in(ctx, "张所长", "demo123")
+        station = MainWindow(ctx, runner=ImmediateRunner())
+        station.show()
+        station.tabs.setCurrentIndex(3)
+        station.lead_inbox.view.selectRow(0)
+        app.processEvents()
+        station.grab().save(str(OUT / "lead-inbox.png"))
+        ctx.user = None
+
         for form in ("record", "checklist", "rectification"):
             pdf = print_form(ctx, signed.id, form, Path(tmp) / f"{form}.pdf")
             pdf_page_png(pdf, OUT / f"form-{form}.png")
