@@ -207,9 +207,7 @@ def handle_lead(ctx: AppContext, lead_id: str, handling: str, note: str = "", *,
     trigger_rules, grades = default_rules()
     with ctx.transaction() as s:
         lead = _lead(s, lead_id, expect=("assigned",))
-        user = ctx.user
-        if user is not None and user.role == "inspector" and user.id != lead.assigned_to:
-            raise PermissionDenied("只有承办人可以处置该线索")
+        _only_assignee(ctx, lead, "处置")
         task_event = None
         if handling == "event":
             if lead.subject_id is None:
@@ -226,6 +224,12 @@ def handle_lead(ctx: AppContext, lead_id: str, handling: str, note: str = "", *,
         return task_event
 
 
+def _only_assignee(ctx: AppContext, lead: Lead, what: str) -> None:
+    user = ctx.user
+    if user is not None and user.role == "inspector" and user.id != lead.assigned_to:
+        raise PermissionDenied(f"只有承办人可以{what}该线索")
+
+
 def feed_back(ctx: AppContext, lead_id: str, text: str) -> None:
     """Tell the reporter what became of it."""
     require(ctx, "handle_lead")
@@ -233,6 +237,7 @@ def feed_back(ctx: AppContext, lead_id: str, text: str) -> None:
         raise InvalidInput("反馈内容不能为空")
     with ctx.transaction() as s:
         lead = _lead(s, lead_id, expect=("handled",))
+        _only_assignee(ctx, lead, "反馈")
         lead.status, lead.feedback, lead.fed_back_at = "fed_back", text.strip(), ctx.clock()
         lead.version += 1
 

@@ -1,9 +1,10 @@
 """Leads: the grid worker's screen (report a finding, see its status) and the station's inbox."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from core import leads as svc
 from core.context import AppContext
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
+from core.inspections import image_format
 from core.subjects import search_subjects
 from core.users import PERMISSIONS, list_users
 from gui.models import ROW_ROLE, RowTableModel, tr
@@ -72,7 +74,8 @@ class GridWorkerWindow(QMainWindow):
             self.category.addItem(self.tr(label), code)
         self.subject = QLineEdit()
         self.subject.setPlaceholderText(self.tr("输入名称选择已登记的对象；未登记的直接写名称"))
-        self._subjects = {s.name: s for s in search_subjects(ctx, "", limit=5000)}
+        # shops can share a name: the completion says which one (name（address）)
+        self._subjects = {self._label(s): s for s in search_subjects(ctx, "", limit=5000)}
         completer = QCompleter(sorted(self._subjects), self.subject)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.subject.setCompleter(completer)
@@ -86,6 +89,11 @@ class GridWorkerWindow(QMainWindow):
         self.photo_button = QPushButton(self.tr("添加照片(&F)…"))
         self.photo_button.clicked.connect(self.add_photos)
         self.photo_label = QLabel(self.tr("未添加照片"))
+        self.clear_photos_button = QPushButton(self.tr("清除照片"))
+        self.clear_photos_button.setEnabled(False)
+        self.clear_photos_button.clicked.connect(self.clear_photos)
+        self.refresh_button = QPushButton(self.tr("刷新处理情况(&R)"))
+        self.refresh_button.clicked.connect(self.refresh)
         self.submit_button = QPushButton(self.tr("上报线索(&S)"))
         self.submit_button.setMinimumHeight(56)
         self.submit_button.clicked.connect(self.submit)
@@ -102,6 +110,7 @@ class GridWorkerWindow(QMainWindow):
         form.addRow(self.tr("情况描述(&D)："), self.description)
         photos = QHBoxLayout()
         photos.addWidget(self.photo_button)
+        photos.addWidget(self.clear_photos_button)
         photos.addWidget(self.photo_label, 1)
         form.addRow(self.tr("照片："), photos)
         report = QGroupBox(self.tr("上报发现"))
@@ -114,7 +123,9 @@ class GridWorkerWindow(QMainWindow):
         self.model = LeadTableModel(self)
         self.view = make_table(self.model, lambda _r: None)
         mine = QGroupBox(self.tr("我上报的线索及处理情况"))
-        QVBoxLayout(mine).addWidget(self.view)
+        mine_layout = QVBoxLayout(mine)
+        mine_layout.addWidget(self.view)
+        mine_layout.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignRight)
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -123,18 +134,62 @@ class GridWorkerWindow(QMainWindow):
         self.setCentralWidget(central)
         self.refresh()
 
+    @staticmethod
+    def _label(subject) -> str:
+        return f"{subject.name}（{subject.address}）" if subject.address else subject.name
+
     def refresh(self) -> None:
         self.model.set_rows(svc.list_leads(self.ctx))
+
+    def changeEvent(self, event) -> None:
+        # coming back to the window shows the station's latest handling of the leads
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.refresh()
+        super().changeEvent(event)
 
     def add_photos(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
             self, self.tr("选择照片"), str(Path.home()), self.tr("图片 (*.jpg *.jpeg *.png *.bmp *.webp)"))
-        self.photos += [Path(p) for p in paths]
+        refused = []
+        for path in map(Path, paths):
+            try:
+                ok = image_format(path.read_bytes()) is not None
+            except OSError:
+                ok = False
+            if ok:
+                self.photos.append(path)
+            else:
+                refused.append(path.name)
+        self._show_photos()
+        if refused:
+            self.message.setStyleSheet("color: #b00020")
+            self.message.setText(self.tr("不是可识别的图片，未添加：%s") % "、".join(refused))
+
+    def clear_photos(self) -> None:
+        self.photos = []
+        self._show_photos()
+
+    def _show_photos(self) -> None:
         self.photo_label.setText(self.tr("已添加 %n 张照片", "", len(self.photos)) if self.photos else self.tr("未添加照片"))
+        self.clear_photos_button.setEnabled(bool(self.photos))
+
+    def _registered(self, text: str):
+        """The subject the text names: its completion label, or a name only one subject has."""
+        if text in self._subjects:
+            return self._subjects[text]
+        same = [s for s in self._subjects.values() if s.name == text]
+        if len(same) > 1:
+            raise InvalidInput(f"有 {len(same)} 个名为“{text}”的监管对象，请从下拉列表中选择（名称后附地址）")
+        return same[0] if same else None
 
     def submit(self) -> None:
         name = self.subject.text().strip()
-        known = self._subjects.get(name)
+        try:
+            known = self._registered(name)
+        except DomainError as exc:
+            self.message.setStyleSheet("color: #b00020")
+            self.message.setText(exc.message)
+            return
         try:
             svc.report_lead(
                 self.ctx, category=self.category.currentData(), description=self.description.toPlainText(),
@@ -148,8 +203,7 @@ class GridWorkerWindow(QMainWindow):
         for widget in (self.subject, self.address, self.place):
             widget.clear()
         self.description.clear()
-        self.photos = []
-        self.photo_label.setText(self.tr("未添加照片"))
+        self.clear_photos()
         self.message.setStyleSheet("color: #1b7f3b")
         self.message.setText(self.tr("已上报，所里接收后会在右侧显示处理进度。"))
         self.refresh()
@@ -225,12 +279,13 @@ class LeadInbox(QWidget):
         if lead is None:
             self.detail.setText(self.tr("选择一条线索查看详情"))
             return
-        steps = "　".join(f"{label} {at:%m-%d %H:%M} {who}" for label, at, who in lead.steps)
+        e = html.escape  # what people typed is text, never markup
+        steps = "　".join(f"{label} {at:%m-%d %H:%M} {e(who)}" for label, at, who in lead.steps)
         handling = svc.HANDLINGS.get(lead.handling, "")
+        place = self.tr("发现地点：%1　照片 %2 张").replace("%2", str(len(lead.photos))).replace("%1", e(lead.place))
         self.detail.setText(
-            f"<b>{lead.category_label}</b>　{lead.subject}　{lead.address}<br>{lead.description}<br>"
-            + self.tr("发现地点：%1　照片 %2 张").replace("%1", lead.place).replace("%2", str(len(lead.photos)))
-            + f"<br>{steps}" + (f"<br>{handling}：{lead.handling_note}" if handling else "")
+            f"<b>{e(lead.category_label)}</b>　{e(lead.subject)}　{e(lead.address)}<br>{e(lead.description)}<br>"
+            + place + f"<br>{steps}" + (f"<br>{e(handling)}：{e(lead.handling_note)}" if handling else "")
         )
 
     def _run(self, action, *args) -> None:

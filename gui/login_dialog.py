@@ -56,5 +56,6 @@ class LoginDialog(QDialog):
         except DomainError as exc:
             self.message.setText(exc.message)
             self.password.clear()
+            self.repeat.clear()
             return
         self.accept()
