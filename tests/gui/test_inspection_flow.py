@@ -193,7 +193,7 @@ def test_whole_inspection_from_new_subject_to_saved_pdf(
     assert "已签名" in editor.status.text()
     assert not editor.sign_button.isEnabled() and not editor.complete_button.isEnabled()
     # the lists behind the editor catch up after a short pause (autosaves are debounced)
-    qtbot.waitUntil(lambda: window.inspection_model.row_at(0).status == "signed", timeout=2000)
+    qtbot.waitUntil(lambda: window.inspection_model.row_at(0).status == "signed", timeout=10000)
     assert page.history_model.row_at(0).status == "signed"  # the subject page, still open, follows
     _assert_locked(editor)
     with pytest.raises(RecordLocked):
@@ -336,9 +336,8 @@ def test_note_typed_is_saved_after_a_pause(ctx, qtbot, type_text, draft_editor):
     type_text(note, "许可证已过期3天")
     assert svc.load_inspection(ctx, draft_editor.inspection_id).answer("A2").note == ""
 
-    qtbot.wait(600)
-
-    assert svc.load_inspection(ctx, draft_editor.inspection_id).answer("A2").note == "许可证已过期3天"
+    qtbot.waitUntil(lambda: svc.load_inspection(ctx, draft_editor.inspection_id).answer("A2").note == "许可证已过期3天",
+                    timeout=10000)
     assert note.text() == "许可证已过期3天"
     assert draft_editor.isVisible()
 
@@ -356,7 +355,7 @@ def test_statement_typed_just_before_ticking_refused_is_kept(ctx, qtbot, type_te
     # at once (well within the 400 ms pause) tick 当事人拒绝签字: the click moves focus and saves
     qtbot.mouseClick(editor.refused, LEFT, pos=QPoint(6, editor.refused.height() // 2))
     assert editor.refused.isChecked()
-    qtbot.wait(600)
+    qtbot.waitUntil(lambda: not any(saver.dirty for saver in editor._savers), timeout=10000)
 
     record = svc.load_inspection(ctx, editor.inspection_id)
     assert record.party_refused
@@ -377,5 +376,5 @@ def test_subject_page_history_follows_the_inspection(ctx, subject, qtbot):
     qtbot.mouseClick(editor.rows["A1"].buttons["fail"], LEFT)
 
     qtbot.waitUntil(lambda: window.inspection_model.rowCount() == 1 and window.inspection_model.row_at(0).failed == 1,
-                    timeout=2000)
+                    timeout=10000)
     assert page.history_model.row_at(0).failed == 1  # the open subject page followed (it used to show 0)

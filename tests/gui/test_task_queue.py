@@ -172,7 +172,7 @@ def test_task_from_queue_to_signed_inspection_closes_the_task(
     linked = task_of_inspection(ctx, editor.inspection_id)
     assert linked is not None and linked.id == task.id and linked.status == "done"
     # the queue catches up after the editor's pause; 未完成 no longer lists it
-    qtbot.waitUntil(lambda: queue.proxy.rowCount() == 0, timeout=2000)
+    qtbot.waitUntil(lambda: queue.proxy.rowCount() == 0, timeout=10000)
     assert queue.summary.text() == "0 个任务，其中逾期 0 个"
     _choose(queue.status, "done")
     assert [(r.id, r.status_label) for r in _rows(queue)] == [(task.id, "已完成")]

@@ -46,7 +46,7 @@ def test_search_box_filters_the_subject_list(ctx, subject, qtbot, type_text):
     assert window.subject_count.text() == "共 2 个监管对象"
 
     type_text(window.search, "化妆品")  # part of the name, typed like an input method does
-    qtbot.waitUntil(lambda: window.subject_model.rowCount() == 1, timeout=2000)
+    qtbot.waitUntil(lambda: window.subject_model.rowCount() == 1, timeout=10000)
     assert window.subject_model.row_at(0).name == subject.name
     assert window.subject_count.text() == "找到 1 个（共 2 个）"
 
@@ -58,15 +58,15 @@ def test_search_box_filters_the_subject_list(ctx, subject, qtbot, type_text):
     assert page.subject_id == subject.id
 
     window.search.clear()  # the clear button does the same
-    qtbot.waitUntil(lambda: window.subject_model.rowCount() == 2, timeout=2000)
+    qtbot.waitUntil(lambda: window.subject_model.rowCount() == 2, timeout=10000)
 
     qtbot.keyClicks(window.search, "Y43")  # any part of the credit code
-    qtbot.waitUntil(lambda: window.subject_model.rowCount() == 1, timeout=2000)
+    qtbot.waitUntil(lambda: window.subject_model.rowCount() == 1, timeout=10000)
     assert window.subject_model.row_at(0).id == subject.id
 
     window.search.clear()
     type_text(window.search, "不存在的店")
-    qtbot.waitUntil(lambda: window.subject_model.rowCount() == 0, timeout=2000)
+    qtbot.waitUntil(lambda: window.subject_model.rowCount() == 0, timeout=10000)
     assert window.subject_count.text() == "找到 0 个（共 2 个）"
 
 
