@@ -21,7 +21,7 @@ from core.context import AppContext
 from core.errors import InvalidInput, NotFound, RecordLocked, WorkflowError
 from core.files import write_atomically
 from core.numbering import next_number
-from core.subjects import CATEGORIES
+from core.subjects import CATEGORIES, subject_in
 from core.users import require
 from db.models import (
     Inspection,
@@ -390,9 +390,7 @@ def start_inspection(
     if template is None:
         raise InvalidInput(f"没有检查表模板“{template_code}”")
     with ctx.transaction() as s:
-        subject = s.get(Subject, subject_id)
-        if subject is None:
-            raise NotFound("找不到该监管对象")
+        subject = subject_in(s, subject_id)
         inspection = create_inspection(
             s, ctx, subject, template, officers, kind=kind, place=place, notified_by=notified_by
         )

@@ -20,6 +20,7 @@ from core.errors import InvalidInput, NotFound, WorkflowError
 from core.inspections import photo_path, store_image
 from core.tasks import _apply_event
 from core.rules import default_rules
+from core.subjects import subject_in
 from core.users import PermissionDenied, require
 from core.workdays import add_working_days
 from db.models import Lead, LeadPhoto, Subject, User
@@ -114,9 +115,7 @@ def report_lead(ctx: AppContext, *, category: str, description: str, subject_id:
     stored = [store_image(ctx, Path(p)) for p in photos]  # refuses non-images before anything is saved
     with ctx.transaction() as s:
         if subject_id:
-            subject = s.get(Subject, subject_id)
-            if subject is None:
-                raise NotFound("找不到该监管对象")
+            subject = subject_in(s, subject_id)
             party_name, party_address = subject.name, subject.address
         elif not party_name.strip():
             raise InvalidInput("请选择监管对象，或填写未登记经营者的名称")

@@ -25,7 +25,6 @@ from core.inspections import (
     load_inspection,
     officer_role,
 )
-from core.checklists import RESULT_LABELS
 from core.paths import cjk_font_path
 from core.users import require
 from core.verification import FORMS, form_number, make_payload

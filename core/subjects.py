@@ -111,6 +111,14 @@ def _clean(data: SubjectData) -> SubjectData:
     )
 
 
+def subject_in(session: Session, subject_id: str) -> Subject:
+    """The subject, inside the caller's session, or a clear NotFound."""
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound("找不到该监管对象")
+    return subject
+
+
 def _check_code_free(session: Session, code: str, *, except_id: str | None = None) -> None:
     if not code:
         return
@@ -134,9 +142,7 @@ def update_subject(ctx: AppContext, subject_id: str, data: SubjectData) -> Subje
     require(ctx, "subjects")
     data = _clean(data)
     with ctx.transaction() as s:
-        subject = s.get(Subject, subject_id)
-        if subject is None:
-            raise NotFound("找不到该监管对象")
+        subject = subject_in(s, subject_id)
         _check_code_free(s, data.credit_code, except_id=subject_id)
         for key, value in _fields(data).items():
             setattr(subject, key, value)
@@ -153,10 +159,7 @@ def _fields(data: SubjectData) -> dict:
 
 def get_subject(ctx: AppContext, subject_id: str) -> SubjectRow:
     with ctx.sessions() as s:
-        subject = s.get(Subject, subject_id)
-        if subject is None:
-            raise NotFound("找不到该监管对象")
-        return _row(subject)
+        return _row(subject_in(s, subject_id))
 
 
 def _like(text: str) -> str:

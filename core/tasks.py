@@ -23,6 +23,7 @@ from core.inspections import OfficerData, create_inspection
 from core.rules import GRADE_LABELS, PRIORITY_LABELS, PRIORITY_ORDER, GradeTable, Rule, TriggerRules, default_rules
 from core.tables import cell, columns, parse_date, read_table
 from core.workdays import add_calendar_days, add_working_days
+from core.subjects import subject_in
 from core.users import require
 from db.models import (
     GradeChange,
@@ -84,9 +85,7 @@ def set_grade(ctx: AppContext, subject_id: str, grade: int, *, reason: str, chan
     if not changed_by.strip():
         raise InvalidInput("请填写调整人")
     with ctx.transaction() as s:
-        subject = s.get(Subject, subject_id)
-        if subject is None:
-            raise NotFound("找不到该监管对象")
+        subject = subject_in(s, subject_id)
         if not is_graded(subject.category):
             raise InvalidInput("该类别的监管对象不实行风险分级")
         _change_grade(s, ctx, subject, grade, reason.strip(), changed_by.strip())
@@ -275,9 +274,7 @@ def record_event(ctx: AppContext, subject_id: str, event_type: str, occurred_on:
     if known is None:
         raise InvalidInput(f"未知的事件类型“{event_type}”")
     with ctx.transaction() as s:
-        subject = s.get(Subject, subject_id)
-        if subject is None:
-            raise NotFound("找不到该监管对象")
+        subject = subject_in(s, subject_id)
         if source_ref and s.scalar(select(TriggerEvent.id).where(TriggerEvent.source_ref == source_ref)):
             raise InvalidInput(f"来源编号 {source_ref} 的事件已登记")
         return _apply_event(s, ctx, subject, known.code, occurred_on, trigger_rules, grades,

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout
 
 from core.audit import ACTION_LABELS, record_history, verify_chain
 from core.context import AppContext
 from gui.models import RowTableModel, tr
+from gui.buttons import dialog_buttons
 
 
 def _short(data: dict) -> str:
@@ -40,9 +41,7 @@ class HistoryDialog(QDialog):
         check = verify_chain(ctx)
         state = QLabel(("✔ " if check.ok else "✘ ") + check.message)
         state.setStyleSheet("color: #1b7f3b" if check.ok else "color: #b00020")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("关闭"))
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, None)
         layout = QVBoxLayout(self)
         layout.addWidget(state)
         layout.addWidget(make_table(self.model, lambda _r: None), 1)

@@ -1,11 +1,12 @@
 """Log-in at start; on first run (no admin yet) it creates the station admin."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from core.context import AppContext
 from core.errors import DomainError
 from core.users import add_user, has_admin, log_in
+from gui.buttons import dialog_buttons
 
 
 class LoginDialog(QDialog):
@@ -34,11 +35,8 @@ class LoginDialog(QDialog):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("创建并登录") if self.first_run else self.tr("登录"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("退出"))
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, self.tr("创建并登录") if self.first_run else self.tr("登录"), self.submit,
+                                 cancel_text=self.tr("退出"))
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -25,6 +24,7 @@ from core.inspections import KIND_LABELS, OfficerData, start_inspection
 from core.inspectors import list_inspectors
 from core.subjects import SubjectRow
 from core.tasks import TaskRow, start_task
+from gui.buttons import dialog_buttons
 
 OFFICER_ROWS = 3
 LAST_OFFICERS_KEY = "gui.last_officers"
@@ -92,11 +92,7 @@ class NewInspectionDialog(QDialog):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("开始检查"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.start)
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, self.tr("开始检查"), self.start)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(officers_box)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
 from core.context import AppContext
 from core.errors import DomainError
 from core.plan import make_plan
 from gui.models import PlanEntryModel
+from gui.buttons import dialog_buttons
 
 
 class PlanDialog(QDialog):
@@ -35,9 +36,7 @@ class PlanDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("年度："), self.year)
         form.addRow(self.tr("随机种子："), self.seed)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("关闭"))
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, None)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.draw_button)

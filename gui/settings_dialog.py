@@ -1,12 +1,13 @@
 """站所设置: the names printed on forms, document-number prefixes, this device's number."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout
 
 from core.context import AppContext
 from core.errors import DomainError
 from core.numbering import DEVICE_BLOCK, format_number
 from core.station import MAX_DEVICE_NO, StationSettings, get_settings, update_settings
+from gui.buttons import dialog_buttons
 
 
 class SettingsDialog(QDialog):
@@ -43,11 +44,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("本机设备号："), self.device_no)
         form.addRow(self.tr("默认改正期限："), self.days)
         form.addRow(self.tr("文号示例："), self.example)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, self.tr("保存"), self.save, save=True)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         hint = QLabel(self.tr("所里的电脑用设备号 0；每台笔记本用不同的设备号，离线时文号也不会重复。"))

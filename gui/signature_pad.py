@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from gui.buttons import dialog_buttons
 
 
 class SignaturePad(QWidget):
@@ -83,12 +84,8 @@ class SignatureDialog(QDialog):
         self.message.setStyleSheet("color: #b00020")
         clear = QPushButton(self.tr("重写(&R)"))
         clear.clicked.connect(self.pad.clear)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("确认签名"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
+        buttons = dialog_buttons(self, self.tr("确认签名"), self._accept)
         buttons.addButton(clear, QDialogButtonBox.ButtonRole.ResetRole)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
         form = QFormLayout()
         form.addRow(self.tr("签名人姓名(&N)："), self.name)
         layout = QVBoxLayout(self)

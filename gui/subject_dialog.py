@@ -4,7 +4,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -15,6 +14,7 @@ from core import creditcode
 from core.context import AppContext
 from core.errors import DomainError
 from core.subjects import CATEGORIES, STATUSES, SubjectData, SubjectRow, add_subject, licence_warnings, update_subject
+from gui.buttons import dialog_buttons
 
 
 class SubjectDialog(QDialog):
@@ -59,11 +59,7 @@ class SubjectDialog(QDialog):
         form.addRow(self.tr("联系电话："), self.phone)
         form.addRow(self.tr("网格："), self.grid)
         form.addRow(self.tr("状态："), self.status)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(self, self.tr("保存"), self.save, save=True)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)

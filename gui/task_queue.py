@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QDate, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QDate, QModelIndex, QSortFilterProxyModel, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,

@@ -1,10 +1,11 @@
 """验证文书: type or scan (a scanner types too) the QR payload of a printed form."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
 from core.context import AppContext
 from core.verification import verify_payload
+from gui.buttons import dialog_buttons
 
 
 class VerifyDialog(QDialog):
@@ -20,9 +21,7 @@ class VerifyDialog(QDialog):
         self.check_button.clicked.connect(self.check)
         self.result = QLabel()
         self.result.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("关闭"))
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, None)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(self.tr("二维码内容：")))
         layout.addWidget(self.payload)
