@@ -100,7 +100,8 @@ def test_subjects_import_json(tmp_path):
 def test_help_lists_every_command():
     result = run("--help")
     assert result.returncode == 0
-    for command in ("demo", "subjects", "inspections", "print", "verify", "backup", "restore"):
+    for command in ("demo", "subjects", "inspections", "print", "verify", "events", "tasks", "plan", "inspectors",
+                    "users", "leads", "audit", "backup", "restore"):
         assert command in result.stdout
 
 
@@ -116,3 +117,31 @@ def test_backup_and_restore(tmp_path):
     assert len(_inspections(db)) == 4
     missing = run("restore", "--db", str(db), str(tmp_path / "none.db"))
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_audit_verify_passes_on_demo_and_fails_on_a_tampered_copy(demo_db, tmp_path):
+    import shutil
+    import sqlite3
+
+    ok = run("audit", "verify", "--db", str(demo_db))
+    assert ok.returncode == 0 and "审计链完整" in ok.stdout
+    copy = tmp_path / "tampered.db"
+    shutil.copy(demo_db, copy)
+    raw = sqlite3.connect(copy)
+    raw.execute("UPDATE audit_log SET actor = '冒名' WHERE seq = 3")
+    raw.commit()
+    raw.close()
+    bad = run("audit", "verify", "--db", str(copy))
+    assert bad.returncode == 2 and "审计记录 3" in bad.stderr
+
+
+def test_users_add_reads_the_password_from_stdin(tmp_path):
+    db = tmp_path / "u.db"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "users", "add", "--db", str(db), "--role", "inspector",
+         "--name", "王建国", "--cert-no", "41170021001", "--password-stdin"],
+        input="secret-123\n", capture_output=True, text=True, encoding="utf-8", cwd=ROOT, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    leads = run("leads", "--db", str(db), "--json")
+    assert leads.returncode == 0 and json.loads(leads.stdout) == []
