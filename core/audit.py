@@ -17,10 +17,10 @@ from sqlalchemy import event, insert, inspect as sa_inspect, or_, select
 from sqlalchemy.orm import Session
 
 from core.context import AppContext
-from db.models import AuditEntry, DocumentCounter
+from db.models import AuditEntry, DocumentCounter, TemplateSnapshot
 
 GENESIS = "0" * 64
-_SKIP = (AuditEntry, DocumentCounter)
+_SKIP = (AuditEntry, DocumentCounter, TemplateSnapshot)  # the log itself, counters, immutable content
 
 
 def _plain(value):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.errors import InvalidInput
 
-KEEP = 10
+KEEP = 7
 
 
 def backup_dir(db_file: Path) -> Path:
@@ -70,8 +70,8 @@ def restore_backup(backup: Path, db_file: Path) -> Path:
     return db_file
 
 
-def backup_if_due(db_file: Path, *, every: timedelta = timedelta(hours=1)) -> Path | None:
-    """At start-up: a new backup unless the newest is younger than ``every``."""
+def backup_if_due(db_file: Path, *, every: timedelta = timedelta(days=1)) -> Path | None:
+    """At start-up (on a worker thread): a new backup unless the newest is younger than ``every``."""
     db_file = Path(db_file)
     if not db_file.exists():
         return None

@@ -142,14 +142,28 @@ def load_template_file(path: Path) -> ChecklistTemplate:
     return template
 
 
+@lru_cache(maxsize=64)
 def template_from_snapshot(text: str) -> ChecklistTemplate:
-    """Rebuild the template an inspection stored (no file involved)."""
+    """Rebuild the template an inspection stored (no file involved).
+
+    Cached: the same few snapshots are read on every autosave, and validating one costs
+    milliseconds. The template is immutable, so sharing it is safe.
+    """
     return parse_template(json.loads(text), source="snapshot")
 
 
 def load_templates(directory: Path | None = None) -> dict[str, ChecklistTemplate]:
-    """The newest version of every template in the folder, by code."""
+    """The newest version of every template in the folder, by code.
+
+    Cached per folder until a file in it changes (name, size or modification time).
+    """
     directory = directory or checklists_dir()
+    stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(directory.glob("*.json")))
+    return dict(_load_templates(directory, stamp))
+
+
+@lru_cache(maxsize=8)
+def _load_templates(directory: Path, _stamp: tuple) -> dict[str, ChecklistTemplate]:
     newest: dict[str, ChecklistTemplate] = {}
     for path in sorted(directory.glob("*.v*.json")):
         template = load_template_file(path)

@@ -31,6 +31,7 @@ from db.models import (
     Rectification,
     Signature,
     Subject,
+    TemplateSnapshot,
 )
 
 STATUS_LABELS = {"draft": "草稿", "completed": "已完成", "signed": "已签名"}
@@ -318,7 +319,8 @@ def list_inspections(ctx: AppContext, *, subject_id: str | None = None, limit: i
         rows = s.execute(query).all()
         unknown = {r.id for r in rows if (r.template_code, r.template_version) not in titles}
         if unknown:  # an older template version: its title is in the stored snapshot
-            for rid, text in s.execute(select(Inspection.id, Inspection.template_json).where(Inspection.id.in_(unknown))):
+            for rid, text in s.execute(select(Inspection.id, TemplateSnapshot.json).join(TemplateSnapshot)
+                                       .where(Inspection.id.in_(unknown))):
                 titles[rid] = json.loads(text)["short_title"]
     summaries = []
     for r in rows:
@@ -397,6 +399,17 @@ def start_inspection(
         return inspection.id
 
 
+def _snapshot(session: Session, template: ChecklistTemplate) -> TemplateSnapshot:
+    """The stored snapshot of this exact template text, added the first time it is used."""
+    text = template.to_json()
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    snapshot = session.get(TemplateSnapshot, sha)
+    if snapshot is None:
+        snapshot = TemplateSnapshot(sha256=sha, code=template.code, version=template.version, json=text)
+        session.add(snapshot)
+    return snapshot
+
+
 def create_inspection(
     session: Session,
     ctx: AppContext,
@@ -421,7 +434,7 @@ def create_inspection(
     inspection = Inspection(
         device_id=ctx.device_id, number=number, subject_id=subject.id,
         template_code=template.code, template_version=template.version,
-        template_json=template.to_json(), party_json=_party_snapshot(subject),
+        snapshot=_snapshot(session, template), party_json=_party_snapshot(subject),
         kind=kind, purpose=purpose, place=place.strip() or subject.address, notified_by=notified_by,
         started_at=now, status="draft",
     )

@@ -428,6 +428,15 @@ def render_pdf(record: InspectionRecord, form: str, *, organ: str) -> bytes:
     return buffer.getvalue()
 
 
+def warm_up() -> None:
+    """Load reportlab, qrcode and the CJK font ahead of time (the first form is then as fast as
+    the rest). The GUI runs this on a worker thread after the window shows."""
+    import qrcode  # noqa: F401
+    from reportlab.platypus import SimpleDocTemplate  # noqa: F401
+
+    _styles()
+
+
 def render_form(ctx: AppContext, record: InspectionRecord, form: str) -> bytes:
     """An enforcement document as PDF bytes, for a user allowed to print them."""
     require(ctx, "print")

@@ -5,6 +5,8 @@ version number and the id of the device that created it (``SyncMixin``).
 """
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import date, datetime, timezone
 
@@ -27,7 +29,15 @@ def utcnow() -> datetime:
 
 
 def new_uuid() -> str:
-    return str(uuid.uuid4())
+    """A time-ordered UUID (version 7, RFC 9562): 48-bit milliseconds, then random bits.
+
+    New rows land at the end of the primary-key and foreign-key indexes instead of on a
+    random page each, which makes bulk inserts (sync imports) several times faster.
+    """
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))
 
 
 class Base(DeclarativeBase):
@@ -86,6 +96,20 @@ class Subject(SyncMixin, Base):
     __table_args__ = (Index("ix_subjects_name", "name"),)
 
 
+class TemplateSnapshot(Base):
+    """A checklist template exactly as inspections used it, stored once, keyed by its SHA-256.
+
+    Content-addressed and never changed: thousands of inspections share a few snapshots.
+    """
+
+    __tablename__ = "template_snapshots"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    json: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Inspection(SyncMixin, Base):
     """One on-site inspection (现场检查) against a checklist template snapshot."""
 
@@ -96,7 +120,7 @@ class Inspection(SyncMixin, Base):
     template_version: Mapped[int] = mapped_column(Integer, nullable=False)
     # The template exactly as it was when the inspection began, so that the record
     # reads and prints as recorded even after the template file changes.
-    template_json: Mapped[str] = mapped_column(Text, nullable=False)
+    template_sha: Mapped[str] = mapped_column(ForeignKey("template_snapshots.sha256"), nullable=False)
     # The party's register details as recorded (name, code, address...): a later edit
     # of the register does not change what a signed record says.
     party_json: Mapped[str] = mapped_column(Text, nullable=False)
@@ -118,6 +142,12 @@ class Inspection(SyncMixin, Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
 
     subject: Mapped[Subject] = relationship(back_populates="inspections")
+    snapshot: Mapped[TemplateSnapshot] = relationship(lazy="joined")
+
+    @property
+    def template_json(self) -> str:
+        return self.snapshot.json
+
     __table_args__ = (
         # the inspection list, newest first, and a subject's history
         Index("ix_inspections_started", "started_at", "number"),
@@ -159,7 +189,8 @@ class ItemResult(SyncMixin, Base):
     """The answer to one checklist item: pass / fail / na, with a note."""
 
     __tablename__ = "item_results"
-    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, index=True)
+    # indexed by the unique (inspection_id, item_code) below; no second index needed
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False)
     item_code: Mapped[str] = mapped_column(String(32), nullable=False)
     result: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str] = mapped_column(Text, default="")

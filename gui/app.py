@@ -27,7 +27,6 @@ def setup_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run(db: str | None) -> int:
-    from core.backup import backup_if_due
     from core.context import AppContext
     from core.demo import create_demo, demo_needed
     from core.errors import DomainError
@@ -38,8 +37,6 @@ def run(db: str | None) -> int:
         ctx = AppContext.open(db or default_db_path())
         if db is None and demo_needed(ctx):
             create_demo(ctx)  # first run on the default database: a demo station to try
-        if ctx.engine.dialect.name == "sqlite":
-            backup_if_due(Path(ctx.engine.url.database))
     except DomainError as exc:
         QMessageBox.critical(None, app.tr("无法打开数据库"), exc.message)
         return 2
@@ -50,4 +47,27 @@ def run(db: str | None) -> int:
         return 0
     window = GridWorkerWindow(ctx) if ctx.user.role == "grid_worker" else MainWindow(ctx)
     window.show()
+    start_background_work(ctx)
     return app.exec()
+
+
+def start_background_work(ctx) -> None:
+    """After the window shows: the daily backup and loading the printing code, off the UI thread.
+
+    Neither touches a widget; a failed backup is retried at the next start.
+    """
+    import threading
+
+    from core.backup import backup_if_due
+    from core.errors import DomainError
+    from core.printing import warm_up
+
+    def backup() -> None:
+        if ctx.engine.dialect.name == "sqlite":
+            try:
+                backup_if_due(Path(ctx.engine.url.database))
+            except DomainError:
+                pass
+
+    for job in (warm_up, backup):
+        threading.Thread(target=job, daemon=True).start()

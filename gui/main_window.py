@@ -44,6 +44,8 @@ def make_table(model, on_open) -> QTableView:
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # size columns from the first rows only: measuring every row of a long list delays the first paint
+    view.horizontalHeader().setResizeContentsPrecision(60)
     view.horizontalHeader().setStretchLastSection(True)
     view.activated.connect(lambda index: on_open(index.data(ROW_ROLE)))
     return view

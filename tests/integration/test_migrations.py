@@ -21,6 +21,12 @@ def test_migrated_schema_matches_models(tmp_path):
     assert diff == []
 
 
+def test_head_constant_matches_the_scripts():
+    from db.engine import HEAD
+
+    assert HEAD == head_revision()
+
+
 def test_reopening_is_a_no_op(tmp_path):
     engine, _ = open_database(tmp_path / "m.db")
     engine.dispose()
@@ -54,3 +60,38 @@ def test_upgrade_from_every_earlier_revision_keeps_data(tmp_path):
             hits = conn.exec_driver_sql("SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH '\"老街1\"'").all()
             assert len(hits) == 1
         engine.dispose()
+
+
+def test_inspections_from_0004_move_their_template_into_shared_snapshots(tmp_path):
+    import sqlite3
+
+    from alembic import command
+
+    from core.checklists import load_templates
+    from core.context import AppContext
+    from core.inspections import load_inspection
+    from db.engine import _alembic_config, make_engine
+
+    path = tmp_path / "old.db"
+    engine = make_engine(path)
+    command.upgrade(_alembic_config(engine), "0004")
+    engine.dispose()
+    text = load_templates()["cosmetics-531"].to_json()
+    raw = sqlite3.connect(path)
+    raw.execute("INSERT INTO subjects (id, name, credit_code, category, licence_no, filing_no, legal_rep, address,"
+                " phone, grid, status, created_at, updated_at, version, device_id) VALUES ('s1', '老店', NULL,"
+                " 'other', '', '', '', '老街1号', '', '', 'active', '2026-01-01', '2026-01-01', 1, 'd')")
+    for n in (1, 2):
+        raw.execute("INSERT INTO inspections (id, number, subject_id, template_code, template_version, template_json,"
+                    " party_json, kind, purpose, status, place, notified_by, started_at, findings, party_statement,"
+                    " party_present_name, party_refused, witness_name, created_at, updated_at, version, device_id)"
+                    " VALUES (?, ?, 's1', 'cosmetics-531', 1, ?, '{\"name\": \"老店\"}', 'enforcement', 'regular',"
+                    " 'draft', '', '', '2026-01-02 09:00:00', '', '', '', 0, '', '2026-01-02', '2026-01-02', 1, 'd')",
+                    (f"i{n}", f"旧〔2026〕{n}号", text))
+    raw.commit()
+    raw.close()
+    ctx = AppContext.open(path)
+    assert load_inspection(ctx, "i1").template.to_json() == text
+    with ctx.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM template_snapshots").scalar() == 1
+    ctx.close()

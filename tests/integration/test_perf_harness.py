@@ -68,7 +68,8 @@ def test_snapshots_answers_and_orders(con):
         results.setdefault(r[0], {})[r[1]] = (r[2], r[3])
     rect_of = {r[0] for r in con.execute("SELECT inspection_id FROM rectifications")}
     item_codes: dict[str, list[str]] = {}
-    for i in con.execute("SELECT * FROM inspections"):
+    for i in con.execute("SELECT inspections.*, template_snapshots.json AS template_json FROM inspections "
+                         "JOIN template_snapshots ON template_snapshots.sha256 = inspections.template_sha"):
         snapshot = i["template_json"]
         if i["purpose"] == "regular":
             assert snapshot == templates[i["template_code"]]

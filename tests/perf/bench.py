@@ -273,7 +273,7 @@ def bench_autosave(ctx, db: Path, saves: int) -> list[Figure]:
             code, now = items[k % len(items)], datetime.now().isoformat(" ")
             t0 = time.perf_counter()
             raw.execute("BEGIN")
-            raw.execute("SELECT status, template_json FROM inspections WHERE id = ?", (inspection_id,)).fetchone()
+            raw.execute("SELECT i.status, t.json FROM inspections i JOIN template_snapshots t ON t.sha256 = i.template_sha WHERE i.id = ?", (inspection_id,)).fetchone()
             raw.execute(
                 "INSERT INTO item_results (id, inspection_id, item_code, result, note, created_at, updated_at, version, device_id) "
                 "VALUES (lower(hex(randomblob(16))), ?, ?, ?, '', ?, ?, 1, ?) "
@@ -425,14 +425,18 @@ def bench_import(db: Path, size: int) -> list[Figure]:
     from sqlalchemy import insert
 
     from db.engine import make_engine
-    from db.models import Inspection, ItemResult
+    from db.models import Inspection, ItemResult, TemplateSnapshot
 
     rows = import_batch_rows(db, size)
-    tables = ((Inspection.__table__, rows.inspections), (ItemResult.__table__, rows.results))
+    # template snapshots are content-addressed: those the database has already are skipped
+    tables = ((TemplateSnapshot.__table__, rows.snapshots), (Inspection.__table__, rows.inspections),
+              (ItemResult.__table__, rows.results))
+    tables = tuple((t, d) for t, d in tables if d)
     prepared = []
     for table, data in tables:
         keys = list(data[0])
-        sql = f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})"
+        verb = "INSERT OR IGNORE" if table.name == "template_snapshots" else "INSERT"
+        sql = f"{verb} INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})"
         prepared.append((sql, [tuple(_sql_value(r[k]) for k in keys) for r in data]))
 
     checkpoint = sqlite3.connect(db)
@@ -448,7 +452,10 @@ def bench_import(db: Path, size: int) -> list[Figure]:
         t0 = time.perf_counter()
         with engine.begin() as conn:
             for table, data in tables:
-                conn.execute(insert(table), data)
+                statement = insert(table)
+                if table.name == "template_snapshots":
+                    statement = statement.prefix_with("OR IGNORE")
+                conn.execute(statement, data)
         orm_core = time.perf_counter() - t0
         engine.dispose()
 

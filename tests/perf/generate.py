@@ -60,6 +60,7 @@ from core.inspections import (
 from core.numbering import DEVICE_BLOCK, format_number
 from db.engine import database_url, open_database
 from db.models import (
+    TemplateSnapshot,
     AuditEntry,
     DocumentCounter,
     Inspection,
@@ -412,6 +413,7 @@ class Plan:
 
 @dataclass
 class Rows:
+    snapshots: list[dict] = field(default_factory=list)
     inspections: list[dict] = field(default_factory=list)
     officers: list[dict] = field(default_factory=list)
     results: list[dict] = field(default_factory=list)
@@ -455,6 +457,7 @@ class InspectionFactory:
             world.rng.shuffle(ranks)
             self.fail_weights[code] = [1.0 / r for r in ranks]
         self._reduced: dict[tuple[str, tuple[str, ...]], tuple[ChecklistTemplate, str]] = {}
+        self._snapshot_shas: dict[str, str] = {}  # template text → its SHA-256, written once
 
     def plans(self, count: int, start: datetime = START, end: datetime | None = None,
               subjects: list[SubjectInfo] | None = None, device: Device | None = None) -> list[Plan]:
@@ -487,6 +490,16 @@ class InspectionFactory:
     def _note(self, fail_text: str) -> str:
         rng = self.rng
         return rng.choice(NOTE_PATTERNS).format(fail=fail_text, n=rng.randint(1, 5), m=rng.randint(5, 30))
+
+    def _snapshot_sha(self, template: ChecklistTemplate, text: str, rows: Rows) -> str:
+        """The snapshot's key; a text seen for the first time is queued for template_snapshots."""
+        sha = self._snapshot_shas.get(text)
+        if sha is None:
+            sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            self._snapshot_shas[text] = sha
+            rows.snapshots.append({"sha256": sha, "code": template.code, "version": template.version,
+                                   "json": text, "created_at": datetime(2020, 1, 1)})
+        return sha
 
     def _reduced_template(self, original: ChecklistTemplate, failed: tuple[str, ...]) -> tuple[ChecklistTemplate, str]:
         """The re-inspection checklist, made by the core's own ``reinspection_template``."""
@@ -659,7 +672,7 @@ class InspectionFactory:
         rows.inspections.append({
             "id": inspection_id, "number": number, "subject_id": subject.id,
             "template_code": template.code, "template_version": template.version,
-            "template_json": template_json, "party_json": subject.party_json, "kind": kind, "purpose": purpose,
+            "template_sha": self._snapshot_sha(template, template_json, rows), "party_json": subject.party_json, "kind": kind, "purpose": purpose,
             "status": status, "place": subject.address, "notified_by": NOTIFIED[kind],
             "started_at": started, "ended_at": ended, "findings": findings, "party_statement": statement,
             "party_present_name": record.party_present_name, "party_refused": refused,
@@ -790,6 +803,7 @@ def bulk_engine(path: Path):
 def write_rows(conn, rows: Rows) -> None:
     """Insert one batch, parents first, with executemany through SQLAlchemy Core."""
     for table, data in (
+        (TemplateSnapshot.__table__, rows.snapshots),
         (Inspection.__table__, rows.inspections),
         (InspectionOfficer.__table__, rows.officers),
         (ItemResult.__table__, rows.results),
