@@ -199,8 +199,14 @@ NOTIFIED = {"enforcement": "现场出示执法证件后告知", "routine": "日�
 
 # --- deterministic helpers ----------------------------------------------------------
 
-def new_id(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+def new_id(rng: random.Random, at: datetime | None = None) -> str:
+    """A deterministic id: time-ordered (UUIDv7, as the app makes them) when ``at`` is given."""
+    if at is None:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    millis = int(at.timestamp() * 1000) & ((1 << 48) - 1)
+    bits = rng.getrandbits(74)
+    value = millis << 80 | 0x7 << 76 | (bits >> 62) << 64 | 0b10 << 62 | (bits & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))
 
 
 def credit_code(rng: random.Random, division: str, kind: str) -> str:
@@ -535,7 +541,7 @@ class InspectionFactory:
         if signed >= self.end:
             return None  # not re-inspected yet: the order stays open
         spec = Reinspection(
-            id=new_id(rng), original=template, failed=tuple(sorted(failed)), fail_again=rng.random() < 0.08,
+            id=new_id(rng, started), original=template, failed=tuple(sorted(failed)), fail_again=rng.random() < 0.08,
             officers=officers, ended_at=ended, completed_at=completed, signed_at=signed,
         )
         return Plan(started_at=started, subject=plan.subject, device=plan.device, reinspection=spec)
@@ -566,7 +572,7 @@ class InspectionFactory:
             purpose, status, kind, officers = "reinspection", "signed", "enforcement", spec.officers
         items = template.items
         started = plan.started_at
-        inspection_id = spec.id if spec else new_id(rng)
+        inspection_id = spec.id if spec else new_id(rng, plan.started_at)
         number = format_number(PREFIX_INSPECTION, started.year, self.counters.next("inspection", device.no, started.year))
 
         # answers: every item, or for a draft the items answered so far
@@ -588,13 +594,13 @@ class InspectionFactory:
             answers[item.code] = Answer(result, note)
             at = (started + step * (k + 1)).replace(microsecond=0)
             rows.results.append({
-                "id": new_id(rng), "inspection_id": inspection_id, "item_code": item.code,
+                "id": new_id(rng, started), "inspection_id": inspection_id, "item_code": item.code,
                 "result": result, "note": note, "created_at": at, "updated_at": at,
                 "version": 2 if note else 1, "device_id": device.id,
             })
         for position, officer in enumerate(officers):
             rows.officers.append({
-                "id": new_id(rng), "inspection_id": inspection_id, "position": position,
+                "id": new_id(rng, started), "inspection_id": inspection_id, "position": position,
                 "name": officer.name, "cert_no": officer.cert_no, "created_at": started,
                 "updated_at": started, "version": 1, "device_id": device.id,
             })
@@ -637,7 +643,7 @@ class InspectionFactory:
                     follow_up = self._schedule_reinspection(plan, template, failing, list(officers), deadline)
                 again = follow_up.reinspection if follow_up else None
                 rows.rectifications.append({
-                    "id": new_id(rng), "inspection_id": inspection_id, "number": rect_number,
+                    "id": new_id(rng, started), "inspection_id": inspection_id, "number": rect_number,
                     "deadline": deadline, "requirements": rectification.requirements,
                     "status": "open" if again is None else ("case_recommended" if again.fail_again else "closed"),
                     "reinspection_id": again.id if again else None,
@@ -658,7 +664,7 @@ class InspectionFactory:
                     png, sha = world.pngs[rng.randrange(len(world.pngs))]
                 signatures[role] = SignatureRow(role, signer, sha, png)
                 rows.signatures.append({
-                    "id": new_id(rng), "inspection_id": inspection_id, "role": role, "signer_name": signer,
+                    "id": new_id(rng, started), "inspection_id": inspection_id, "role": role, "signer_name": signer,
                     "sha256": sha, "png": png, "signed_at": at, "created_at": at, "updated_at": at,
                     "version": 1, "device_id": device.id,
                 })
