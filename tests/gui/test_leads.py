@@ -31,6 +31,7 @@ from gui.jobs import ImmediateRunner
 from gui.leads_view import GridWorkerWindow, LeadInbox, LeadTableModel
 from gui.login_dialog import LoginDialog
 from gui.main_window import MainWindow
+from tests.gui.helpers import open_main_window
 from gui.models import ROW_ROLE
 
 LEFT = Qt.MouseButton.LeftButton
@@ -97,11 +98,7 @@ def _grid_window(qtbot, ctx) -> GridWorkerWindow:
 
 
 def _main_window(qtbot, ctx) -> MainWindow:
-    window = MainWindow(ctx, runner=ImmediateRunner())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return open_main_window(qtbot, ctx)
 
 
 def _inbox_tab(qtbot, window: MainWindow) -> LeadInbox:

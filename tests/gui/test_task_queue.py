@@ -27,6 +27,7 @@ from core.tasks import (
 from gui.inspection_editor import InspectionEditor
 from gui.jobs import ImmediateRunner
 from gui.main_window import MainWindow
+from tests.gui.helpers import open_main_window
 from gui.models import ROW_ROLE, TaskTableModel
 from gui.new_inspection_dialog import NewInspectionDialog
 from gui.oversight_dialogs import EventDialog, GradeDialog
@@ -52,11 +53,7 @@ def _device(ctx, name: str, serial: int, *, grid: str = "", category: str = "dev
 
 
 def _main_window(qtbot, ctx) -> MainWindow:
-    window = MainWindow(ctx, runner=ImmediateRunner())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return open_main_window(qtbot, ctx)
 
 
 def _queue_tab(qtbot, window: MainWindow) -> TaskQueue:

@@ -11,6 +11,7 @@ from core.verification import make_payload
 from gui.inspection_editor import InspectionEditor
 from gui.jobs import ImmediateRunner
 from gui.main_window import MainWindow
+from tests.gui.helpers import open_main_window
 from gui.models import ROW_ROLE, InspectionTableModel, SubjectTableModel
 from gui.print_preview import PrintPreviewDialog
 from gui.signature_pad import SignatureDialog
@@ -22,11 +23,7 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 def _main_window(qtbot, ctx) -> MainWindow:
-    window = MainWindow(ctx, runner=ImmediateRunner())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return open_main_window(qtbot, ctx)
 
 
 def _signed(ctx, *, with_rectification: bool = True):
