@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from core.context import AppContext
 from core.errors import InvalidInput, NotFound, WorkflowError
 from core.inspections import photo_path, store_image
-from core.tasks import _apply_event
+from core.tasks import apply_event
 from core.rules import default_rules
 from core.subjects import subject_in
 from core.users import PermissionDenied, require
@@ -211,7 +211,7 @@ def handle_lead(ctx: AppContext, lead_id: str, handling: str, note: str = "", *,
         if handling == "event":
             if lead.subject_id is None:
                 raise WorkflowError("未登记的经营者须先登记为监管对象，才能转为触发事件")
-            outcome = _apply_event(
+            outcome = apply_event(
                 s, ctx, s.get(Subject, lead.subject_id), event_type, ctx.clock().date(), trigger_rules, grades,
                 source_ref=f"LEAD-{lead.id[:8]}", source="lead",
                 details=f"网格员线索（{CATEGORIES[lead.category]}）：{lead.description}",

@@ -20,7 +20,7 @@ from core.context import AppContext
 from core.errors import InvalidInput
 from core.inspections import OfficerData
 from core.rules import GRADE_LABELS, GradeTable, TriggerRules, default_rules
-from core.tasks import _add_to_task, effective_grade
+from core.tasks import add_to_task, effective_grade
 from core.users import require
 from db.models import Inspection, InspectionPlan, Subject, User
 
@@ -157,7 +157,7 @@ def make_plan(ctx: AppContext, year: int, seed: int, *, adopt: bool = True,
         created = updated = 0
         for entry in entries:
             subject = s.get(Subject, entry.subject_id)
-            was_created = _add_to_task(
+            was_created = add_to_task(
                 s, ctx, subject, priority=PLAN_PRIORITY, due=date(year, 12, 31),
                 template_code=trigger_rules.checklist_for(subject.category),
                 reason=f"{year}年度基线检查计划（随机种子 {seed}）：{entry.reason}",

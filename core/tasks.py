@@ -188,7 +188,7 @@ def _open_task(session: Session, subject_id: str) -> InspectionTask | None:
     ).order_by(InspectionTask.due))
 
 
-def _add_to_task(session: Session, ctx: AppContext, subject: Subject, *, priority: str, due: date,
+def add_to_task(session: Session, ctx: AppContext, subject: Subject, *, priority: str, due: date,
                  template_code: str, reason: str, event: TriggerEvent | None = None,
                  plan_id: str | None = None, officers: list[OfficerData] | None = None,
                  rectification_id: str | None = None) -> bool:
@@ -243,7 +243,7 @@ def _event_reason(label: str, event: TriggerEvent) -> str:
     return f"{label}（{event.occurred_on.isoformat()}{ref}）{details}"
 
 
-def _apply_event(session: Session, ctx: AppContext, subject: Subject, event_type: str, occurred_on: date,
+def apply_event(session: Session, ctx: AppContext, subject: Subject, event_type: str, occurred_on: date,
                  rules: TriggerRules, grades: GradeTable, *, source_ref: str | None, details: str,
                  source: str, rectification_id: str | None = None) -> EventOutcome:
     event = TriggerEvent(
@@ -256,7 +256,7 @@ def _apply_event(session: Session, ctx: AppContext, subject: Subject, event_type
     label = rules.event_types[event_type].label
     _apply_grade_rule(session, ctx, subject, rule, event, label, grades)
     due, note = _deadline(rule, occurred_on)
-    created = _add_to_task(
+    created = add_to_task(
         session, ctx, subject, priority=rule.priority, due=due,
         template_code=rules.checklist_for(subject.category, rule),
         reason=_event_reason(label, event) + note, event=event, rectification_id=rectification_id,
@@ -277,7 +277,7 @@ def record_event(ctx: AppContext, subject_id: str, event_type: str, occurred_on:
         subject = subject_in(s, subject_id)
         if source_ref and s.scalar(select(TriggerEvent.id).where(TriggerEvent.source_ref == source_ref)):
             raise InvalidInput(f"来源编号 {source_ref} 的事件已登记")
-        return _apply_event(s, ctx, subject, known.code, occurred_on, trigger_rules, grades,
+        return apply_event(s, ctx, subject, known.code, occurred_on, trigger_rules, grades,
                             source_ref=source_ref, details=details.strip(), source=source)
 
 
@@ -366,7 +366,7 @@ def import_events(ctx: AppContext, path: Path, *, progress: Callable[[int, int],
                 continue
             if ref:
                 seen_refs.add(ref)
-            outcome = _apply_event(
+            outcome = apply_event(
                 s, ctx, s.get(Subject, subject_id), event_type.code, occurred_on, trigger_rules, grades,
                 source_ref=ref or None, details=values.get("details", ""), source="import",
             )
@@ -483,12 +483,12 @@ def after_signing(session: Session, ctx: AppContext, inspection: Inspection) -> 
             rect.status = "case_recommended" if failed else "closed"
             rect.version += 1
             if failed:
-                _apply_event(session, ctx, inspection.subject, "rectification_failed", ctx.clock().date(),
+                apply_event(session, ctx, inspection.subject, "rectification_failed", ctx.clock().date(),
                              trigger_rules, grades, source_ref=None, source="system",
                              details=f"复查 {inspection.number} 仍有不符合项，建议立案")
     rect = inspection.rectification
     if rect is not None and inspection.purpose == "regular":
-        _apply_event(session, ctx, inspection.subject, "rectification_due", rect.deadline, trigger_rules, grades,
+        apply_event(session, ctx, inspection.subject, "rectification_due", rect.deadline, trigger_rules, grades,
                      source_ref=None, source="system", rectification_id=rect.id,
                      details=f"{rect.number} 责令于 {rect.deadline.isoformat()} 前改正")
 
