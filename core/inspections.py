@@ -627,16 +627,6 @@ def add_signature(ctx: AppContext, inspection_id: str, role: str, signer_name: s
         _touch(inspection)
 
 
-def remove_signature(ctx: AppContext, inspection_id: str, role: str) -> None:
-    require(ctx, "inspect")
-    with ctx.transaction() as s:
-        inspection = _editable(s, inspection_id)
-        _drop_signature(s, inspection, role)
-        _touch(inspection)
-
-
-# --- drafting text ----------------------------------------------------------------
-
 def draft_findings(record: InspectionRecord) -> str:
     """The findings summary (现场情况) drafted from the failed items; the inspector edits it."""
     failed = record.failed_items()

@@ -299,8 +299,3 @@ def import_subjects(
         if progress:
             progress(len(body), len(body))
     return summary
-
-
-def inspection_count(ctx: AppContext, subject_id: str) -> int:
-    with ctx.sessions() as s:
-        return s.scalar(select(func.count(Inspection.id)).where(Inspection.subject_id == subject_id)) or 0

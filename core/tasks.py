@@ -513,7 +513,3 @@ def subject_due(ctx: AppContext, subject_id: str) -> DueStatus:
 
 def rectification_status_label(status: str) -> str:
     return {"open": "整改中", "closed": "已整改", "case_recommended": "立案建议"}.get(status, status)
-
-
-def days_until(day: date, today: date) -> int:
-    return (day - today) // timedelta(days=1)

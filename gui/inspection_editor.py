@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QImageReader, QPixmap
+from PySide6.QtGui import QAction, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -38,6 +38,7 @@ from core import inspections as svc
 from core.checklists import ChecklistItem
 from core.context import AppContext
 from core.errors import DomainError
+from core.tasks import rectification_status_label
 from core.verification import FORMS
 
 AUTOSAVE_MS = 400
@@ -130,7 +131,12 @@ class ItemRow(QFrame):
                 if widget:
                     widget.deleteLater()
             for photo in photos:
-                self.thumbs.insertWidget(self.thumbs.count() - 1, _thumbnail(photo.path, photo.original_name))
+                thumb = _thumbnail(photo.path, photo.original_name)
+                thumb.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+                remove = QAction(self.editor.tr("删除这张照片"), thumb)
+                remove.triggered.connect(lambda _checked=False, pid=photo.id: self.editor.save(svc.remove_photo, pid))
+                thumb.addAction(remove)
+                self.thumbs.insertWidget(self.thumbs.count() - 1, thumb)
         locked = record.locked
         for widget in (*self.buttons.values(), self.note, self.photo_button):
             widget.setEnabled(not locked)
@@ -280,7 +286,9 @@ class InspectionEditor(QWidget):
         self.deadline.dateChanged.connect(lambda _d: None if self.loading else self._rect_saver.touch())
         self._savers.append(self._rect_saver)
         rect_form = QFormLayout(self.rect_box)
+        self.rect_status = QLabel()
         rect_form.addRow(self.tr("文书编号："), self.rect_number)
+        rect_form.addRow(self.tr("整改状态："), self.rect_status)
         rect_form.addRow(self.tr("改正期限(&T)："), self.deadline)
         rect_form.addRow(self.tr("改正要求："), self.requirements)
 
@@ -326,6 +334,7 @@ class InspectionEditor(QWidget):
         self.rect_box.setVisible(rect is not None)
         if rect is not None:
             self.rect_number.setText(rect.number)
+            self.rect_status.setText(self.tr(rectification_status_label(rect.status)))
             if not self._rect_saver.dirty:
                 self.deadline.setDate(QDate(rect.deadline.year, rect.deadline.month, rect.deadline.day))
             if (self._may_overwrite(self.requirements, self._rect_saver)

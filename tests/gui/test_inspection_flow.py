@@ -378,3 +378,17 @@ def test_subject_page_history_follows_the_inspection(ctx, subject, qtbot):
     qtbot.waitUntil(lambda: window.inspection_model.rowCount() == 1 and window.inspection_model.row_at(0).failed == 1,
                     timeout=10000)
     assert page.history_model.row_at(0).failed == 1  # the open subject page followed (it used to show 0)
+
+
+def test_a_wrong_photo_can_be_removed_from_its_thumbnail(ctx, qtbot, draft_editor, tmp_path):
+    from PIL import Image
+    from PySide6.QtWidgets import QLabel
+
+    photo = tmp_path / "错拍.png"
+    Image.new("RGB", (40, 30), (200, 0, 0)).save(photo)
+    svc.add_photo(ctx, draft_editor.inspection_id, "A3", photo)
+    draft_editor.reload()
+    row = draft_editor.rows["A3"]
+    [thumb] = [w for w in row.findChildren(QLabel) if w.actions()]
+    thumb.actions()[0].trigger()  # the thumbnail's context-menu entry 删除这张照片
+    assert svc.load_inspection(ctx, draft_editor.inspection_id).photos == []
