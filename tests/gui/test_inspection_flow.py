@@ -20,6 +20,7 @@ from core.verification import make_payload
 from gui.inspection_editor import InspectionEditor
 from gui.jobs import ImmediateRunner
 from gui.main_window import MainWindow
+from tests.integration.pdfcheck import decode_qr
 from gui.new_inspection_dialog import NewInspectionDialog
 from gui.print_preview import PrintPreviewDialog
 from gui.signature_pad import SignatureDialog
@@ -223,7 +224,7 @@ def test_whole_inspection_from_new_subject_to_saved_pdf(
     assert record.number in squeezed
 
     # --- the QR code printed on the form verifies, typed in by a scanner -------------------------
-    [payload] = _qr_codes(out.read_bytes())
+    [payload] = decode_qr(out)  # rendered as a viewer would, read with zxing-cpp
     assert payload == make_payload(record, "record")
 
     def scan(dialog: VerifyDialog) -> int:
@@ -237,26 +238,6 @@ def test_whole_inspection_from_new_subject_to_saved_pdf(
     window.verify_action.trigger()
     assert len(verdicts) == 1 and verdicts[0].startswith("✔"), verdicts
     assert NAME in verdicts[0]
-
-
-def _qr_codes(pdf: bytes) -> list[str]:
-    """Render the first page as the printer would and read its QR codes."""
-    import numpy as np
-    import zxingcpp
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
-    from PySide6.QtGui import QImage
-    from PySide6.QtPdf import QPdfDocument
-
-    data = QByteArray(pdf)
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    document = QPdfDocument()
-    document.load(buffer)
-    points = document.pagePointSize(0)
-    image = document.render(0, QSize(int(points.width() * 3), int(points.height() * 3)))
-    image = image.convertToFormat(QImage.Format.Format_Grayscale8)
-    pixels = np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
-    return [barcode.text for barcode in zxingcpp.read_barcodes(pixels[:, :image.width()])]
 
 
 def _assert_locked(editor: InspectionEditor) -> None:
