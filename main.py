@@ -96,12 +96,36 @@ def _parser() -> argparse.ArgumentParser:
     insp_add.add_argument("--name", required=True, help="name")
     insp_add.add_argument("--cert-no", required=True, help="执法证号")
 
-    bak = sub.add_parser("backup", help="make a backup copy of the database now (the GUI also makes one at start)")
+    bak = sub.add_parser("backup", help="make a backup copy of the database now (the GUI also makes one a day)")
     bak.add_argument("--db", required=True, help="database file")
 
     res = sub.add_parser("restore", help="replace the database by a backup (the current one is backed up first)")
     res.add_argument("--db", required=True, help="database file")
     res.add_argument("backup", type=Path, help="backup file, see `backup` output or the <db>-backups folder")
+
+    sync = sub.add_parser("sync", help="batch sync by USB stick or shared folder (docs/sync-format.md)")
+    sync_sub = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+    s_exp = sync_sub.add_parser("export", help="write the batch package(s) for the station or each laptop, print their paths")
+    s_exp.add_argument("--db", required=True, help="database file")
+    s_exp.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the packages to")
+    s_exp.add_argument("--max-mb", type=float, default=50, help="split into several packages above this size (default 50)")
+    s_exp.add_argument("--json", action="store_true", help="print the paths as JSON")
+    s_imp = sync_sub.add_parser("import", help="verify and import packages, print a summary")
+    s_imp.add_argument("--db", required=True, help="database file")
+    s_imp.add_argument("files", type=Path, nargs="+", metavar="FILE", help="package .zip files, in batch order")
+    s_imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    devices = sub.add_parser("devices", help="laptops registered with the station for sync")
+    devices_sub = devices.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
+    d_add = devices_sub.add_parser("add", help="(station) register a laptop and write its enrolment file")
+    d_add.add_argument("--db", required=True, help="the station's database file")
+    d_add.add_argument("--name", required=True, help="laptop name, e.g. 执法笔记本1")
+    d_add.add_argument("--out", required=True, type=Path, metavar="FILE", help="enrolment file to write (contains a private key)")
+    d_enrol = devices_sub.add_parser("enrol", help="(laptop) enrol this database with the station's enrolment file")
+    d_enrol.add_argument("--db", required=True, help="the laptop's database file (created if missing)")
+    d_enrol.add_argument("file", type=Path, help="enrolment file from `devices add`")
+    d_list = devices_sub.add_parser("list", help="(station) list registered laptops")
+    d_list.add_argument("--db", required=True, help="the station's database file")
 
     ver = sub.add_parser("verify", help="check the QR payload of a printed form against the database")
     ver.add_argument("--db", required=True, help="database file")
@@ -280,6 +304,58 @@ def cmd_restore(args) -> int:
     return EXIT_OK
 
 
+def cmd_sync(args) -> int:
+    from core.sync import export_packages, import_packages
+
+    ctx = _open(args.db)
+    if args.sync_command == "export":
+        paths = export_packages(ctx, args.out, max_mb=args.max_mb)
+        if args.json:
+            print(json.dumps([str(p) for p in paths], ensure_ascii=False))
+        else:
+            for path in paths:
+                print(path)
+        return EXIT_OK
+    missing = [str(f) for f in args.files if not f.is_file()]
+    if missing:
+        raise_bad_input(f"找不到同步包 {missing[0]}")
+    summary = import_packages(ctx, args.files)
+    if args.json:
+        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        note = " (already imported: nothing changed)" if summary.already_imported else ""
+        print(f"applied {summary.applied}, unchanged {summary.unchanged}, conflicts {summary.conflicts}{note}")
+    return EXIT_OK
+
+
+def cmd_devices(args) -> int:
+    from core.sync import add_device, enrol_device
+
+    if args.devices_command == "enrol":
+        try:
+            data = json.loads(args.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise_bad_input(f"无法读取登记文件 {args.file}")
+        ctx = _open(args.db)
+        enrol_device(ctx, data if isinstance(data, dict) else {})
+        print(f"enrolled as {data['device_name']} (device_no {data['device_no']}) of {data['station_name']}")
+        return EXIT_OK
+    ctx = _open(args.db)
+    if args.devices_command == "add":
+        enrolment = add_device(ctx, args.name, args.out)
+        print(f"registered {enrolment['device_name']} as device_no {enrolment['device_no']}; "
+              f"enrolment file {args.out} (keep it secret: it holds the laptop's private key)")
+        return EXIT_OK
+    from sqlalchemy import select
+
+    from db.models import Device
+
+    with ctx.sessions() as s:
+        for device in s.scalars(select(Device).order_by(Device.device_no)):
+            print(f"{device.device_no}\t{device.name}\t{device.id}")
+    return EXIT_OK
+
+
 def raise_bad_input(message: str) -> None:
     from core.errors import InvalidInput
 
@@ -303,6 +379,8 @@ COMMANDS = {
     "leads": cmd_leads,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "sync": cmd_sync,
+    "devices": cmd_devices,
 }
 
 

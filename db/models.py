@@ -393,3 +393,67 @@ class InspectionPlan(SyncMixin, Base):
     entries_json: Mapped[str] = mapped_column(Text, nullable=False)
 
     __table_args__ = (UniqueConstraint("year", "seed", "inputs_sha256"),)
+
+
+# --- batch sync bookkeeping (core/sync.py, docs/sync-format.md) --------------------------
+# These tables never travel in a package themselves.
+
+
+class Device(Base):
+    """A laptop the station has registered for sync: its Ed25519 public key and number block."""
+
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    public_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    device_no: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SyncBatch(Base):
+    """One package written (direction "out") or imported ("in"), per peer and sequence number."""
+
+    __tablename__ = "sync_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    direction: Mapped[str] = mapped_column(String(3), nullable=False)
+    peer_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    # out: the newest audit entry this batch covers (the next watermark once acknowledged)
+    audit_upto: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("direction", "peer_id", "seq"),)
+
+
+class SyncPeer(Base):
+    """Per peer: the highest batch we imported from it, and the highest of ours it acknowledged."""
+
+    __tablename__ = "sync_peers"
+    peer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_imported_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    acked_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class SyncBase(Base):
+    """The version of a record last sent to or received from a peer: the base for conflicts."""
+
+    __tablename__ = "sync_base"
+    peer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class SyncConflict(Base):
+    """Two different edits of the same record: the local row was kept, the remote one is here."""
+
+    __tablename__ = "sync_conflicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    record_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    local_json: Mapped[str] = mapped_column(Text, nullable=False)
+    remote_json: Mapped[str] = mapped_column(Text, nullable=False)
+    from_device: Mapped[str] = mapped_column(String(36), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -101,7 +101,7 @@ def test_help_lists_every_command():
     result = run("--help")
     assert result.returncode == 0
     for command in ("demo", "subjects", "inspections", "print", "verify", "events", "tasks", "plan", "inspectors",
-                    "users", "leads", "audit", "backup", "restore"):
+                    "users", "leads", "audit", "devices", "sync", "backup", "restore"):
         assert command in result.stdout
 
 
