@@ -66,7 +66,7 @@ class GradeDialog(_FormDialog):
             self.grade.setCurrentIndex(self.grade.findData(current))
         self.reason = QLineEdit()
         self.reason.setPlaceholderText(self.tr("例如：经营无菌植入类器械，列入重点监管目录"))
-        self.changed_by = QLineEdit()
+        self.changed_by = QLineEdit(ctx.user.name if ctx.user is not None else "")  # who is logged in
         self.form.addRow(self.tr("风险等级："), self.grade)
         self.form.addRow(self.tr("理由(&R)："), self.reason)
         self.form.addRow(self.tr("调整人："), self.changed_by)
