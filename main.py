@@ -115,6 +115,28 @@ def _parser() -> argparse.ArgumentParser:
     s_imp.add_argument("files", type=Path, nargs="+", metavar="FILE", help="package .zip files, in batch order")
     s_imp.add_argument("--json", action="store_true", help="print the summary as JSON")
 
+    s_push = sync_sub.add_parser("push", help="(laptop) export this laptop's batch and upload it to the station hub")
+    s_push.add_argument("--db", required=True, help="the laptop's database file")
+    s_push.add_argument("--url", required=True, help="the hub, e.g. http://192.168.1.10:8765")
+    s_push.add_argument("files", type=Path, nargs="*", metavar="FILE",
+                        help="upload these packages (e.g. from an earlier sync export) instead of a fresh export")
+    s_push.add_argument("--max-mb", type=float, default=50, help="split into several packages above this size (default 50)")
+    s_push.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s_pull = sync_sub.add_parser("pull", help="(laptop) download the station's packages from the hub and import them")
+    s_pull.add_argument("--db", required=True, help="the laptop's database file")
+    s_pull.add_argument("--url", required=True, help="the hub, e.g. http://192.168.1.10:8765")
+    s_pull.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    hub = sub.add_parser("hub", help="run the station's sync hub over HTTP (docs/sync-format.md \"HTTP hub\")")
+    hub.add_argument("--db", required=True,
+                     help="the station's database: a file, or a URL such as postgresql+psycopg://user@host/db")
+    hub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN)")
+    hub.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    hub.add_argument("--data-dir", type=Path, metavar="DIR",
+                     help="folder for attachments and the outbox (default: beside an SQLite file, "
+                          "the user data folder for a server database)")
+    hub.add_argument("--max-upload-mb", type=float, default=64, help="largest package accepted (default 64 MB)")
+
     devices = sub.add_parser("devices", help="laptops registered with the station for sync")
     devices_sub = devices.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
     d_add = devices_sub.add_parser("add", help="(station) register a laptop and write its enrolment file")
@@ -307,6 +329,8 @@ def cmd_restore(args) -> int:
 def cmd_sync(args) -> int:
     from core.sync import export_packages, import_packages
 
+    if args.sync_command in ("push", "pull"):
+        return cmd_sync_hub(args)
     ctx = _open(args.db)
     if args.sync_command == "export":
         paths = export_packages(ctx, args.out, max_mb=args.max_mb)
@@ -325,6 +349,46 @@ def cmd_sync(args) -> int:
     else:
         note = " (already imported: nothing changed)" if summary.already_imported else ""
         print(f"applied {summary.applied}, unchanged {summary.unchanged}, conflicts {summary.conflicts}{note}")
+    return EXIT_OK
+
+
+def cmd_sync_hub(args) -> int:
+    from core import sync_client
+
+    if args.sync_command == "push":
+        missing = [str(f) for f in args.files if not f.is_file()]
+        if missing:
+            raise_bad_input(f"找不到同步包 {missing[0]}")
+        summary = sync_client.push(_open(args.db), args.url, args.files, max_mb=args.max_mb)
+    else:
+        summary = sync_client.pull(_open(args.db), args.url)
+    if args.json:
+        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        print(f"{args.sync_command}: {summary.packages} package(s); applied {summary.applied}, "
+              f"unchanged {summary.unchanged}, conflicts {summary.conflicts}, "
+              f"already imported {summary.already_imported}")
+    return EXIT_OK
+
+
+def cmd_hub(args) -> int:
+    from core import hub
+    from core.context import AppContext
+
+    if not 0 < args.port < 65536:
+        raise_bad_input(f"端口无效：{args.port}")
+    if args.data_dir is not None:
+        ctx = AppContext.open(args.db, attachments_dir=args.data_dir / "attachments")
+        outbox = args.data_dir / "hub-outbox"
+    else:
+        ctx = _open(args.db)
+        outbox = None
+
+    def ready(_hub) -> None:
+        print(f"hub serving {ctx.engine.url.render_as_string(hide_password=True)} "
+              f"on http://{args.host}:{args.port}", flush=True)
+
+    hub.serve(ctx, args.host, args.port, outbox=outbox, max_upload_mb=args.max_upload_mb, ready=ready)
     return EXIT_OK
 
 
@@ -381,6 +445,7 @@ COMMANDS = {
     "restore": cmd_restore,
     "sync": cmd_sync,
     "devices": cmd_devices,
+    "hub": cmd_hub,
 }
 
 

@@ -86,7 +86,17 @@ def _write_audit(session: Session, _context) -> None:
     if not entries:
         return
     connection = session.connection()
-    prev = connection.execute(select(AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).scalar() or GENESIS
+    # Server databases (PostgreSQL, the county/city hub): a sequence hands out numbers
+    # outside the transaction, so a rolled-back one would leave a gap that verify_chain
+    # reports as deleted entries, and two concurrent writers would chain to the same
+    # predecessor. There, writers take a transaction-scoped lock and number the entries
+    # themselves. SQLite is unchanged (one writer at a time, rowids without gaps).
+    numbered = connection.dialect.name != "sqlite"
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(726100)")
+    last = connection.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    prev = last.hash if last is not None else GENESIS
+    next_seq = (last.seq if last is not None else 0) + 1
     clock = session.info.get("clock")
     at = (clock() if clock else datetime.now()).isoformat()
     actor = session.info.get("actor", "系统")
@@ -96,6 +106,9 @@ def _write_audit(session: Session, _context) -> None:
         rows.append({"at": datetime.fromisoformat(at), "actor": actor, "action": action, "table_name": table,
                      "record_id": record_id, "before_json": before_json, "after_json": after_json,
                      "prev_hash": prev, "hash": digest})
+        if numbered:
+            rows[-1]["seq"] = next_seq
+            next_seq += 1
         prev = digest
     connection.execute(insert(AuditEntry.__table__), rows)
 

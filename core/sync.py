@@ -88,6 +88,8 @@ STATION_REFUSES = {"users"}
 INSPECTION_CHILDREN = {"inspection_officers", "item_results", "photos", "signatures", "rectifications"}
 # Child rows that also have a natural key: re-drawing a signature (or re-entering an
 # officer) makes a new row, with a new UUID, in the same place as the old one.
+# An inspection and its rows: flushed together on PostgreSQL (see ``import_package``).
+_INSPECTION_GROUP = {"inspections", *INSPECTION_CHILDREN}
 NATURAL_KEYS = {"signatures": ("inspection_id", "role"), "inspection_officers": ("inspection_id", "position"),
                 "item_results": ("inspection_id", "item_code")}
 
@@ -431,11 +433,13 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     return batches
 
 
-def export_packages(ctx: AppContext, out_dir: Path, *, max_mb: float = DEFAULT_MAX_MB) -> list[Path]:
+def export_packages(ctx: AppContext, out_dir: Path, *, max_mb: float = DEFAULT_MAX_MB,
+                    peer: str | None = None) -> list[Path]:
     """Write one package per peer (more above ``max_mb``); returns their paths.
 
     Everything changed since the watermark the peer acknowledged goes again, so a lost
-    package costs nothing: the next export carries its records too.
+    package costs nothing: the next export carries its records too. ``peer``: only for
+    that one registered device (the HTTP hub exports for the laptop that asks).
     """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
@@ -444,8 +448,12 @@ def export_packages(ctx: AppContext, out_dir: Path, *, max_mb: float = DEFAULT_M
     paths: list[Path] = []
     with ctx.sessions() as probe:
         peers = _peers(ctx, probe)
-    for peer, _name in peers:
-        paths.extend(_export_to(ctx, out_dir, peer, max_bytes))
+    if peer is not None:
+        peers = [p for p in peers if p[0] == peer]
+        if not peers:
+            raise InvalidInput("该设备未在本所登记，无法为它导出同步包")
+    for peer_id, _name in peers:
+        paths.extend(_export_to(ctx, out_dir, peer_id, max_bytes))
     return paths
 
 
@@ -771,13 +779,21 @@ def import_package(ctx: AppContext, path: Path) -> ImportSummary:
                 # order (a task before its inspection): check the keys at commit instead.
                 s.connection().exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             _drop_superseded(s, pkg)
+            # Other databases (PostgreSQL, the hub) have no deferred-FK pragma: flush
+            # table by table in FK order instead, keeping an inspection and its child rows
+            # in one flush so a signed inspection arriving with them passes the lock.
+            staged = ctx.engine.dialect.name != "sqlite"
+            tables = list(BY_TABLE)
             with s.no_autoflush:
-                for table in BY_TABLE:
+                for i, table in enumerate(tables):
                     for remote in pkg.records.get(table, ()):
                         if table in skip:
                             summary.unchanged += 1
                         else:
                             _apply_record(s, pkg, table, remote, blobs, summary)
+                    following = tables[i + 1] if i + 1 < len(tables) else None
+                    if staged and not (table in _INSPECTION_GROUP and following in _INSPECTION_GROUP):
+                        s.flush()
             s.flush()
             pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
             if pause > 0:

@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self.import_action = self._action(toolbar, self.tr("导入名册"), QKeySequence("Ctrl+I"), self.import_register)
         self.verify_action = self._action(toolbar, self.tr("验证文书"), QKeySequence("Ctrl+Shift+V"), self.verify_document)
         self.settings_action = self._action(toolbar, self.tr("站所设置"), QKeySequence("Ctrl+,"), self.edit_settings)
+        self.sync_action = self._action(toolbar, self.tr("同步"), QKeySequence("Ctrl+Shift+Y"), self.open_sync)
         # the core refuses what a role may not do; the GUI does not offer it either
         if ctx.user is not None and ctx.user.role != "admin":
             self.settings_action.setVisible(False)
@@ -256,6 +257,14 @@ class MainWindow(QMainWindow):
 
         if SettingsDialog(self.ctx, parent=self).exec():
             self._set_title()
+
+    def open_sync(self) -> None:
+        from gui.sync_panel import SyncPanel
+
+        panel, new = self._window("sync", lambda: SyncPanel(self.ctx, runner=self.runner, parent=self))
+        if new:
+            panel.changed.connect(self.refresh)
+        panel.show()
 
     def verify_document(self) -> None:
         from gui.verify_dialog import VerifyDialog

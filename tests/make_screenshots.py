@@ -34,6 +34,53 @@ def pdf_page_png(pdf: Path, target: Path) -> None:
     document.render(0, QSize(int(points.width() * 80 / 72), int(points.height() * 80 / 72))).save(str(target))
 
 
+def sync_panel_screenshot(app, ctx, tmp: Path, draft_id: str) -> None:
+    """The sync panel at the station: two laptops edited the same draft, one conflict kept."""
+    import json
+    import zipfile
+
+    from core import inspections as svc
+    from core import sync
+    from core.context import AppContext
+    from core.sync_status import describe_import, record_result
+    from core.tasks import record_event
+    from gui.jobs import ImmediateRunner
+    from gui.sync_panel import SyncPanel
+
+    laptops = []
+    for name in ("执法笔记本1", "执法笔记本2"):
+        laptop = AppContext.open(tmp / f"{name}.db")
+        sync.enrol_device(laptop, sync.add_device(ctx, name))
+        laptops.append(laptop)
+    down = tmp / "sync-down"
+    down.mkdir()
+    for path in sync.export_packages(ctx, down):
+        to = json.loads(zipfile.ZipFile(path).read("manifest.json"))["to_device_id"]
+        sync.import_package(next(lap for lap in laptops if lap.device_id == to), path)
+    svc.update_details(laptops[0], draft_id, findings="货架上1批次普通化妆品查询不到备案信息，已拍照取证")
+    svc.update_details(laptops[1], draft_id, findings="现场未发现问题", place="驿城区解放路美丽佳人门店")
+    packages = []
+    for index, laptop in enumerate(laptops):
+        folder = tmp / f"sync-up-{index}"
+        folder.mkdir()
+        packages.extend(sync.export_packages(laptop, folder))
+        laptop.close()
+    summary = sync.import_packages(ctx, packages)
+    record_result(ctx, describe_import(summary, len(packages)))
+    from core.subjects import search_subjects
+
+    record_event(ctx, search_subjects(ctx, "美丽佳人")[0].id, "complaint", ctx.clock().date(),
+                 source_ref="TS-2026-1102", details="消费者投诉：所购面霜无中文标签")
+    panel = SyncPanel(ctx, runner=ImmediateRunner())
+    panel.resize(1000, 780)
+    panel.show()
+    app.processEvents()
+    panel.refresh()
+    app.processEvents()
+    panel.grab().save(str(OUT / "sync-panel.png"))
+    panel.close()
+
+
 def main() -> None:
     from core import inspections as svc
     from core.context import AppContext
@@ -123,6 +170,8 @@ def main() -> None:
         for form in ("record", "checklist", "rectification"):
             pdf = print_form(ctx, signed.id, form, Path(tmp) / f"{form}.pdf")
             pdf_page_png(pdf, OUT / f"form-{form}.png")
+
+        sync_panel_screenshot(app, ctx, Path(tmp), inspection_id)
         ctx.close()
     print(f"screenshots written to {OUT}")
 

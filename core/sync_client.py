@@ -1,0 +1,200 @@
+"""The laptop side of the HTTP hub (docs/sync-format.md "HTTP hub").
+
+The same signed packages as the USB/folder transport, carried over HTTP to the station's
+hub (``main.py hub``): ``push`` exports this laptop's batch and uploads it, ``pull``
+downloads the station's packages addressed to this laptop and imports them. With no
+network, ``main.py sync export/import`` and a USB stick remain.
+
+Every request is signed with the laptop's device key (Ed25519), see ``signing_text``.
+Only the standard library talks HTTP here (urllib), so a laptop needs no web framework.
+This module also holds the protocol constants the hub (``core.hub``) checks against.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from core import sync
+from core.context import AppContext
+from core.errors import InvalidInput
+from db.models import SyncPeer
+
+API = "/api/v1"
+H_DEVICE, H_TIMESTAMP, H_NONCE, H_SIGNATURE = "X-Device-Id", "X-Timestamp", "X-Nonce", "X-Signature"
+H_NAME = "X-Package-Name"
+MAX_SKEW_SECONDS = 300  # a request older (or newer) than this is refused
+TIMEOUT_SECONDS = 60
+MAX_PULL = 1000  # packages per pull, a bound on the loop
+
+
+def signing_text(method: str, target: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    """What a request's X-Signature signs: method, path with query, timestamp, nonce, SHA-256 of the body.
+
+    One line each, UTF-8: ``POST\\n/api/v1/packages\\n1764061200\\n<32 hex nonce>\\n<64 hex>``.
+    The nonce makes two identical requests in the same second differ (Ed25519 is
+    deterministic), so the hub can refuse a replayed signature.
+    """
+    return "\n".join([method.upper(), target, timestamp, nonce, hashlib.sha256(body).hexdigest()]).encode("utf-8")
+
+
+def sign_request(private_hex: str, method: str, target: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
+    """The authentication headers (all but X-Device-Id) for one request."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    timestamp = str(int(time.time() if now is None else now))
+    nonce = secrets.token_hex(16)
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex))
+    return {H_TIMESTAMP: timestamp, H_NONCE: nonce,
+            H_SIGNATURE: key.sign(signing_text(method, target, timestamp, nonce, body)).hex()}
+
+
+@dataclass
+class HubResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+@dataclass
+class HubSummary:
+    """What a push or a pull did: per-package import summaries, merged."""
+
+    packages: int = 0
+    applied: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    already_imported: int = 0
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, one: dict[str, Any]) -> None:
+        self.packages += 1
+        self.applied += int(one.get("applied", 0))
+        self.unchanged += int(one.get("unchanged", 0))
+        self.conflicts += int(one.get("conflicts", 0))
+        self.already_imported += 1 if one.get("already_imported") else 0
+        self.details.append(one)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"packages": self.packages, "applied": self.applied, "unchanged": self.unchanged,
+                "conflicts": self.conflicts, "already_imported": self.already_imported, "details": self.details}
+
+
+class HubClient:
+    """Signed requests to one hub as one device."""
+
+    def __init__(self, url: str, device_id: str, private_key: str, *, timeout: float = TIMEOUT_SECONDS):
+        parsed = urllib.parse.urlsplit(url.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise InvalidInput(f"同步服务地址无效：{url}（应为 http://主机:端口）")
+        self.base = f"{parsed.scheme}://{parsed.netloc}{parsed.path.rstrip('/')}"
+        self.prefix = parsed.path.rstrip("/")
+        self.device_id = device_id
+        self.private_key = private_key
+        self.timeout = timeout
+
+    @classmethod
+    def for_laptop(cls, ctx: AppContext, url: str) -> HubClient:
+        if sync.role(ctx) != "device":
+            raise InvalidInput("本机不是已登记的笔记本：请先用所里发的登记文件登记（devices enrol）")
+        return cls(url, ctx.device_id, ctx.setting(sync.S_PRIVATE))
+
+    def request(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> HubResponse:
+        """One signed request; HTTP error statuses are returned, network failures raise InvalidInput."""
+        full_target = self.prefix + target
+        all_headers = {H_DEVICE: self.device_id, **sign_request(self.private_key, method, full_target, body),
+                       **(headers or {})}
+        if body:
+            all_headers["Content-Type"] = "application/zip"
+        req = urllib.request.Request(self.base + target, data=body if method != "GET" else None,
+                                     method=method, headers=all_headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return HubResponse(resp.status, dict(resp.headers), resp.read())
+        except urllib.error.HTTPError as exc:
+            return HubResponse(exc.code, dict(exc.headers or {}), exc.read() or b"")
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise InvalidInput(f"无法连接所里的同步服务 {self.base}（{reason}）；"
+                               "没有网络时请用U盘或共享文件夹同步（sync export / sync import）") from exc
+
+    def checked(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> HubResponse:
+        """Like ``request`` but any status other than 200 raises InvalidInput with the hub's message."""
+        resp = self.request(method, target, body, headers)
+        if resp.status != 200:
+            raise InvalidInput(error_message(resp))
+        return resp
+
+    def push_file(self, path: Path) -> dict[str, Any]:
+        path = Path(path)
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"无法读取同步包 {path.name}：{exc.strerror or exc}") from exc
+        return self.checked("POST", f"{API}/packages", body, {H_NAME: path.name}).json()
+
+
+def error_message(resp: HubResponse) -> str:
+    """The hub's Chinese message from a JSON error body, or a generic one."""
+    try:
+        message = resp.json().get("error")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        message = None
+    return f"同步服务拒绝了请求（HTTP {resp.status}）：{message or resp.body[:200].decode('utf-8', 'replace')}"
+
+
+def push(ctx: AppContext, url: str, files: list[Path] | None = None, *, max_mb: float = sync.DEFAULT_MAX_MB) -> HubSummary:
+    """Upload packages to the hub: ``files`` as given, or a fresh export of this laptop's batch.
+
+    A package lost on the way (network down mid-upload) costs nothing: until the station
+    acknowledges it, the next export carries its records again.
+    """
+    client = HubClient.for_laptop(ctx, url)
+    summary = HubSummary()
+    if files:
+        for path in files:
+            summary.add(client.push_file(path))
+        return summary
+    with tempfile.TemporaryDirectory(prefix="yxjc-push-") as tmp:
+        for path in sync.export_packages(ctx, Path(tmp), max_mb=max_mb):
+            summary.add(client.push_file(path))
+    return summary
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,120}\.zip$")
+
+
+def pull(ctx: AppContext, url: str) -> HubSummary:
+    """Download and import the station's packages for this laptop, in batch order."""
+    client = HubClient.for_laptop(ctx, url)
+    station = ctx.setting(sync.S_STATION_DEVICE)
+    with ctx.sessions() as s:
+        after = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == station)) or 0
+    listing = client.checked("GET", f"{API}/packages?after={after}").json()
+    entries = sorted(listing.get("packages", []), key=lambda e: int(e["seq"]))[:MAX_PULL]
+    summary = HubSummary()
+    with tempfile.TemporaryDirectory(prefix="yxjc-pull-") as tmp:
+        for entry in entries:
+            seq = int(entry["seq"])
+            resp = client.checked("GET", f"{API}/packages/{seq}")
+            if hashlib.sha256(resp.body).hexdigest() != entry.get("sha256"):
+                raise InvalidInput(f"从同步服务下载的第 {seq} 批同步包不完整（SHA-256 不符），请重试")
+            name = entry.get("name", "")
+            target = Path(tmp) / (name if _SAFE_NAME.match(name or "") else f"station-{seq:06d}.zip")
+            target.write_bytes(resp.body)
+            summary.add({"seq": seq, **sync.import_package(ctx, target).as_dict()})
+    return summary

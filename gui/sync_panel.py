@@ -1,0 +1,411 @@
+"""The sync panel: status, export to / import from a folder (USB stick), and conflicts.
+
+Exports and imports run through the JobRunner (progress and cancel). Every outcome is
+one line at the top of the panel, and remembered (``core.sync_status.record_result``).
+Conflicts are shown side by side, field by field, differing fields highlighted; the
+admin keeps the local version or takes the remote one.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import sync
+from core.context import AppContext
+from core.errors import DomainError
+from core.sync_status import (
+    HUB_URL,
+    ConflictRow,
+    describe_hub,
+    describe_import,
+    list_conflicts,
+    record_result,
+    resolve_conflict,
+    sync_status,
+)
+from core.users import PERMISSIONS
+from gui.jobs import JobRunner
+from gui.models import RowTableModel, _Index
+
+DIFF_BACKGROUND = QColor("#ffe8a3")
+HUB_MODULE = "core.sync_client"  # push(ctx, url) and pull(ctx, url), once the hub exists
+DEFAULT_HUB_URL = "http://192.168.1.10:8765"
+
+
+def _when(at) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at is not None else ""
+
+
+class PendingModel(RowTableModel):
+    columns = (("数据类别", lambda r: r.label), ("待发送记录数", lambda r: str(r.count)))
+
+
+class ConflictModel(RowTableModel):
+    columns = (
+        ("数据类别", lambda r: r.table_label),
+        ("记录", lambda r: r.title),
+        ("来自", lambda r: r.from_device),
+        ("收到时间", lambda r: _when(r.created_at)),
+        ("不同的字段", lambda r: "、".join(r.differing)),
+        ("处理", lambda r: f"{_when(r.resolved_at)} {r.resolved_by}" if r.resolved_at else "待处理"),
+    )
+
+
+class DiffModel(RowTableModel):
+    """One conflict's two versions, field by field; differing fields highlighted."""
+
+    columns = (("字段", lambda f: f.label), ("本机版本", lambda f: f.local), ("对方版本", lambda f: f.remote))
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if index.isValid() and self.row_at(index.row()).differs:
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(DIFF_BACKGROUND)
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setBold(True)
+                return font
+        return super().data(index, role)
+
+
+def _table(model) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.setWordWrap(False)
+    return view
+
+
+def hub_client(module_name: str = HUB_MODULE):
+    """The hub client module if it is installed and offers ``push`` and ``pull``, else None."""
+    try:
+        if importlib.util.find_spec(module_name) is None:
+            return None
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return module if callable(getattr(module, "push", None)) and callable(getattr(module, "pull", None)) else None
+
+
+class SyncPanel(QWidget):
+    """Sync status, packages in and out, and the conflicts to resolve."""
+
+    changed = Signal()  # the database changed (an import, a resolution): lists elsewhere reload
+
+    def __init__(self, ctx: AppContext, *, runner=None, parent=None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.ctx = ctx
+        self.runner = runner or JobRunner()
+        self.setWindowTitle(self.tr("数据同步"))
+        self.resize(980, 720)
+
+        # --- status ---
+        self.role_label = QLabel()
+        self.peers_label = QLabel()
+        self.peers_label.setWordWrap(True)
+        self.last_export_label = QLabel()
+        self.last_import_label = QLabel()
+        self.last_result_label = QLabel()
+        self.last_result_label.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("本机："), self.role_label)
+        form.addRow(self.tr("同步对象："), self.peers_label)
+        form.addRow(self.tr("上次导出："), self.last_export_label)
+        form.addRow(self.tr("上次导入："), self.last_import_label)
+        form.addRow(self.tr("上次结果："), self.last_result_label)
+        self.pending_model = PendingModel(self)
+        self.pending_view = _table(self.pending_model)
+        self.pending_label = QLabel()
+        pending_box = QVBoxLayout()
+        pending_box.addWidget(self.pending_label)
+        pending_box.addWidget(self.pending_view)
+        status_row = QHBoxLayout()
+        status_row.addLayout(form, 3)
+        status_row.addLayout(pending_box, 2)
+        status_box = QGroupBox(self.tr("同步状态"))
+        status_box.setLayout(status_row)
+
+        # --- actions ---
+        self.export_button = QPushButton(self.tr("导出到文件夹(&E)…"))
+        self.export_button.clicked.connect(self.export_to_folder)
+        self.import_button = QPushButton(self.tr("从文件夹导入(&I)…"))
+        self.import_button.clicked.connect(self.import_from_folder)
+        self.hub_button = QPushButton(self.tr("与所里同步(&H)"))
+        self.hub_button.clicked.connect(self.sync_with_hub)
+        self.refresh_button = QPushButton(self.tr("刷新(&R)"))
+        self.refresh_button.clicked.connect(self.refresh)
+        buttons = QHBoxLayout()
+        for button in (self.export_button, self.import_button, self.hub_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.refresh_button)
+        self.result_label = QLabel()  # the outcome of what was just done, one line
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        # --- conflicts ---
+        self.conflict_model = ConflictModel(self)
+        self.conflict_view = _table(self.conflict_model)
+        self.conflict_view.selectionModel().currentRowChanged.connect(self._conflict_chosen)
+        self.diff_model = DiffModel(self)
+        self.diff_view = _table(self.diff_model)  # long values are elided; the tooltip has them whole
+        self.diff_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.diff_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.diff_view.horizontalHeader().setStretchLastSection(True)
+        self.keep_button = QPushButton(self.tr("保留本机版本(&L)"))
+        self.keep_button.clicked.connect(lambda: self.resolve("local"))
+        self.take_button = QPushButton(self.tr("采用对方版本(&T)"))
+        self.take_button.clicked.connect(lambda: self.resolve("remote"))
+        self.only_differing = QLabel(self.tr("黄色底色为两个版本不同的字段"))
+        self.show_resolved = QCheckBox(self.tr("显示已处理的冲突(&D)"))
+        self.show_resolved.toggled.connect(lambda _on: self.refresh_conflicts())
+        resolve_row = QHBoxLayout()
+        resolve_row.addWidget(self.only_differing)
+        resolve_row.addWidget(self.show_resolved)
+        resolve_row.addStretch(1)
+        resolve_row.addWidget(self.keep_button)
+        resolve_row.addWidget(self.take_button)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.conflict_view)
+        diff_box = QWidget()
+        diff_layout = QVBoxLayout(diff_box)
+        diff_layout.setContentsMargins(0, 0, 0, 0)
+        diff_layout.addWidget(self.diff_view)
+        diff_layout.addLayout(resolve_row)
+        split.addWidget(diff_box)
+        split.setSizes([140, 300])
+        self.conflict_box = QGroupBox()
+        QVBoxLayout(self.conflict_box).addWidget(split)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(status_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.conflict_box, 1)
+
+        user = ctx.user
+        self.may_resolve = user is None or "resolve_conflicts" in PERMISSIONS[user.role]
+        self._hub = hub_client()
+        self.refresh()
+
+    # --- status -----------------------------------------------------------------
+    def refresh(self) -> None:
+        status = sync_status(self.ctx)
+        self.status = status
+        who = f"{status.role_label}　{status.device_name}" if status.role else status.role_label
+        self.role_label.setText(who)
+        self.peers_label.setText("、".join(name for _id, name in status.peers) or self.tr("（无）"))
+        for label, exchange, word in ((self.last_export_label, status.last_export, self.tr("发往")),
+                                      (self.last_import_label, status.last_import, self.tr("来自"))):
+            label.setText(self.tr("从未") if exchange is None else
+                          f"{_when(exchange.at)}　{word} {exchange.peer}　{self.tr('批次')} {exchange.seq}")
+        self.last_result_label.setText(
+            f"{_when(status.last_result_at)}　{status.last_result}" if status.last_result else self.tr("（无）"))
+        self.pending_model.set_rows(status.pending)
+        self.pending_label.setText(self.tr("下次导出将发送 %1 条记录：").replace("%1", str(status.pending_total))
+                                   if status.pending else self.tr("没有待发送的记录"))
+        set_up = status.role is not None
+        hint = "" if set_up else self.tr("本机尚未设置同步：所里的电脑请先登记设备，笔记本请先用登记文件登记")
+        for button in (self.export_button, self.import_button):
+            button.setEnabled(set_up)
+            button.setToolTip(hint)
+        self.hub_button.setEnabled(status.role == "device" and self._hub is not None)
+        if self._hub is None:
+            self.hub_button.setToolTip(self.tr("与所里联网同步将随所里的同步服务器（hub）一同提供；目前请用U盘导出、导入"))
+        elif status.role != "device":
+            self.hub_button.setToolTip(self.tr("笔记本在这里与所里同步；所里的电脑运行同步服务（main.py hub）"))
+        else:
+            self.hub_button.setToolTip(self.tr("上传本机的修改，再下载所里发来的同步包（需连接所里的网络）"))
+        self.refresh_conflicts()
+
+    def refresh_conflicts(self) -> None:
+        current = self.current_conflict()
+        rows = list_conflicts(self.ctx, include_resolved=self.show_resolved.isChecked())
+        self.conflict_model.set_rows(rows)
+        waiting = sum(1 for r in rows if r.resolved_at is None)
+        self.conflict_box.setTitle(self.tr("同步冲突（%1 条待处理）").replace("%1", str(waiting)))
+        keep = next((i for i, r in enumerate(rows) if current is not None and r.id == current.id), 0 if rows else None)
+        if keep is not None:
+            self.conflict_view.selectRow(keep)
+        self._conflict_chosen(self.conflict_view.currentIndex())
+
+    def current_conflict(self) -> ConflictRow | None:
+        index = self.conflict_view.currentIndex()
+        return self.conflict_model.row_at(index.row()) if index.isValid() else None
+
+    def _conflict_chosen(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
+        row = self.conflict_model.row_at(index.row()) if index.isValid() else None
+        self.diff_model.set_rows(row.fields if row is not None else [])
+        if row is not None:
+            self.diff_view.setColumnWidth(0, 130)
+            self.diff_view.setColumnWidth(1, max(200, (self.diff_view.viewport().width() - 130) // 2))
+        for button in (self.keep_button, self.take_button):
+            button.setEnabled(row is not None and row.resolved_at is None and self.may_resolve)
+            button.setToolTip("" if self.may_resolve else self.tr("仅站所管理员可以处理同步冲突"))
+
+    def _show_result(self, text: str, *, error: bool = False) -> None:
+        self.result_label.setStyleSheet("color: #b00020;" if error else "color: #1b5e20;")
+        self.result_label.setText(text)
+        try:
+            record_result(self.ctx, text)
+        except Exception:  # noqa: BLE001 - remembering the line must not hide the outcome
+            pass
+        self.refresh()
+
+    @staticmethod
+    def _message(exc: Exception) -> str:
+        return exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+
+    # --- export / import ------------------------------------------------------------
+    def export_to_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("选择导出文件夹（U盘或共享文件夹）"), str(Path.home()))
+        if not folder:
+            return
+
+        peers = [peer for peer, _name in self.status.peers]
+
+        def job(progress, cancelled):
+            # one peer at a time (the station: one per laptop), so progress moves and cancel can stop between them
+            paths: list[Path] = []
+            for done, peer in enumerate(peers):
+                progress(done, len(peers))
+                if cancelled():
+                    return paths, True
+                paths.extend(sync.export_packages(self.ctx, Path(folder), peer=peer))
+            progress(len(peers), len(peers))
+            return paths, False
+
+        def done(result) -> None:
+            paths, cancelled = result
+            names = "、".join(p.name for p in paths)
+            text = self.tr("已导出 %1 个同步包到 %2：%3").replace("%1", str(len(paths))).replace(
+                "%2", folder).replace("%3", names) if paths else ""
+            if cancelled:
+                text = (text + "；" if text else "") + self.tr("已取消，其余设备的同步包未导出")
+            elif not paths:
+                text = self.tr("没有导出任何同步包：本机没有登记的同步对象")
+            self._show_result(text, error=cancelled)
+
+        self.runner.run(self, self.tr("正在导出同步包…"), job, done,
+                        lambda exc: self._show_result(self.tr("导出失败：") + self._message(exc), error=True))
+
+    def import_from_folder(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("选择要导入的同步包"), str(Path.home()),
+                                                self.tr("同步包 (*.zip)"))
+        if not files:
+            return
+        paths = sorted((Path(f) for f in files), key=lambda p: p.name)  # batch numbers in order
+
+        def job(progress, cancelled):
+            total, done, error = sync.ImportSummary(already_imported=True), 0, ""
+            for path in paths:
+                if cancelled():
+                    error = self.tr("已取消，其余同步包未导入")
+                    break
+                progress(done, len(paths))
+                try:
+                    one = sync.import_package(self.ctx, path)
+                except DomainError as exc:
+                    error = exc.message  # later packages may need this one: stop here
+                    break
+                total.applied += one.applied
+                total.unchanged += one.unchanged
+                total.conflicts += one.conflicts
+                total.already_imported = total.already_imported and one.already_imported
+                done += 1
+            progress(done, len(paths))
+            return total, done, error
+
+        def finished(result) -> None:
+            total, done, error = result
+            parts = [describe_import(total, done)] if done else []
+            if error:
+                parts.append(self.tr("未导入：") + error)
+            self._show_result("；".join(parts), error=bool(error))
+            if done:
+                self.changed.emit()
+
+        self.runner.run(self, self.tr("正在导入同步包…"), job, finished,
+                        lambda exc: self._show_result(self.tr("导入失败：") + self._message(exc), error=True))
+
+    def sync_with_hub(self) -> None:
+        """Push this laptop's changes to the station's hub, then pull what the station sent."""
+        if self._hub is None:
+            return
+        hub = self._hub
+        url, ok = QInputDialog.getText(self, self.tr("与所里同步"), self.tr("所里同步服务的地址："),
+                                       text=self.ctx.setting_or(HUB_URL, DEFAULT_HUB_URL))
+        url = url.strip()
+        if not ok or not url:
+            return
+        if url != self.ctx.setting_or(HUB_URL, ""):
+            self.ctx.set_setting(HUB_URL, url)
+
+        def job(progress, cancelled):
+            progress(0, 2)
+            pushed = hub.push(self.ctx, url)
+            progress(1, 2)
+            if cancelled():
+                return pushed, None
+            pulled = hub.pull(self.ctx, url)
+            progress(2, 2)
+            return pushed, pulled
+
+        def done(result) -> None:
+            pushed, pulled = result
+            if pulled is None:
+                self._show_result(self.tr("已上传 %1 个同步包；已取消，未下载所里的同步包")
+                                  .replace("%1", str(pushed.packages)), error=True)
+            else:
+                self._show_result(describe_hub(pushed, pulled))
+            self.changed.emit()
+
+        self.runner.run(self, self.tr("正在与所里同步…"), job, done,
+                        lambda exc: self._show_result(self.tr("与所里同步失败：") + self._message(exc), error=True))
+
+    # --- conflicts ----------------------------------------------------------------------
+    def resolve(self, choice: str) -> None:
+        row = self.current_conflict()
+        if row is None:
+            return
+        if choice == "remote":
+            question = self.tr("用 %1 的版本替换本机的%2“%3”？本机版本仍保存在审计记录中。")
+        else:
+            question = self.tr("保留本机的%2“%3”，不采用 %1 的版本？")
+        question = question.replace("%1", row.from_device).replace("%2", row.table_label).replace("%3", row.title)
+        answer = QMessageBox.question(self, self.tr("处理同步冲突"), question)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            resolve_conflict(self.ctx, row.id, choice)
+        except DomainError as exc:
+            QMessageBox.warning(self, self.tr("未能处理冲突"), exc.message)
+            return
+        done = self.tr("已采用 %1 的版本：") if choice == "remote" else self.tr("已保留本机版本（将发往 %1）：")
+        self._show_result(done.replace("%1", row.from_device) + f"{row.table_label}“{row.title}”")
+        self.changed.emit()
