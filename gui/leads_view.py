@@ -94,6 +94,8 @@ class GridWorkerWindow(QMainWindow):
         self.clear_photos_button.clicked.connect(self.clear_photos)
         self.refresh_button = QPushButton(self.tr("刷新处理情况(&R)"))
         self.refresh_button.clicked.connect(self.refresh)
+        self.sync_button = QPushButton(self.tr("同步(&Y)…"))
+        self.sync_button.clicked.connect(self.open_sync)
         self.submit_button = QPushButton(self.tr("上报线索(&S)"))
         self.submit_button.setMinimumHeight(56)
         self.submit_button.clicked.connect(self.submit)
@@ -125,7 +127,11 @@ class GridWorkerWindow(QMainWindow):
         mine = QGroupBox(self.tr("我上报的线索及处理情况"))
         mine_layout = QVBoxLayout(mine)
         mine_layout.addWidget(self.view)
-        mine_layout.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignRight)
+        row = QHBoxLayout()
+        row.addWidget(self.sync_button)
+        row.addStretch(1)
+        row.addWidget(self.refresh_button)
+        mine_layout.addLayout(row)
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -140,6 +146,15 @@ class GridWorkerWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.model.set_rows(svc.list_leads(self.ctx))
+
+    def open_sync(self) -> None:
+        """The grid worker's laptop sends its leads to the station like any other device."""
+        from gui.sync_panel import SyncPanel
+
+        panel = SyncPanel(self.ctx, parent=self)
+        panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        panel.changed.connect(self.refresh)
+        panel.show()
 
     def changeEvent(self, event) -> None:
         # coming back to the window shows the station's latest handling of the leads

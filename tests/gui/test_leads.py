@@ -760,3 +760,14 @@ def test_lead_inbox_fits_1366x768(ctx, people, subject, qtbot):
         assert button.width() >= button.minimumSizeHint().width(), key
     rect = QRect(inbox.detail.mapTo(window, QPoint(0, 0)), inbox.detail.size())
     assert inbox.detail.isVisible() and inside.contains(rect)
+
+
+def test_grid_worker_opens_the_sync_panel(ctx, people, qtbot):
+    from gui.sync_panel import SyncPanel
+
+    _as(ctx, GRID_WORKER)
+    window = _grid_window(qtbot, ctx)
+    qtbot.mouseClick(window.sync_button, LEFT)
+    [panel] = [w for w in window.findChildren(SyncPanel) if w.isVisible()]
+    assert panel.windowTitle() == "数据同步"
+    panel.close()
