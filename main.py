@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -470,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except Exception as exc:  # the contract: 1 and one line for anything unexpected
+        if os.environ.get("YXJC_DEBUG"):  # developers: the whole traceback
+            import traceback
+
+            traceback.print_exc()
         print(f"unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR
 

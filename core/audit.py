@@ -85,7 +85,21 @@ def _write_audit(session: Session, _context) -> None:
             entries.append((action, obj.__table__.name, "/".join(str(k) for k in key), _dump(before), _dump(after)))
     if not entries:
         return
-    connection = session.connection()
+    clock = session.info.get("clock")
+    append_entries(session.connection(), (clock() if clock else datetime.now()),
+                   session.info.get("actor", "系统"), sorted(entries, key=lambda e: (e[1], e[2], e[0])))
+
+
+def inserted_entry(table: str, values: dict) -> tuple[str, str, str, str, str]:
+    """The entry for a row inserted without the ORM (bulk paths): as the listener writes it."""
+    return ("insert", table, str(values["id"]), "{}", _dump({k: _plain(v) for k, v in values.items()}))
+
+
+def append_entries(connection, at: datetime, actor: str, entries: list[tuple[str, str, str, str, str]]) -> None:
+    """Chain ``(action, table, record_id, before_json, after_json)`` entries onto the log.
+
+    Used by the flush listener and by bulk paths that insert rows with SQLAlchemy Core.
+    """
     # Server databases (PostgreSQL, the county/city hub): a sequence hands out numbers
     # outside the transaction, so a rolled-back one would leave a gap that verify_chain
     # reports as deleted entries, and two concurrent writers would chain to the same
@@ -97,20 +111,19 @@ def _write_audit(session: Session, _context) -> None:
     last = connection.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
     prev = last.hash if last is not None else GENESIS
     next_seq = (last.seq if last is not None else 0) + 1
-    clock = session.info.get("clock")
-    at = (clock() if clock else datetime.now()).isoformat()
-    actor = session.info.get("actor", "系统")
+    at_text = at.isoformat()
     rows = []
-    for action, table, record_id, before_json, after_json in sorted(entries, key=lambda e: (e[1], e[2], e[0])):
-        digest = entry_hash(prev, at, actor, action, table, record_id, before_json, after_json)
-        rows.append({"at": datetime.fromisoformat(at), "actor": actor, "action": action, "table_name": table,
+    for action, table, record_id, before_json, after_json in entries:
+        digest = entry_hash(prev, at_text, actor, action, table, record_id, before_json, after_json)
+        rows.append({"at": datetime.fromisoformat(at_text), "actor": actor, "action": action, "table_name": table,
                      "record_id": record_id, "before_json": before_json, "after_json": after_json,
                      "prev_hash": prev, "hash": digest})
         if numbered:
             rows[-1]["seq"] = next_seq
             next_seq += 1
         prev = digest
-    connection.execute(insert(AuditEntry.__table__), rows)
+    for start in range(0, len(rows), 5000):
+        connection.execute(insert(AuditEntry.__table__), rows[start:start + 5000])
 
 
 @dataclass(frozen=True)

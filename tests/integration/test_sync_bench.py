@@ -1,0 +1,38 @@
+"""The sync-import benchmark (tests/perf/sync_bench.py) at a tiny size: it runs and gives its figures.
+
+No timing is asserted: the figures are for docs/performance.md, not a gate.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.perf import generate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_sync_bench_tiny(tmp_path):
+    db = tmp_path / "station.db"
+    generate.generate(db, generate.Scale(subjects=60, inspections=80, stations=1, audit_entries=400), 3,
+                      log=lambda _text: None)
+    before = db.read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.perf.sync_bench", "--db", str(db), "--size", "20", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert result["inspections"] == 20
+    assert result["summary"]["applied"] > 20 and result["summary"]["conflicts"] == 0
+    assert result["counts_ok"] and result["chain_ok"] and result["reimport_ok"]
+    assert result["rows_added"]["inspections"] == 20
+    assert result["rows_added"]["item_results"] == result["counts"]["item_results"] > 0
+    assert result["counts"]["signatures"] > 0 and result["attachments"] > 0
+    for key in ("import_s", "records_per_s", "bare_s", "ratio", "target_s"):
+        assert isinstance(result[key], (int, float)) and result[key] > 0, key
+    assert db.read_bytes() == before  # the benchmark works on copies
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("station.db") or "sync-bench" in p.name] \
+        == ["station.db"]  # copies removed
