@@ -90,9 +90,12 @@ def _write_audit(session: Session, _context) -> None:
                    session.info.get("actor", "系统"), sorted(entries, key=lambda e: (e[1], e[2], e[0])))
 
 
-def inserted_entry(table: str, values: dict) -> tuple[str, str, str, str, str]:
-    """The entry for a row inserted without the ORM (bulk paths): as the listener writes it."""
-    return ("insert", table, str(values["id"]), "{}", _dump({k: _plain(v) for k, v in values.items()}))
+def inserted_entry(table: str, values: dict, *, plain: bool = False) -> tuple[str, str, str, str, str]:
+    """The entry for a row inserted without the ORM (bulk paths): as the listener writes it.
+
+    ``plain``: the values are already as the log writes them (ISO text, "sha256:…" for bytes).
+    """
+    return ("insert", table, str(values["id"]), "{}", _dump(values if plain else {k: _plain(v) for k, v in values.items()}))
 
 
 def append_entries(connection, at: datetime, actor: str, entries: list[tuple[str, str, str, str, str]]) -> None:
