@@ -15,7 +15,7 @@ from core.errors import InvalidInput, NotFound
 from core.tables import columns as table_columns
 from core.tables import read_table
 from core.users import require
-from db.models import Inspection, Subject
+from db.models import Subject
 
 CATEGORIES = {
     "cosmetics_operator": "化妆品经营者",
