@@ -27,12 +27,7 @@ def make_backup(db_file: Path, *, now: datetime | None = None, keep: int = KEEP)
     target = folder / f"{db_file.stem}-{stamp}.db"
     temp = target.with_suffix(".part")
     try:
-        source = sqlite3.connect(db_file)
-        dest = sqlite3.connect(temp)
-        with dest:
-            source.backup(dest)
-        dest.close()
-        source.close()
+        _copy_database(db_file, temp)
         temp.replace(target)
     except (OSError, sqlite3.Error) as exc:
         temp.unlink(missing_ok=True)
@@ -61,13 +56,20 @@ def restore_backup(backup: Path, db_file: Path) -> Path:
         raise InvalidInput(f"备份文件 {backup.name} 已损坏，未恢复")
     if db_file.exists():
         make_backup(db_file, now=datetime.now(), keep=KEEP + 1)
-    source = sqlite3.connect(backup)
-    dest = sqlite3.connect(db_file)
-    with dest:
-        source.backup(dest)
-    dest.close()
-    source.close()
+    _copy_database(backup, db_file)
     return db_file
+
+
+def _copy_database(source_file: Path, target_file: Path) -> None:
+    """A consistent copy through SQLite's online backup API (safe while the app writes)."""
+    source = sqlite3.connect(source_file)
+    target = sqlite3.connect(target_file)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
 
 def backup_if_due(db_file: Path, *, every: timedelta = timedelta(days=1)) -> Path | None:

@@ -242,11 +242,15 @@ def _to_json(table: str, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
     return out, attachments
 
 
-def _from_json(model: type, data: dict[str, Any], blobs: dict[str, bytes]) -> dict[str, Any]:
-    """Column values for the ORM from a JSON record (the inverse of ``_to_json``)."""
+def record_values(model: type, data: dict[str, Any], blobs: dict[str, bytes], *,
+                  binary: bool = True) -> dict[str, Any]:
+    """Column values for the ORM from a JSON record (the inverse of ``_to_json``).
+
+    ``binary=False`` leaves binary columns out (a conflict kept without its images).
+    """
     values = {}
     for column in model.__table__.columns:
-        if column.key not in data:
+        if column.key not in data or (not binary and isinstance(column.type, LargeBinary)):
             continue
         value = data[column.key]
         if value is not None and isinstance(column.type, DateTime):
@@ -697,7 +701,7 @@ def _apply_record(session: Session, pkg: Package, table: str, remote: dict[str, 
     sender = pkg.manifest["device_id"]
     if table == "template_snapshots":
         if session.get(TemplateSnapshot, remote["sha256"]) is None:
-            session.add(TemplateSnapshot(**_from_json(model, remote, blobs)))
+            session.add(TemplateSnapshot(**record_values(model, remote, blobs)))
             summary.applied += 1
         else:
             summary.unchanged += 1
@@ -714,7 +718,7 @@ def _apply_record(session: Session, pkg: Package, table: str, remote: dict[str, 
         summary.conflicts += 1
         return
     if local is None:
-        session.add(model(**_from_json(model, remote, blobs)))
+        session.add(model(**record_values(model, remote, blobs)))
         summary.applied += 1
     else:
         mine = _current(local)
@@ -723,7 +727,7 @@ def _apply_record(session: Session, pkg: Package, table: str, remote: dict[str, 
         elif base is not None and remote["version"] <= base:
             summary.unchanged += 1  # the sender has not changed it since the last exchange
         elif base is not None and local.version == base and not locked:
-            for key, value in _from_json(model, remote, blobs).items():
+            for key, value in record_values(model, remote, blobs).items():
                 setattr(local, key, value)
             summary.applied += 1
         else:
@@ -838,7 +842,7 @@ def _bulk_insert(session: Session, ctx: AppContext, pkg: Package, plan: _Prefetc
         records = [r for r in pkg.records[table] if r["id"] in new_ids]
         if any(len(r) != len(columns) or any(c.key not in r for c in columns) for r in records):
             # an older package without some column: let SQLAlchemy fill the defaults
-            rows = [_from_json(model, r, blobs) for r in records]
+            rows = [record_values(model, r, blobs) for r in records]
             for chunk in _chunks(rows):
                 session.execute(insert(model.__table__), chunk)
             entries += [inserted_entry(table, row) for row in rows]

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Date, DateTime, LargeBinary, func, select
+from sqlalchemy import LargeBinary, func, select
 
 from core import sync
 from core.context import AppContext
@@ -304,21 +304,6 @@ def list_conflicts(ctx: AppContext, *, include_resolved: bool = False) -> list[C
     return rows
 
 
-def _values(model: type, data: dict[str, Any]) -> dict[str, Any]:
-    """ORM column values from a record in the package's JSON form (binary columns left out)."""
-    values = {}
-    for column in model.__table__.columns:
-        if column.key not in data or isinstance(column.type, LargeBinary):
-            continue
-        value = data[column.key]
-        if value is not None and isinstance(column.type, DateTime):
-            value = datetime.fromisoformat(value)
-        elif value is not None and isinstance(column.type, Date):
-            value = date.fromisoformat(value)
-        values[column.key] = value
-    return values
-
-
 def _signed_parent(session, table: str, obj) -> Inspection | None:
     """The signed inspection this row is (or belongs to), if any."""
     if table == "inspections":
@@ -361,7 +346,7 @@ def resolve_conflict(ctx: AppContext, conflict_id: int, choice: str) -> Resoluti
             obj = s.get(model, conflict.record_id)
             version = None
             if choice == "remote":
-                values = _values(model, remote)
+                values = sync.record_values(model, remote, {}, binary=False)
                 if obj is None:
                     if local_json:
                         raise InvalidInput(f"本机同一位置已有另一条{label}，不能采用对方版本；请保留本机版本")

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -29,6 +28,7 @@ from core.errors import DomainError, InvalidInput
 from core.inspections import image_format
 from core.subjects import search_subjects
 from core.users import PERMISSIONS, list_users
+from gui.messages import show_failure
 from gui.models import ROW_ROLE, RowTableModel, tr
 
 
@@ -48,11 +48,6 @@ class LeadTableModel(RowTableModel):
         from PySide6.QtGui import QBrush, QColor
 
         return QBrush(QColor("#c00000")) if row.overdue else None
-
-
-def _warn(parent, exc: Exception) -> None:
-    message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-    QMessageBox.warning(parent, parent.tr("操作未完成"), message)
 
 
 class GridWorkerWindow(QMainWindow):
@@ -310,7 +305,7 @@ class LeadInbox(QWidget):
         try:
             action(self.ctx, lead.id, *args)
         except DomainError as exc:
-            _warn(self, exc)
+            show_failure(self, exc)
             return
         self.refresh()
         self.changed.emit()

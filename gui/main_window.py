@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QTableView,
     QTabWidget,
     QToolBar,
@@ -29,6 +28,7 @@ from core.context import AppContext
 from core.inspections import list_inspections
 from core.subjects import count_subjects, import_subjects, search_subjects
 from gui.jobs import JobRunner
+from gui.messages import show_failure, show_import_summary
 from gui.models import ROW_ROLE, InspectionTableModel, SubjectTableModel
 
 SEARCH_LIMIT = 200
@@ -239,18 +239,10 @@ class MainWindow(QMainWindow):
         self.refresh()
         text = self.tr("导入 %1 个，跳过（已存在）%2 个，拒绝 %3 行。").replace("%1", str(summary.imported)).replace(
             "%2", str(summary.skipped)).replace("%3", str(len(summary.rejected)))
-        details = "\n".join(self.tr("第 %1 行：%2").replace("%1", str(r["row"])).replace("%2", r["reason"])
-                            for r in summary.rejected)
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr("导入完成"), text, parent=self)
-        if details:
-            box.setDetailedText(details)
-        box.exec()
+        show_import_summary(self, text, summary.rejected)
 
     def _failed(self, exc: Exception) -> None:
-        from core.errors import DomainError
-
-        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-        QMessageBox.warning(self, self.tr("操作未完成"), message)
+        show_failure(self, exc)
 
     def edit_settings(self) -> None:
         from gui.settings_dialog import SettingsDialog

@@ -16,6 +16,7 @@ from core.files import write_atomically
 from core.inspections import InspectionRecord
 from core.printing import render_form
 from core.verification import FORMS, form_number
+from gui.messages import show_failure
 
 
 class PrintPreviewDialog(QDialog):
@@ -63,11 +64,8 @@ class PrintPreviewDialog(QDialog):
             dialog = cls(pdf, f"{FORMS[form]} {number}", f"{FORMS[form]}-{number}.pdf", parent=parent)
             dialog.exec()
 
-        def failed(exc: Exception) -> None:
-            message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-            QMessageBox.warning(parent, parent.tr("无法生成文书"), message)
-
-        runner.run(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_form(ctx, record, form), done, failed)
+        runner.run(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_form(ctx, record, form), done,
+                   lambda exc: show_failure(parent, exc, parent.tr("无法生成文书")))
 
     def save_pdf(self) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(

@@ -25,6 +25,7 @@ from core.errors import DomainError
 from core.rules import PRIORITY_LABELS
 from core.subjects import get_subject
 from core.tasks import OPEN_STATUSES, TASK_STATUS_LABELS, cancel_task, import_events, list_tasks
+from gui.messages import show_failure, show_import_summary
 from gui.models import ROW_ROLE, TaskTableModel
 
 ALL = ""
@@ -213,15 +214,10 @@ class TaskQueue(QWidget):
                 .replace("%1", str(summary.imported)).replace("%2", str(summary.skipped))
                 .replace("%3", str(len(summary.rejected))).replace("%4", str(summary.tasks_created))
                 .replace("%5", str(summary.tasks_updated)))
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr("导入完成"), text, parent=self)
-        if summary.rejected:
-            box.setDetailedText("\n".join(self.tr("第 %1 行：%2").replace("%1", str(r["row"])).replace("%2", r["reason"])
-                                          for r in summary.rejected))
-        box.exec()
+        show_import_summary(self, text, summary.rejected)
 
     def _failed(self, exc: Exception) -> None:
-        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-        QMessageBox.warning(self, self.tr("操作未完成"), message)
+        show_failure(self, exc)
 
     def open_plan(self) -> None:
         from gui.plan_dialog import PlanDialog

@@ -1,0 +1,26 @@
+"""The message boxes several screens show: a refused action, an import's summary."""
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from core.errors import DomainError
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("messages", text)
+
+
+def show_failure(parent: QWidget, exc: Exception, title: str | None = None) -> None:
+    """One clear line: the core's own message, or the error's type for the unexpected."""
+    message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+    QMessageBox.warning(parent, title or tr("操作未完成"), message)
+
+
+def show_import_summary(parent: QWidget, text: str, rejected: list[dict]) -> None:
+    """What an import did, with the rejected rows (row number and reason) as details."""
+    box = QMessageBox(QMessageBox.Icon.Information, tr("导入完成"), text, parent=parent)
+    if rejected:
+        box.setDetailedText("\n".join(tr("第 %1 行：%2").replace("%1", str(r["row"])).replace("%2", r["reason"])
+                                      for r in rejected))
+    box.exec()
