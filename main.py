@@ -354,7 +354,7 @@ def cmd_sync(args) -> int:
 
 
 def cmd_sync_hub(args) -> int:
-    from core import sync_client
+    from core import sync as sync_client
 
     if args.sync_command == "push":
         missing = [str(f) for f in args.files if not f.is_file()]
@@ -373,7 +373,7 @@ def cmd_sync_hub(args) -> int:
 
 
 def cmd_hub(args) -> int:
-    from core import hub
+    import hub
     from core.context import AppContext
 
     if not 0 < args.port < 65536:

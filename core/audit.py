@@ -8,16 +8,19 @@ comparing the head with a copy held elsewhere — a backup, the station — catc
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
+import hashlib
+import json
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event, insert, inspect as sa_inspect, or_, select
+from sqlalchemy import insert, inspect as sa_inspect, or_, select
 from sqlalchemy.orm import Session
 
-from core.context import AppContext
 from db.models import AuditEntry, DocumentCounter, TemplateSnapshot
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 GENESIS = "0" * 64
 _SKIP = (AuditEntry, DocumentCounter, TemplateSnapshot)  # the log itself, counters, immutable content
@@ -64,8 +67,8 @@ def entry_hash(prev_hash: str, at: str, actor: str, action: str, table: str, rec
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
-@event.listens_for(Session, "after_flush")
-def _write_audit(session: Session, _context) -> None:
+def write_audit(session: Session, _context) -> None:
+    """After each flush: chain an entry for every row inserted, updated or deleted (``core.guards``)."""
     entries = []
     for action, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:

@@ -14,6 +14,9 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import guards
+from core.events import EventBus, InspectionSigned
+from core.tasks import after_signing
 from db.engine import database_url, open_database
 from db.models import Setting
 
@@ -41,16 +44,14 @@ class AppContext:
     clock: Callable[[], datetime] = field(default=_now)
     # the logged-in user (core.users.UserRow); None: the system (headless CLI, service tests)
     user: Any = None
+    events: EventBus = field(default_factory=EventBus)
     _settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def open(cls, db: str | Path, *, attachments_dir: Path | None = None) -> AppContext:
-        # the session listeners that guard every write: the signed-record lock and the audit trail
-        import core.audit  # noqa: F401
-        import core.inspections  # noqa: F401
-
         url = database_url(db)
         engine, sessions = open_database(url)
+        guards.install(sessions)
         if attachments_dir is None:
             if url.startswith("sqlite:///"):
                 db_file = Path(url.removeprefix("sqlite:///"))
@@ -60,6 +61,8 @@ class AppContext:
 
                 attachments_dir = user_data_dir() / "attachments"
         ctx = cls(engine=engine, sessions=sessions, attachments_dir=attachments_dir)
+        # follow-ups across areas, subscribed here so no service imports another for them
+        ctx.events.subscribe(InspectionSigned, after_signing)
         ctx._ensure_settings()
         return ctx
 

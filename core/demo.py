@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from core import creditcode
-from core.context import AppContext
 from core.inspections import (
     PARTY_ROLE,
     OfficerData,
@@ -28,6 +28,9 @@ from core.inspections import (
 from core.paths import cjk_font_path
 from core.subjects import SubjectData, add_subject
 from db.models import Inspection, Subject
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 OFFICERS = [OfficerData("王建国", "41170021001"), OfficerData("李秀英", "41170021002")]
 

@@ -6,19 +6,20 @@ only these services but any flush through any session (``_refuse_changes_when_si
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+import hashlib
 from io import BytesIO
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event, func, inspect as sa_inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.checklists import RESULTS, ChecklistItem, ChecklistSection, ChecklistTemplate, load_templates, template_from_snapshot
-from core.context import AppContext
 from core.errors import InvalidInput, NotFound, RecordLocked, WorkflowError
+from core.events import InspectionSigned
 from core.files import write_atomically
 from core.numbering import next_number
 from core.subjects import CATEGORIES, subject_in
@@ -32,7 +33,11 @@ from db.models import (
     Signature,
     Subject,
     TemplateSnapshot,
+    utcnow,
 )
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 STATUS_LABELS = {"draft": "草稿", "completed": "已完成", "signed": "已签名"}
 KIND_LABELS = {"enforcement": "执法检查", "routine": "日常巡查"}
@@ -217,45 +222,6 @@ def content_hash(record: InspectionRecord) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-# --- the lock, enforced on every flush ---------------------------------------------
-
-_LOCKED_RECTIFICATION_FIELDS = ("number", "deadline", "requirements", "inspection_id")
-
-
-def _was_signed(inspection: Inspection) -> bool:
-    history = sa_inspect(inspection).attrs.status.history
-    if history.deleted:
-        return history.deleted[0] == "signed"
-    return inspection.status == "signed" and not sa_inspect(inspection).pending
-
-
-def _parent(session: Session, obj) -> Inspection | None:
-    if isinstance(obj, Inspection):
-        return obj
-    if isinstance(obj, (ItemResult, Photo, Signature, InspectionOfficer, Rectification)):
-        if obj.inspection is not None:
-            return obj.inspection
-        with session.no_autoflush:
-            return session.get(Inspection, obj.inspection_id)
-    return None
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_changes_when_signed(session: Session, _context, _instances) -> None:
-    for obj in [*session.new, *session.dirty, *session.deleted]:
-        parent = _parent(session, obj)
-        if parent is None or not _was_signed(parent):
-            continue
-        if isinstance(obj, Rectification) and obj not in session.deleted and obj not in session.new:
-            # The follow-up may close a rectification; what was ordered stays fixed.
-            state = sa_inspect(obj)
-            if not any(state.attrs[name].history.has_changes() for name in _LOCKED_RECTIFICATION_FIELDS):
-                continue
-        if obj in session.dirty and not session.is_modified(obj):
-            continue
-        raise RecordLocked(f"检查记录 {parent.number} 已签名锁定，不能再修改；如需更正请新建记录")
-
-
 # --- loading ---------------------------------------------------------------------
 
 def _load_orm(session: Session, id_or_number: str) -> Inspection:
@@ -345,7 +311,8 @@ def _editable(session: Session, inspection_id: str) -> Inspection:
 
 
 def _touch(inspection: Inspection, *, reopen: bool = False) -> None:
-    inspection.version += 1
+    """A row of the inspection changed: the inspection itself counts as changed (it syncs again)."""
+    inspection.updated_at = utcnow()
     if reopen and inspection.status == "completed":
         # A changed answer, officer or photo sends a completed record back to draft: it
         # must be checked (and its rectification order drafted) again. The statement,
@@ -460,7 +427,6 @@ def set_officers(ctx: AppContext, inspection_id: str, officers: list[OfficerData
                     device_id=ctx.device_id, position=position, name=officer.name, cert_no=officer.cert_no))
             elif (row.name, row.cert_no) != (officer.name, officer.cert_no):
                 row.name, row.cert_no = officer.name, officer.cert_no
-                row.version += 1
                 _drop_signature(s, inspection, officer_role(position))
         for position, row in existing.items():
             inspection.officers.remove(row)
@@ -478,7 +444,6 @@ def _result_row(ctx: AppContext, inspection: Inspection, item_code: str) -> Item
     template_from_snapshot(inspection.template_json).item(item_code)  # refuses unknown codes
     for row in inspection.results:
         if row.item_code == item_code:
-            row.version += 1
             return row
     row = ItemResult(device_id=ctx.device_id, item_code=item_code, result=None, note="")
     inspection.results.append(row)
@@ -531,7 +496,6 @@ def set_rectification(ctx: AppContext, inspection_id: str, *, deadline: date, re
         if deadline < inspection.started_at.date():
             raise InvalidInput("改正期限不能早于检查日期")
         rect.deadline, rect.requirements = deadline, requirements
-        rect.version += 1
         _touch(inspection)
 
 
@@ -706,7 +670,6 @@ def complete_inspection(ctx: AppContext, inspection_id: str) -> InspectionRecord
             inspection.rectification = None
         inspection.status = "completed"
         inspection.completed_at = now
-        inspection.version += 1
         s.flush()
         return _record(ctx, inspection)
 
@@ -749,9 +712,6 @@ def sign_inspection(ctx: AppContext, inspection_id: str) -> str:
             raise WorkflowError("；".join(problems))
         inspection.signed_at = ctx.clock()
         inspection.status = "signed"
-        inspection.version += 1
         inspection.content_hash = content_hash(_record(ctx, inspection))
-        from core.tasks import after_signing  # tasks build on inspections, not the reverse
-
-        after_signing(s, ctx, inspection)
+        ctx.events.publish(InspectionSigned(s, ctx, inspection))
         return inspection.content_hash

@@ -1,12 +1,16 @@
 """The station's list of enforcement officers (执法人员名录): the users with role inspector."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
-from core.context import AppContext
 from core.inspections import OfficerData
 from core.users import add_user
 from db.models import User
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 
 def add_inspector(ctx: AppContext, name: str, cert_no: str, *, password: str | None = None) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.context import AppContext
 from core.errors import InvalidInput, NotFound, WorkflowError
 from core.inspections import photo_path, store_image
 from core.tasks import apply_event
@@ -24,6 +24,9 @@ from core.subjects import subject_in
 from core.users import PermissionDenied, require
 from core.workdays import add_working_days
 from db.models import Lead, LeadPhoto, Subject, User
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 CATEGORIES = {
     "fake_drugs": "假劣药品",
@@ -181,7 +184,6 @@ def receive_lead(ctx: AppContext, lead_id: str) -> None:
         now = ctx.clock()
         lead.status, lead.received_at, lead.received_by = "received", now, _actor(ctx)
         lead.due = add_working_days(now.date(), CHECK_WORKING_DAYS).due
-        lead.version += 1
 
 
 def assign_lead(ctx: AppContext, lead_id: str, inspector_id: str) -> None:
@@ -192,7 +194,6 @@ def assign_lead(ctx: AppContext, lead_id: str, inspector_id: str) -> None:
         if inspector is None or inspector.role != "inspector" or not inspector.active:
             raise InvalidInput("只能分办给在岗执法人员")
         lead.status, lead.assigned_to, lead.assigned_at = "assigned", inspector.id, ctx.clock()
-        lead.version += 1
 
 
 def handle_lead(ctx: AppContext, lead_id: str, handling: str, note: str = "", *,
@@ -219,7 +220,6 @@ def handle_lead(ctx: AppContext, lead_id: str, handling: str, note: str = "", *,
             lead.event_id = task_event = outcome.event_id
         lead.status, lead.handled_at, lead.handled_by = "handled", ctx.clock(), _actor(ctx)
         lead.handling, lead.handling_note = handling, note.strip()
-        lead.version += 1
         return task_event
 
 
@@ -238,7 +238,6 @@ def feed_back(ctx: AppContext, lead_id: str, text: str) -> None:
         lead = _lead(s, lead_id, expect=("handled",))
         _only_assignee(ctx, lead, "反馈")
         lead.status, lead.feedback, lead.fed_back_at = "fed_back", text.strip(), ctx.clock()
-        lead.version += 1
 
 
 def close_lead(ctx: AppContext, lead_id: str) -> None:
@@ -246,4 +245,3 @@ def close_lead(ctx: AppContext, lead_id: str) -> None:
     with ctx.transaction() as s:
         lead = _lead(s, lead_id, expect=("fed_back",))
         lead.status, lead.closed_at = "closed", ctx.clock()
-        lead.version += 1

@@ -7,22 +7,25 @@ can re-run it and get the same list.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 import hashlib
 import json
 import math
 import random
-from dataclasses import dataclass
-from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from core.context import AppContext
 from core.errors import InvalidInput
 from core.inspections import OfficerData
 from core.rules import GRADE_LABELS, GradeTable, TriggerRules, default_rules
 from core.tasks import add_to_task, effective_grade
 from core.users import require
 from db.models import Inspection, InspectionPlan, Subject, User
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 PLAN_PRIORITY = "low"
 

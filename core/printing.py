@@ -12,9 +12,9 @@ from datetime import datetime
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from core.context import AppContext
 from core.errors import InvalidInput
 from core.files import write_atomically
 from core.inspections import (
@@ -28,6 +28,9 @@ from core.inspections import (
 from core.paths import cjk_font_path
 from core.users import require
 from core.verification import FORMS, form_number, make_payload
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 FONT = "WQYMicroHei"
 PAGE_MARGIN_MM = 18

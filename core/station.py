@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from core.context import AppContext
 from core.errors import InvalidInput
 from core.users import require
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 MAX_DEVICE_NO = 99
 

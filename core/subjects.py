@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from core import creditcode
-from core.context import AppContext
 from core.errors import InvalidInput, NotFound
 from core.tables import columns as table_columns
 from core.tables import read_table
 from core.users import require
 from db.models import Subject
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 CATEGORIES = {
     "cosmetics_operator": "化妆品经营者",
@@ -146,7 +148,6 @@ def update_subject(ctx: AppContext, subject_id: str, data: SubjectData) -> Subje
         _check_code_free(s, data.credit_code, except_id=subject_id)
         for key, value in _fields(data).items():
             setattr(subject, key, value)
-        subject.version += 1
         s.flush()
         return _row(subject)
 

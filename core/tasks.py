@@ -11,13 +11,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.checklists import ChecklistTemplate, load_templates, parse_template, template_from_snapshot
-from core.context import AppContext
+from core.events import InspectionSigned
 from core.errors import InvalidInput, NotFound, WorkflowError
 from core.inspections import OfficerData, create_inspection
 from core.rules import GRADE_LABELS, PRIORITY_LABELS, PRIORITY_ORDER, GradeTable, Rule, TriggerRules, default_rules
@@ -27,13 +27,15 @@ from core.subjects import subject_in
 from core.users import require
 from db.models import (
     GradeChange,
-    Inspection,
     InspectionTask,
     Rectification,
     Subject,
     TaskReason,
     TriggerEvent,
 )
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 OPEN_STATUSES = ("open", "in_progress")
 TASK_STATUS_LABELS = {"open": "待检查", "in_progress": "检查中", "done": "已完成", "cancelled": "已取消"}
@@ -71,7 +73,6 @@ def _change_grade(session: Session, ctx: AppContext, subject: Subject, to_grade:
         event_id=event.id if event is not None else None,
     ))
     subject.grade = to_grade
-    subject.version += 1
     return True
 
 
@@ -212,7 +213,6 @@ def add_to_task(session: Session, ctx: AppContext, subject: Subject, *, priority
         task.due = min(task.due, due)
         if officers and task.officers_json == "[]":
             task.officers_json = json.dumps([[o.name, o.cert_no] for o in officers], ensure_ascii=False)
-        task.version += 1
     task.reasons.append(TaskReason(
         device_id=ctx.device_id, text=reason, event_id=event.id if event else None, plan_id=plan_id,
     ))
@@ -388,7 +388,6 @@ def assign_task(ctx: AppContext, task_id: str, officers: list[OfficerData]) -> N
             raise WorkflowError("该任务已结束，不能再分派")
         task.officers_json = json.dumps([[o.name.strip(), o.cert_no.strip()] for o in officers if o.name.strip()],
                                         ensure_ascii=False)
-        task.version += 1
 
 
 def cancel_task(ctx: AppContext, task_id: str, reason: str) -> None:
@@ -402,7 +401,6 @@ def cancel_task(ctx: AppContext, task_id: str, reason: str) -> None:
         if task.inspection_id:
             raise WorkflowError("该任务的检查已经开始，不能取消")
         task.status, task.cancel_reason, task.closed_at = "cancelled", reason.strip(), ctx.clock()
-        task.version += 1
 
 
 def _get_task(session: Session, task_id: str) -> InspectionTask:
@@ -458,7 +456,6 @@ def start_task(ctx: AppContext, task_id: str, officers: list[OfficerData] | None
         task.status = "in_progress"
         # the queue shows who is doing it, not only who was drawn
         task.officers_json = json.dumps([[o.name, o.cert_no] for o in inspection.officers], ensure_ascii=False)
-        task.version += 1
         return inspection.id
 
 
@@ -468,20 +465,19 @@ def task_of_inspection(ctx: AppContext, inspection_id: str) -> TaskRow | None:
         return _task_row(task, ctx.clock().date()) if task else None
 
 
-def after_signing(session: Session, ctx: AppContext, inspection: Inspection) -> None:
-    """Called by signing, in its transaction: close the task, follow up the rectification."""
+def after_signing(signed: InspectionSigned) -> None:
+    """On ``InspectionSigned``, in the signing transaction: close the task, follow up the rectification."""
+    session, ctx, inspection = signed.session, signed.ctx, signed.inspection
     trigger_rules, grades = default_rules()
     task = session.scalar(select(InspectionTask).where(InspectionTask.inspection_id == inspection.id))
     if task is not None:
         task.status, task.closed_at = "done", ctx.clock()
-        task.version += 1
         if task.rectification_id:
             rect = session.get(Rectification, task.rectification_id)
             failed = any(r.result == "fail" for r in inspection.results)
             rect.reinspection_id = inspection.id
             rect.closed_at = ctx.clock()
             rect.status = "case_recommended" if failed else "closed"
-            rect.version += 1
             if failed:
                 apply_event(session, ctx, inspection.subject, "rectification_failed", ctx.clock().date(),
                              trigger_rules, grades, source_ref=None, source="system",

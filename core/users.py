@@ -7,17 +7,20 @@ refused just as the GUI would refuse.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
-from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from core.context import AppContext
 from core.errors import DomainError, InvalidInput, NotFound
 from db.models import User
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 ROLES = {"inspector": "执法人员", "grid_worker": "网格员", "admin": "站所管理员"}
 MAX_FAILURES = 5
@@ -140,7 +143,6 @@ def set_password(ctx: AppContext, user_id: str, password: str) -> None:
             raise NotFound("找不到该用户")
         user.password_hash = hash_password(password)
         user.failed_logins, user.locked_until = 0, None
-        user.version += 1
 
 
 def has_admin(ctx: AppContext) -> bool:

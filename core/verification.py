@@ -7,11 +7,14 @@ handheld scanner "types" what it reads, and most cannot type Chinese.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from core.context import AppContext
 from core.errors import NotFound
 from core.inspections import InspectionRecord, load_inspection
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 PREFIX = "YXJC1"
 FORMS = {"record": "现场检查笔录", "checklist": "检查记录表", "rectification": "责令改正通知书"}

@@ -1,14 +1,12 @@
 """The sync panel: status, export to / import from a folder (USB stick), and conflicts.
 
 Exports and imports run through the JobRunner (progress and cancel). Every outcome is
-one line at the top of the panel, and remembered (``core.sync_status.record_result``).
+one line at the top of the panel, and remembered (``core.sync.record_result``).
 Conflicts are shown side by side, field by field, differing fields highlighted; the
 admin keeps the local version or takes the remote one.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -34,7 +32,7 @@ from PySide6.QtWidgets import (
 from core import sync
 from core.context import AppContext
 from core.errors import DomainError
-from core.sync_status import (
+from core.sync import (
     HUB_URL,
     ConflictRow,
     describe_hub,
@@ -44,12 +42,12 @@ from core.sync_status import (
     resolve_conflict,
     sync_status,
 )
+from core.sync import client as hub_client
 from core.users import PERMISSIONS
 from gui.jobs import JobRunner
 from gui.models import RowTableModel, _Index
 
 DIFF_BACKGROUND = QColor("#ffe8a3")
-HUB_MODULE = "core.sync_client"  # push(ctx, url) and pull(ctx, url), once the hub exists
 DEFAULT_HUB_URL = "http://192.168.1.10:8765"
 
 
@@ -99,17 +97,6 @@ def _table(model) -> QTableView:
     view.horizontalHeader().setStretchLastSection(True)
     view.setWordWrap(False)
     return view
-
-
-def hub_client(module_name: str = HUB_MODULE):
-    """The hub client module if it is installed and offers ``push`` and ``pull``, else None."""
-    try:
-        if importlib.util.find_spec(module_name) is None:
-            return None
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return module if callable(getattr(module, "push", None)) and callable(getattr(module, "pull", None)) else None
 
 
 class SyncPanel(QWidget):
@@ -210,7 +197,6 @@ class SyncPanel(QWidget):
 
         user = ctx.user
         self.may_resolve = user is None or "resolve_conflicts" in PERMISSIONS[user.role]
-        self._hub = hub_client()
         self.refresh()
 
     # --- status -----------------------------------------------------------------
@@ -234,10 +220,8 @@ class SyncPanel(QWidget):
         for button in (self.export_button, self.import_button):
             button.setEnabled(set_up)
             button.setToolTip(hint)
-        self.hub_button.setEnabled(status.role == "device" and self._hub is not None)
-        if self._hub is None:
-            self.hub_button.setToolTip(self.tr("与所里联网同步将随所里的同步服务器（hub）一同提供；目前请用U盘导出、导入"))
-        elif status.role != "device":
+        self.hub_button.setEnabled(status.role == "device")
+        if status.role != "device":
             self.hub_button.setToolTip(self.tr("笔记本在这里与所里同步；所里的电脑运行同步服务（main.py hub）"))
         else:
             self.hub_button.setToolTip(self.tr("上传本机的修改，再下载所里发来的同步包（需连接所里的网络）"))
@@ -355,9 +339,6 @@ class SyncPanel(QWidget):
 
     def sync_with_hub(self) -> None:
         """Push this laptop's changes to the station's hub, then pull what the station sent."""
-        if self._hub is None:
-            return
-        hub = self._hub
         url, ok = QInputDialog.getText(self, self.tr("与所里同步"), self.tr("所里同步服务的地址："),
                                        text=self.ctx.setting_or(HUB_URL, DEFAULT_HUB_URL))
         url = url.strip()
@@ -368,11 +349,11 @@ class SyncPanel(QWidget):
 
         def job(progress, cancelled):
             progress(0, 2)
-            pushed = hub.push(self.ctx, url)
+            pushed = hub_client.push(self.ctx, url)
             progress(1, 2)
             if cancelled():
                 return pushed, None
-            pulled = hub.pull(self.ctx, url)
+            pulled = hub_client.pull(self.ctx, url)
             progress(2, 2)
             return pushed, pulled
 

@@ -42,7 +42,7 @@ def sync_panel_screenshot(app, ctx, tmp: Path, draft_id: str) -> None:
     from core import inspections as svc
     from core import sync
     from core.context import AppContext
-    from core.sync_status import describe_import, record_result
+    from core.sync import describe_import, record_result
     from core.tasks import record_event
     from gui.jobs import ImmediateRunner
     from gui.sync_panel import SyncPanel

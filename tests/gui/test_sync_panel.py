@@ -101,8 +101,8 @@ def test_not_set_up_for_sync(ctx, qtbot):
 
 
 def test_sync_with_the_station_through_the_hub(ctx, qtbot, monkeypatch, tmp_path):
-    """The laptop's "与所里同步": push then pull through core.sync_client, the address remembered."""
-    from core import sync_client
+    """The laptop's "与所里同步": push then pull through core.sync.client, the address remembered."""
+    from core.sync import client as sync_client
 
     laptop, _ = enrolled_laptop(ctx, tmp_path, "笔记本1")
     calls = []

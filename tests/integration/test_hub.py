@@ -1,7 +1,7 @@
 """The station's HTTP sync hub (`main.py hub`), on SQLite and on a real PostgreSQL server.
 
 The hub runs as a subprocess on 127.0.0.1 and a free port; the laptop is an SQLite
-database in the test process talking to it through ``core.sync_client``. The PostgreSQL
+database in the test process talking to it through ``core.sync.client``. The PostgreSQL
 server is started by the tests themselves (tests/integration/pg.py) and skipped, with the
 reason, when its binaries are not installed (.ci/run installs them).
 """
@@ -19,12 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from core import sync, sync_client
+from core import sync
+from core.sync import client as sync_client
 from core.audit import verify_chain
 from core.context import AppContext
 from core.errors import InvalidInput
 from core.subjects import SubjectData, add_subject
 from tests.integration import pg
+from tests.support import paused_import
 from core import inspections as svc
 from tests.integration.test_sync import COMPARED, dump, inspect_offline
 
@@ -91,16 +93,16 @@ def laptop_of(st: Station, tmp_path: Path, name: str = "执法笔记本1") -> tu
 class HubProcess:
     """``python main.py hub`` in a subprocess on 127.0.0.1 and a free port."""
 
-    def __init__(self, st: Station, *extra: str, env: dict[str, str] | None = None):
+    def __init__(self, st: Station, *extra: str, pause: float | None = None):
         self.port = pg.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = st.data_dir.parent / f"hub-{self.port}.log"
         st.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [PY, str(ROOT / "main.py"), "hub", "--db", st.db, "--host", "127.0.0.1", "--port", str(self.port),
-                 "--data-dir", str(st.data_dir), *extra],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+            args = ["hub", "--db", st.db, "--host", "127.0.0.1", "--port", str(self.port),
+                    "--data-dir", str(st.data_dir), *extra]
+            command = [PY, str(ROOT / "main.py"), *args] if pause is None else paused_import.command(pause, *args)
+            self.proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -130,8 +132,8 @@ class HubProcess:
 def hubs():
     started: list[HubProcess] = []
 
-    def start(st: Station, *extra: str, env: dict[str, str] | None = None) -> HubProcess:
-        started.append(HubProcess(st, *extra, env=env))
+    def start(st: Station, *extra: str, pause: float | None = None) -> HubProcess:
+        started.append(HubProcess(st, *extra, pause=pause))
         return started[-1]
 
     yield start
@@ -348,7 +350,7 @@ def test_hub_killed_during_upload_leaves_station_unchanged(station, hubs, tmp_pa
     before = dump(station.ctx)
 
     # the import pauses inside its transaction; the hub is killed there
-    slow = hubs(station, env={sync.PAUSE_ENV: "60"})
+    slow = hubs(station, pause=60)
     outcome: dict[str, object] = {}
 
     def upload() -> None:
@@ -403,7 +405,7 @@ def test_station_writes_while_the_hub_imports(station, hubs, tmp_path, officers)
     hub = hubs(station)
     offline_inspection(station, laptop, hub.url, tmp_path, officers)
     hub.stop()
-    slow = hubs(station, env={sync.PAUSE_ENV: "3"})
+    slow = hubs(station, pause=3)
     outcome: dict[str, object] = {}
 
     def upload() -> None:

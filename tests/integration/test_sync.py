@@ -23,6 +23,10 @@ from sqlalchemy import select, text
 import main
 from core import inspections as svc
 from core import sync
+from core.sync.keys import new_key_pair, sign
+from core.sync import package as sync_package
+from core.sync.package import write_zip_atomically
+from tests.support import paused_import
 from core.audit import verify_chain
 from core.context import AppContext
 from db.models import Base, SyncConflict
@@ -117,7 +121,7 @@ def signed_package(source: Path, target: Path, private_key: str, edit) -> Path:
     members.pop("manifest.sig")
     edit(manifest)
     manifest_bytes = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
-    sync._write_zip_atomically(target, manifest_bytes, sync._sign(private_key, manifest_bytes), members)
+    write_zip_atomically(target, manifest_bytes, sign(private_key, manifest_bytes), members)
     return target
 
 
@@ -287,14 +291,14 @@ def test_package_from_a_foreign_station(setup, subject, officers, capsys, tmp_pa
 
 def test_package_from_an_unregistered_device(setup, capsys):
     forged = dict(setup["enrolment"], device_id=str(uuid.uuid4()), device_name="冒充")
-    forged["device_private_key"], forged["device_public_key"] = sync._new_key_pair()
+    forged["device_private_key"], forged["device_public_key"] = new_key_pair()
     bad = signed_package(setup["package"], setup["tmp"] / "unregistered.zip", forged["device_private_key"],
                          lambda m: m.update(device_id=forged["device_id"]))
     assert_refused(capsys, setup["station"], bad, "未登记的设备")
 
 
 def test_package_signed_with_the_wrong_key(setup, capsys):
-    wrong_key, _ = sync._new_key_pair()
+    wrong_key, _ = new_key_pair()
     bad = signed_package(setup["package"], setup["tmp"] / "wrong-key.zip", wrong_key, lambda m: None)
     assert_refused(capsys, setup["station"], bad, "签名无效")
 
@@ -332,13 +336,13 @@ def test_disk_full_during_export_leaves_no_package(setup, capsys, monkeypatch, f
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_replace(src, dst)
 
-    monkeypatch.setattr(sync.os, "replace", replace)
+    monkeypatch.setattr(sync_package.os, "replace", replace)
     code, _, err = cli(capsys, "sync", "export", "--db", laptop.engine.url.database, "--out", out, "--max-mb", max_mb)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "磁盘空间" in err
     assert len(calls) == fail_at
     assert list(out.iterdir()) == []  # no package, no temp file
     assert dump(laptop) == before  # no batch recorded as sent
-    monkeypatch.setattr(sync.os, "replace", real_replace)
+    monkeypatch.setattr(sync_package.os, "replace", real_replace)
     code, out_text, _ = cli(capsys, "sync", "export", "--db", laptop.engine.url.database, "--out", out)
     assert code == 0 and Path(out_text.strip()).name.endswith("-000002.zip")
 
@@ -362,10 +366,8 @@ def test_import_killed_midway_then_repeated(setup):
     station = setup["station"]
     db = station.engine.url.database
     before = dump(station)
-    env = dict(os.environ, **{sync.PAUSE_ENV: "60"})
-    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "sync", "import", "--db", db,
-                             str(setup["package"])], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(paused_import.command(60, "sync", "import", "--db", db, str(setup["package"])),
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not _write_locked(db):
         assert proc.poll() is None, proc.communicate()

@@ -12,7 +12,7 @@ from core import inspections as svc
 from core import sync
 from core.audit import verify_chain
 from core.errors import InvalidInput, RecordLocked
-from core.sync_status import describe_import, list_conflicts, pending_changes, record_result, resolve_conflict, sync_status
+from core.sync import describe_import, list_conflicts, pending_changes, record_result, resolve_conflict, sync_status
 from core.users import PermissionDenied, add_user
 from db.models import AuditEntry, Inspection, SyncConflict
 from tests.integration.helpers import answer_all, sign_all

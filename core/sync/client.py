@@ -7,7 +7,7 @@ network, ``main.py sync export/import`` and a USB stick remain.
 
 Every request is signed with the laptop's device key (Ed25519), see ``signing_text``.
 Only the standard library talks HTTP here (urllib), so a laptop needs no web framework.
-This module also holds the protocol constants the hub (``core.hub``) checks against.
+This module also holds the protocol constants the hub (``hub``) checks against.
 """
 from __future__ import annotations
 
@@ -22,14 +22,19 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from core import sync
-from core.context import AppContext
 from core.errors import InvalidInput
+from core.sync.apply import import_package
+from core.sync.devices import role
+from core.sync.export import export_packages
+from core.sync.spec import DEFAULT_MAX_MB, S_PRIVATE, S_STATION_DEVICE
 from db.models import SyncPeer
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 API = "/api/v1"
 H_DEVICE, H_TIMESTAMP, H_NONCE, H_SIGNATURE = "X-Device-Id", "X-Timestamp", "X-Nonce", "X-Signature"
@@ -37,6 +42,8 @@ H_NAME = "X-Package-Name"
 MAX_SKEW_SECONDS = 300  # a request older (or newer) than this is refused
 TIMEOUT_SECONDS = 60
 MAX_PULL = 1000  # packages per pull, a bound on the loop
+# A package name from the other side is used as a file name only if it looks like ours.
+SAFE_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,120}\.zip$")
 
 
 def signing_text(method: str, target: str, timestamp: str, nonce: str, body: bytes) -> bytes:
@@ -109,9 +116,9 @@ class HubClient:
 
     @classmethod
     def for_laptop(cls, ctx: AppContext, url: str) -> HubClient:
-        if sync.role(ctx) != "device":
+        if role(ctx) != "device":
             raise InvalidInput("本机不是已登记的笔记本：请先用所里发的登记文件登记（devices enrol）")
-        return cls(url, ctx.device_id, ctx.setting(sync.S_PRIVATE))
+        return cls(url, ctx.device_id, ctx.setting(S_PRIVATE))
 
     def request(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> HubResponse:
         """One signed request; HTTP error statuses are returned, network failures raise InvalidInput."""
@@ -157,7 +164,7 @@ def error_message(resp: HubResponse) -> str:
     return f"同步服务拒绝了请求（HTTP {resp.status}）：{message or resp.body[:200].decode('utf-8', 'replace')}"
 
 
-def push(ctx: AppContext, url: str, files: list[Path] | None = None, *, max_mb: float = sync.DEFAULT_MAX_MB) -> HubSummary:
+def push(ctx: AppContext, url: str, files: list[Path] | None = None, *, max_mb: float = DEFAULT_MAX_MB) -> HubSummary:
     """Upload packages to the hub: ``files`` as given, or a fresh export of this laptop's batch.
 
     A package lost on the way (network down mid-upload) costs nothing: until the station
@@ -170,18 +177,16 @@ def push(ctx: AppContext, url: str, files: list[Path] | None = None, *, max_mb: 
             summary.add(client.push_file(path))
         return summary
     with tempfile.TemporaryDirectory(prefix="yxjc-push-") as tmp:
-        for path in sync.export_packages(ctx, Path(tmp), max_mb=max_mb):
+        for path in export_packages(ctx, Path(tmp), max_mb=max_mb):
             summary.add(client.push_file(path))
     return summary
 
-
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,120}\.zip$")
 
 
 def pull(ctx: AppContext, url: str) -> HubSummary:
     """Download and import the station's packages for this laptop, in batch order."""
     client = HubClient.for_laptop(ctx, url)
-    station = ctx.setting(sync.S_STATION_DEVICE)
+    station = ctx.setting(S_STATION_DEVICE)
     with ctx.sessions() as s:
         after = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == station)) or 0
     listing = client.checked("GET", f"{API}/packages?after={after}").json()
@@ -194,7 +199,7 @@ def pull(ctx: AppContext, url: str) -> HubSummary:
             if hashlib.sha256(resp.body).hexdigest() != entry.get("sha256"):
                 raise InvalidInput(f"从同步服务下载的第 {seq} 批同步包不完整（SHA-256 不符），请重试")
             name = entry.get("name", "")
-            target = Path(tmp) / (name if _SAFE_NAME.match(name or "") else f"station-{seq:06d}.zip")
+            target = Path(tmp) / (name if SAFE_PACKAGE_NAME.match(name or "") else f"station-{seq:06d}.zip")
             target.write_bytes(resp.body)
-            summary.add({"seq": seq, **sync.import_package(ctx, target).as_dict()})
+            summary.add({"seq": seq, **import_package(ctx, target).as_dict()})
     return summary

@@ -1,8 +1,6 @@
-"""The station's sync hub: the batch packages of ``core.sync`` over HTTP on the local network.
+"""The hub's state and work: who signed a request, bounded bodies, imports and exports one at a time.
 
-``main.py hub --db URL --host H --port P`` serves this Starlette app with uvicorn. The
-database is the station's: an SQLite file for one station, or PostgreSQL for a county or
-city hub. Endpoints (docs/sync-format.md "HTTP hub"):
+The HTTP routes over it are in ``hub.app``. Endpoints (docs/sync-format.md "HTTP hub"):
 
 * ``POST /api/v1/packages`` — body: one package (.zip) from the requesting laptop;
   verified and imported exactly like ``sync import``; answers the import summary.
@@ -10,7 +8,7 @@ city hub. Endpoints (docs/sync-format.md "HTTP hub"):
   ``sync export`` would) and lists its packages with seq > N.
 * ``GET /api/v1/packages/{seq}`` — one of those packages.
 
-Every request is signed by a registered device (``core.sync_client.signing_text``);
+Every request is signed by a registered device (``core.sync.client.signing_text``);
 errors are JSON ``{"error": "<Chinese message>"}`` with 400/401/403/404/409/413.
 Imports and exports run one at a time, each one transaction: a hub killed mid-request
 leaves the database as it was before that request.
@@ -25,25 +23,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from core import sync
 from core.context import AppContext
-from core.errors import DomainError, InvalidInput
-from core.sync_client import (
-    API, H_DEVICE, H_NAME, H_NONCE, H_SIGNATURE, H_TIMESTAMP, MAX_SKEW_SECONDS, signing_text,
+from core.sync import DeviceRow
+from core.sync.keys import signature_ok
+from core.errors import InvalidInput
+from core.sync.client import (
+    H_DEVICE, H_NONCE, H_SIGNATURE, H_TIMESTAMP, MAX_SKEW_SECONDS, SAFE_PACKAGE_NAME, signing_text,
 )
-from db.models import Device, SyncBatch, SyncPeer
 
 DEFAULT_MAX_UPLOAD_MB = 64
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,120}\.zip$")
 _SEQ_IN_NAME = re.compile(r"-(\d+)\.zip$")
 
 
@@ -56,19 +49,12 @@ class HubError(Exception):
         self.message = message
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 def _verify(public_hex: str, data: bytes, signature_hex: str) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(bytes.fromhex(signature_hex), data)
-    except (InvalidSignature, ValueError):
+        signature = bytes.fromhex(signature_hex)
+    except ValueError:
         return False
-    return True
+    return signature_ok(public_hex, data, signature)
 
 
 class Hub:
@@ -90,11 +76,10 @@ class Hub:
 
     # --- authentication ---------------------------------------------------------------
 
-    def _device(self, device_id: str) -> Device | None:
-        with self.ctx.sessions() as s:
-            return s.get(Device, device_id)
+    def _device(self, device_id: str) -> DeviceRow | None:
+        return sync.find_device(self.ctx, device_id)
 
-    async def authenticate(self, request: Request, *, read_body: bool) -> tuple[Device, bytes]:
+    async def authenticate(self, request: Request, *, read_body: bool) -> tuple[DeviceRow, bytes]:
         """The registered device that signed this request, and the request body (bounded)."""
         device_id = request.headers.get(H_DEVICE, "")
         timestamp = request.headers.get(H_TIMESTAMP, "")
@@ -148,10 +133,10 @@ class Hub:
 
     # --- push -------------------------------------------------------------------------------
 
-    def import_upload(self, device: Device, body: bytes, name: str) -> dict[str, Any]:
+    def import_upload(self, device: DeviceRow, body: bytes, name: str) -> dict[str, Any]:
         if not body:
             raise HubError(400, "请求中没有同步包")
-        name = name if _SAFE_NAME.match(name or "") else "upload.zip"
+        name = name if SAFE_PACKAGE_NAME.match(name or "") else "upload.zip"
         with tempfile.TemporaryDirectory(prefix="yxjc-hub-") as tmp:
             path = Path(tmp) / name
             path.write_bytes(body)
@@ -169,19 +154,17 @@ class Hub:
 
     def _seq_taken(self, pkg: sync.Package) -> bool:
         """The batch seq was imported before with other content (a conflict, not bad input)."""
-        with self.ctx.sessions() as s:
-            seen = s.scalar(select(SyncBatch.sha256).filter_by(
-                direction="in", peer_id=pkg.manifest["device_id"], seq=int(pkg.manifest["seq"])))
+        seen = sync.received_batch(self.ctx, pkg.manifest["device_id"], int(pkg.manifest["seq"]))
         return seen is not None and seen != pkg.sha256
 
     # --- pull --------------------------------------------------------------------------------
 
-    def _folder(self, device: Device) -> Path:
+    def _folder(self, device: DeviceRow) -> Path:
         folder = self.outbox / device.id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def _stored(self, device: Device) -> dict[int, Path]:
+    def _stored(self, device: DeviceRow) -> dict[int, Path]:
         found = {}
         for path in self._folder(device).glob("*.zip"):
             match = _SEQ_IN_NAME.search(path.name)
@@ -189,7 +172,7 @@ class Hub:
                 found[int(match.group(1))] = path
         return found
 
-    def export_for(self, device: Device, after: int) -> list[dict[str, Any]]:
+    def export_for(self, device: DeviceRow, after: int) -> list[dict[str, Any]]:
         """Export the station's batch for this laptop; list its packages with seq > ``after``.
 
         Packages the laptop has acknowledged are removed from the outbox; the others stay
@@ -197,8 +180,7 @@ class Hub:
         """
         with self.lock:
             sync.export_packages(self.ctx, self._folder(device), peer=device.id)
-            with self.ctx.sessions() as s:
-                acked = s.scalar(select(SyncPeer.acked_seq).where(SyncPeer.peer_id == device.id)) or 0
+            acked = sync.acked_seq(self.ctx, device.id)
             out = []
             for seq, path in sorted(self._stored(device).items()):
                 if seq <= acked and seq <= after:
@@ -209,78 +191,8 @@ class Hub:
                                 "sha256": hashlib.sha256(data).hexdigest()})
         return out
 
-    def package(self, device: Device, seq: int) -> bytes:
+    def package(self, device: DeviceRow, seq: int) -> bytes:
         path = self._stored(device).get(seq)
         if path is None:
             raise HubError(404, f"没有发给本机的第 {seq} 批同步包（可能已确认接收并清理），请重新同步")
         return path.read_bytes()
-
-
-def create_app(hub: Hub) -> Starlette:
-    """The ASGI application of one hub."""
-
-    async def guarded(request: Request, handler) -> Response:
-        try:
-            return await handler(request)
-        except HubError as exc:
-            return _error(exc.status, exc.message)
-        except DomainError as exc:
-            return _error(400, exc.message)
-
-    async def push(request: Request) -> Response:
-        async def run(req: Request) -> Response:
-            device, body = await hub.authenticate(req, read_body=True)
-            result = await run_in_threadpool(hub.import_upload, device, body, req.headers.get(H_NAME, ""))
-            return JSONResponse(result)
-        return await guarded(request, run)
-
-    async def listing(request: Request) -> Response:
-        async def run(req: Request) -> Response:
-            device, _ = await hub.authenticate(req, read_body=False)
-            try:
-                after = int(req.query_params.get("after", "0"))
-            except ValueError:
-                raise HubError(400, "参数 after 应为批次号（整数）") from None
-            packages = await run_in_threadpool(hub.export_for, device, after)
-            return JSONResponse({"station_id": hub.ctx.setting(sync.S_STATION_ID), "packages": packages})
-        return await guarded(request, run)
-
-    async def download(request: Request) -> Response:
-        async def run(req: Request) -> Response:
-            device, _ = await hub.authenticate(req, read_body=False)
-            data = await run_in_threadpool(hub.package, device, int(req.path_params["seq"]))
-            return Response(data, media_type="application/zip")
-        return await guarded(request, run)
-
-    async def http_error(_request: Request, exc: HTTPException) -> Response:
-        messages = {404: "没有这个接口", 405: "不支持这种请求方法"}
-        return _error(exc.status_code, messages.get(exc.status_code, str(exc.detail)))
-
-    async def unexpected(_request: Request, exc: Exception) -> Response:
-        return _error(500, f"同步服务内部错误：{type(exc).__name__}: {exc}")
-
-    routes = [
-        Route(f"{API}/packages", push, methods=["POST"]),
-        Route(f"{API}/packages", listing, methods=["GET"]),
-        Route(API + "/packages/{seq:int}", download, methods=["GET"]),
-    ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: unexpected})
-
-
-def default_outbox(ctx: AppContext) -> Path:
-    """Where the hub keeps the packages it has exported for laptops, beside the attachments."""
-    return ctx.attachments_dir.parent / f"{ctx.attachments_dir.name.removesuffix('-attachments')}-hub-outbox"
-
-
-def serve(ctx: AppContext, host: str, port: int, *, outbox: Path | None = None,
-          max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, ready=None) -> None:
-    """Run the hub until interrupted (Ctrl+C / SIGTERM)."""
-    import uvicorn
-
-    hub = Hub(ctx, outbox or default_outbox(ctx), max_upload_mb=max_upload_mb)
-    config = uvicorn.Config(create_app(hub), host=host, port=port, log_level="info",
-                            timeout_keep_alive=5, timeout_graceful_shutdown=5, access_log=True)
-    server = uvicorn.Server(config)
-    if ready is not None:
-        ready(hub)
-    server.run()

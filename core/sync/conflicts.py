@@ -1,42 +1,35 @@
-"""Sync status for the GUI panel, and the resolution of sync conflicts.
+"""Sync conflicts: two sides changed the same record; a person keeps one version.
 
-``core.sync`` exchanges the packages and keeps conflicts (``sync_conflicts``); this
-module only reads its tables and settings, and resolves a conflict one way or the other:
-
-* ``sync_status``: the peers, the last package written and read, what the next export
-  would carry (counted by table, found in the audit log the way the export finds it —
-  nothing is written), the open conflicts and the last result shown in the panel.
-* ``resolve_conflict``: "local" keeps this database's row, "remote" applies the other
-  side's row through the ORM (audit trail, signed-record lock). Either way the row's
-  version moves past both sides so the outcome syncs onward and the other side accepts
-  it; the conflict is marked resolved (who: the audit entry of that change). Nothing is
-  deleted. Only the admin may resolve (permission ``resolve_conflicts``).
+``resolve_conflict``: "local" keeps this database's row, "remote" applies the other side's
+row through the ORM (audit trail, signed-record lock). Either way the row's version moves
+past both sides so the outcome syncs onward and the other side accepts it; the conflict is
+marked resolved (who: the audit entry of that change). Nothing is deleted. Only the admin
+may resolve (permission ``resolve_conflicts``).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import LargeBinary, func, select
+from sqlalchemy import LargeBinary, select
 
-from core import sync
-from core.context import AppContext
 from core.errors import InvalidInput, NotFound, RecordLocked
+from core.sync.codec import local_time, record_values
+from core.sync.devices import role
+from core.sync.spec import (
+    BY_TABLE, INSPECTION_CHILDREN, S_DEVICE_NAME, S_STATION_DEVICE, S_STATION_NAME, TABLE_LABELS,
+)
 from core.users import require
-from db.models import AuditEntry, Device, Inspection, Subject, SyncBatch, SyncConflict, SyncPeer, utcnow
+from db.models import AuditEntry, Device, Inspection, Subject, SyncConflict, utcnow
 
-LAST_RESULT = "sync.last_result"  # JSON {"at": iso, "text": one line}: what the panel last did
-HUB_URL = "sync.hub_url"  # the station hub's address last used by the panel ("与所里同步")
+if TYPE_CHECKING:
+    from core.context import AppContext
 
-TABLE_LABELS = {
-    "template_snapshots": "检查表模板", "subjects": "监管对象", "users": "用户", "trigger_events": "触发事件",
-    "grade_changes": "风险等级调整", "inspection_plans": "检查计划", "inspections": "检查记录",
-    "inspection_officers": "检查人员", "item_results": "检查项结果", "photos": "照片", "signatures": "签名",
-    "rectifications": "责令改正", "inspection_tasks": "检查任务", "task_reasons": "任务原因", "leads": "线索",
-    "lead_photos": "线索照片",
-}
+
+
+
 FIELD_LABELS = {
     "id": "标识", "created_at": "创建时间", "updated_at": "修改时间", "version": "版本", "device_id": "创建设备",
     "number": "文书编号", "subject_id": "监管对象", "status": "状态", "place": "检查地点", "findings": "检查情况",
@@ -50,151 +43,7 @@ FIELD_LABELS = {
     "inspection_id": "检查记录", "party_json": "当事人信息", "template_code": "检查表",
     "template_version": "检查表版本", "template_sha": "检查表快照",
 }
-ROLE_LABELS = {"station": "所里的电脑（站点）", "device": "执法笔记本", None: "尚未设置同步"}
 
-
-def _local_time(utc: datetime | None) -> datetime | None:
-    """``sync_batches`` and ``sync_conflicts`` store UTC; the panel shows local time."""
-    if utc is None:
-        return None
-    return utc.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None)
-
-
-# --- status -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Exchange:
-    """One package written or read: when, with whom, which batch."""
-
-    at: datetime  # local time
-    peer: str
-    seq: int
-
-
-@dataclass(frozen=True)
-class PendingRow:
-    table: str
-    label: str
-    count: int
-
-
-@dataclass
-class SyncStatus:
-    role: str | None
-    role_label: str
-    device_name: str
-    peers: list[tuple[str, str]]  # (peer id, name)
-    last_export: Exchange | None
-    last_import: Exchange | None
-    pending: list[PendingRow] = field(default_factory=list)
-    open_conflicts: int = 0
-    last_result: str = ""
-    last_result_at: datetime | None = None
-
-    @property
-    def pending_total(self) -> int:
-        return sum(row.count for row in self.pending)
-
-
-def _peers(ctx: AppContext) -> list[tuple[str, str]]:
-    role = sync.role(ctx)
-    if role == "station":
-        with ctx.sessions() as s:
-            return [(d.id, d.name) for d in s.scalars(select(Device).order_by(Device.device_no))]
-    if role == "device":
-        return [(ctx.setting(sync.S_STATION_DEVICE), ctx.setting(sync.S_STATION_NAME))]
-    return []
-
-
-def _watermark(session, peer: str) -> int:
-    """As the export computes it: the audit seq covered by the newest acknowledged batch."""
-    acked = session.scalar(select(SyncPeer.acked_seq).where(SyncPeer.peer_id == peer)) or 0
-    upto = session.scalar(select(SyncBatch.audit_upto).where(
-        SyncBatch.direction == "out", SyncBatch.peer_id == peer, SyncBatch.seq == acked))
-    return upto or 0
-
-
-def pending_changes(ctx: AppContext) -> dict[str, int]:
-    """table → number of records changed here that some peer has not acknowledged yet.
-
-    The same audit-log query as the export (local changes, not imports, after the peer's
-    watermark), without writing anything. Parents an export adds for a peer that lacks
-    them, and the template snapshots that travel with inspections, are not counted.
-    """
-    peers = _peers(ctx)
-    ids: dict[str, set[str]] = {}
-    with ctx.sessions() as s:
-        marks = {_watermark(s, peer) for peer, _name in peers}
-        if not marks:
-            return {}
-        rows = s.execute(
-            select(AuditEntry.table_name, AuditEntry.record_id).distinct()
-            .where(AuditEntry.seq > min(marks), AuditEntry.table_name.in_(sync.AUDITED_TABLES),
-                   ~AuditEntry.actor.startswith(sync.SYNC_ACTOR_PREFIX)))
-        for table, record_id in rows:
-            ids.setdefault(table, set()).add(record_id)
-    return {table: len(ids[table]) for table in sync.BY_TABLE if table in ids}
-
-
-def _last(session, direction: str, names: dict[str, str]) -> Exchange | None:
-    batch = session.scalar(select(SyncBatch).where(SyncBatch.direction == direction)
-                           .order_by(SyncBatch.created_at.desc(), SyncBatch.id.desc()).limit(1))
-    if batch is None:
-        return None
-    return Exchange(_local_time(batch.created_at), names.get(batch.peer_id, batch.peer_id[:8]), batch.seq)
-
-
-def sync_status(ctx: AppContext) -> SyncStatus:
-    role = sync.role(ctx)
-    peers = _peers(ctx)
-    names = dict(peers)
-    with ctx.sessions() as s:
-        last_export = _last(s, "out", names)
-        last_import = _last(s, "in", names)
-        open_conflicts = s.scalar(select(func.count(SyncConflict.id)).where(SyncConflict.resolved_at.is_(None))) or 0
-    pending = [PendingRow(t, TABLE_LABELS.get(t, t), n) for t, n in pending_changes(ctx).items()]
-    result_text, result_at = "", None
-    raw = ctx.setting_or(LAST_RESULT, "")
-    if raw:
-        try:
-            data = json.loads(raw)
-            result_text, result_at = data["text"], datetime.fromisoformat(data["at"])
-        except (ValueError, KeyError, TypeError):
-            pass
-    if role == "device":
-        device_name = ctx.setting_or(sync.S_DEVICE_NAME, "")
-    else:
-        device_name = ctx.setting("station_name")
-    return SyncStatus(role, ROLE_LABELS.get(role, role or ""), device_name, peers, last_export, last_import,
-                      pending, open_conflicts, result_text, result_at)
-
-
-def record_result(ctx: AppContext, text: str) -> None:
-    """Remember the outcome of the last export or import, one line, for the panel."""
-    ctx.set_setting(LAST_RESULT, json.dumps({"at": ctx.clock().isoformat(), "text": text}, ensure_ascii=False))
-
-
-def describe_import(summary: sync.ImportSummary, files: int = 1) -> str:
-    """The one-line summary of an import (applied / unchanged / conflicts / already imported)."""
-    if summary.already_imported:
-        return f"已导入 {files} 个同步包：均已导入过，未作任何更改"
-    text = f"已导入 {files} 个同步包：更新 {summary.applied} 条，未变 {summary.unchanged} 条，冲突 {summary.conflicts} 条"
-    if summary.conflicts:
-        text += "（请在下方“同步冲突”中处理）"
-    return text
-
-
-def describe_hub(pushed, pulled) -> str:
-    """One line for a push then a pull through the hub (``core.sync_client.HubSummary`` each)."""
-    text = (f"已与所里同步：上传 {pushed.packages} 个同步包（所里更新 {pushed.applied} 条，冲突 {pushed.conflicts} 条）；"
-            f"下载 {pulled.packages} 个同步包：更新 {pulled.applied} 条，未变 {pulled.unchanged} 条，"
-            f"冲突 {pulled.conflicts} 条")
-    if pulled.conflicts:
-        text += "（请在下方“同步冲突”中处理）"
-    return text
-
-
-# --- conflicts ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class FieldDiff:
@@ -227,7 +76,7 @@ class ConflictRow:
     @property
     def fields(self) -> list[FieldDiff]:
         """Every field of either version: the differing ones first, then in the table's column order."""
-        model = sync.BY_TABLE.get(self.table)
+        model = BY_TABLE.get(self.table)
         order = [c.key for c in model.__table__.columns] if model is not None else []
         names = [n for n in order if n in self.remote or n in self.local]
         names += [n for n in [*self.remote, *self.local] if n not in names]
@@ -272,9 +121,9 @@ def _title(table: str, local: dict, remote: dict) -> str:
 
 def _device_names(ctx: AppContext, session) -> dict[str, str]:
     names = {d.id: d.name for d in session.scalars(select(Device))}
-    names[ctx.device_id] = ctx.setting_or(sync.S_DEVICE_NAME, "") or ctx.setting("station_name")
-    if sync.role(ctx) == "device":
-        names[ctx.setting(sync.S_STATION_DEVICE)] = ctx.setting(sync.S_STATION_NAME)
+    names[ctx.device_id] = ctx.setting_or(S_DEVICE_NAME, "") or ctx.setting("station_name")
+    if role(ctx) == "device":
+        names[ctx.setting(S_STATION_DEVICE)] = ctx.setting(S_STATION_NAME)
     return names
 
 
@@ -299,7 +148,7 @@ def list_conflicts(ctx: AppContext, *, include_resolved: bool = False) -> list[C
                     .order_by(AuditEntry.seq.desc()).limit(1)) or ""
             rows.append(ConflictRow(c.id, c.table_name, TABLE_LABELS.get(c.table_name, c.table_name), c.record_id,
                                     _title(c.table_name, local, remote), names.get(c.from_device, c.from_device[:8]),
-                                    _local_time(c.created_at), local, remote, _local_time(c.resolved_at), by,
+                                    local_time(c.created_at), local, remote, local_time(c.resolved_at), by,
                                     names))
     return rows
 
@@ -308,7 +157,7 @@ def _signed_parent(session, table: str, obj) -> Inspection | None:
     """The signed inspection this row is (or belongs to), if any."""
     if table == "inspections":
         parent = obj
-    elif table in sync.INSPECTION_CHILDREN:
+    elif table in INSPECTION_CHILDREN:
         parent = session.get(Inspection, obj.inspection_id)
     else:
         return None
@@ -338,7 +187,7 @@ def resolve_conflict(ctx: AppContext, conflict_id: int, choice: str) -> Resoluti
                 raise NotFound("找不到该同步冲突")
             if conflict.resolved_at is not None:
                 raise InvalidInput("该同步冲突已处理过")
-            model = sync.BY_TABLE.get(conflict.table_name)
+            model = BY_TABLE.get(conflict.table_name)
             if model is None or conflict.table_name == "template_snapshots":
                 raise InvalidInput(f"无法处理数据表 {conflict.table_name} 的冲突，请先升级本软件")
             label = TABLE_LABELS.get(conflict.table_name, conflict.table_name)
@@ -346,7 +195,7 @@ def resolve_conflict(ctx: AppContext, conflict_id: int, choice: str) -> Resoluti
             obj = s.get(model, conflict.record_id)
             version = None
             if choice == "remote":
-                values = sync.record_values(model, remote, {}, binary=False)
+                values = record_values(model, remote, {}, binary=False)
                 if obj is None:
                     if local_json:
                         raise InvalidInput(f"本机同一位置已有另一条{label}，不能采用对方版本；请保留本机版本")

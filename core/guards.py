@@ -1,0 +1,91 @@
+"""The rules every write obeys, installed on the session factory (``install``).
+
+Whatever writes through the ORM — a GUI action, the CLI, a sync import, the hub — passes:
+
+* the signed-record lock: a signed inspection and its rows (answers, officers, photos,
+  signatures, what its 责令改正 ordered) are never changed or deleted;
+* the version bump: a changed synced row gets ``version + 1`` once per transaction, unless
+  the writer set the version itself (a sync import, a conflict resolution) — sync tells
+  "changed since we last exchanged it" by the version;
+* the audit trail: every insert, update and delete is chained into the audit log
+  (``core.audit``).
+
+``AppContext.open`` installs them; nothing depends on a module being imported first.
+"""
+from __future__ import annotations
+
+from sqlalchemy import event, inspect as sa_inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.audit import write_audit
+from core.errors import RecordLocked
+from db.models import Inspection, InspectionOfficer, ItemResult, Photo, Rectification, Signature, SyncMixin
+
+_BUMPED = "guards.bumped"  # session.info: rows whose version this transaction has moved
+# The follow-up may close a rectification; what was ordered stays fixed.
+_LOCKED_RECTIFICATION_FIELDS = ("number", "deadline", "requirements", "inspection_id")
+
+
+def install(sessions: sessionmaker[Session]) -> None:
+    """Attach the rules to every session this factory makes."""
+    event.listen(sessions, "before_flush", refuse_changes_when_signed)
+    event.listen(sessions, "before_flush", bump_versions)
+    event.listen(sessions, "after_flush", write_audit)
+    event.listen(sessions, "after_commit", _forget_bumps)
+    event.listen(sessions, "after_soft_rollback", lambda session, _previous: _forget_bumps(session))
+
+
+# --- the signed-record lock --------------------------------------------------------------------
+
+def _was_signed(inspection: Inspection) -> bool:
+    history = sa_inspect(inspection).attrs.status.history
+    if history.deleted:
+        return history.deleted[0] == "signed"
+    return inspection.status == "signed" and not sa_inspect(inspection).pending
+
+
+def _parent(session: Session, obj) -> Inspection | None:
+    if isinstance(obj, Inspection):
+        return obj
+    if isinstance(obj, (ItemResult, Photo, Signature, InspectionOfficer, Rectification)):
+        if obj.inspection is not None:
+            return obj.inspection
+        with session.no_autoflush:
+            return session.get(Inspection, obj.inspection_id)
+    return None
+
+
+def refuse_changes_when_signed(session: Session, _context, _instances) -> None:
+    """Refuse the flush if it would change a signed inspection or one of its rows."""
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        parent = _parent(session, obj)
+        if parent is None or not _was_signed(parent):
+            continue
+        if isinstance(obj, Rectification) and obj not in session.deleted and obj not in session.new:
+            state = sa_inspect(obj)
+            if not any(state.attrs[name].history.has_changes() for name in _LOCKED_RECTIFICATION_FIELDS):
+                continue
+        if obj in session.dirty and not session.is_modified(obj):
+            continue
+        raise RecordLocked(f"检查记录 {parent.number} 已签名锁定，不能再修改；如需更正请新建记录")
+
+
+# --- the version bump ------------------------------------------------------------------------
+
+def bump_versions(session: Session, _context, _instances) -> None:
+    """``version + 1`` for each changed synced row, once per transaction, unless set explicitly."""
+    bumped = session.info.setdefault(_BUMPED, set())
+    for obj in session.dirty:
+        if not isinstance(obj, SyncMixin) or not session.is_modified(obj, include_collections=False):
+            continue
+        state = sa_inspect(obj)
+        key = (obj.__tablename__, state.identity)
+        if key in bumped:
+            continue
+        bumped.add(key)
+        if not state.attrs.version.history.has_changes():
+            obj.version = (obj.version or 0) + 1
+
+
+def _forget_bumps(session: Session) -> None:
+    session.info.pop(_BUMPED, None)

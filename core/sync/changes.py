@@ -1,0 +1,123 @@
+"""What changed since the peer last acknowledged: used by the export and by the status panel.
+
+Changes are found in the audit log: entries after the peer's watermark, written locally
+(not by an import). ``sync_base`` keeps, per peer, the version of each record last sent to
+or received from it: the base that tells "both sides changed it" from "one side did".
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from core.sync.devices import peers
+from core.sync.spec import AUDITED_TABLES, BY_TABLE, INSPECTION_CHILDREN, SYNC_ACTOR_PREFIX
+from db.models import AuditEntry, SyncBase, SyncBatch, SyncPeer
+
+if TYPE_CHECKING:
+    from core.context import AppContext
+
+
+def watermark(session: Session, peer: str) -> int:
+    """The audit seq covered by the newest of our batches this peer has acknowledged."""
+    acked = session.scalar(select(SyncPeer.acked_seq).where(SyncPeer.peer_id == peer)) or 0
+    upto = session.scalar(select(SyncBatch.audit_upto).where(
+        SyncBatch.direction == "out", SyncBatch.peer_id == peer, SyncBatch.seq == acked))
+    return upto or 0
+
+
+def acked_seq(ctx: AppContext, peer: str) -> int:
+    """The newest of our batches this peer has acknowledged (0: none)."""
+    with ctx.sessions() as s:
+        return s.scalar(select(SyncPeer.acked_seq).where(SyncPeer.peer_id == peer)) or 0
+
+
+def received_batch(ctx: AppContext, sender: str, seq: int) -> str | None:
+    """The SHA-256 of the package imported from ``sender`` as batch ``seq``, if any."""
+    with ctx.sessions() as s:
+        return s.scalar(select(SyncBatch.sha256).filter_by(direction="in", peer_id=sender, seq=seq))
+
+
+def changed_since(session: Session, since: int, upto: int | None = None) -> dict[str, set[str]]:
+    """(table → record ids) changed locally — not by an import — after audit seq ``since``."""
+    query = (select(AuditEntry.table_name, AuditEntry.record_id).distinct()
+             .where(AuditEntry.seq > since, AuditEntry.table_name.in_(AUDITED_TABLES),
+                    ~AuditEntry.actor.startswith(SYNC_ACTOR_PREFIX)))
+    if upto is not None:
+        query = query.where(AuditEntry.seq <= upto)
+    changed: dict[str, set[str]] = {}
+    for table, record_id in session.execute(query):
+        changed.setdefault(table, set()).add(record_id)
+    return changed
+
+
+def add_missing_parents(session: Session, peer: str, changed: dict[str, set[str]]) -> None:
+    """Add to ``changed`` every record an exported row refers to that the peer may lack.
+
+    The station forwards no laptop's records to another laptop, but its own later edit
+    (say, of a task made on laptop A for A's inspection) goes to every laptop: laptop B
+    must receive the inspection it refers to, or the foreign key fails and B's import is
+    refused for good. "The peer has it" = it was sent to or received from the peer
+    (``sync_base``). An inspection added this way comes whole, with its child rows.
+    """
+    pending = {table: set(ids) for table, ids in changed.items()}
+    while pending:
+        added: dict[str, set[str]] = {}
+
+        def add(table: str, record_id: str) -> None:
+            if record_id not in changed.setdefault(table, set()):
+                changed[table].add(record_id)
+                added.setdefault(table, set()).add(record_id)
+
+        for table, ids in pending.items():
+            model = BY_TABLE[table]
+            links = [(c.key, fk.column.table.name) for c in model.__table__.columns for fk in c.foreign_keys
+                     if fk.column.table.name in AUDITED_TABLES]
+            if not links:
+                continue
+            for row in rows_of(session, model, sorted(ids)):
+                for column, parent in links:
+                    value = row[column]
+                    if value and value not in changed.get(parent, ()) and base_version(session, peer, parent, value) is None:
+                        add(parent, value)
+        for inspection_id in sorted(added.get("inspections", ())):
+            for child in sorted(INSPECTION_CHILDREN):
+                child_table = BY_TABLE[child].__table__
+                for (child_id,) in session.execute(select(child_table.c.id).where(
+                        child_table.c.inspection_id == inspection_id)):
+                    add(child, child_id)
+        pending = added
+
+
+def rows_of(session: Session, model: type, ids: list[str], key: str = "id"):
+    table = model.__table__
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        yield from session.execute(select(table).where(table.c[key].in_(chunk)).order_by(table.c[key])).mappings()
+
+
+def base_version(session: Session, peer: str, table: str, record_id: str) -> int | None:
+    return session.scalar(select(SyncBase.version).filter_by(peer_id=peer, table_name=table, record_id=record_id))
+
+
+def set_base(session: Session, peer: str, table: str, record_id: str, version: int) -> None:
+    key = {"peer_id": peer, "table_name": table, "record_id": record_id}
+    done = session.execute(update(SyncBase.__table__).filter_by(**key).values(version=version))
+    if done.rowcount == 0:
+        session.execute(insert(SyncBase.__table__), [{**key, "version": version}])
+
+
+def pending_changes(ctx: AppContext) -> dict[str, int]:
+    """table → number of records changed here that some peer has not acknowledged yet.
+
+    The export's own query (local changes, not imports, after the peer's watermark),
+    without writing anything. Parents an export adds for a peer that lacks them, and the
+    template snapshots that travel with inspections, are not counted.
+    """
+    with ctx.sessions() as s:
+        marks = {watermark(s, peer) for peer, _name in peers(ctx, required=False)}
+        if not marks:
+            return {}
+        changed = changed_since(s, min(marks))
+    return {table: len(changed[table]) for table in BY_TABLE if table in changed}

@@ -1,0 +1,65 @@
+"""Records as JSON: the form rows travel in (one JSON object a line) and the way back.
+
+Dates and times are ISO text; binary columns (signature PNGs) travel as attachments
+named by their SHA-256 and are ``null`` in the record.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import Date, DateTime, LargeBinary
+
+from core.sync.keys import sha256_hex
+
+
+def to_json(table: str, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """One row as JSON-ready values; binary columns become attachments keyed by SHA-256."""
+    out, attachments = {}, {}
+    for key, value in row.items():
+        if isinstance(value, (datetime, date)):
+            value = value.isoformat()
+        elif isinstance(value, bytes):
+            attachments[f"attachments/{sha256_hex(value)}.png"] = value
+            value = None
+        out[key] = value
+    return out, attachments
+
+
+def record_values(model: type, data: dict[str, Any], blobs: dict[str, bytes], *,
+                  binary: bool = True) -> dict[str, Any]:
+    """Column values for the ORM from a JSON record (the inverse of ``to_json``).
+
+    ``binary=False`` leaves binary columns out (a conflict kept without its images).
+    """
+    values = {}
+    for column in model.__table__.columns:
+        if column.key not in data or (not binary and isinstance(column.type, LargeBinary)):
+            continue
+        value = data[column.key]
+        if value is not None and isinstance(column.type, DateTime):
+            value = datetime.fromisoformat(value)
+        elif value is not None and isinstance(column.type, Date):
+            value = date.fromisoformat(value)
+        elif isinstance(column.type, LargeBinary) and value is None:
+            value = blobs.get(data.get("sha256", ""))
+        values[column.key] = value
+    return values
+
+
+def dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def current(obj) -> dict[str, Any]:
+    """A local ORM row in the package's JSON form, for comparison and for conflicts."""
+    row = {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
+    return to_json(obj.__tablename__, row)[0]
+
+
+def local_time(utc: datetime | None) -> datetime | None:
+    """``sync_batches`` and ``sync_conflicts`` store UTC; the panel shows local time."""
+    if utc is None:
+        return None
+    return utc.replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None)

@@ -1,0 +1,151 @@
+"""Export: per peer, every record changed since the batch that peer last acknowledged.
+
+Everything changed since that watermark goes again, so a lost package costs nothing: the
+next export carries its records too. The packages and the "sent" bookkeeping are written
+in one transaction; a package that cannot be written leaves nothing recorded.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select
+
+from core.errors import InvalidInput
+from core.inspections import photo_path
+from core.sync.changes import add_missing_parents, changed_since, rows_of, set_base, watermark
+from core.sync.codec import dump, to_json
+from core.sync.devices import peers
+from core.sync.keys import sha256_hex, sign
+from core.sync.package import Batch, write_zip_atomically
+from core.sync.spec import (
+    BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_PRIVATE, S_STATION_ID,
+)
+from db.models import AuditEntry, SyncBatch, SyncPeer, TemplateSnapshot, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.context import AppContext
+
+
+def _record_of(ctx: AppContext, table: str, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """One exported record with its attachments (signature PNG, photo file)."""
+    record, attachments = to_json(table, row)
+    if table in ("photos", "lead_photos"):
+        path = photo_path(ctx, record["sha256"], record["ext"])
+        if path.is_file():
+            attachments[f"attachments/{record['sha256']}.{record['ext']}"] = path.read_bytes()
+    return record, attachments
+
+
+def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], max_bytes: int) -> list[Batch]:
+    """The current row of every changed record, in FK order, split into batches by size.
+
+    An inspection and its changed rows (answers, photos, signatures...) always travel in
+    the same package: a signed inspection must arrive together with its children, since
+    once it is signed at the receiver no child can be added to it.
+    """
+    Unit = list[tuple[str, dict[str, Any], dict[str, bytes]]]
+    before: list[Unit] = []
+    groups: dict[str, Unit] = {}
+    after: list[Unit] = []
+    snapshots: set[str] = set()
+    tables = list(BY_TABLE)
+    for model in MODELS:
+        table = model.__tablename__
+        if table == "template_snapshots":
+            continue
+        for row in rows_of(session, model, sorted(changed.get(table, ()))):
+            record, attachments = _record_of(ctx, table, dict(row))
+            if table == "inspections":
+                snapshots.add(record["template_sha"])
+                groups.setdefault(record["id"], []).append((table, record, attachments))
+            elif table in INSPECTION_CHILDREN:
+                groups.setdefault(record["inspection_id"], []).append((table, record, attachments))
+            elif tables.index(table) < tables.index("inspections"):
+                before.append([(table, record, attachments)])
+            else:
+                after.append([(table, record, attachments)])
+    # the templates first, in the first package, before any inspection that uses them
+    first: Unit = [("template_snapshots", to_json("template_snapshots", dict(row))[0], {})
+                   for row in rows_of(session, TemplateSnapshot, sorted(snapshots), key="sha256")]
+    batches = [Batch()]
+    for unit in [first, *before, *groups.values(), *after]:
+        size = sum(len(dump(r)) + sum(map(len, a.values())) for _t, r, a in unit)
+        if batches[-1].size > 0 and batches[-1].size + size > max_bytes:
+            batches.append(Batch())
+        for table, record, attachments in unit:
+            batches[-1].add(table, record, attachments)
+    return batches
+
+
+def export_packages(ctx: AppContext, out_dir: Path, *, max_mb: float = DEFAULT_MAX_MB,
+                    peer: str | None = None) -> list[Path]:
+    """Write one package per peer (more above ``max_mb``); returns their paths.
+
+    Everything changed since the watermark the peer acknowledged goes again, so a lost
+    package costs nothing: the next export carries its records too. ``peer``: only for
+    that one registered device (the HTTP hub exports for the laptop that asks).
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise InvalidInput(f"找不到导出目录 {out_dir}")
+    max_bytes = max(int(max_mb * 1024 * 1024), 1)
+    paths: list[Path] = []
+    targets = peers(ctx)
+    if peer is not None:
+        targets = [p for p in targets if p[0] == peer]
+        if not targets:
+            raise InvalidInput("该设备未在本所登记，无法为它导出同步包")
+    for peer_id, _name in targets:
+        paths.extend(_export_to(ctx, out_dir, peer_id, max_bytes))
+    return paths
+
+
+def _export_to(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int) -> list[Path]:
+    """All packages for one peer, recorded as sent in the same transaction.
+
+    If any package cannot be written the transaction rolls back and the packages already
+    written by this call are removed: their seqs will be used again by the next export.
+    """
+    paths: list[Path] = []
+    try:
+        return _write_batches(ctx, out_dir, peer, max_bytes, paths)
+    except BaseException:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, paths: list[Path]) -> list[Path]:
+    with ctx.transaction() as s:
+        upto = s.scalar(select(func.max(AuditEntry.seq))) or 0
+        changed = changed_since(s, watermark(s, peer), upto)
+        add_missing_parents(s, peer, changed)
+        batches = _collect(ctx, s, changed, max_bytes)
+        last_in = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == peer)) or 0
+        seq = s.scalar(select(func.max(SyncBatch.seq)).where(
+            SyncBatch.direction == "out", SyncBatch.peer_id == peer)) or 0
+        for batch in batches:
+            seq += 1
+            members = batch.members()
+            manifest = {
+                "format": FORMAT, "format_version": FORMAT_VERSION,
+                "station_id": ctx.setting(S_STATION_ID), "device_id": ctx.device_id,
+                "to_device_id": peer, "seq": seq, "created_at": ctx.clock().isoformat(),
+                "counts": {t: len(lines) for t, lines in batch.lines.items()},
+                "members": {name: sha256_hex(data) for name, data in sorted(members.items())},
+                "acks": {peer: last_in},
+            }
+            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+            target = out_dir / f"sync-{ctx.device_id[:8]}-to-{peer[:8]}-{seq:06d}.zip"
+            write_zip_atomically(target, manifest_bytes, sign(ctx.setting(S_PRIVATE), manifest_bytes), members)
+            paths.append(target)
+            s.execute(insert(SyncBatch.__table__), [{
+                "direction": "out", "peer_id": peer, "seq": seq, "sha256": sha256_hex(target.read_bytes()),
+                "audit_upto": upto, "created_at": utcnow()}])
+            for table, record_id, version in batch.versions:
+                set_base(s, peer, table, record_id, version)
+    return paths

@@ -1,0 +1,65 @@
+"""What syncs, in what order and format: the facts every part of ``core.sync`` shares."""
+from __future__ import annotations
+
+from db.models import (
+    GradeChange,
+    Inspection,
+    InspectionOfficer,
+    InspectionPlan,
+    InspectionTask,
+    ItemResult,
+    Lead,
+    LeadPhoto,
+    Photo,
+    Rectification,
+    Signature,
+    Subject,
+    TaskReason,
+    TemplateSnapshot,
+    TriggerEvent,
+    User,
+)
+
+FORMAT = "yxjc-sync"
+FORMAT_VERSION = 1
+ENROLMENT_FORMAT = "yxjc-enrolment"
+# Audit entries written while importing carry this actor prefix ("同步:<sender>"), so an
+# export never echoes back what it received.
+SYNC_ACTOR_PREFIX = "同步"
+DEFAULT_MAX_MB = 50
+MAX_DEVICE_NO = 99
+
+# Every synced table, parents before children (the order records are written and applied).
+MODELS: tuple[type, ...] = (
+    TemplateSnapshot, Subject, User, TriggerEvent, GradeChange, InspectionPlan, Inspection,
+    InspectionOfficer, ItemResult, Photo, Signature, Rectification, InspectionTask, TaskReason,
+    Lead, LeadPhoto,
+)
+BY_TABLE: dict[str, type] = {m.__tablename__: m for m in MODELS}
+# Tables whose changes are found in the audit log (template snapshots are immutable and
+# not audited: they travel with the inspections that use them).
+AUDITED_TABLES = tuple(name for name in BY_TABLE if name != "template_snapshots")
+# The station keeps its own list of users and passwords; laptops never change it.
+STATION_REFUSES = {"users"}
+# Rows that belong to an inspection: never overwritten once it is signed.
+INSPECTION_CHILDREN = {"inspection_officers", "item_results", "photos", "signatures", "rectifications"}
+# An inspection and its rows: flushed together on PostgreSQL (see ``apply.import_package``).
+INSPECTION_GROUP = {"inspections", *INSPECTION_CHILDREN}
+# Child rows that also have a natural key: re-drawing a signature (or re-entering an
+# officer) makes a new row, with a new UUID, in the same place as the old one.
+NATURAL_KEYS = {"signatures": ("inspection_id", "role"), "inspection_officers": ("inspection_id", "position"),
+                "item_results": ("inspection_id", "item_code")}
+
+# Settings (table ``settings``) that make a database a station or an enrolled laptop.
+S_ROLE, S_STATION_ID, S_STATION_NAME = "sync.role", "sync.station_id", "sync.station_name"
+S_STATION_DEVICE, S_STATION_PUB, S_PRIVATE = "sync.station_device_id", "sync.station_public_key", "sync.private_key"
+S_DEVICE_NAME = "sync.device_name"
+
+# What people call each synced table (status panel, conflicts).
+TABLE_LABELS = {
+    "template_snapshots": "检查表模板", "subjects": "监管对象", "users": "用户", "trigger_events": "触发事件",
+    "grade_changes": "风险等级调整", "inspection_plans": "检查计划", "inspections": "检查记录",
+    "inspection_officers": "检查人员", "item_results": "检查项结果", "photos": "照片", "signatures": "签名",
+    "rectifications": "责令改正", "inspection_tasks": "检查任务", "task_reasons": "任务原因", "leads": "线索",
+    "lead_photos": "线索照片",
+}
