@@ -191,6 +191,22 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
     return enrolment
 
 
+@dataclass(frozen=True)
+class DeviceRow:
+    """A laptop registered at the station, as the CLI and screens list it."""
+
+    device_no: int
+    name: str
+    id: str
+
+
+def list_devices(ctx: AppContext) -> list[DeviceRow]:
+    """The laptops registered at this station, in device_no order."""
+    with ctx.sessions() as s:
+        return [DeviceRow(device_no=d.device_no, name=d.name, id=d.id)
+                for d in s.scalars(select(Device).order_by(Device.device_no))]
+
+
 def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
     """Make this database the station's laptop described by an enrolment file."""
     needed = ("station_id", "station_name", "station_device_id", "station_public_key", "device_id",
