@@ -145,3 +145,101 @@ def test_users_add_reads_the_password_from_stdin(tmp_path):
     assert result.returncode == 0, result.stderr
     leads = run("leads", "--db", str(db), "--json")
     assert leads.returncode == 0 and json.loads(leads.stdout) == []
+
+
+# --- the shape of the entry point and the parser ------------------------------------------------
+
+def _listed(help_text: str) -> list[str]:
+    """The subcommand names a --help lists: indented four spaces under COMMAND / ACTION."""
+    return [line.split()[0] for line in help_text.splitlines() if line.startswith("    ") and line[4] != " "]
+
+
+def _required_args(parser) -> list[str]:
+    """A value for each required option and positional of ``parser`` itself (not its actions)."""
+    import argparse
+
+    argv = []
+    for action in parser._actions:
+        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+            continue
+        value = str(action.choices[0]) if action.choices else "1"
+        if action.option_strings and action.required:
+            argv += [action.option_strings[0]] if action.nargs == 0 else [action.option_strings[0], value]
+        elif not action.option_strings:
+            argv.append(value)
+    return argv
+
+
+def _subcommands(parser) -> dict:
+    import argparse
+
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(actions[0].choices) if actions else {}
+
+
+def test_main_py_is_a_thin_entry_point():
+    lines = (ROOT / "main.py").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 40
+
+
+def test_every_command_in_help_dispatches_to_a_handler():
+    """Each command `main.py --help` lists, and each of its actions, parses to a handler."""
+    import cli
+    from main import EXTRA_COMMANDS
+
+    result = run("--help")
+    assert result.returncode == 0
+    listed = _listed(result.stdout)
+    assert len(listed) == 17, listed
+    parser = cli.build_parser(EXTRA_COMMANDS)
+    assert sorted(listed) == sorted(_subcommands(parser))
+    checked = []
+    pending = [([name], [name], _subcommands(parser)[name]) for name in listed]
+    while pending:
+        path, argv, sub = pending.pop()
+        argv = argv + _required_args(sub)  # `inspectors --db X add --db X ...`: each level its own
+        children = _subcommands(sub)
+        assert sorted(_listed(sub.format_help())) == sorted(children), path
+        pending += [(path + [name], argv + [name], child) for name, child in children.items()]
+        if sub.get_default("handler") is None:
+            assert children, f"{path} has neither a handler nor actions"
+            continue
+        args = cli.parse_args(argv, EXTRA_COMMANDS)
+        assert callable(args.handler) and args.handler is sub.get_default("handler"), path
+        assert args.handler.__module__.startswith(("cli.", "hub.command")), path
+        checked.append(" ".join(path))
+    assert sorted(checked) == [
+        "audit verify", "backup", "demo", "devices add", "devices enrol", "devices list", "events import", "hub",
+        "inspections", "inspectors", "inspectors add", "leads", "plan", "print", "restore", "subjects import",
+        "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
+
+
+def test_no_subcommand_starts_the_gui_under_the_same_error_mapping(monkeypatch, capsys):
+    import main
+    from core.errors import InvalidInput
+
+    started = []
+    monkeypatch.setattr(main, "run_gui", lambda db: started.append(db) or 0)
+    assert main.main(["--db", "x.db"]) == 0 and started == ["x.db"]
+
+    def refuse(db):
+        raise InvalidInput("打不开")
+
+    monkeypatch.setattr(main, "run_gui", refuse)
+    assert main.main([]) == 2 and capsys.readouterr().err.strip() == "错误：打不开"
+
+
+def test_subcommands_load_neither_the_gui_nor_core_before_they_run(demo_db):
+    """--help imports no core service, Qt or SQLAlchemy; a subcommand never imports the GUI."""
+    code = (
+        "import sys, main, cli\n"
+        "cli.build_parser(main.EXTRA_COMMANDS)\n"
+        "early = sorted(m for m in sys.modules if m.split('.')[0] in ('core', 'db', 'gui', 'PySide6', 'sqlalchemy', 'starlette', 'uvicorn'))\n"
+        f"assert main.main(['inspections', '--db', {str(demo_db)!r}, '--json']) == 0\n"
+        "late = sorted(m for m in sys.modules if m.split('.')[0] in ('gui', 'PySide6'))\n"
+        "print(repr((early, late)), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8",
+                            cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) and result.stderr.strip() == "([], [])"

@@ -471,6 +471,24 @@ def test_station_edit_of_another_laptops_record_brings_its_parents(setup, tmp_pa
     laptop_b.close()
 
 
+def test_list_devices_in_device_no_order(ctx, capsys):
+    """A freed device_no is reused, so insertion order differs from device_no order."""
+    assert sync.list_devices(ctx) == []
+    first, second, third = (sync.add_device(ctx, name) for name in ("笔记本1", "笔记本2", "笔记本3"))
+    with ctx.transaction() as s:
+        from db.models import Device
+
+        s.delete(s.get(Device, first["device_id"]))
+    fourth = sync.add_device(ctx, "笔记本4")
+    assert fourth["device_no"] == 1
+    rows = sync.list_devices(ctx)
+    assert [(r.device_no, r.name, r.id) for r in rows] == [
+        (1, "笔记本4", fourth["device_id"]), (2, "笔记本2", second["device_id"]), (3, "笔记本3", third["device_id"])]
+    code, out, _ = cli(capsys, "devices", "list", "--db", ctx.engine.url.database)
+    assert code == 0
+    assert out.splitlines() == [f"{r.device_no}\t{r.name}\t{r.id}" for r in rows]
+
+
 def test_devices_add_records_nothing_when_the_enrolment_file_cannot_be_written(ctx, tmp_path, capsys):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")

@@ -1,4 +1,5 @@
-"""The layers run gui -> core -> db, never backwards; core and db import no Qt (import-linter)."""
+"""The layers run gui | cli -> core -> db, never backwards; gui and cli stay apart; core, db and cli
+import no Qt (import-linter)."""
 from __future__ import annotations
 
 import ast
@@ -29,3 +30,19 @@ def test_no_qt_in_core_or_db_even_lazily():
                     names = [node.module or ""]
                 for name in names:
                     assert not name.startswith(("PySide6", "gui")), f"{path}: imports {name}"
+
+
+def test_cli_imports_no_gui_db_or_qt_even_lazily():
+    """The CLI reaches the data only through core services, and must run with no display."""
+    paths = sorted((ROOT / "cli").rglob("*.py"))
+    assert paths
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert name.split(".")[0] not in ("PySide6", "gui", "db"), f"{path}: imports {name}"

@@ -1,0 +1,56 @@
+"""The headless command line: the parser, assembled from one module per area, and dispatch.
+
+Each area module's ``register(subparsers)`` adds its subcommands; every runnable
+(sub)command sets ``handler``, and ``run`` calls it under ``cli.app.guarded`` — the one
+dispatch scheme and the one error-to-exit mapping. Nothing here imports ``gui`` or
+``db``; core services are imported inside the handlers so ``--help`` starts fast.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Callable
+
+from cli import audit, backup, inspections, leads, oversight, register, sync, users
+from cli.app import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, guarded
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "build_parser", "main", "parse_args", "run"]
+
+AREAS = (register, inspections, oversight, users, leads, audit, sync, backup)
+
+
+def build_parser(extra: tuple[Callable[[Any], None], ...] = ()) -> argparse.ArgumentParser:
+    """The whole parser; without a subcommand ``handler`` is None (main.py then starts the GUI).
+
+    ``extra``: more ``register(subparsers)`` functions from other interfaces (the hub's
+    ``hub`` command), handed in by the entry point so that ``cli`` does not import them.
+    """
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="药械化现场检查: offline inspections of cosmetics, device and drug operators. "
+        "Without a subcommand, starts the GUI.",
+    )
+    parser.add_argument("--db", help="database file (default: inspections.db in the user data folder)")
+    parser.set_defaults(handler=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for registrar in (*(area.register for area in AREAS), *extra):
+        registrar(sub)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None, extra: tuple[Callable[[Any], None], ...] = ()) -> argparse.Namespace:
+    """Parse the command line; argparse itself exits 2 with usage on a malformed one."""
+    return build_parser(extra).parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed subcommand's handler; returns the exit code."""
+    if args.handler is None:
+        print("no subcommand given; see --help", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return guarded(args.handler, args)
+
+
+def main(argv: list[str] | None = None, extra: tuple[Callable[[Any], None], ...] = ()) -> int:
+    """The CLI alone: parse ``argv`` and run its subcommand."""
+    return run(parse_args(argv, extra))

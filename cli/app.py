@@ -1,0 +1,54 @@
+"""What every CLI handler shares: the exit codes, the one error-to-exit mapping, and helpers.
+
+The CLI contract (DESIGN.md): exit 0 on success, 2 on bad input (one clear line on
+stderr, nothing changed), 1 on an unexpected error. ``guarded`` is the only place that
+turns exceptions into exit codes; handlers just raise.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Callable, NoReturn
+
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def guarded(fn: Callable[..., int], *args: Any) -> int:
+    """Run ``fn(*args)`` and map what it raises to the contract's exit codes."""
+    from core.errors import DomainError
+
+    try:
+        return fn(*args)
+    except DomainError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as exc:  # the contract: 1 and one line for anything unexpected
+        if os.environ.get("YXJC_DEBUG"):  # developers: the whole traceback
+            import traceback
+
+            traceback.print_exc()
+        print(f"unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def bad_input(message: str) -> NoReturn:
+    """Refuse the command with exit 2 and ``message``, before anything is changed."""
+    from core.errors import InvalidInput
+
+    raise InvalidInput(message)
+
+
+def open_context(db: str, **kwargs: Any):
+    """The services' context on ``db`` (a file or a database URL); imported late to start fast."""
+    from core.context import AppContext
+
+    return AppContext.open(db, **kwargs)
+
+
+def print_json(value: Any) -> None:
+    """One line of JSON, Chinese left readable."""
+    print(json.dumps(value, ensure_ascii=False))

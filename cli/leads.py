@@ -1,0 +1,27 @@
+"""Grid workers' leads (线索), overdue first."""
+from __future__ import annotations
+
+from cli.app import EXIT_OK, open_context, print_json
+
+
+def register(sub) -> None:
+    """Add ``leads`` to the top-level subparsers."""
+    leads = sub.add_parser("leads", help="grid workers' leads (线索), overdue first")
+    leads.add_argument("--db", required=True, help="database file")
+    leads.add_argument("--status", choices=["reported", "received", "assigned", "handled", "fed_back", "closed"],
+                       help="only leads in this status")
+    leads.add_argument("--json", action="store_true", help="print as JSON")
+    leads.set_defaults(handler=cmd_leads)
+
+
+def cmd_leads(args) -> int:
+    from core.leads import list_leads
+
+    rows = list_leads(open_context(args.db), status=args.status)
+    if args.json:
+        print_json([r.as_dict() for r in rows])
+    else:
+        for r in rows:
+            flag = " OVERDUE" if r.overdue else ""
+            print(f"{r.reported_at:%Y-%m-%d %H:%M}\t{r.status}{flag}\t{r.category_label}\t{r.subject}\t{r.reporter}")
+    return EXIT_OK

@@ -1,0 +1,107 @@
+"""Oversight: trigger events, the task queue, the year's baseline plan and the officers list."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli.app import EXIT_OK, open_context, print_json
+
+
+def register(sub) -> None:
+    """Add ``events import``, ``tasks``, ``plan`` and ``inspectors`` to the top-level subparsers."""
+    events = sub.add_parser("events", help="trigger events (投诉举报, 抽检不合格...)")
+    events_sub = events.add_subparsers(dest="events_command", metavar="ACTION", required=True)
+    ev_imp = events_sub.add_parser(
+        "import", help="import events from .xlsx or .csv (columns 统一社会信用代码 or 名称, 事件类型, 发生日期, 来源编号, 详情)"
+    )
+    ev_imp.add_argument("--db", required=True, help="database file")
+    ev_imp.add_argument("file", type=Path, help=".xlsx or .csv file")
+    ev_imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ev_imp.set_defaults(handler=cmd_events_import)
+
+    tasks = sub.add_parser("tasks", help="the inspection task queue, most urgent first")
+    tasks.add_argument("--db", required=True, help="database file")
+    tasks.add_argument("--status", choices=["open", "in_progress", "done", "cancelled"], help="only tasks in this status")
+    tasks.add_argument("--json", action="store_true", help="print as JSON")
+    tasks.set_defaults(handler=cmd_tasks)
+
+    plan = sub.add_parser("plan", help="the year's baseline plan with its reproducible random draw (双随机)")
+    plan.add_argument("--db", required=True, help="database file")
+    plan.add_argument("--year", required=True, type=int, help="plan year, e.g. 2026")
+    plan.add_argument("--seed", required=True, type=int, help="random seed; the same seed and data give the same plan")
+    plan.add_argument("--json", action="store_true", help="print as JSON")
+    plan.set_defaults(handler=cmd_plan)
+
+    # `inspectors` alone lists; `inspectors add` adds, then lists
+    insp_list = sub.add_parser("inspectors", help="the station's list of enforcement officers")
+    insp_list.add_argument("--db", required=True, help="database file")
+    insp_list.set_defaults(handler=cmd_inspectors)
+    insp_sub = insp_list.add_subparsers(dest="inspectors_command", metavar="ACTION")
+    insp_add = insp_sub.add_parser("add", help="add an officer")
+    insp_add.add_argument("--db", required=True, help="database file")
+    insp_add.add_argument("--name", required=True, help="name")
+    insp_add.add_argument("--cert-no", required=True, help="执法证号")
+    insp_add.set_defaults(handler=cmd_inspectors_add)
+
+
+def cmd_events_import(args) -> int:
+    from core.tasks import import_events
+
+    summary = import_events(open_context(args.db), args.file)
+    if args.json:
+        print_json(summary.as_dict())
+    else:
+        print(f"imported {summary.imported}, skipped {summary.skipped}, rejected {len(summary.rejected)}; "
+              f"tasks created {summary.tasks_created}, updated {summary.tasks_updated}")
+        for row in summary.rejected:
+            print(f"  row {row['row']}: {row['reason']}")
+    return EXIT_OK
+
+
+def cmd_tasks(args) -> int:
+    from core.tasks import list_tasks
+
+    rows = list_tasks(open_context(args.db), status=args.status)
+    if args.json:
+        print_json([r.as_dict() for r in rows])
+    else:
+        for r in rows:
+            flag = " OVERDUE" if r.overdue else ""
+            print(f"{r.due}\t{r.priority}\t{r.status}{flag}\t{r.subject_name}\t{'; '.join(r.reasons)}")
+    return EXIT_OK
+
+
+def cmd_plan(args) -> int:
+    from core.plan import make_plan
+
+    plan = make_plan(open_context(args.db), args.year, args.seed)
+    if args.json:
+        print_json(plan.as_dict())
+    else:
+        print(f"{plan.year} baseline plan, seed {plan.seed}, inputs sha256 {plan.inputs_sha256}")
+        print(f"{len(plan.entries)} subjects; tasks created {plan.tasks_created}, updated {plan.tasks_updated}"
+              + ("" if plan.created else " (plan already adopted: nothing changed)"))
+        for e in plan.entries:
+            officers = "、".join(f"{o.name}({o.cert_no})" for o in e.officers)
+            print(f"{e.credit_code or '-'}\t{e.subject}\t{e.reason}\t{officers}")
+    return EXIT_OK
+
+
+def cmd_inspectors(args) -> int:
+    from core.inspectors import list_inspectors
+
+    _print_inspectors(list_inspectors(open_context(args.db)))
+    return EXIT_OK
+
+
+def cmd_inspectors_add(args) -> int:
+    from core.inspectors import add_inspector, list_inspectors
+
+    ctx = open_context(args.db)
+    add_inspector(ctx, args.name, args.cert_no)
+    _print_inspectors(list_inspectors(ctx))
+    return EXIT_OK
+
+
+def _print_inspectors(officers) -> None:
+    for officer in officers:
+        print(f"{officer.cert_no}\t{officer.name}")

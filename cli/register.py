@@ -1,0 +1,46 @@
+"""The register of subjects: the demo station and the subjects import."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli.app import EXIT_OK, open_context, print_json
+
+
+def register(sub) -> None:
+    """Add ``demo`` and ``subjects import`` to the top-level subparsers."""
+    demo = sub.add_parser("demo", help="create or top up a demo station")
+    demo.add_argument("--db", required=True, help="database file")
+    demo.set_defaults(handler=cmd_demo)
+
+    subjects = sub.add_parser("subjects", help="the register of subjects")
+    subjects_sub = subjects.add_subparsers(dest="subjects_command", metavar="ACTION", required=True)
+    imp = subjects_sub.add_parser(
+        "import", help="import subjects from .xlsx or .csv (columns 名称, 统一社会信用代码, 类别, 地址, 法定代表人, 联系电话, 网格)"
+    )
+    imp.add_argument("--db", required=True, help="database file")
+    imp.add_argument("file", type=Path, help=".xlsx or .csv file")
+    imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    imp.set_defaults(handler=cmd_subjects_import)
+
+
+def cmd_demo(args) -> int:
+    from core.demo import create_demo
+
+    ctx = open_context(args.db)
+    added = create_demo(ctx)
+    print(f"demo station ready: {added['subjects']} subjects and {added['inspections']} inspections added")
+    return EXIT_OK
+
+
+def cmd_subjects_import(args) -> int:
+    from core.subjects import import_subjects
+
+    ctx = open_context(args.db)
+    summary = import_subjects(ctx, args.file)
+    if args.json:
+        print_json(summary.as_dict())
+    else:
+        print(f"imported {summary.imported}, skipped {summary.skipped}, rejected {len(summary.rejected)}")
+        for row in summary.rejected:
+            print(f"  row {row['row']}: {row['reason']}")
+    return EXIT_OK

@@ -1,0 +1,149 @@
+"""Sync between the station and its laptops: packages, the HTTP hub, and registered devices.
+
+docs/sync-format.md describes the packages, the enrolment file and the hub.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli.app import EXIT_OK, bad_input, open_context, print_json
+
+
+def register(sub) -> None:
+    """Add ``sync`` and ``devices`` to the top-level subparsers (``hub`` is the hub's own, ``hub.command``)."""
+    sync = sub.add_parser("sync", help="batch sync by USB stick or shared folder (docs/sync-format.md)")
+    sync_sub = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+    s_exp = sync_sub.add_parser("export", help="write the batch package(s) for the station or each laptop, print their paths")
+    s_exp.add_argument("--db", required=True, help="database file")
+    s_exp.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the packages to")
+    s_exp.add_argument("--max-mb", type=float, default=50, help="split into several packages above this size (default 50)")
+    s_exp.add_argument("--json", action="store_true", help="print the paths as JSON")
+    s_exp.set_defaults(handler=cmd_sync_export)
+    s_imp = sync_sub.add_parser("import", help="verify and import packages, print a summary")
+    s_imp.add_argument("--db", required=True, help="database file")
+    s_imp.add_argument("files", type=Path, nargs="+", metavar="FILE", help="package .zip files, in batch order")
+    s_imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s_imp.set_defaults(handler=cmd_sync_import)
+
+    s_push = sync_sub.add_parser("push", help="(laptop) export this laptop's batch and upload it to the station hub")
+    s_push.add_argument("--db", required=True, help="the laptop's database file")
+    s_push.add_argument("--url", required=True, help="the hub, e.g. http://192.168.1.10:8765")
+    s_push.add_argument("files", type=Path, nargs="*", metavar="FILE",
+                        help="upload these packages (e.g. from an earlier sync export) instead of a fresh export")
+    s_push.add_argument("--max-mb", type=float, default=50, help="split into several packages above this size (default 50)")
+    s_push.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s_push.set_defaults(handler=cmd_sync_push)
+    s_pull = sync_sub.add_parser("pull", help="(laptop) download the station's packages from the hub and import them")
+    s_pull.add_argument("--db", required=True, help="the laptop's database file")
+    s_pull.add_argument("--url", required=True, help="the hub, e.g. http://192.168.1.10:8765")
+    s_pull.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s_pull.set_defaults(handler=cmd_sync_pull)
+
+
+    devices = sub.add_parser("devices", help="laptops registered with the station for sync")
+    devices_sub = devices.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
+    d_add = devices_sub.add_parser("add", help="(station) register a laptop and write its enrolment file")
+    d_add.add_argument("--db", required=True, help="the station's database file")
+    d_add.add_argument("--name", required=True, help="laptop name, e.g. 执法笔记本1")
+    d_add.add_argument("--out", required=True, type=Path, metavar="FILE", help="enrolment file to write (contains a private key)")
+    d_add.set_defaults(handler=cmd_devices_add)
+    d_enrol = devices_sub.add_parser("enrol", help="(laptop) enrol this database with the station's enrolment file")
+    d_enrol.add_argument("--db", required=True, help="the laptop's database file (created if missing)")
+    d_enrol.add_argument("file", type=Path, help="enrolment file from `devices add`")
+    d_enrol.set_defaults(handler=cmd_devices_enrol)
+    d_list = devices_sub.add_parser("list", help="(station) list registered laptops")
+    d_list.add_argument("--db", required=True, help="the station's database file")
+    d_list.set_defaults(handler=cmd_devices_list)
+
+
+# --- packages -----------------------------------------------------------------------------------
+
+def cmd_sync_export(args) -> int:
+    from core.sync import export_packages
+
+    paths = export_packages(open_context(args.db), args.out, max_mb=args.max_mb)
+    if args.json:
+        print_json([str(p) for p in paths])
+    else:
+        for path in paths:
+            print(path)
+    return EXIT_OK
+
+
+def cmd_sync_import(args) -> int:
+    from core.sync import import_packages
+
+    ctx = open_context(args.db)
+    _refuse_missing(args.files)
+    summary = import_packages(ctx, args.files)
+    if args.json:
+        print_json(summary.as_dict())
+    else:
+        note = " (already imported: nothing changed)" if summary.already_imported else ""
+        print(f"applied {summary.applied}, unchanged {summary.unchanged}, conflicts {summary.conflicts}{note}")
+    return EXIT_OK
+
+
+def _refuse_missing(files: list[Path]) -> None:
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        bad_input(f"找不到同步包 {missing[0]}")
+
+
+# --- the hub and its clients -------------------------------------------------------------------
+
+def cmd_sync_push(args) -> int:
+    from core import sync as sync_client
+
+    _refuse_missing(args.files)
+    summary = sync_client.push(open_context(args.db), args.url, args.files, max_mb=args.max_mb)
+    return _print_hub_summary(args, summary)
+
+
+def cmd_sync_pull(args) -> int:
+    from core import sync as sync_client
+
+    summary = sync_client.pull(open_context(args.db), args.url)
+    return _print_hub_summary(args, summary)
+
+
+def _print_hub_summary(args, summary) -> int:
+    if args.json:
+        print_json(summary.as_dict())
+    else:
+        print(f"{args.sync_command}: {summary.packages} package(s); applied {summary.applied}, "
+              f"unchanged {summary.unchanged}, conflicts {summary.conflicts}, "
+              f"already imported {summary.already_imported}")
+    return EXIT_OK
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+def cmd_devices_add(args) -> int:
+    from core.sync import add_device
+
+    enrolment = add_device(open_context(args.db), args.name, args.out)
+    print(f"registered {enrolment['device_name']} as device_no {enrolment['device_no']}; "
+          f"enrolment file {args.out} (keep it secret: it holds the laptop's private key)")
+    return EXIT_OK
+
+
+def cmd_devices_enrol(args) -> int:
+    from core.sync import enrol_device
+
+    try:
+        data = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        bad_input(f"无法读取登记文件 {args.file}")
+    enrol_device(open_context(args.db), data if isinstance(data, dict) else {})
+    print(f"enrolled as {data['device_name']} (device_no {data['device_no']}) of {data['station_name']}")
+    return EXIT_OK
+
+
+def cmd_devices_list(args) -> int:
+    from core.sync import list_devices
+
+    for device in list_devices(open_context(args.db)):
+        print(f"{device.device_no}\t{device.name}\t{device.id}")
+    return EXIT_OK

@@ -1,0 +1,45 @@
+"""The ``hub`` subcommand: run the station's sync hub (the entry point registers it beside the CLI's).
+
+It lives with the hub, not in ``cli``, so the interfaces stay independent of each other;
+the CLI's parser and its error-to-exit mapping run it like any other subcommand. Only
+argparse is imported until the command runs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    """Add ``hub`` to the top-level subparsers."""
+    hub = sub.add_parser("hub", help="run the station's sync hub over HTTP (docs/sync-format.md \"HTTP hub\")")
+    hub.add_argument("--db", required=True,
+                     help="the station's database: a file, or a URL such as postgresql+psycopg://user@host/db")
+    hub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN)")
+    hub.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    hub.add_argument("--data-dir", type=Path, metavar="DIR",
+                     help="folder for attachments and the outbox (default: beside an SQLite file, "
+                          "the user data folder for a server database)")
+    hub.add_argument("--max-upload-mb", type=float, default=64, help="largest package accepted (default 64 MB)")
+    hub.set_defaults(handler=cmd_hub)
+
+
+def cmd_hub(args) -> int:
+    from core.context import AppContext
+    from core.errors import InvalidInput
+    from hub.server import serve
+
+    if not 0 < args.port < 65536:
+        raise InvalidInput(f"端口无效：{args.port}")
+    if args.data_dir is not None:
+        ctx = AppContext.open(args.db, attachments_dir=args.data_dir / "attachments")
+        outbox = args.data_dir / "hub-outbox"
+    else:
+        ctx = AppContext.open(args.db)
+        outbox = None
+
+    def ready(_hub) -> None:
+        print(f"hub serving {ctx.engine.url.render_as_string(hide_password=True)} "
+              f"on http://{args.host}:{args.port}", flush=True)
+
+    serve(ctx, args.host, args.port, outbox=outbox, max_upload_mb=args.max_upload_mb, ready=ready)
+    return 0
