@@ -5,6 +5,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.errors import DomainError
+from gui.i18n import tr_args
 
 
 def tr(text: str) -> str:
@@ -21,6 +22,5 @@ def show_import_summary(parent: QWidget, text: str, rejected: list[dict]) -> Non
     """What an import did, with the rejected rows (row number and reason) as details."""
     box = QMessageBox(QMessageBox.Icon.Information, tr("导入完成"), text, parent=parent)
     if rejected:
-        box.setDetailedText("\n".join(tr("第 %1 行：%2").replace("%1", str(r["row"])).replace("%2", r["reason"])
-                                      for r in rejected))
+        box.setDetailedText("\n".join(tr_args(tr("第 %1 行：%2"), r["row"], r["reason"]) for r in rejected))
     box.exec()

@@ -16,6 +16,7 @@ from core.files import write_atomically
 from core.inspections import InspectionRecord
 from core.printing import render_form
 from core.verification import FORMS, form_number
+from gui.i18n import tr_args
 from gui.messages import show_failure
 
 
@@ -43,7 +44,7 @@ class PrintPreviewDialog(QDialog):
         close = QPushButton(self.tr("关闭"))
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
-        buttons.addWidget(QLabel(self.tr("共 %1 页").replace("%1", str(self.document.pageCount()))))
+        buttons.addWidget(QLabel(tr_args(self.tr("共 %1 页"), self.document.pageCount())))
         buttons.addStretch(1)
         for button in (self.print_button, self.save_button, close):
             buttons.addWidget(button)
