@@ -26,8 +26,9 @@ from core.inspections import list_inspections
 from core.subjects import count_subjects, import_subjects, search_subjects
 from gui.i18n import tr_args
 from gui.jobs import JobRunner
-from gui.messages import show_failure, show_import_summary
+from gui.messages import show_import_summary
 from gui.models import InspectionTableModel, SubjectTableModel
+from gui.operations import run_op
 from gui.widgets import make_table
 
 SEARCH_LIMIT = 200
@@ -215,16 +216,13 @@ class MainWindow(QMainWindow):
         def job(progress, cancelled):
             return import_subjects(self.ctx, Path(path), progress=progress, cancelled=cancelled)
 
-        self.runner.run(self, self.tr("正在导入名册…"), job, self._imported, self._failed)
+        run_op(self, self.tr("正在导入名册…"), job, on_done=self._imported, runner=self.runner)
 
     def _imported(self, summary) -> None:
         self.refresh()
         text = tr_args(self.tr("导入 %1 个，跳过（已存在）%2 个，拒绝 %3 行。"), summary.imported, summary.skipped,
                        len(summary.rejected))
         show_import_summary(self, text, summary.rejected)
-
-    def _failed(self, exc: Exception) -> None:
-        show_failure(self, exc)
 
     def edit_settings(self) -> None:
         from gui.settings_dialog import SettingsDialog

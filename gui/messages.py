@@ -5,6 +5,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.errors import DomainError
+from gui import crash
 from gui.i18n import tr_args
 
 
@@ -13,8 +14,11 @@ def tr(text: str) -> str:
 
 
 def show_failure(parent: QWidget, exc: Exception, title: str | None = None) -> None:
-    """One clear line: the core's own message, or the error's type for the unexpected."""
-    message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+    """One clear line: the core's own message; for the unexpected, a generic one, the traceback logged."""
+    if isinstance(exc, DomainError):
+        message = exc.message
+    else:
+        message = crash.unexpected_error_text(exc, crash.log_exception(exc, "operation failed"))
     QMessageBox.warning(parent, title or tr("操作未完成"), message)
 
 

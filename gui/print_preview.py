@@ -17,7 +17,7 @@ from core.inspections import InspectionRecord
 from core.printing import render_form
 from core.verification import FORMS, form_number
 from gui.i18n import tr_args
-from gui.messages import show_failure
+from gui.operations import run_op
 
 
 class PrintPreviewDialog(QDialog):
@@ -65,8 +65,8 @@ class PrintPreviewDialog(QDialog):
             dialog = cls(pdf, f"{FORMS[form]} {number}", f"{FORMS[form]}-{number}.pdf", parent=parent)
             dialog.exec()
 
-        runner.run(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_form(ctx, record, form), done,
-                   lambda exc: show_failure(parent, exc, parent.tr("无法生成文书")))
+        run_op(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_form(ctx, record, form), on_done=done,
+               failure_title=parent.tr("无法生成文书"), runner=runner)
 
     def save_pdf(self) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(

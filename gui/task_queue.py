@@ -26,8 +26,9 @@ from core.rules import PRIORITY_LABELS
 from core.subjects import get_subject
 from core.tasks import OPEN_STATUSES, TASK_STATUS_LABELS, cancel_task, import_events, list_tasks
 from gui.i18n import tr_args
-from gui.messages import show_failure, show_import_summary
+from gui.messages import show_import_summary
 from gui.models import ROW_ROLE, TaskTableModel
+from gui.operations import run_op
 from gui.widgets import make_table
 
 ALL = ""
@@ -205,7 +206,7 @@ class TaskQueue(QWidget):
         def job(progress, cancelled):
             return import_events(self.ctx, Path(path), progress=progress, cancelled=cancelled)
 
-        self.runner.run(self, self.tr("正在导入触发事件…"), job, self._imported, self._failed)
+        run_op(self, self.tr("正在导入触发事件…"), job, on_done=self._imported, runner=self.runner)
 
     def _imported(self, summary) -> None:
         self.refresh()
@@ -214,9 +215,6 @@ class TaskQueue(QWidget):
                        summary.imported, summary.skipped, len(summary.rejected), summary.tasks_created,
                        summary.tasks_updated)
         show_import_summary(self, text, summary.rejected)
-
-    def _failed(self, exc: Exception) -> None:
-        show_failure(self, exc)
 
     def open_plan(self) -> None:
         from gui.plan_dialog import PlanDialog
