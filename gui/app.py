@@ -1,4 +1,4 @@
-"""Start the GUI: Qt application, bundled CJK font, Chinese Qt dialogs, the database."""
+"""Start the GUI: Qt application, bundled CJK font, Chinese Qt dialogs, the error log, the database."""
 from __future__ import annotations
 
 import sys
@@ -8,7 +8,7 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from core.paths import cjk_font_path, default_db_path
+from core.paths import cjk_font_path, default_db_path, user_data_dir
 
 
 def setup_application(argv: list[str] | None = None) -> QApplication:
@@ -30,9 +30,11 @@ def run(db: str | None) -> int:
     from core.context import AppContext
     from core.demo import create_demo, demo_needed
     from core.errors import DomainError
+    from gui import crash
     from gui.main_window import MainWindow
 
     app = setup_application()
+    crash.install(user_data_dir() / "logs")  # a windowed build has no console: tracebacks go to the log
     try:
         ctx = AppContext.open(db or default_db_path())
         if db is None and demo_needed(ctx):

@@ -7,8 +7,9 @@ from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout
 
 from core.audit import ACTION_LABELS, record_history, verify_chain
 from core.context import AppContext
+from gui.i18n import tr_args
 from gui.models import RowTableModel, tr
-from gui.buttons import dialog_buttons
+from gui.widgets import dialog_buttons, make_table
 
 
 def _short(data: dict) -> str:
@@ -32,9 +33,7 @@ class HistoryModel(RowTableModel):
 class HistoryDialog(QDialog):
     def __init__(self, ctx: AppContext, record_id: str, title: str, parent=None):
         super().__init__(parent)
-        from gui.main_window import make_table
-
-        self.setWindowTitle(self.tr("修改记录 — %s") % title)
+        self.setWindowTitle(tr_args(self.tr("修改记录 — %1"), title))
         self.resize(1100, 600)
         self.model = HistoryModel(self)
         self.model.set_rows(record_history(ctx, record_id))

@@ -40,6 +40,7 @@ from core.context import AppContext
 from core.errors import DomainError
 from core.tasks import rectification_status_label
 from core.verification import FORMS
+from gui.i18n import tr_args
 
 AUTOSAVE_MS = 400
 THUMB = QSize(72, 54)
@@ -75,7 +76,7 @@ class ItemRow(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         text = QLabel(f"<b>{item.code}</b>　{item.text}")
         text.setWordWrap(True)
-        text.setToolTip(editor.tr("依据：%s") % item.basis)
+        text.setToolTip(tr_args(editor.tr("依据：%1"), item.basis))
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}
         buttons = QHBoxLayout()
@@ -190,7 +191,7 @@ class InspectionEditor(QWidget):
         items_layout = QVBoxLayout(items_page)
         for section in self.record.template.sections:
             box = QGroupBox(f"{section.group}　{section.title}" if section.group else section.title)
-            box.setToolTip(self.tr("依据：%s") % section.basis)
+            box.setToolTip(tr_args(self.tr("依据：%1"), section.basis))
             box_layout = QVBoxLayout(box)
             for item in section.items:
                 row = ItemRow(self, item)
@@ -311,12 +312,12 @@ class InspectionEditor(QWidget):
         self.loading = True
         self.record = record
         party = record.party
-        self.setWindowTitle(self.tr("检查 %1 — %2").replace("%1", record.number).replace("%2", party.get("name", "")))
+        self.setWindowTitle(tr_args(self.tr("检查 %1 — %2"), record.number, party.get("name", "")))
         officers = "、".join(f"{o.name}（{o.cert_no}）" for o in record.officers)
         self.header.setText(
-            f"<b>{record.template.title}</b>（第{record.template.version}版）　{record.number}<br>"
-            + self.tr("当事人：%1　统一社会信用代码：%2<br>执法人员：%3").replace("%1", party.get("name", "")).replace(
-                "%2", party.get("credit_code") or self.tr("无")).replace("%3", officers)
+            tr_args(self.tr("<b>%1</b>（第%2版）　%3<br>"), record.template.title, record.template.version, record.number)
+            + tr_args(self.tr("当事人：%1　统一社会信用代码：%2<br>执法人员：%3"), party.get("name", ""),
+                      party.get("credit_code") or self.tr("无"), officers)
         )
         for row in self.rows.values():
             row.show_record(record)
@@ -350,10 +351,10 @@ class InspectionEditor(QWidget):
         failed = len(record.failed_items())
         answered = len(record.template.items) - len(record.unanswered())
         status = self.tr(svc.STATUS_LABELS[record.status])
-        text = self.tr("状态：%1　已检查 %2/%3 项，不符合 %4 项").replace("%1", status).replace(
-            "%2", str(answered)).replace("%3", str(len(record.template.items))).replace("%4", str(failed))
+        text = tr_args(self.tr("状态：%1　已检查 %2/%3 项，不符合 %4 项"), status, answered,
+                       len(record.template.items), failed)
         if locked:
-            text += self.tr("　已签名锁定（内容哈希 %1…）").replace("%1", (record.content_hash or "")[:16])
+            text += tr_args(self.tr("　已签名锁定（内容哈希 %1…）"), (record.content_hash or "")[:16])
         self.status.setText(text)
         self.loading = False
 
@@ -430,7 +431,7 @@ class InspectionEditor(QWidget):
         labels = svc.signer_labels(self.record)
         officers = {svc.officer_role(i): o.name for i, o in enumerate(self.record.officers)}
         name = officers.get(role) or (self.record.witness_name if role == svc.WITNESS_ROLE else self.record.party_present_name)
-        dialog = SignatureDialog(self.tr("%s签名") % labels[role], name, parent=self)
+        dialog = SignatureDialog(tr_args(self.tr("%1签名"), labels[role]), name, parent=self)
         if dialog.exec():
             self.save(svc.add_signature, role, dialog.name.text(), dialog.pad.png())
 

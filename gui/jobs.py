@@ -1,7 +1,8 @@
-"""Run long work off the UI thread, with progress and cancel (Anki's CollectionOp idea).
+"""Run long work off the UI thread, with progress and cancel: the runners under ``gui.operations``.
 
 A job is a plain function ``fn(progress, cancelled)``; it never touches widgets. The
-result or the error comes back on the main thread. Tests use ``ImmediateRunner``.
+result or the error comes back on the main thread. Screens call ``gui.operations.run_op``,
+which decides how a failure is shown; tests pass ``ImmediateRunner``.
 """
 from __future__ import annotations
 

@@ -28,8 +28,10 @@ from core.errors import DomainError, InvalidInput
 from core.inspections import image_format
 from core.subjects import search_subjects
 from core.users import PERMISSIONS, list_users
+from gui.i18n import tr_args
 from gui.messages import show_failure
 from gui.models import ROW_ROLE, RowTableModel, tr
+from gui.widgets import make_table
 
 
 class LeadTableModel(RowTableModel):
@@ -55,11 +57,9 @@ class GridWorkerWindow(QMainWindow):
 
     def __init__(self, ctx: AppContext):
         super().__init__()
-        from gui.main_window import make_table
-
         self.ctx = ctx
         self.photos: list[Path] = []
-        self.setWindowTitle(self.tr("网格员 — %s") % ctx.user.name)
+        self.setWindowTitle(tr_args(self.tr("网格员 — %1"), ctx.user.name))
         self.resize(1280, 720)
         # large targets for a small laptop screen, used standing up in a shop or a market
         self.setStyleSheet("QWidget { font-size: 15px; } QPushButton { padding: 6px 14px; }")
@@ -173,7 +173,7 @@ class GridWorkerWindow(QMainWindow):
         self._show_photos()
         if refused:
             self.message.setStyleSheet("color: #b00020")
-            self.message.setText(self.tr("不是可识别的图片，未添加：%s") % "、".join(refused))
+            self.message.setText(tr_args(self.tr("不是可识别的图片，未添加：%1"), "、".join(refused)))
 
     def clear_photos(self) -> None:
         self.photos = []
@@ -189,7 +189,7 @@ class GridWorkerWindow(QMainWindow):
             return self._subjects[text]
         same = [s for s in self._subjects.values() if s.name == text]
         if len(same) > 1:
-            raise InvalidInput(f"有 {len(same)} 个名为“{text}”的监管对象，请从下拉列表中选择（名称后附地址）")
+            raise InvalidInput(tr_args(self.tr("有 %1 个名为“%2”的监管对象，请从下拉列表中选择（名称后附地址）"), len(same), text))
         return same[0] if same else None
 
     def submit(self) -> None:
@@ -226,8 +226,6 @@ class LeadInbox(QWidget):
 
     def __init__(self, ctx: AppContext, parent=None, *, load: bool = True):
         super().__init__(parent)
-        from gui.main_window import make_table
-
         self.ctx = ctx
         self.model = LeadTableModel(self)
         self.view = make_table(self.model, lambda _r: self.show_detail())
@@ -292,7 +290,7 @@ class LeadInbox(QWidget):
         e = html.escape  # what people typed is text, never markup
         steps = "　".join(f"{label} {at:%m-%d %H:%M} {e(who)}" for label, at, who in lead.steps)
         handling = svc.HANDLINGS.get(lead.handling, "")
-        place = self.tr("发现地点：%1　照片 %2 张").replace("%2", str(len(lead.photos))).replace("%1", e(lead.place))
+        place = tr_args(self.tr("发现地点：%1　照片 %2 张"), e(lead.place), len(lead.photos))
         self.detail.setText(
             f"<b>{e(lead.category_label)}</b>　{e(lead.subject)}　{e(lead.address)}<br>{e(lead.description)}<br>"
             + place + f"<br>{steps}" + (f"<br>{e(handling)}：{e(lead.handling_note)}" if handling else "")

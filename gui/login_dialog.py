@@ -6,7 +6,8 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayo
 from core.context import AppContext
 from core.errors import DomainError
 from core.users import add_user, has_admin, log_in
-from gui.buttons import dialog_buttons
+from gui.i18n import tr_args
+from gui.widgets import dialog_buttons
 
 
 class LoginDialog(QDialog):
@@ -31,7 +32,7 @@ class LoginDialog(QDialog):
             intro.setText(self.tr("首次使用：请创建本所的管理员账户（所长）。管理员可以添加执法人员和网格员。"))
         else:
             demo = ctx.setting_or("demo.accounts", "")
-            intro.setText(self.tr("演示账号：%s") % demo if demo else self.tr("请输入姓名和密码。"))
+            intro.setText(tr_args(self.tr("演示账号：%1"), demo) if demo else self.tr("请输入姓名和密码。"))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020")

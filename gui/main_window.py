@@ -10,14 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QTableView,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -27,28 +24,14 @@ from PySide6.QtWidgets import (
 from core.context import AppContext
 from core.inspections import list_inspections
 from core.subjects import count_subjects, import_subjects, search_subjects
+from gui.i18n import tr_args
 from gui.jobs import JobRunner
-from gui.messages import show_failure, show_import_summary
-from gui.models import ROW_ROLE, InspectionTableModel, SubjectTableModel
+from gui.messages import show_import_summary
+from gui.models import InspectionTableModel, SubjectTableModel
+from gui.operations import run_op
+from gui.widgets import make_table
 
 SEARCH_LIMIT = 200
-
-
-def make_table(model, on_open) -> QTableView:
-    """A keyboard-friendly read-only table: Enter or double-click opens the row."""
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    # size columns from the first rows only: measuring every row of a long list delays the first paint
-    view.horizontalHeader().setResizeContentsPrecision(60)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.activated.connect(lambda index: on_open(index.data(ROW_ROLE)))
-    return view
 
 
 class MainWindow(QMainWindow):
@@ -117,7 +100,7 @@ class MainWindow(QMainWindow):
         # the core refuses what a role may not do; the GUI does not offer it either
         if ctx.user is not None and ctx.user.role != "admin":
             self.settings_action.setVisible(False)
-        self.statusBar().showMessage(self.tr("数据库：%s") % ctx.engine.url.database)
+        self.statusBar().showMessage(tr_args(self.tr("数据库：%1"), ctx.engine.url.database))
         # editors save on every answer; the lists behind them catch up after a pause
         self._refresh_timer = QTimer(self, singleShot=True, interval=500)
         self._refresh_timer.timeout.connect(self.refresh)
@@ -126,7 +109,7 @@ class MainWindow(QMainWindow):
     def _set_title(self) -> None:
         user = self.ctx.user
         who = f"　{user.role_label} {user.name}" if user is not None else ""
-        self.setWindowTitle(self.tr("药械化现场检查 — %s") % self.ctx.setting("station_name") + who)
+        self.setWindowTitle(tr_args(self.tr("药械化现场检查 — %1"), self.ctx.setting("station_name")) + who)
 
     def _action(self, toolbar: QToolBar, text: str, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -163,9 +146,9 @@ class MainWindow(QMainWindow):
         self.subject_model.set_rows(rows)
         total = count_subjects(self.ctx)
         if self.search.text().strip():
-            self.subject_count.setText(self.tr("找到 %1 个（共 %2 个）").replace("%1", str(len(rows))).replace("%2", str(total)))
+            self.subject_count.setText(tr_args(self.tr("找到 %1 个（共 %2 个）"), len(rows), total))
         else:
-            self.subject_count.setText(self.tr("共 %1 个监管对象").replace("%1", str(total)))
+            self.subject_count.setText(tr_args(self.tr("共 %1 个监管对象"), total))
 
     def _focus_results(self) -> None:
         if self.subject_model.rowCount():
@@ -233,16 +216,13 @@ class MainWindow(QMainWindow):
         def job(progress, cancelled):
             return import_subjects(self.ctx, Path(path), progress=progress, cancelled=cancelled)
 
-        self.runner.run(self, self.tr("正在导入名册…"), job, self._imported, self._failed)
+        run_op(self, self.tr("正在导入名册…"), job, on_done=self._imported, runner=self.runner)
 
     def _imported(self, summary) -> None:
         self.refresh()
-        text = self.tr("导入 %1 个，跳过（已存在）%2 个，拒绝 %3 行。").replace("%1", str(summary.imported)).replace(
-            "%2", str(summary.skipped)).replace("%3", str(len(summary.rejected)))
+        text = tr_args(self.tr("导入 %1 个，跳过（已存在）%2 个，拒绝 %3 行。"), summary.imported, summary.skipped,
+                       len(summary.rejected))
         show_import_summary(self, text, summary.rejected)
-
-    def _failed(self, exc: Exception) -> None:
-        show_failure(self, exc)
 
     def edit_settings(self) -> None:
         from gui.settings_dialog import SettingsDialog

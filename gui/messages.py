@@ -5,6 +5,8 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.errors import DomainError
+from gui import crash
+from gui.i18n import tr_args
 
 
 def tr(text: str) -> str:
@@ -12,8 +14,11 @@ def tr(text: str) -> str:
 
 
 def show_failure(parent: QWidget, exc: Exception, title: str | None = None) -> None:
-    """One clear line: the core's own message, or the error's type for the unexpected."""
-    message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+    """One clear line: the core's own message; for the unexpected, a generic one, the traceback logged."""
+    if isinstance(exc, DomainError):
+        message = exc.message
+    else:
+        message = crash.unexpected_error_text(exc, crash.log_exception(exc, "operation failed"))
     QMessageBox.warning(parent, title or tr("操作未完成"), message)
 
 
@@ -21,6 +26,5 @@ def show_import_summary(parent: QWidget, text: str, rejected: list[dict]) -> Non
     """What an import did, with the rejected rows (row number and reason) as details."""
     box = QMessageBox(QMessageBox.Icon.Information, tr("导入完成"), text, parent=parent)
     if rejected:
-        box.setDetailedText("\n".join(tr("第 %1 行：%2").replace("%1", str(r["row"])).replace("%2", r["reason"])
-                                      for r in rejected))
+        box.setDetailedText("\n".join(tr_args(tr("第 %1 行：%2"), r["row"], r["reason"]) for r in rejected))
     box.exec()

@@ -24,7 +24,8 @@ from core.inspections import KIND_LABELS, OfficerData, start_inspection
 from core.inspectors import list_inspectors
 from core.subjects import SubjectRow
 from core.tasks import TaskRow, start_task
-from gui.buttons import dialog_buttons
+from gui.i18n import tr_args
+from gui.widgets import dialog_buttons
 
 OFFICER_ROWS = 3
 LAST_OFFICERS_KEY = "gui.last_officers"
@@ -37,14 +38,14 @@ class NewInspectionDialog(QDialog):
         super().__init__(parent)
         self.ctx, self.subject, self.task = ctx, subject, task
         self.inspection_id: str | None = None
-        self.setWindowTitle((self.tr("开始任务检查 — %s") if task else self.tr("新建检查 — %s")) % subject.name)
+        self.setWindowTitle(tr_args(self.tr("开始任务检查 — %1") if task else self.tr("新建检查 — %1"), subject.name))
         self.setMinimumWidth(560)
         self.templates = load_templates()
 
         self.template = QComboBox()
         ordered = sorted(self.templates.values(), key=lambda t: subject.category not in t.subject_categories)
         for template in ordered:
-            self.template.addItem(f"{template.title}（第{template.version}版）", template.code)
+            self.template.addItem(tr_args(self.tr("%1（第%2版）"), template.title, template.version), template.code)
         if task is not None:
             index = self.template.findData(task.template_code)
             if task.rectification_id:
@@ -83,7 +84,7 @@ class NewInspectionDialog(QDialog):
             if i < len(remembered):
                 name.setText(remembered[i][0])
                 cert.setText(remembered[i][1])
-            grid.addWidget(QLabel(self.tr("执法人员%1").replace("%1", str(i + 1))), i + 1, 0)
+            grid.addWidget(QLabel(tr_args(self.tr("执法人员%1"), i + 1)), i + 1, 0)
             grid.addWidget(name, i + 1, 1)
             grid.addWidget(cert, i + 1, 2)
             self.officer_names.append(name)

@@ -19,7 +19,7 @@ from core.context import AppContext
 from core.errors import DomainError
 from core.rules import GRADE_LABELS, default_rules
 from core.tasks import record_event, set_grade
-from gui.buttons import dialog_buttons
+from gui.widgets import dialog_buttons
 
 
 class _FormDialog(QDialog):

@@ -8,15 +8,14 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QPushButton, QSpinBo
 from core.context import AppContext
 from core.errors import DomainError
 from core.plan import make_plan
+from gui.i18n import tr_args
 from gui.models import PlanEntryModel
-from gui.buttons import dialog_buttons
+from gui.widgets import dialog_buttons, make_table
 
 
 class PlanDialog(QDialog):
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
-        from gui.main_window import make_table
-
         self.ctx = ctx
         self.plan = None
         self.setWindowTitle(self.tr("年度基线检查计划与随机抽取"))
@@ -52,11 +51,10 @@ class PlanDialog(QDialog):
             return
         self.plan = plan
         self.model.set_rows(plan.entries)
-        state = (self.tr("新建任务 %1 个，并入已有任务 %2 个").replace("%1", str(plan.tasks_created))
-                 .replace("%2", str(plan.tasks_updated)) if plan.created
+        state = (tr_args(self.tr("新建任务 %1 个，并入已有任务 %2 个"), plan.tasks_created, plan.tasks_updated)
+                 if plan.created
                  else self.tr("该计划此前已生成，未重复建任务"))
         self.result.setText(
-            self.tr("%1 年计划：%2 个监管对象；随机种子 %3；输入数据摘要 SHA-256 %4。%5")
-            .replace("%1", str(plan.year)).replace("%2", str(len(plan.entries))).replace("%3", str(plan.seed))
-            .replace("%4", plan.inputs_sha256[:16] + "…").replace("%5", state)
+            tr_args(self.tr("%1 年计划：%2 个监管对象；随机种子 %3；输入数据摘要 SHA-256 %4。%5"),
+                    plan.year, len(plan.entries), plan.seed, plan.inputs_sha256[:16] + "…", state)
         )

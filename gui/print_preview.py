@@ -16,7 +16,8 @@ from core.files import write_atomically
 from core.inspections import InspectionRecord
 from core.printing import render_form
 from core.verification import FORMS, form_number
-from gui.messages import show_failure
+from gui.i18n import tr_args
+from gui.operations import run_op
 
 
 class PrintPreviewDialog(QDialog):
@@ -43,7 +44,7 @@ class PrintPreviewDialog(QDialog):
         close = QPushButton(self.tr("关闭"))
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
-        buttons.addWidget(QLabel(self.tr("共 %1 页").replace("%1", str(self.document.pageCount()))))
+        buttons.addWidget(QLabel(tr_args(self.tr("共 %1 页"), self.document.pageCount())))
         buttons.addStretch(1)
         for button in (self.print_button, self.save_button, close):
             buttons.addWidget(button)
@@ -64,8 +65,8 @@ class PrintPreviewDialog(QDialog):
             dialog = cls(pdf, f"{FORMS[form]} {number}", f"{FORMS[form]}-{number}.pdf", parent=parent)
             dialog.exec()
 
-        runner.run(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_form(ctx, record, form), done,
-                   lambda exc: show_failure(parent, exc, parent.tr("无法生成文书")))
+        run_op(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_form(ctx, record, form), on_done=done,
+               failure_title=parent.tr("无法生成文书"), runner=runner)
 
     def save_pdf(self) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(

@@ -7,7 +7,7 @@ from core.context import AppContext
 from core.errors import DomainError
 from core.numbering import DEVICE_BLOCK, format_number
 from core.station import MAX_DEVICE_NO, StationSettings, get_settings, update_settings
-from gui.buttons import dialog_buttons
+from gui.widgets import dialog_buttons
 
 
 class SettingsDialog(QDialog):

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from gui.buttons import dialog_buttons
+from gui.widgets import dialog_buttons
 
 
 class SignaturePad(QWidget):

@@ -14,7 +14,7 @@ from core import creditcode
 from core.context import AppContext
 from core.errors import DomainError
 from core.subjects import CATEGORIES, STATUSES, SubjectData, SubjectRow, add_subject, licence_warnings, update_subject
-from gui.buttons import dialog_buttons
+from gui.widgets import dialog_buttons
 
 
 class SubjectDialog(QDialog):

@@ -20,8 +20,9 @@ from core.inspections import list_inspections
 from core.rules import default_rules
 from core.subjects import STATUSES, get_subject
 from core.tasks import grade_history, is_graded, subject_due
-from gui.main_window import make_table
+from gui.i18n import tr_args
 from gui.models import GradeHistoryModel, InspectionTableModel
+from gui.widgets import make_table
 
 
 class SubjectPage(QWidget):
@@ -79,7 +80,7 @@ class SubjectPage(QWidget):
     def refresh(self) -> None:
         s = get_subject(self.ctx, self.subject_id)
         self.subject = s
-        self.setWindowTitle(self.tr("监管对象 — %s") % s.name)
+        self.setWindowTitle(tr_args(self.tr("监管对象 — %1"), s.name))
         while self.details.rowCount():
             self.details.removeRow(0)
         code = s.credit_code or self.tr("（无统一社会信用代码，待补全）")

@@ -44,7 +44,10 @@ from core.sync import (
 )
 from core.sync import client as hub_client
 from core.users import PERMISSIONS
+from gui import crash
+from gui.i18n import tr_args
 from gui.jobs import JobRunner
+from gui.operations import run_op
 from gui.models import RowTableModel, _Index
 
 DIFF_BACKGROUND = QColor("#ffe8a3")
@@ -213,7 +216,7 @@ class SyncPanel(QWidget):
         self.last_result_label.setText(
             f"{_when(status.last_result_at)}　{status.last_result}" if status.last_result else self.tr("（无）"))
         self.pending_model.set_rows(status.pending)
-        self.pending_label.setText(self.tr("下次导出将发送 %1 条记录：").replace("%1", str(status.pending_total))
+        self.pending_label.setText(tr_args(self.tr("下次导出将发送 %1 条记录："), status.pending_total)
                                    if status.pending else self.tr("没有待发送的记录"))
         set_up = status.role is not None
         hint = "" if set_up else self.tr("本机尚未设置同步：所里的电脑请先登记设备，笔记本请先用登记文件登记")
@@ -232,7 +235,7 @@ class SyncPanel(QWidget):
         rows = list_conflicts(self.ctx, include_resolved=self.show_resolved.isChecked())
         self.conflict_model.set_rows(rows)
         waiting = sum(1 for r in rows if r.resolved_at is None)
-        self.conflict_box.setTitle(self.tr("同步冲突（%1 条待处理）").replace("%1", str(waiting)))
+        self.conflict_box.setTitle(tr_args(self.tr("同步冲突（%1 条待处理）"), waiting))
         keep = next((i for i, r in enumerate(rows) if current is not None and r.id == current.id), 0 if rows else None)
         if keep is not None:
             self.conflict_view.selectRow(keep)
@@ -263,7 +266,8 @@ class SyncPanel(QWidget):
 
     @staticmethod
     def _message(exc: Exception) -> str:
-        return exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        """A refusal's own message; anything else the generic one (run_op has logged it)."""
+        return exc.message if isinstance(exc, DomainError) else crash.unexpected_error_text(exc, crash.log_file())
 
     # --- export / import ------------------------------------------------------------
     def export_to_folder(self) -> None:
@@ -287,16 +291,15 @@ class SyncPanel(QWidget):
         def done(result) -> None:
             paths, cancelled = result
             names = "、".join(p.name for p in paths)
-            text = self.tr("已导出 %1 个同步包到 %2：%3").replace("%1", str(len(paths))).replace(
-                "%2", folder).replace("%3", names) if paths else ""
+            text = tr_args(self.tr("已导出 %1 个同步包到 %2：%3"), len(paths), folder, names) if paths else ""
             if cancelled:
                 text = (text + "；" if text else "") + self.tr("已取消，其余设备的同步包未导出")
             elif not paths:
                 text = self.tr("没有导出任何同步包：本机没有登记的同步对象")
             self._show_result(text, error=cancelled)
 
-        self.runner.run(self, self.tr("正在导出同步包…"), job, done,
-                        lambda exc: self._show_result(self.tr("导出失败：") + self._message(exc), error=True))
+        run_op(self, self.tr("正在导出同步包…"), job, on_done=done, runner=self.runner,
+               on_error=lambda exc: self._show_result(self.tr("导出失败：") + self._message(exc), error=True))
 
     def import_from_folder(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, self.tr("选择要导入的同步包"), str(Path.home()),
@@ -334,8 +337,8 @@ class SyncPanel(QWidget):
             if done:
                 self.changed.emit()
 
-        self.runner.run(self, self.tr("正在导入同步包…"), job, finished,
-                        lambda exc: self._show_result(self.tr("导入失败：") + self._message(exc), error=True))
+        run_op(self, self.tr("正在导入同步包…"), job, on_done=finished, runner=self.runner,
+               on_error=lambda exc: self._show_result(self.tr("导入失败：") + self._message(exc), error=True))
 
     def sync_with_hub(self) -> None:
         """Push this laptop's changes to the station's hub, then pull what the station sent."""
@@ -360,25 +363,22 @@ class SyncPanel(QWidget):
         def done(result) -> None:
             pushed, pulled = result
             if pulled is None:
-                self._show_result(self.tr("已上传 %1 个同步包；已取消，未下载所里的同步包")
-                                  .replace("%1", str(pushed.packages)), error=True)
+                self._show_result(tr_args(self.tr("已上传 %1 个同步包；已取消，未下载所里的同步包"), pushed.packages),
+                                  error=True)
             else:
                 self._show_result(describe_hub(pushed, pulled))
             self.changed.emit()
 
-        self.runner.run(self, self.tr("正在与所里同步…"), job, done,
-                        lambda exc: self._show_result(self.tr("与所里同步失败：") + self._message(exc), error=True))
+        run_op(self, self.tr("正在与所里同步…"), job, on_done=done, runner=self.runner,
+               on_error=lambda exc: self._show_result(self.tr("与所里同步失败：") + self._message(exc), error=True))
 
     # --- conflicts ----------------------------------------------------------------------
     def resolve(self, choice: str) -> None:
         row = self.current_conflict()
         if row is None:
             return
-        if choice == "remote":
-            question = self.tr("用 %1 的版本替换本机的%2“%3”？本机版本仍保存在审计记录中。")
-        else:
-            question = self.tr("保留本机的%2“%3”，不采用 %1 的版本？")
-        question = question.replace("%1", row.from_device).replace("%2", row.table_label).replace("%3", row.title)
+        question = tr_args(self.tr("用 %1 的版本替换本机的%2“%3”？本机版本仍保存在审计记录中。") if choice == "remote"
+                           else self.tr("保留本机的%2“%3”，不采用 %1 的版本？"), row.from_device, row.table_label, row.title)
         answer = QMessageBox.question(self, self.tr("处理同步冲突"), question)
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -387,6 +387,7 @@ class SyncPanel(QWidget):
         except DomainError as exc:
             QMessageBox.warning(self, self.tr("未能处理冲突"), exc.message)
             return
-        done = self.tr("已采用 %1 的版本：") if choice == "remote" else self.tr("已保留本机版本（将发往 %1）：")
-        self._show_result(done.replace("%1", row.from_device) + f"{row.table_label}“{row.title}”")
+        done = tr_args(self.tr("已采用 %1 的版本：") if choice == "remote" else self.tr("已保留本机版本（将发往 %1）："),
+                       row.from_device)
+        self._show_result(done + f"{row.table_label}“{row.title}”")
         self.changed.emit()

@@ -25,8 +25,11 @@ from core.errors import DomainError
 from core.rules import PRIORITY_LABELS
 from core.subjects import get_subject
 from core.tasks import OPEN_STATUSES, TASK_STATUS_LABELS, cancel_task, import_events, list_tasks
-from gui.messages import show_failure, show_import_summary
+from gui.i18n import tr_args
+from gui.messages import show_import_summary
 from gui.models import ROW_ROLE, TaskTableModel
+from gui.operations import run_op
+from gui.widgets import make_table
 
 ALL = ""
 OPEN = "open+in_progress"
@@ -67,8 +70,6 @@ class TaskQueue(QWidget):
     def __init__(self, ctx: AppContext, *, runner, open_inspection: Callable[[str], None], parent=None,
                  load: bool = True):
         super().__init__(parent)
-        from gui.main_window import make_table
-
         self.ctx, self.runner, self._open_inspection = ctx, runner, open_inspection
         self.model = TaskTableModel(self)
         self.proxy = TaskFilter(self)
@@ -83,7 +84,7 @@ class TaskQueue(QWidget):
         self.priority = QComboBox()
         self.priority.addItem(self.tr("全部优先级"), ALL)
         for code, label in PRIORITY_LABELS.items():
-            self.priority.addItem(self.tr("%s优先级") % self.tr(label), code)
+            self.priority.addItem(tr_args(self.tr("%1优先级"), self.tr(label)), code)
         self.grid = QComboBox()
         self.officer = QComboBox()
         self.due_enabled = QCheckBox(self.tr("截止日期不晚于"))
@@ -156,7 +157,7 @@ class TaskQueue(QWidget):
         )
         shown = [self.proxy.index(r, 0).data(ROW_ROLE) for r in range(self.proxy.rowCount())]
         overdue = sum(1 for t in shown if t.overdue)
-        self.summary.setText(self.tr("%1 个任务，其中逾期 %2 个").replace("%1", str(len(shown))).replace("%2", str(overdue)))
+        self.summary.setText(tr_args(self.tr("%1 个任务，其中逾期 %2 个"), len(shown), overdue))
 
     def _current(self):
         index = self.view.currentIndex()
@@ -205,19 +206,15 @@ class TaskQueue(QWidget):
         def job(progress, cancelled):
             return import_events(self.ctx, Path(path), progress=progress, cancelled=cancelled)
 
-        self.runner.run(self, self.tr("正在导入触发事件…"), job, self._imported, self._failed)
+        run_op(self, self.tr("正在导入触发事件…"), job, on_done=self._imported, runner=self.runner)
 
     def _imported(self, summary) -> None:
         self.refresh()
         self.changed.emit()
-        text = (self.tr("导入 %1 条，跳过（已导入）%2 条，拒绝 %3 行；新建任务 %4 个，并入已有任务 %5 个。")
-                .replace("%1", str(summary.imported)).replace("%2", str(summary.skipped))
-                .replace("%3", str(len(summary.rejected))).replace("%4", str(summary.tasks_created))
-                .replace("%5", str(summary.tasks_updated)))
+        text = tr_args(self.tr("导入 %1 条，跳过（已导入）%2 条，拒绝 %3 行；新建任务 %4 个，并入已有任务 %5 个。"),
+                       summary.imported, summary.skipped, len(summary.rejected), summary.tasks_created,
+                       summary.tasks_updated)
         show_import_summary(self, text, summary.rejected)
-
-    def _failed(self, exc: Exception) -> None:
-        show_failure(self, exc)
 
     def open_plan(self) -> None:
         from gui.plan_dialog import PlanDialog

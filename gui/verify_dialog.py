@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayo
 
 from core.context import AppContext
 from core.verification import verify_payload
-from gui.buttons import dialog_buttons
+from gui.widgets import dialog_buttons
 
 
 class VerifyDialog(QDialog):

@@ -83,6 +83,17 @@ def message_boxes(monkeypatch):
     return boxes
 
 
+@pytest.fixture(autouse=True)
+def user_data(monkeypatch, tmp_path):
+    """Start-up logs to the user data folder: a temporary one here; its hooks come off after the test."""
+    from gui import app, crash
+
+    folder = tmp_path / "user-data"
+    monkeypatch.setattr(app, "user_data_dir", lambda: folder)
+    yield folder
+    crash.uninstall()
+
+
 @pytest.fixture(scope="session")
 def _demo_database(tmp_path_factory):
     """The demo station, built once (about a second) and copied for each test that wants it."""

@@ -59,3 +59,16 @@ def test_login_cancelled_starts_nothing(monkeypatch, qapp, demo_path):
 
     monkeypatch.setattr(LoginDialog, "exec", lambda dialog: 0)
     assert app_module.run(str(demo_path)) == 0
+
+
+def test_start_up_sends_unexpected_errors_to_the_log_in_the_user_data_folder(monkeypatch, qapp, demo_path, user_data):
+    import sys
+
+    from gui import crash
+
+    windows = _start(monkeypatch, qapp, demo_path, "张所长")
+    assert sys.excepthook is crash.handle_exception
+    assert crash.log_file() == user_data / "logs" / "yxjc.log"
+    assert crash.log_file().exists()
+    for window in windows:
+        window.close()

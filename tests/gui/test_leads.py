@@ -368,14 +368,23 @@ def test_grid_worker_can_still_report_after_a_refused_photo(
     _pick_files(monkeypatch, not_an_image)
     qtbot.mouseClick(window.photo_button, LEFT)
     qtbot.mouseClick(window.submit_button, LEFT)
-    assert all(len(lead.photos) == 0 for lead in leads.list_leads(ctx))  # the non-image went nowhere
+    reported = leads.list_leads(ctx)
+    assert len(reported) == 1
+    assert all(len(lead.photos) == 0 for lead in reported)  # the non-image went nowhere
 
-    # the worker picks the right photo instead and reports again
+    # the next finding (the form is empty after a report): a refused file, then the right photo
+    type_text(window.subject, subject.name)
+    _type_description(qtbot, type_text, window, "货架上的面霜已过期")
+    _pick_files(monkeypatch, not_an_image)
+    qtbot.mouseClick(window.photo_button, LEFT)
     _pick_files(monkeypatch, jpeg_file)
     qtbot.mouseClick(window.photo_button, LEFT)
     qtbot.mouseClick(window.submit_button, LEFT)
     # however the fix goes (refuse the file when picked, or drop it when refused), the finding gets reported
-    [lead] = leads.list_leads(ctx)
+    assert window.message.text().startswith("已上报")
+    [lead] = [lead for lead in leads.list_leads(ctx) if lead.id != reported[0].id]
+    assert lead.description == "货架上的面霜已过期"
+    assert len(lead.photos) == 1
     assert all(photo.read_bytes() == jpeg_file.read_bytes() for photo in lead.photos)
 
 

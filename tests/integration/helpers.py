@@ -26,11 +26,14 @@ def answer_all(ctx, inspection_id, failures: dict[str, str]) -> None:
 
 def sign_all(ctx, inspection_id, *, refused: bool = False) -> str:
     record = svc.load_inspection(ctx, inspection_id)
+    assert record.status == "completed", record.status  # callers complete the inspection first
     if refused:
         svc.update_details(ctx, inspection_id, party_refused=True, witness_name="马红")
-    for role in svc.signature_roles(svc.load_inspection(ctx, inspection_id)):
+    roles = svc.signature_roles(svc.load_inspection(ctx, inspection_id))
+    assert len(roles) == 1 + len(record.officers)  # the party (or the witness) and each officer
+    for role in roles:
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
-    assert record
+    assert sorted(svc.load_inspection(ctx, inspection_id).signatures) == sorted(roles)
     return svc.sign_inspection(ctx, inspection_id)
 
 

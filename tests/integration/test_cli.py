@@ -37,6 +37,7 @@ def _inspections(db: Path) -> list[dict]:
 def test_demo_creates_signed_and_draft_inspections_and_tops_up(demo_db):
     rows = _inspections(demo_db)
     assert {r["status"] for r in rows} >= {"signed", "draft"}
+    assert len(rows) == 4  # the demo: three signed and a draft
     assert all(set(r) == {"id", "number", "subject", "template", "status"} for r in rows)
     again = run("demo", "--db", str(demo_db))
     assert again.returncode == 0 and "0 subjects and 0 inspections" in again.stdout

@@ -104,6 +104,7 @@ def test_plan_is_reproducible_and_changes_with_the_seed(ctx):
         make_plan(ctx, 2026, seed=12)  # no redrawing until a preferred result
     grades = [e.grade for e in first.entries]
     assert grades.count(3) == 4 and grades.count(2) == 4 and grades.count(1) == 2
+    assert len(first.entries) == 10
     assert all(len(e.officers) == 2 and e.officers[0] != e.officers[1] for e in first.entries)
 
 

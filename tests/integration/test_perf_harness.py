@@ -54,6 +54,7 @@ def test_counts_and_register(con):
     assert set(statuses) == {"draft", "completed", "signed"}
     assert set(r[0] for r in con.execute("SELECT DISTINCT category FROM subjects")) == set(CATEGORIES)
     codes = [r[0] for r in con.execute("SELECT credit_code FROM subjects")]
+    assert len(codes) == scale.subjects
     missing = sum(1 for c in codes if c is None)
     assert 0.05 * len(codes) <= missing <= 0.15 * len(codes)
     assert all(creditcode.is_valid(c) for c in codes if c is not None)
@@ -68,6 +69,7 @@ def test_snapshots_answers_and_orders(con):
         results.setdefault(r[0], {})[r[1]] = (r[2], r[3])
     rect_of = {r[0] for r in con.execute("SELECT inspection_id FROM rectifications")}
     item_codes: dict[str, list[str]] = {}
+    failed_checked = 0
     for i in con.execute("SELECT inspections.*, template_snapshots.json AS template_json FROM inspections "
                          "JOIN template_snapshots ON template_snapshots.sha256 = inspections.template_sha"):
         snapshot = i["template_json"]
@@ -83,9 +85,11 @@ def test_snapshots_answers_and_orders(con):
             assert sorted(answers) == sorted(codes), i["number"]
         assert i["party_json"] == _party_snapshot(Subject(**dict(subjects[i["subject_id"]])))
         failed = [code for code, (result, note) in answers.items() if result == "fail"]
+        failed_checked += len(failed)
         assert all(answers[code][1].strip() for code in failed)
         due = bool(failed) and i["status"] != "draft" and i["purpose"] == "regular"
         assert (i["id"] in rect_of) == due, i["number"]
+    assert failed_checked > 0  # some failed items had their notes checked
     closed = con.execute("SELECT count(*) FROM rectifications r JOIN inspections i ON i.id = r.reinspection_id "
                          "WHERE r.status IN ('closed', 'case_recommended') AND i.purpose = 'reinspection'").fetchone()[0]
     assert closed == con.execute("SELECT count(*) FROM rectifications WHERE status != 'open'").fetchone()[0] > 0
@@ -94,6 +98,7 @@ def test_snapshots_answers_and_orders(con):
 def test_document_numbers_unique_and_counted(con):
     for table in ("inspections", "rectifications"):
         numbers = [r[0] for r in con.execute(f"SELECT number FROM {table}")]
+        assert len(numbers) > 0, table
         assert len(numbers) == len(set(numbers))
         assert all(NUMBER.match(n) for n in numbers)
     prefix = dict(con.execute("SELECT key, value FROM settings").fetchall())["prefix.inspection"]
