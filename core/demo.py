@@ -187,7 +187,8 @@ DEMO_GRID_WORKER = ("马红", "西园社区")
 def _demo_oversight(ctx: AppContext) -> None:
     """Users, device operators' grades, two trigger events and two leads (top-up safe)."""
     from core.inspectors import add_inspector, list_inspectors
-    from core.tasks import grade_history, record_event, set_grade
+    from core.grades import grade_history, set_grade
+    from core.tasks import record_event
     from core.users import add_user, list_users
     from db.models import TriggerEvent
 

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from core.errors import InvalidInput
 from core.inspections import OfficerData
 from core.rules import GRADE_LABELS, GradeTable, TriggerRules, default_rules
-from core.tasks import add_to_task, effective_grade
+from core.grades import effective_grade
+from core.tasks import add_to_task
 from core.users import require
 from db.models import Inspection, InspectionPlan, Subject, User
 

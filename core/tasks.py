@@ -1,4 +1,4 @@
-"""Trigger-based oversight (无事不扰、触线必查): grades, trigger events and the task queue.
+"""Trigger-based oversight (无事不扰、触线必查): trigger events and the task queue (grades: ``core.grades``).
 
 A trigger event is matched to a rule (``resources/rules/triggers.v*.json``); the rule
 gives the task's priority, deadline and checklist, and maybe a grade change. A trigger
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session, selectinload
 from core.checklists import ChecklistTemplate, load_templates, parse_template, template_from_snapshot
 from core.events import InspectionSigned
 from core.errors import InvalidInput, NotFound, WorkflowError
+from core.grades import apply_grade_rule, effective_grade
 from core.inspections import OfficerData, create_inspection
-from core.rules import GRADE_LABELS, PRIORITY_LABELS, PRIORITY_ORDER, GradeTable, Rule, TriggerRules, default_rules
+from core.rules import PRIORITY_LABELS, PRIORITY_ORDER, GradeTable, Rule, TriggerRules, default_rules
 from core.tables import cell, columns, parse_date, read_table
 from core.workdays import add_calendar_days, add_working_days
 from core.subjects import subject_in
 from core.users import require
 from db.models import (
-    GradeChange,
     InspectionTask,
     Rectification,
     Subject,
@@ -39,82 +39,6 @@ if TYPE_CHECKING:
 
 OPEN_STATUSES = ("open", "in_progress")
 TASK_STATUS_LABELS = {"open": "待检查", "in_progress": "检查中", "done": "已完成", "cancelled": "已取消"}
-SYSTEM_ACTOR = "系统（规则）"
-
-
-# --- grades ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class GradeChangeRow:
-    from_grade: int | None
-    to_grade: int
-    reason: str
-    changed_by: str
-    changed_at: datetime
-
-    @property
-    def text(self) -> str:
-        before = GRADE_LABELS.get(self.from_grade, "未分级") if self.from_grade else "未分级"
-        return f"{before} → {GRADE_LABELS[self.to_grade]}"
-
-
-def is_graded(category: str, grades: GradeTable | None = None) -> bool:
-    grades = grades or default_rules()[1]
-    return category in grades.graded_categories
-
-
-def _change_grade(session: Session, ctx: AppContext, subject: Subject, to_grade: int, reason: str,
-                  changed_by: str, event: TriggerEvent | None = None) -> bool:
-    if subject.grade == to_grade:
-        return False
-    session.add(GradeChange(
-        device_id=ctx.device_id, subject_id=subject.id, from_grade=subject.grade, to_grade=to_grade,
-        reason=reason, changed_by=changed_by, changed_at=ctx.clock(),
-        event_id=event.id if event is not None else None,
-    ))
-    subject.grade = to_grade
-    return True
-
-
-def set_grade(ctx: AppContext, subject_id: str, grade: int, *, reason: str, changed_by: str) -> None:
-    """A person sets a subject's grade; the reason and the person are kept in its history."""
-    require(ctx, "oversight")
-    if grade not in GRADE_LABELS:
-        raise InvalidInput("风险等级只能是一级、二级或三级")
-    if not reason.strip():
-        raise InvalidInput("调整风险等级必须填写理由")
-    if not changed_by.strip():
-        raise InvalidInput("请填写调整人")
-    with ctx.transaction() as s:
-        subject = subject_in(s, subject_id)
-        if not is_graded(subject.category):
-            raise InvalidInput("该类别的监管对象不实行风险分级")
-        _change_grade(s, ctx, subject, grade, reason.strip(), changed_by.strip())
-
-
-def grade_history(ctx: AppContext, subject_id: str) -> list[GradeChangeRow]:
-    with ctx.sessions() as s:
-        rows = s.scalars(select(GradeChange).where(GradeChange.subject_id == subject_id)
-                         .order_by(GradeChange.changed_at, GradeChange.created_at))
-        return [GradeChangeRow(r.from_grade, r.to_grade, r.reason, r.changed_by, r.changed_at) for r in rows]
-
-
-def effective_grade(subject: Subject, grades: GradeTable) -> int | None:
-    if subject.category not in grades.graded_categories:
-        return None
-    return subject.grade or grades.default_grade
-
-
-def _apply_grade_rule(session, ctx, subject, rule: Rule, event: TriggerEvent, label: str, grades: GradeTable) -> None:
-    if not rule.grade_change or subject.category not in grades.graded_categories:
-        return
-    current = effective_grade(subject, grades)
-    if "to" in rule.grade_change:
-        target = max(current, rule.grade_change["to"])
-    else:
-        target = min(3, current + rule.grade_change["raise"])
-    if subject.grade is None or target != subject.grade:
-        _change_grade(session, ctx, subject, target, f"{label}（{event.occurred_on.isoformat()}）：按规则调整", SYSTEM_ACTOR, event)
 
 
 # --- tasks ----------------------------------------------------------------------
@@ -254,7 +178,7 @@ def apply_event(session: Session, ctx: AppContext, subject: Subject, event_type:
     session.flush()
     rule = rules.rule_for(event_type, subject.category, effective_grade(subject, grades))
     label = rules.event_types[event_type].label
-    _apply_grade_rule(session, ctx, subject, rule, event, label, grades)
+    apply_grade_rule(session, ctx, subject, rule, event, label, grades)
     due, note = _deadline(rule, occurred_on)
     created = add_to_task(
         session, ctx, subject, priority=rule.priority, due=due,

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 from core.context import AppContext
 from core.errors import DomainError
 from core.rules import GRADE_LABELS, default_rules
-from core.tasks import record_event, set_grade
+from core.grades import set_grade
+from core.tasks import record_event
 from gui.widgets import dialog_buttons
 
 

@@ -19,7 +19,8 @@ from core.context import AppContext
 from core.inspections import list_inspections
 from core.rules import default_rules
 from core.subjects import STATUSES, get_subject
-from core.tasks import grade_history, is_graded, subject_due
+from core.grades import grade_history, is_graded
+from core.tasks import subject_due
 from gui.i18n import tr_args
 from gui.models import GradeHistoryModel, InspectionTableModel
 from gui.widgets import make_table

@@ -132,7 +132,8 @@ def main() -> None:
         app.processEvents()
         window.grab().save(str(OUT / "task-queue.png"))
         device = search_subjects(ctx, "安泰医疗器械")[0]
-        from core.tasks import record_event, set_grade
+        from core.grades import set_grade
+        from core.tasks import record_event
 
         set_grade(ctx, device.id, 3, reason="为其他企业提供医疗器械贮存、配送服务", changed_by="李秀英")
         record_event(ctx, device.id, "sampling_failed", ctx.clock().date(), source_ref="CJ-2026-0318",

@@ -14,16 +14,8 @@ from core.demo import demo_code
 from core.inspections import OfficerData
 from core.inspectors import add_inspector
 from core.subjects import SubjectData, add_subject, get_subject
-from core.tasks import (
-    assign_task,
-    cancel_task,
-    grade_history,
-    list_tasks,
-    record_event,
-    set_grade,
-    start_task,
-    task_of_inspection,
-)
+from core.grades import grade_history, set_grade
+from core.tasks import assign_task, cancel_task, list_tasks, record_event, start_task, task_of_inspection
 from gui.inspection_editor import InspectionEditor
 from gui.jobs import ImmediateRunner
 from gui.main_window import MainWindow

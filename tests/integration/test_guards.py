@@ -9,7 +9,7 @@ from core.errors import RecordLocked
 from core.events import EventBus, InspectionSigned
 from core.subjects import SubjectData, update_subject
 from core.tasks import list_tasks, record_event
-from db.models import AuditEntry, Subject
+from db.models import AuditEntry, Inspection, Subject
 from tests.integration.helpers import signed_inspection
 
 
@@ -48,7 +48,7 @@ def test_the_lock_and_the_audit_come_from_the_session_factory(ctx, subject, offi
     inspection_id = signed_inspection(ctx, subject.id, officers)
     with pytest.raises(RecordLocked):
         with ctx.transaction() as s:
-            s.get(svc.Inspection, inspection_id).findings = "改过"
+            s.get(Inspection, inspection_id).findings = "改过"
     with ctx.sessions() as s:
         entries = s.scalar(select(text("count(*)")).select_from(AuditEntry).where(
             AuditEntry.table_name == "inspections", AuditEntry.record_id == inspection_id))

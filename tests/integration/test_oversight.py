@@ -13,15 +13,8 @@ from core.inspectors import add_inspector
 from core.plan import make_plan
 from core.rules import default_rules, load_grade_table, load_trigger_rules, rules_dir
 from core.subjects import SubjectData, add_subject
-from core.tasks import (
-    grade_history,
-    import_events,
-    list_tasks,
-    record_event,
-    set_grade,
-    start_task,
-    subject_due,
-)
+from core.grades import grade_history, set_grade
+from core.tasks import import_events, list_tasks, record_event, start_task, subject_due
 from core.workdays import add_calendar_days, add_working_days
 from db.models import Rectification
 from tests.integration.helpers import answer_all, sign_all, signed_inspection

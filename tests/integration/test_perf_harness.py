@@ -17,7 +17,7 @@ import pytest
 from core import creditcode
 from core.checklists import load_templates, template_from_snapshot
 from core.context import AppContext
-from core.inspections import _party_snapshot, completion_problems, load_inspection, signature_roles
+from core.inspections import party_snapshot, completion_problems, load_inspection, signature_roles
 from core.numbering import DEVICE_BLOCK
 from core.subjects import CATEGORIES
 from core.verification import make_payload, verify_payload
@@ -83,7 +83,7 @@ def test_snapshots_answers_and_orders(con):
             assert set(answers) <= set(codes)
         else:
             assert sorted(answers) == sorted(codes), i["number"]
-        assert i["party_json"] == _party_snapshot(Subject(**dict(subjects[i["subject_id"]])))
+        assert i["party_json"] == party_snapshot(Subject(**dict(subjects[i["subject_id"]])))
         failed = [code for code, (result, note) in answers.items() if result == "fail"]
         failed_checked += len(failed)
         assert all(answers[code][1].strip() for code in failed)

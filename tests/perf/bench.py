@@ -379,7 +379,7 @@ def import_batch_rows(db: Path, size: int, seed: int = 2026):
     """A batch of ``size`` signed inspections of subjects in ``db``, as another device would send."""
     from sqlalchemy import select
 
-    from core.inspections import _party_snapshot
+    from core.inspections import party_snapshot
     from db.engine import make_engine
     from db.models import Subject
     from tests.perf.generate import Device, InspectionFactory, Rows, SubjectInfo, World, SCALES, new_id
@@ -392,7 +392,7 @@ def import_batch_rows(db: Path, size: int, seed: int = 2026):
     world = World(SCALES["small"], seed)
     infos = []
     for s in subjects:
-        snapshot = _party_snapshot(s)
+        snapshot = party_snapshot(s)
         infos.append(SubjectInfo(id=s.id, category=s.category, station=0, legal_rep=s.legal_rep,
                                  party_json=snapshot, party=json.loads(snapshot), address=s.address))
     # A station's laptops syncing: several devices (numbers are per-device blocks of 9,999 a year),

@@ -8,7 +8,7 @@ bulk inserts with SQLAlchemy Core), with rows the app accepts as its own:
 * subjects of all six categories in the districts of one prefecture city, ~10 % without
   a credit code, every credit code valid (``core.creditcode.check_character``);
 * inspections over five years against the real templates (``template_json`` is the
-  template's ``to_json()``), ``party_json`` as ``core.inspections._party_snapshot`` makes
+  template's ``to_json()``), ``party_json`` as ``core.inspections.party_snapshot`` makes
   it, officers, an answer for every item (drafts: the items answered so far), failed
   items with notes, findings and rectification orders drafted by the core's own
   ``draft_findings`` / ``draft_requirements``, signatures (PNG) and, for signed records,
@@ -51,7 +51,7 @@ from core.inspections import (
     OfficerData,
     RectificationRow,
     SignatureRow,
-    _party_snapshot,
+    party_snapshot,
     content_hash,
     draft_findings,
     draft_requirements,
@@ -383,7 +383,7 @@ class World:
                 "status": status, "created_at": created, "updated_at": created, "version": 1,
                 "device_id": station.devices[0].id,
             }
-            snapshot = _party_snapshot(Subject(**row))
+            snapshot = party_snapshot(Subject(**row))
             self.subject_rows.append(row)
             self.subjects.append(SubjectInfo(
                 id=row["id"], category=category, station=station.index, legal_rep=legal_rep,

@@ -1,0 +1,72 @@
+"""The inspection workflow: draft → completed → signed.
+
+Every answer is its own transaction (autosave). Signing stores a SHA-256 over a canonical
+form of the record; from then on nothing may change it — not only these services but any
+flush through any session (``core.guards``), and below the ORM the database itself.
+
+``records`` (the record, its canonical form and hash, loading), ``drafts`` (start and
+edit), ``photos``, ``workflow`` (completion, signatures, signing). Import from here.
+"""
+from __future__ import annotations
+
+from core.inspections.records import (
+    Answer,
+    DETAIL_FIELDS,
+    FailedItem,
+    InspectionRecord,
+    InspectionSummary,
+    KIND_LABELS,
+    MIN_OFFICERS,
+    OfficerData,
+    PARTY_ROLE,
+    PhotoRow,
+    RectificationRow,
+    STATUS_LABELS,
+    SignatureRow,
+    WITNESS_ROLE,
+    canonical,
+    content_hash,
+    list_inspections,
+    load_inspection,
+    officer_role,
+    photo_path,
+)
+from core.inspections.drafts import (
+    create_inspection,
+    party_snapshot,
+    set_answer,
+    set_note,
+    set_officers,
+    set_rectification,
+    start_inspection,
+    update_details,
+)
+from core.inspections.photos import (
+    add_photo,
+    image_format,
+    remove_photo,
+    store_image,
+)
+from core.inspections.workflow import (
+    add_signature,
+    complete_inspection,
+    completion_problems,
+    draft_findings,
+    draft_requirements,
+    reopen_inspection,
+    sign_inspection,
+    signature_roles,
+    signer_labels,
+    signing_problems,
+)
+
+__all__ = [
+    "Answer", "DETAIL_FIELDS", "FailedItem", "InspectionRecord", "InspectionSummary", "KIND_LABELS",
+    "MIN_OFFICERS", "OfficerData", "PARTY_ROLE", "PhotoRow", "RectificationRow", "STATUS_LABELS",
+    "SignatureRow", "WITNESS_ROLE", "add_photo", "add_signature", "canonical", "complete_inspection",
+    "completion_problems", "content_hash", "create_inspection", "draft_findings", "draft_requirements",
+    "image_format", "list_inspections", "load_inspection", "officer_role", "party_snapshot", "photo_path",
+    "remove_photo", "reopen_inspection", "set_answer", "set_note", "set_officers", "set_rectification",
+    "sign_inspection", "signature_roles", "signer_labels", "signing_problems", "start_inspection",
+    "store_image", "update_details"
+]

@@ -1,0 +1,206 @@
+"""Starting an inspection and editing its draft: officers, answers, notes, details, the order.
+
+Every answer is its own transaction (autosave)."""
+from __future__ import annotations
+
+from datetime import date
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from core.checklists import RESULTS, ChecklistTemplate, load_templates, template_from_snapshot
+from core.errors import InvalidInput, WorkflowError
+from core.inspections.records import DETAIL_FIELDS, KIND_LABELS, OfficerData, editable, officer_role, touch
+from core.numbering import next_number
+from core.subjects import CATEGORIES, subject_in
+from core.users import require
+from db.models import (
+    Inspection,
+    InspectionOfficer,
+    ItemResult,
+    Subject,
+    TemplateSnapshot,
+)
+
+if TYPE_CHECKING:
+    from core.context import AppContext
+
+
+def party_snapshot(subject: Subject) -> str:
+    return json.dumps(
+        {
+            "name": subject.name, "credit_code": subject.credit_code or "",
+            "category": CATEGORIES.get(subject.category, subject.category),
+            "address": subject.address, "legal_rep": subject.legal_rep, "phone": subject.phone,
+            "licence_no": subject.licence_no, "filing_no": subject.filing_no,
+        },
+        ensure_ascii=False, sort_keys=True,
+    )
+
+
+def _clean_officers(officers: list[OfficerData]) -> list[OfficerData]:
+    cleaned = [OfficerData(o.name.strip(), o.cert_no.strip()) for o in officers if o.name.strip() or o.cert_no.strip()]
+    for o in cleaned:
+        if not o.name:
+            raise InvalidInput(f"执法证号 {o.cert_no} 缺少执法人员姓名")
+    return cleaned
+
+
+def start_inspection(
+    ctx: AppContext,
+    subject_id: str,
+    template_code: str,
+    officers: list[OfficerData],
+    *,
+    kind: str = "enforcement",
+    place: str = "",
+    notified_by: str = "",
+    templates: dict[str, ChecklistTemplate] | None = None,
+) -> str:
+    """Open a draft inspection of a subject; returns its id. Takes a document number."""
+    require(ctx, "inspect")
+    templates = templates if templates is not None else load_templates()
+    template = templates.get(template_code)
+    if template is None:
+        raise InvalidInput(f"没有检查表模板“{template_code}”")
+    with ctx.transaction() as s:
+        subject = subject_in(s, subject_id)
+        inspection = create_inspection(
+            s, ctx, subject, template, officers, kind=kind, place=place, notified_by=notified_by
+        )
+        return inspection.id
+
+
+def _snapshot(session: Session, template: ChecklistTemplate) -> TemplateSnapshot:
+    """The stored snapshot of this exact template text, added the first time it is used."""
+    text = template.to_json()
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    snapshot = session.get(TemplateSnapshot, sha)
+    if snapshot is None:
+        snapshot = TemplateSnapshot(sha256=sha, code=template.code, version=template.version, json=text)
+        session.add(snapshot)
+    return snapshot
+
+
+def create_inspection(
+    session: Session,
+    ctx: AppContext,
+    subject: Subject,
+    template: ChecklistTemplate,
+    officers: list[OfficerData],
+    *,
+    kind: str = "enforcement",
+    purpose: str = "regular",
+    place: str = "",
+    notified_by: str = "",
+) -> Inspection:
+    """The draft inspection inside the caller's transaction (tasks start one this way)."""
+    if kind not in KIND_LABELS:
+        raise InvalidInput(f"未知的检查类型“{kind}”")
+    officers = _clean_officers(officers)
+    now = ctx.clock()
+    number = next_number(
+        session, kind="inspection", prefix=ctx.setting("prefix.inspection"),
+        year=now.year, device_no=int(ctx.setting("device_no")),
+    )
+    inspection = Inspection(
+        device_id=ctx.device_id, number=number, subject_id=subject.id,
+        template_code=template.code, template_version=template.version,
+        snapshot=_snapshot(session, template), party_json=party_snapshot(subject),
+        kind=kind, purpose=purpose, place=place.strip() or subject.address, notified_by=notified_by,
+        started_at=now, status="draft",
+    )
+    session.add(inspection)
+    for position, officer in enumerate(officers):
+        inspection.officers.append(
+            InspectionOfficer(device_id=ctx.device_id, position=position, name=officer.name, cert_no=officer.cert_no)
+        )
+    session.flush()
+    return inspection
+
+
+def set_officers(ctx: AppContext, inspection_id: str, officers: list[OfficerData]) -> None:
+    require(ctx, "inspect")
+    officers = _clean_officers(officers)
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        existing = {o.position: o for o in inspection.officers}
+        for position, officer in enumerate(officers):
+            row = existing.pop(position, None)
+            if row is None:
+                inspection.officers.append(InspectionOfficer(
+                    device_id=ctx.device_id, position=position, name=officer.name, cert_no=officer.cert_no))
+            elif (row.name, row.cert_no) != (officer.name, officer.cert_no):
+                row.name, row.cert_no = officer.name, officer.cert_no
+                drop_signature(s, inspection, officer_role(position))
+        for position, row in existing.items():
+            inspection.officers.remove(row)
+            drop_signature(s, inspection, officer_role(position))
+        touch(inspection, reopen=True)
+
+
+def drop_signature(session: Session, inspection: Inspection, role: str) -> None:
+    for signature in list(inspection.signatures):
+        if signature.role == role:
+            inspection.signatures.remove(signature)
+
+
+def _result_row(ctx: AppContext, inspection: Inspection, item_code: str) -> ItemResult:
+    template_from_snapshot(inspection.template_json).item(item_code)  # refuses unknown codes
+    for row in inspection.results:
+        if row.item_code == item_code:
+            return row
+    row = ItemResult(device_id=ctx.device_id, item_code=item_code, result=None, note="")
+    inspection.results.append(row)
+    return row
+
+
+def set_answer(ctx: AppContext, inspection_id: str, item_code: str, result: str | None) -> None:
+    """Record 符合 / 不符合 / 不适用 (``pass``/``fail``/``na``) for one item, or clear it."""
+    require(ctx, "inspect")
+    if result is not None and result not in RESULTS:
+        raise InvalidInput(f"未知的检查结论“{result}”")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        _result_row(ctx, inspection, item_code).result = result
+        touch(inspection, reopen=True)
+
+
+def set_note(ctx: AppContext, inspection_id: str, item_code: str, note: str) -> None:
+    require(ctx, "inspect")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        _result_row(ctx, inspection, item_code).note = note
+        touch(inspection, reopen=True)
+
+
+def update_details(ctx: AppContext, inspection_id: str, **fields) -> None:
+    """Change the record's free fields (place, findings, statement, witness...)."""
+    require(ctx, "inspect")
+    unknown = set(fields) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ValueError(f"not detail fields: {sorted(unknown)}")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        changed = False
+        for key, value in fields.items():
+            if getattr(inspection, key) != value:
+                setattr(inspection, key, value)
+                changed = True
+        if changed:
+            touch(inspection)
+
+
+def set_rectification(ctx: AppContext, inspection_id: str, *, deadline: date, requirements: str) -> None:
+    require(ctx, "inspect")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        rect = inspection.rectification
+        if rect is None:
+            raise WorkflowError("该检查没有责令改正通知书（没有不符合项，或检查尚未完成）")
+        if deadline < inspection.started_at.date():
+            raise InvalidInput("改正期限不能早于检查日期")
+        rect.deadline, rect.requirements = deadline, requirements
+        touch(inspection)

@@ -1,0 +1,319 @@
+"""What an inspection record is: its rows for the screens and forms, its canonical form and hash, loading."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from core.checklists import (
+    RESULTS,
+    ChecklistItem,
+    ChecklistSection,
+    ChecklistTemplate,
+    load_templates,
+    template_from_snapshot,
+)
+from core.errors import NotFound, RecordLocked
+from db.models import (
+    Inspection,
+    ItemResult,
+    Subject,
+    TemplateSnapshot,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from core.context import AppContext
+
+
+STATUS_LABELS = {"draft": "草稿", "completed": "已完成", "signed": "已签名"}
+
+
+KIND_LABELS = {"enforcement": "执法检查", "routine": "日常巡查"}
+
+
+PARTY_ROLE, WITNESS_ROLE = "party", "witness"
+
+
+MIN_OFFICERS = 2
+
+
+DETAIL_FIELDS = (
+    "place", "notified_by", "findings", "party_statement",
+    "party_present_name", "party_refused", "witness_name", "ended_at",
+)
+
+
+def officer_role(position: int) -> str:
+    return f"officer{position + 1}"
+
+
+@dataclass(frozen=True)
+class OfficerData:
+    name: str
+    cert_no: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    result: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    id: str
+    item_code: str
+    sha256: str
+    path: Path
+    original_name: str
+
+
+@dataclass(frozen=True)
+class SignatureRow:
+    role: str
+    signer_name: str
+    sha256: str
+    png: bytes
+
+
+@dataclass(frozen=True)
+class RectificationRow:
+    number: str
+    deadline: date
+    requirements: str
+    status: str
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    section: ChecklistSection
+    item: ChecklistItem
+    note: str
+
+
+@dataclass
+class InspectionRecord:
+    """Everything an inspection says, as the GUI, the printer and the hash see it."""
+
+    id: str
+    number: str
+    status: str
+    kind: str
+    purpose: str
+    subject_id: str
+    template: ChecklistTemplate
+    template_json: str
+    party: dict
+    officers: list[OfficerData]
+    place: str
+    notified_by: str
+    started_at: datetime
+    ended_at: datetime | None
+    findings: str
+    party_statement: str
+    party_present_name: str
+    party_refused: bool
+    witness_name: str
+    answers: dict[str, Answer]
+    photos: list[PhotoRow]
+    signatures: dict[str, SignatureRow]
+    rectification: RectificationRow | None
+    completed_at: datetime | None
+    signed_at: datetime | None
+    content_hash: str | None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def locked(self) -> bool:
+        return self.status == "signed"
+
+    def answer(self, code: str) -> Answer:
+        return self.answers.get(code, Answer(None, ""))
+
+    def failed_items(self) -> list[FailedItem]:
+        return [
+            FailedItem(section, item, self.answer(item.code).note)
+            for section in self.template.sections
+            for item in section.items
+            if self.answer(item.code).result == "fail"
+        ]
+
+    def order_items(self) -> list[FailedItem]:
+        """The failed items a 责令改正通知书 may order corrected (advisory items are not)."""
+        return [f for f in self.failed_items() if not f.item.advisory]
+
+    def unanswered(self) -> list[str]:
+        return [i.code for i in self.template.items if self.answer(i.code).result not in RESULTS]
+
+    def photos_of(self, item_code: str) -> list[PhotoRow]:
+        return [p for p in self.photos if p.item_code == item_code]
+
+    def current_hash(self) -> str:
+        return content_hash(self)
+
+
+@dataclass(frozen=True)
+class InspectionSummary:
+    id: str
+    number: str
+    subject_id: str
+    subject_name: str
+    template_code: str
+    template_title: str
+    status: str
+    started_at: datetime
+    failed: int
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def canonical(record: InspectionRecord) -> dict:
+    """The content that a signature covers, in a stable form."""
+    return {
+        "id": record.id,
+        "number": record.number,
+        "kind": record.kind,
+        "purpose": record.purpose,
+        "template": {
+            "code": record.template.code,
+            "version": record.template.version,
+            "sha256": hashlib.sha256(record.template_json.encode("utf-8")).hexdigest(),
+        },
+        "party": record.party,
+        "officers": [[o.name, o.cert_no] for o in record.officers],
+        "place": record.place,
+        "notified_by": record.notified_by,
+        "started_at": _iso(record.started_at),
+        "ended_at": _iso(record.ended_at),
+        "findings": record.findings,
+        "party_statement": record.party_statement,
+        "party_present_name": record.party_present_name,
+        "party_refused": record.party_refused,
+        "witness_name": record.witness_name,
+        "answers": {code: [a.result, a.note] for code, a in sorted(record.answers.items())},
+        "photos": sorted([p.item_code, p.sha256] for p in record.photos),
+        "signatures": {r: [s.signer_name, s.sha256] for r, s in sorted(record.signatures.items())},
+        "rectification": None if record.rectification is None else {
+            "number": record.rectification.number,
+            "deadline": _iso(record.rectification.deadline),
+            "requirements": record.rectification.requirements,
+        },
+        "signed_at": _iso(record.signed_at),
+    }
+
+
+def content_hash(record: InspectionRecord) -> str:
+    text = json.dumps(canonical(record), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_orm(session: Session, id_or_number: str) -> Inspection:
+    options = (
+        selectinload(Inspection.officers), selectinload(Inspection.results),
+        selectinload(Inspection.photos), selectinload(Inspection.signatures),
+        selectinload(Inspection.rectification),
+    )
+    inspection = session.get(Inspection, id_or_number, options=options)
+    if inspection is None:
+        inspection = session.scalar(select(Inspection).options(*options).where(Inspection.number == id_or_number))
+    if inspection is None:
+        raise NotFound(f"找不到检查记录“{id_or_number}”")
+    return inspection
+
+
+def record_of(ctx: AppContext, i: Inspection) -> InspectionRecord:
+    return InspectionRecord(
+        id=i.id, number=i.number, status=i.status, kind=i.kind, purpose=i.purpose, subject_id=i.subject_id,
+        template=template_from_snapshot(i.template_json), template_json=i.template_json,
+        party=json.loads(i.party_json),
+        officers=[OfficerData(o.name, o.cert_no) for o in i.officers],
+        place=i.place, notified_by=i.notified_by, started_at=i.started_at, ended_at=i.ended_at,
+        findings=i.findings, party_statement=i.party_statement,
+        party_present_name=i.party_present_name, party_refused=i.party_refused,
+        witness_name=i.witness_name,
+        answers={r.item_code: Answer(r.result, r.note) for r in i.results},
+        photos=[PhotoRow(p.id, p.item_code, p.sha256, photo_path(ctx, p.sha256, p.ext), p.original_name) for p in i.photos],
+        signatures={s.role: SignatureRow(s.role, s.signer_name, s.sha256, s.png) for s in i.signatures},
+        rectification=None if i.rectification is None else RectificationRow(
+            i.rectification.number, i.rectification.deadline,
+            i.rectification.requirements, i.rectification.status,
+        ),
+        completed_at=i.completed_at, signed_at=i.signed_at, content_hash=i.content_hash,
+    )
+
+
+def load_inspection(ctx: AppContext, id_or_number: str) -> InspectionRecord:
+    with ctx.sessions() as s:
+        return record_of(ctx, load_orm(s, id_or_number))
+
+
+def list_inspections(ctx: AppContext, *, subject_id: str | None = None, limit: int = 500) -> list[InspectionSummary]:
+    """Newest first. Reads only the listed columns (not the stored template snapshots)."""
+    failed = (
+        select(func.count(ItemResult.id))
+        .where(ItemResult.inspection_id == Inspection.id, ItemResult.result == "fail")
+        .scalar_subquery()
+    )
+    query = (
+        select(Inspection.id, Inspection.number, Inspection.subject_id, Subject.name, Inspection.template_code,
+               Inspection.template_version, Inspection.purpose, Inspection.status, Inspection.started_at, failed)
+        .join(Subject)
+        .order_by(Inspection.started_at.desc(), Inspection.number.desc())
+        .limit(limit)
+    )
+    if subject_id:
+        query = query.where(Inspection.subject_id == subject_id)
+    titles = {(t.code, t.version): t.short_title for t in load_templates().values()}
+    with ctx.sessions() as s:
+        rows = s.execute(query).all()
+        unknown = {r.id for r in rows if (r.template_code, r.template_version) not in titles}
+        if unknown:  # an older template version: its title is in the stored snapshot
+            for rid, text in s.execute(select(Inspection.id, TemplateSnapshot.json).join(TemplateSnapshot)
+                                       .where(Inspection.id.in_(unknown))):
+                titles[rid] = json.loads(text)["short_title"]
+    summaries = []
+    for r in rows:
+        title = titles.get((r.template_code, r.template_version)) or titles[r.id]
+        if r.purpose == "reinspection" and not title.endswith("复查"):
+            title += "·复查"
+        summaries.append(InspectionSummary(
+            id=r.id, number=r.number, subject_id=r.subject_id, subject_name=r.name,
+            template_code=r.template_code, template_title=title, status=r.status,
+            started_at=r.started_at, failed=r[9] or 0,
+        ))
+    return summaries
+
+
+def editable(session: Session, inspection_id: str) -> Inspection:
+    inspection = load_orm(session, inspection_id)
+    if inspection.status == "signed":
+        raise RecordLocked(f"检查记录 {inspection.number} 已签名锁定，不能再修改；如需更正请新建记录")
+    return inspection
+
+
+def touch(inspection: Inspection, *, reopen: bool = False) -> None:
+    """A row of the inspection changed: the inspection itself counts as changed (it syncs again)."""
+    inspection.updated_at = utcnow()
+    if reopen and inspection.status == "completed":
+        # A changed answer, officer or photo sends a completed record back to draft: it
+        # must be checked (and its rectification order drafted) again. The statement,
+        # signatures and the order's deadline are what happens after completion.
+        inspection.status = "draft"
+        inspection.completed_at = None
+
+
+def photo_path(ctx: AppContext, sha256: str, ext: str) -> Path:
+    return ctx.attachments_dir / sha256[:2] / f"{sha256}.{ext}"

@@ -1,0 +1,181 @@
+"""The workflow after the answers: findings drafted, completion, signatures, the lock."""
+from __future__ import annotations
+
+from datetime import timedelta
+import hashlib
+from typing import TYPE_CHECKING
+
+from core.errors import InvalidInput, WorkflowError
+from core.events import InspectionSigned
+from core.inspections.drafts import drop_signature, party_snapshot
+from core.inspections.photos import image_format
+from core.inspections.records import (
+    MIN_OFFICERS,
+    PARTY_ROLE,
+    WITNESS_ROLE,
+    InspectionRecord,
+    content_hash,
+    editable,
+    officer_role,
+    record_of,
+    touch,
+)
+from core.numbering import next_number
+from core.users import require
+from db.models import (
+    Rectification,
+    Signature,
+)
+
+if TYPE_CHECKING:
+    from core.context import AppContext
+
+
+def signature_roles(record: InspectionRecord) -> list[str]:
+    """The signatures this record needs before it can be signed."""
+    roles = [officer_role(i) for i in range(len(record.officers))]
+    roles.insert(0, WITNESS_ROLE if record.party_refused else PARTY_ROLE)
+    return roles
+
+
+def add_signature(ctx: AppContext, inspection_id: str, role: str, signer_name: str, png: bytes) -> None:
+    """Store a signature drawn on screen; drawing again replaces it."""
+    require(ctx, "inspect")
+    if image_format(png) != "png":
+        raise InvalidInput("签名图像无效")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        allowed = {PARTY_ROLE, WITNESS_ROLE} | {officer_role(o.position) for o in inspection.officers}
+        if role not in allowed:
+            raise InvalidInput(f"未知的签名人角色“{role}”")
+        drop_signature(s, inspection, role)
+        s.flush()
+        inspection.signatures.append(Signature(
+            device_id=ctx.device_id, role=role, signer_name=signer_name.strip(),
+            sha256=hashlib.sha256(png).hexdigest(), png=png, signed_at=ctx.clock(),
+        ))
+        touch(inspection)
+
+
+def draft_findings(record: InspectionRecord) -> str:
+    """The findings summary (现场情况) drafted from the failed items; the inspector edits it."""
+    failed = record.failed_items()
+    total = len(record.template.items)
+    na = sum(1 for i in record.template.items if record.answer(i.code).result == "na")
+    lines = [
+        f"执法人员出示执法证件，依据《{record.template.title}》对当事人进行现场检查，"
+        f"共检查 {total} 项，其中不适用 {na} 项。"
+    ]
+    if not failed:
+        lines.append("现场检查未发现不符合项。")
+    else:
+        lines.append(f"发现以下 {len(failed)} 项不符合要求：")
+        for n, f in enumerate(failed, 1):
+            note = f"（{f.note.strip()}）" if f.note.strip() else ""
+            advice = f"建议：{f.item.remedy}。" if f.item.advisory else ""
+            lines.append(f"{n}. 【{f.section.title}】{f.item.fail_text}{note}。{advice}")
+    return "\n".join(lines)
+
+
+def draft_requirements(record: InspectionRecord) -> str:
+    return "\n".join(f"{n}. {f.item.remedy}。" for n, f in enumerate(record.order_items(), 1))
+
+
+def completion_problems(record: InspectionRecord) -> list[str]:
+    """Why this record cannot be completed yet (empty when it can)."""
+    problems = []
+    missing = record.unanswered()
+    if missing:
+        problems.append(f"还有 {len(missing)} 项未检查：{'、'.join(missing[:8])}{'…' if len(missing) > 8 else ''}")
+    no_note = [f.item.code for f in record.failed_items() if not f.note.strip()]
+    if no_note:
+        problems.append(f"不符合项必须填写说明：{'、'.join(no_note)}")
+    if record.kind == "enforcement":
+        if len(record.officers) < MIN_OFFICERS:
+            problems.append("执法检查至少需要两名执法人员")
+        no_cert = [o.name for o in record.officers if not o.cert_no]
+        if no_cert:
+            problems.append(f"执法人员缺少执法证号：{'、'.join(no_cert)}")
+    return problems
+
+
+def complete_inspection(ctx: AppContext, inspection_id: str) -> InspectionRecord:
+    """Check the record is whole, draft what is blank, issue the rectification order if needed."""
+    require(ctx, "inspect")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        if inspection.status == "completed":
+            return record_of(ctx, inspection)
+        inspection.party_json = party_snapshot(inspection.subject)
+        record = record_of(ctx, inspection)
+        problems = completion_problems(record)
+        if problems:
+            raise WorkflowError("；".join(problems))
+        now = ctx.clock()
+        if not inspection.findings.strip():
+            inspection.findings = draft_findings(record)
+        if inspection.ended_at is None or inspection.ended_at < inspection.started_at:
+            inspection.ended_at = now
+        failed = record.order_items()
+        if failed and inspection.rectification is None and inspection.purpose == "regular":
+            days = int(ctx.setting("rectification_days"))
+            inspection.rectification = Rectification(
+                device_id=ctx.device_id,
+                number=next_number(
+                    s, kind="rectification", prefix=ctx.setting("prefix.rectification"),
+                    year=now.year, device_no=int(ctx.setting("device_no")),
+                ),
+                deadline=inspection.started_at.date() + timedelta(days=days),
+                requirements=draft_requirements(record),
+                status="open",
+            )
+        elif not failed and inspection.rectification is not None:
+            # Answers changed after a reopen: no order is due any more. Its number stays used.
+            inspection.rectification = None
+        inspection.status = "completed"
+        inspection.completed_at = now
+        s.flush()
+        return record_of(ctx, inspection)
+
+
+def reopen_inspection(ctx: AppContext, inspection_id: str) -> None:
+    require(ctx, "inspect")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        if inspection.status == "completed":
+            touch(inspection, reopen=True)
+
+
+def signing_problems(record: InspectionRecord) -> list[str]:
+    problems = []
+    if record.status != "completed":
+        problems.append("请先完成检查")
+    labels = signer_labels(record)
+    missing = [labels[r] for r in signature_roles(record) if r not in record.signatures]
+    if missing:
+        problems.append(f"还缺少签名：{'、'.join(missing)}")
+    if record.party_refused and not record.witness_name.strip():
+        problems.append("当事人拒绝签字时须填写见证人姓名")
+    return problems
+
+
+def signer_labels(record: InspectionRecord) -> dict[str, str]:
+    labels = {PARTY_ROLE: "当事人", WITNESS_ROLE: "见证人"}
+    for i, officer in enumerate(record.officers):
+        labels[officer_role(i)] = f"执法人员{officer.name}"
+    return labels
+
+
+def sign_inspection(ctx: AppContext, inspection_id: str) -> str:
+    """Lock the record: store its content hash. Returns the hash."""
+    require(ctx, "sign")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        problems = signing_problems(record_of(ctx, inspection))
+        if problems:
+            raise WorkflowError("；".join(problems))
+        inspection.signed_at = ctx.clock()
+        inspection.status = "signed"
+        inspection.content_hash = content_hash(record_of(ctx, inspection))
+        ctx.events.publish(InspectionSigned(s, ctx, inspection))
+        return inspection.content_hash
