@@ -48,29 +48,21 @@ def _clean_officers(officers: list[OfficerData]) -> list[OfficerData]:
     return cleaned
 
 
-def start_inspection(
-    ctx: AppContext,
-    subject_id: str,
-    template_code: str,
-    officers: list[OfficerData],
-    *,
-    kind: str = "enforcement",
-    place: str = "",
-    notified_by: str = "",
-    templates: dict[str, ChecklistTemplate] | None = None,
-) -> str:
-    """Open a draft inspection of a subject; returns its id. Takes a document number."""
+def start_inspection(ctx: AppContext, subject_id: str, template_code: str, officers: list[OfficerData], *,
+                     templates: dict[str, ChecklistTemplate] | None = None, **details: str) -> str:
+    """Open a draft inspection of a subject; returns its id. Takes a document number.
+
+    ``details``: ``kind``, ``place``, ``notified_by`` as ``create_inspection`` takes them.
+    """
     require(ctx, "inspect")
     templates = templates if templates is not None else load_templates()
     template = templates.get(template_code)
     if template is None:
         raise InvalidInput(f"没有检查表模板“{template_code}”")
+    if "purpose" in details:
+        raise InvalidInput("检查目的由任务决定，不能在这里指定")
     with ctx.transaction() as s:
-        subject = subject_in(s, subject_id)
-        inspection = create_inspection(
-            s, ctx, subject, template, officers, kind=kind, place=place, notified_by=notified_by
-        )
-        return inspection.id
+        return create_inspection(s, ctx, subject_in(s, subject_id), template, officers, **details).id
 
 
 def _snapshot(session: Session, template: ChecklistTemplate) -> TemplateSnapshot:

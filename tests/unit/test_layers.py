@@ -46,3 +46,12 @@ def test_cli_imports_no_gui_db_or_qt_even_lazily():
                 names = [node.module or ""]
             for name in names:
                 assert name.split(".")[0] not in ("PySide6", "gui", "db"), f"{path}: imports {name}"
+
+
+def test_modules_stay_small_and_main_py_thin():
+    """No module of the interfaces or the domain over 500 lines; main.py a composition root."""
+    sizes = {path.relative_to(ROOT).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+             for folder in ("core", "gui", "cli", "hub") for path in (ROOT / folder).rglob("*.py")}
+    assert len(sizes) > 40
+    assert {name: n for name, n in sizes.items() if n > 500} == {}
+    assert len((ROOT / "main.py").read_text(encoding="utf-8").splitlines()) <= 40
