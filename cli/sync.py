@@ -4,7 +4,7 @@ docs/sync-format.md describes the packages, the enrolment file and the hub.
 """
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 
 from cli.app import EXIT_OK, bad_input, open_context, print_json
@@ -46,11 +46,14 @@ def register(sub) -> None:
     d_add = devices_sub.add_parser("add", help="(station) register a laptop and write its enrolment file")
     d_add.add_argument("--db", required=True, help="the station's database file")
     d_add.add_argument("--name", required=True, help="laptop name, e.g. 执法笔记本1")
-    d_add.add_argument("--out", required=True, type=Path, metavar="FILE", help="enrolment file to write (contains a private key)")
+    d_add.add_argument("--out", required=True, type=Path, metavar="FILE",
+                       help="enrolment file to write (sealed with the one-time code printed here)")
     d_add.set_defaults(handler=cmd_devices_add)
     d_enrol = devices_sub.add_parser("enrol", help="(laptop) enrol this database with the station's enrolment file")
     d_enrol.add_argument("--db", required=True, help="the laptop's database file (created if missing)")
     d_enrol.add_argument("file", type=Path, help="enrolment file from `devices add`")
+    d_enrol.add_argument("--code-stdin", action="store_true", required=True,
+                         help="read the one-time code `devices add` printed from the first line of standard input")
     d_enrol.set_defaults(handler=cmd_devices_enrol)
     d_list = devices_sub.add_parser("list", help="(station) list registered laptops")
     d_list.add_argument("--db", required=True, help="the station's database file")
@@ -124,20 +127,21 @@ def cmd_devices_add(args) -> int:
     from core.sync import add_device
 
     enrolment = add_device(open_context(args.db), args.name, args.out)
-    print(f"registered {enrolment['device_name']} as device_no {enrolment['device_no']}; "
-          f"enrolment file {args.out} (keep it secret: it holds the laptop's private key)")
+    print(f"已登记 {enrolment['device_name']}（设备号 {enrolment['device_no']}），登记文件：{args.out}")
+    print(f"一次性登记码：{enrolment['enrolment_code']}（当面告知笔记本的使用人，不要写在U盘上）")
     return EXIT_OK
 
 
 def cmd_devices_enrol(args) -> int:
-    from core.sync import enrol_device
+    from core.sync import enrol_device, open_enrolment
 
     try:
-        data = json.loads(args.file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        raw = args.file.read_bytes()
+    except OSError:
         bad_input(f"无法读取登记文件 {args.file}")
-    enrol_device(open_context(args.db), data if isinstance(data, dict) else {})
-    print(f"enrolled as {data['device_name']} (device_no {data['device_no']}) of {data['station_name']}")
+    data = open_enrolment(raw, sys.stdin.readline().strip())
+    enrol_device(open_context(args.db), data)
+    print(f"已登记为 {data['station_name']} 的 {data['device_name']}（设备号 {data['device_no']}）")
     return EXIT_OK
 
 

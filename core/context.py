@@ -45,6 +45,8 @@ class AppContext:
     # the logged-in user (core.users.UserRow); None: the system (headless CLI, service tests)
     user: Any = None
     events: EventBus = field(default_factory=EventBus)
+    # failed log-ins of names that are no user here: name → (failures, locked until)
+    unknown_logins: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
     _settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -8,7 +8,8 @@ refused just as the GUI would refuse.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
 import hashlib
 import hmac
 import os
@@ -82,6 +83,10 @@ def require(ctx: AppContext, action: str) -> None:
     raise PermissionDenied(f"{ROLES[user.role]}{user.name}无权{ACTION_TEXT[action]}")
 
 
+# Who may log in on an enrolled laptop: only their password verifiers travel there (core.sync.export).
+LAPTOP_ROLES = ("inspector", "grid_worker")
+
+
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     salt = salt or os.urandom(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=64 * 2**20, dklen=32, **_SCRYPT)
@@ -150,16 +155,45 @@ def has_admin(ctx: AppContext) -> bool:
         return bool(s.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))))
 
 
+WRONG_LOGIN = "用户名或密码错误"
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    """A verifier no password matches, checked for an unknown name so it costs what a known one does."""
+    return hash_password(os.urandom(16).hex())
+
+
+def _locked_message(locked_until: datetime, now: datetime) -> str:
+    minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+    return f"连续输错密码次数过多，账户已锁定，请 {minutes} 分钟后再试"
+
+
 def log_in(ctx: AppContext, name: str, password: str) -> UserRow:
-    """Check the password; on success the context acts as this user from now on."""
+    """Check the password; on success the context acts as this user from now on.
+
+    An unknown name, a user without a password here and a wrong password get the same
+    answer after the same key derivation, and an unknown name is locked out after as many
+    tries as a real one (counted in this process), so the log-in tells nobody which names exist.
+    """
     now = ctx.clock()
+    name = name.strip()
     with ctx.transaction() as s:
-        user = s.scalar(select(User).where(User.name == name.strip(), User.active.is_(True)))
-        if user is None or user.password_hash is None:
-            raise LoginFailed("用户名或密码错误")
+        user = s.scalar(select(User).where(User.name == name, User.active.is_(True)))
+        known = user is not None and user.password_hash is not None
+        if not known:
+            failures, locked_until = ctx.unknown_logins.get(name, (0, None))
+            if locked_until is not None and locked_until > now:
+                raise LoginFailed(_locked_message(locked_until, now))
+            check_password(password, _decoy_hash())
+            failures += 1
+            if failures >= MAX_FAILURES:
+                ctx.unknown_logins[name] = (0, now + timedelta(minutes=LOCK_MINUTES))
+                raise LoginFailed(f"连续输错密码 {MAX_FAILURES} 次，账户锁定 {LOCK_MINUTES} 分钟")
+            ctx.unknown_logins[name] = (failures, None)
+            raise LoginFailed(WRONG_LOGIN)
         if user.locked_until is not None and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            raise LoginFailed(f"连续输错密码次数过多，账户已锁定，请 {minutes} 分钟后再试")
+            raise LoginFailed(_locked_message(user.locked_until, now))
         if not check_password(password, user.password_hash):
             user.failed_logins += 1
             if user.failed_logins >= MAX_FAILURES:
@@ -167,7 +201,7 @@ def log_in(ctx: AppContext, name: str, password: str) -> UserRow:
                 user.failed_logins = 0
                 failed = LoginFailed(f"连续输错密码 {MAX_FAILURES} 次，账户锁定 {LOCK_MINUTES} 分钟")
             else:
-                failed = LoginFailed(f"用户名或密码错误（还可尝试 {MAX_FAILURES - user.failed_logins} 次）")
+                failed = LoginFailed(WRONG_LOGIN)
         else:
             failed = None
             user.failed_logins, user.locked_until = 0, None

@@ -6,6 +6,11 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the local wrapping keys (core.keystore) of the tests' databases: never in the user's folder
+if "YXJC_KEY_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["YXJC_KEY_DIR"] = tempfile.mkdtemp(prefix="yxjc-test-keys-")
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -28,7 +28,9 @@ from core.sync.changes import acked_seq, pending_changes, received_batch
 from core.sync.client import HubClient, HubSummary, pull, push
 from core.sync.codec import record_values
 from core.sync.conflicts import ConflictRow, FieldDiff, Resolution, list_conflicts, resolve_conflict
-from core.sync.devices import DeviceRow, add_device, enrol_device, find_device, list_devices, peers, role
+from core.sync.devices import (
+    DeviceRow, add_device, enrol_device, find_device, list_devices, open_enrolment, peers, private_key, role,
+)
 from core.sync.export import export_packages
 from core.sync.package import Package, read_package
 from core.sync.spec import (
@@ -43,6 +45,6 @@ __all__ = [
     "S_STATION_NAME", "S_STATION_PUB", "SYNC_ACTOR_PREFIX", "TABLE_LABELS",
     "ConflictRow", "DeviceRow", "FieldDiff", "HubClient", "HubSummary", "ImportSummary", "Package", "Resolution",
     "SyncStatus", "acked_seq", "add_device", "describe_hub", "describe_import", "enrol_device", "export_packages", "find_device",
-    "import_package", "import_packages", "list_conflicts", "list_devices", "pending_changes", "peers", "pull",
+    "import_package", "import_packages", "list_conflicts", "list_devices", "open_enrolment", "pending_changes", "private_key", "peers", "pull",
     "push", "read_package", "received_batch", "record_result", "record_values", "resolve_conflict", "role", "sync_status",
 ]

@@ -28,9 +28,9 @@ from sqlalchemy import select
 
 from core.errors import InvalidInput
 from core.sync.apply import import_package
-from core.sync.devices import role
+from core.sync.devices import private_key, role
 from core.sync.export import export_packages
-from core.sync.spec import DEFAULT_MAX_MB, S_PRIVATE, S_STATION_DEVICE
+from core.sync.spec import DEFAULT_MAX_MB, S_STATION_DEVICE
 from db.models import SyncPeer
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class HubClient:
     def for_laptop(cls, ctx: AppContext, url: str) -> HubClient:
         if role(ctx) != "device":
             raise InvalidInput("本机不是已登记的笔记本：请先用所里发的登记文件登记（devices enrol）")
-        return cls(url, ctx.device_id, ctx.setting(S_PRIVATE))
+        return cls(url, ctx.device_id, private_key(ctx))
 
     def request(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> HubResponse:
         """One signed request; HTTP error statuses are returned, network failures raise InvalidInput."""

@@ -5,7 +5,11 @@ so a laptop can be registered without a network between them.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
+import secrets
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from core import keystore
 from core.errors import InvalidInput
 from core.files import write_atomically
 from core.sync.keys import new_key_pair, public_of
@@ -25,6 +30,7 @@ from db.models import Device
 if TYPE_CHECKING:
     from core.context import AppContext
 
+SEALED_ENROLMENT = "yxjc-enrolment-sealed"
 NOT_SET_UP = "本机尚未设置同步：所里的电脑请先登记设备（devices add），笔记本请先登记（devices enrol）"
 
 
@@ -50,7 +56,22 @@ def _ensure_station(ctx: AppContext) -> None:
     if role(ctx) == "station":
         return
     private, _public = new_key_pair()
-    ctx.set_settings({S_ROLE: "station", S_STATION_ID: str(uuid.uuid4()), S_PRIVATE: private})
+    ctx.set_settings({S_ROLE: "station", S_STATION_ID: str(uuid.uuid4()),
+                      S_PRIVATE: keystore.seal(ctx.device_id, S_PRIVATE, bytes.fromhex(private))})
+
+
+def private_key(ctx: AppContext) -> str:
+    """This database's Ed25519 private key (hex), unsealed with the local key file (``core.keystore``).
+
+    A key stored in the clear by an older version is sealed on first use.
+    """
+    stored = ctx.setting_or(S_PRIVATE, "")
+    if not stored:
+        raise InvalidInput(NOT_SET_UP)
+    if keystore.is_sealed(stored):
+        return keystore.unseal(ctx.device_id, S_PRIVATE, stored).hex()
+    ctx.set_setting(S_PRIVATE, keystore.seal(ctx.device_id, S_PRIVATE, bytes.fromhex(stored)))
+    return stored
 
 
 def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str, Any]:
@@ -58,7 +79,9 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
 
     The laptop's private key is generated here and travels only in the enrolment file,
     so the station can register a laptop without a network between them. With ``out``
-    the file is written inside the transaction: if it cannot be written, no device is recorded.
+    the file is written inside the transaction, sealed with a one-time code (returned as
+    ``enrolment_code``) that the station shows and the laptop's user types: a copied stick
+    gives nothing. If the file cannot be written, no device is recorded.
     """
     name = name.strip()
     if not name:
@@ -77,13 +100,73 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
         enrolment = {
             "format": ENROLMENT_FORMAT, "format_version": FORMAT_VERSION,
             "station_id": ctx.setting(S_STATION_ID), "station_name": ctx.setting("station_name"),
-            "station_device_id": ctx.device_id, "station_public_key": public_of(ctx.setting(S_PRIVATE)),
+            "station_device_id": ctx.device_id, "station_public_key": public_of(private_key(ctx)),
             "device_id": device_id, "device_name": name, "device_no": free[0],
             "device_private_key": private, "device_public_key": public,
         }
         if out is not None:
-            write_atomically(Path(out), json.dumps(enrolment, ensure_ascii=False, indent=2).encode("utf-8"))
+            code = new_enrolment_code()
+            write_atomically(Path(out), seal_enrolment(enrolment, code))
+            return {**enrolment, "enrolment_code": code}
     return enrolment
+
+
+# --- the enrolment file on the USB stick: sealed with a one-time code ----------------------------
+
+_ENROLMENT_KDF = {"n": 2**15, "r": 8, "p": 1}
+
+
+def new_enrolment_code() -> str:
+    """Twelve random digits, shown as 1234-5678-9012 (about 40 bits, behind scrypt)."""
+    digits = "".join(secrets.choice("0123456789") for _ in range(12))
+    return "-".join(digits[i:i + 4] for i in range(0, 12, 4))
+
+
+def _enrolment_key(code: str, salt: bytes, kdf: dict[str, int]) -> bytes:
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return hashlib.scrypt(digits.encode("ascii"), salt=salt, n=kdf["n"], r=kdf["r"], p=kdf["p"],
+                          maxmem=64 * 2**20, dklen=32)
+
+
+def seal_enrolment(enrolment: dict[str, Any], code: str) -> bytes:
+    """The enrolment file's bytes: JSON whose secret part is AES-GCM under scrypt(code)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    salt, nonce = os.urandom(16), os.urandom(12)
+    plain = json.dumps(enrolment, ensure_ascii=False).encode("utf-8")
+    sealed = AESGCM(_enrolment_key(code, salt, _ENROLMENT_KDF)).encrypt(nonce, plain, SEALED_ENROLMENT.encode())
+    envelope = {"format": SEALED_ENROLMENT, "format_version": FORMAT_VERSION, "station_name": enrolment["station_name"],
+                "device_name": enrolment["device_name"], "kdf": {"scrypt": _ENROLMENT_KDF, "salt": salt.hex()},
+                "nonce": nonce.hex(), "ciphertext": base64.b64encode(sealed).decode("ascii")}
+    return json.dumps(envelope, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def open_enrolment(raw: bytes, code: str) -> dict[str, Any]:
+    """The enrolment data from a sealed file and the code the station showed."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(raw) > 64 * 1024:
+        raise InvalidInput("登记文件无效（不是本软件生成的设备登记文件）")
+    try:
+        envelope = json.loads(raw.decode("utf-8"))
+        if not isinstance(envelope, dict) or envelope.get("format") != SEALED_ENROLMENT:
+            raise ValueError
+        kdf = {k: int(envelope["kdf"]["scrypt"][k]) for k in ("n", "r", "p")}
+        if kdf != _ENROLMENT_KDF:  # never let a file choose a costly (or a cheap) derivation
+            raise ValueError
+        salt, nonce = bytes.fromhex(envelope["kdf"]["salt"]), bytes.fromhex(envelope["nonce"])
+        sealed = base64.b64decode(envelope["ciphertext"], validate=True)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise InvalidInput("登记文件无效（不是本软件生成的设备登记文件）") from None
+    if len("".join(ch for ch in code if ch.isdigit())) != 12:
+        raise InvalidInput("登记码应为 12 位数字（所里登记设备时显示）")
+    try:
+        plain = AESGCM(_enrolment_key(code, salt, kdf)).decrypt(nonce, sealed, SEALED_ENROLMENT.encode())
+    except InvalidTag:
+        raise InvalidInput("登记码不正确（或登记文件已被改动）") from None
+    data = json.loads(plain.decode("utf-8"))
+    return data if isinstance(data, dict) else {}
 
 
 def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
@@ -108,7 +191,8 @@ def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
     ctx.set_settings({
         S_ROLE: "device", S_STATION_ID: data["station_id"], S_STATION_NAME: data["station_name"],
         S_STATION_DEVICE: data["station_device_id"], S_STATION_PUB: data["station_public_key"],
-        S_PRIVATE: data["device_private_key"], S_DEVICE_NAME: data["device_name"],
+        S_PRIVATE: keystore.seal(data["device_id"], S_PRIVATE, bytes.fromhex(data["device_private_key"])),
+        S_DEVICE_NAME: data["device_name"],
         "device_id": data["device_id"], "device_no": str(int(data["device_no"])),
     })
 

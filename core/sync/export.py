@@ -16,12 +16,13 @@ from core.errors import InvalidInput
 from core.inspections import photo_path
 from core.sync.changes import add_missing_parents, changed_since, rows_of, set_base, watermark
 from core.sync.codec import dump, to_json
-from core.sync.devices import peers
+from core.sync.devices import peers, private_key
 from core.sync.keys import sha256_hex, sign
 from core.sync.package import Batch, write_zip_atomically
 from core.sync.spec import (
-    BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_PRIVATE, S_STATION_ID,
+    BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_STATION_ID,
 )
+from core.users import LAPTOP_ROLES
 from db.models import AuditEntry, SyncBatch, SyncPeer, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
@@ -31,8 +32,15 @@ if TYPE_CHECKING:
 
 
 def _record_of(ctx: AppContext, table: str, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """One exported record with its attachments (signature PNG, photo file)."""
+    """One exported record with its attachments (signature PNG, photo file).
+
+    A laptop receives the password verifiers only of the users who may log in on it (active
+    inspectors and grid workers), never the admin's: a stolen laptop holds nothing that
+    opens the station.
+    """
     record, attachments = to_json(table, row)
+    if table == "users" and not (record.get("active") and record.get("role") in LAPTOP_ROLES):
+        record["password_hash"] = None
     if table in ("photos", "lead_photos"):
         path = photo_path(ctx, record["sha256"], record["ext"])
         if path.is_file():
@@ -141,7 +149,7 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
             }
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
             target = out_dir / f"sync-{ctx.device_id[:8]}-to-{peer[:8]}-{seq:06d}.zip"
-            write_zip_atomically(target, manifest_bytes, sign(ctx.setting(S_PRIVATE), manifest_bytes), members)
+            write_zip_atomically(target, manifest_bytes, sign(private_key(ctx), manifest_bytes), members)
             paths.append(target)
             s.execute(insert(SyncBatch.__table__), [{
                 "direction": "out", "peer_id": peer, "seq": seq, "sha256": sha256_hex(target.read_bytes()),

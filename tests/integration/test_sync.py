@@ -6,7 +6,9 @@ audit log included, compared before and after) and give one clear line on stderr
 from __future__ import annotations
 
 import errno
+import io
 import json
+import re
 import os
 import signal
 import sqlite3
@@ -190,15 +192,21 @@ def test_round_trip_station_laptop_station(setup, capsys):
     assert manifest["counts"] == {} and manifest["seq"] == 2
 
 
-def test_cli_devices_add_enrol_and_export(ctx, subject, tmp_path, capsys):
+def test_cli_devices_add_enrol_and_export(ctx, subject, tmp_path, capsys, monkeypatch):
     station_db = ctx.engine.url.database
     enrolment = tmp_path / "laptop.json"
     code, out, _ = cli(capsys, "devices", "add", "--db", station_db, "--name", "笔记本7", "--out", enrolment)
     assert code == 0 and enrolment.is_file()
-    data = json.loads(enrolment.read_text(encoding="utf-8"))
+    [one_time_code] = re.findall(r"一次性登记码：(\d{4}-\d{4}-\d{4})", out)
+    assert "device_private_key" not in enrolment.read_text(encoding="utf-8")  # sealed: a copied stick gives nothing
+    data = sync.open_enrolment(enrolment.read_bytes(), one_time_code)
     assert data["device_no"] == 1 and data["station_name"] == ctx.setting("station_name")
     laptop_db = tmp_path / "new" / "laptop.db"
-    code, out, _ = cli(capsys, "devices", "enrol", "--db", laptop_db, enrolment)
+    monkeypatch.setattr("sys.stdin", io.StringIO("0000-0000-0000\n"))
+    code, _, err = cli(capsys, "devices", "enrol", "--db", laptop_db, enrolment, "--code-stdin")
+    assert code == 2 and err.strip() == "错误：登记码不正确（或登记文件已被改动）"
+    monkeypatch.setattr("sys.stdin", io.StringIO(one_time_code + "\n"))
+    code, out, _ = cli(capsys, "devices", "enrol", "--db", laptop_db, enrolment, "--code-stdin")
     assert code == 0 and laptop_db.is_file()
     out_dir = tmp_path / "usb"
     out_dir.mkdir()
@@ -213,7 +221,8 @@ def test_cli_devices_add_enrol_and_export(ctx, subject, tmp_path, capsys):
 
         assert s.scalar(select(Subject.name).where(Subject.id == subject.id)) == subject.name
     laptop.close()
-    code, _, err = cli(capsys, "devices", "enrol", "--db", station_db, enrolment)
+    monkeypatch.setattr("sys.stdin", io.StringIO(one_time_code + "\n"))
+    code, _, err = cli(capsys, "devices", "enrol", "--db", station_db, enrolment, "--code-stdin")
     assert code == 2 and "不能作为笔记本登记" in err
 
 
@@ -499,6 +508,7 @@ def test_devices_add_records_nothing_when_the_enrolment_file_cannot_be_written(c
         from db.models import Device
 
         assert s.scalars(select(Device)).all() == []
-    code, _, _ = cli(capsys, "devices", "add", "--db", ctx.engine.url.database, "--name", "笔记本1",
-                     "--out", tmp_path / "laptop.json")
-    assert code == 0 and json.loads((tmp_path / "laptop.json").read_text(encoding="utf-8"))["device_no"] == 1
+    code, out, _ = cli(capsys, "devices", "add", "--db", ctx.engine.url.database, "--name", "笔记本1",
+                       "--out", tmp_path / "laptop.json")
+    [one_time_code] = re.findall(r"一次性登记码：(\S+?)（", out)
+    assert code == 0 and sync.open_enrolment((tmp_path / "laptop.json").read_bytes(), one_time_code)["device_no"] == 1

@@ -40,7 +40,7 @@ def test_log_in_and_lock_out(ctx, people):
     assert ctx.user == user and user.role == "inspector"
     ctx.user = None
     for attempt in range(4):
-        with pytest.raises(LoginFailed, match="还可尝试"):
+        with pytest.raises(LoginFailed, match="^用户名或密码错误$"):
             log_in(ctx, "王建国", "wrong")
     with pytest.raises(LoginFailed, match="锁定"):
         log_in(ctx, "王建国", "wrong")
