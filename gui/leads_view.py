@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,9 +28,9 @@ from core.inspections import image_format
 from core.subjects import search_subjects
 from core.users import PERMISSIONS, list_users
 from gui.i18n import tr_args
-from gui.messages import show_failure
+from gui.messages import attempt
 from gui.models import ROW_ROLE, RowTableModel, tr
-from gui.widgets import make_table
+from gui.widgets import add_row, button_row, make_table, push_button
 
 
 class LeadTableModel(RowTableModel):
@@ -64,52 +63,41 @@ class GridWorkerWindow(QMainWindow):
         # large targets for a small laptop screen, used standing up in a shop or a market
         self.setStyleSheet("QWidget { font-size: 15px; } QPushButton { padding: 6px 14px; }")
 
-        self.category = QComboBox()
+        form = QFormLayout()
+        self.category = add_row(form, self.tr("类别(&C)："), QComboBox())
         for code, label in svc.CATEGORIES.items():
             self.category.addItem(self.tr(label), code)
-        self.subject = QLineEdit()
+        self.subject = add_row(form, self.tr("对象(&O)："), QLineEdit())
         self.subject.setPlaceholderText(self.tr("输入名称选择已登记的对象；未登记的直接写名称"))
         # shops can share a name: the completion says which one (name（address）)
         self._subjects = {self._label(s): s for s in search_subjects(ctx, "", limit=5000)}
         completer = QCompleter(sorted(self._subjects), self.subject)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.subject.setCompleter(completer)
-        self.address = QLineEdit()
+        self.address = add_row(form, self.tr("地址："), QLineEdit())
         self.address.setPlaceholderText(self.tr("未登记经营者的地址"))
-        self.place = QLineEdit()
-        self.description = QPlainTextEdit()
+        self.place = add_row(form, self.tr("发现地点(&L)："), QLineEdit())
+        self.description = add_row(form, self.tr("情况描述(&D)："), QPlainTextEdit())
         self.description.setTabChangesFocus(True)
         self.description.setPlaceholderText(self.tr("看到了什么：例如 集市上有人摆摊卖血压计，无证照"))
         self.description.setMaximumHeight(180)
-        self.photo_button = QPushButton(self.tr("添加照片(&F)…"))
-        self.photo_button.clicked.connect(self.add_photos)
+        self.photo_button = push_button(self.tr("添加照片(&F)…"), self.add_photos)
         self.photo_label = QLabel(self.tr("未添加照片"))
-        self.clear_photos_button = QPushButton(self.tr("清除照片"))
+        self.clear_photos_button = push_button(self.tr("清除照片"), self.clear_photos)
         self.clear_photos_button.setEnabled(False)
-        self.clear_photos_button.clicked.connect(self.clear_photos)
-        self.refresh_button = QPushButton(self.tr("刷新处理情况(&R)"))
-        self.refresh_button.clicked.connect(self.refresh)
-        self.sync_button = QPushButton(self.tr("同步(&Y)…"))
-        self.sync_button.clicked.connect(self.open_sync)
-        self.submit_button = QPushButton(self.tr("上报线索(&S)"))
+        photos = add_row(form, self.tr("照片："), QHBoxLayout())
+        photos.addWidget(self.photo_button)
+        photos.addWidget(self.clear_photos_button)
+        photos.addWidget(self.photo_label, 1)
+        self.refresh_button = push_button(self.tr("刷新处理情况(&R)"), self.refresh)
+        self.sync_button = push_button(self.tr("同步(&Y)…"), self.open_sync)
+        self.submit_button = push_button(self.tr("上报线索(&S)"), self.submit)
         self.submit_button.setMinimumHeight(56)
-        self.submit_button.clicked.connect(self.submit)
         self.message = QLabel()
         self.message.setWordWrap(True)
         for button in (self.photo_button, self.submit_button):
             button.setMinimumHeight(48)
 
-        form = QFormLayout()
-        form.addRow(self.tr("类别(&C)："), self.category)
-        form.addRow(self.tr("对象(&O)："), self.subject)
-        form.addRow(self.tr("地址："), self.address)
-        form.addRow(self.tr("发现地点(&L)："), self.place)
-        form.addRow(self.tr("情况描述(&D)："), self.description)
-        photos = QHBoxLayout()
-        photos.addWidget(self.photo_button)
-        photos.addWidget(self.clear_photos_button)
-        photos.addWidget(self.photo_label, 1)
-        form.addRow(self.tr("照片："), photos)
         report = QGroupBox(self.tr("上报发现"))
         report_layout = QVBoxLayout(report)
         report_layout.addLayout(form)
@@ -122,11 +110,7 @@ class GridWorkerWindow(QMainWindow):
         mine = QGroupBox(self.tr("我上报的线索及处理情况"))
         mine_layout = QVBoxLayout(mine)
         mine_layout.addWidget(self.view)
-        row = QHBoxLayout()
-        row.addWidget(self.sync_button)
-        row.addStretch(1)
-        row.addWidget(self.refresh_button)
-        mine_layout.addLayout(row)
+        mine_layout.addLayout(button_row((self.sync_button,), (self.refresh_button,)))
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -233,22 +217,15 @@ class LeadInbox(QWidget):
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
-        self.buttons = {}
-        row = QHBoxLayout()
-        for key, label, slot in (
+        self.buttons = {key: push_button(label, slot) for key, label, slot in (
             ("receive", self.tr("接收"), self.receive), ("assign", self.tr("分办…"), self.assign),
             ("handle", self.tr("处置…"), self.handle), ("feedback", self.tr("反馈…"), self.feedback),
             ("close", self.tr("办结"), self.close_lead),
-        ):
-            button = QPushButton(label)
-            button.clicked.connect(slot)
-            self.buttons[key] = button
-            row.addWidget(button)
-        row.addStretch(1)
+        )}
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 2)
         layout.addWidget(self.detail, 1)
-        layout.addLayout(row)
+        layout.addLayout(button_row(self.buttons.values()))
         if load:
             self.refresh()
         else:
@@ -300,13 +277,9 @@ class LeadInbox(QWidget):
         lead = self._current()
         if lead is None:
             return
-        try:
-            action(self.ctx, lead.id, *args)
-        except DomainError as exc:
-            show_failure(self, exc)
-            return
-        self.refresh()
-        self.changed.emit()
+        if attempt(self, None, action, self.ctx, lead.id, *args):
+            self.refresh()
+            self.changed.emit()
 
     def receive(self) -> None:
         self._run(svc.receive_lead)

@@ -7,7 +7,7 @@ from core.context import AppContext
 from core.errors import DomainError
 from core.users import add_user, has_admin, log_in
 from gui.i18n import tr_args
-from gui.widgets import dialog_buttons
+from gui.widgets import dialog_buttons, message_label
 
 
 class LoginDialog(QDialog):
@@ -33,9 +33,7 @@ class LoginDialog(QDialog):
         else:
             demo = ctx.setting_or("demo.accounts", "")
             intro.setText(tr_args(self.tr("演示账号：%1"), demo) if demo else self.tr("请输入姓名和密码。"))
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020")
+        self.message = message_label()
         buttons = dialog_buttons(self, self.tr("创建并登录") if self.first_run else self.tr("登录"), self.submit,
                                  cancel_text=self.tr("退出"))
         layout = QVBoxLayout(self)

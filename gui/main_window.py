@@ -5,12 +5,10 @@ It only assembles the screens; each screen lives in its own module.
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,9 +24,8 @@ from core.inspections import list_inspections
 from core.subjects import count_subjects, import_subjects, search_subjects
 from gui.i18n import tr_args
 from gui.jobs import JobRunner
-from gui.messages import show_import_summary
 from gui.models import InspectionTableModel, SubjectTableModel
-from gui.operations import run_op
+from gui.operations import run_import
 from gui.widgets import make_table
 
 SEARCH_LIMIT = 200
@@ -207,22 +204,13 @@ class MainWindow(QMainWindow):
         editor.show()
 
     def import_register(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("导入监管对象名册"), str(Path.home()), self.tr("名册 (*.xlsx *.csv)")
-        )
-        if not path:
-            return
+        def describe(summary) -> str:
+            return tr_args(self.tr("导入 %1 个，跳过（已存在）%2 个，拒绝 %3 行。"), summary.imported, summary.skipped,
+                           len(summary.rejected))
 
-        def job(progress, cancelled):
-            return import_subjects(self.ctx, Path(path), progress=progress, cancelled=cancelled)
-
-        run_op(self, self.tr("正在导入名册…"), job, on_done=self._imported, runner=self.runner)
-
-    def _imported(self, summary) -> None:
-        self.refresh()
-        text = tr_args(self.tr("导入 %1 个，跳过（已存在）%2 个，拒绝 %3 行。"), summary.imported, summary.skipped,
-                       len(summary.rejected))
-        show_import_summary(self, text, summary.rejected)
+        run_import(self, partial(import_subjects, self.ctx), title=self.tr("导入监管对象名册"),
+                   file_filter=self.tr("名册 (*.xlsx *.csv)"), label=self.tr("正在导入名册…"),
+                   describe=describe, after=self.refresh, runner=self.runner)
 
     def edit_settings(self) -> None:
         from gui.settings_dialog import SettingsDialog

@@ -1,5 +1,7 @@
-"""The message boxes several screens show: a refused action, an import's summary."""
+"""The message boxes several screens show: a refused action (``attempt`` a core call), an import's summary."""
 from __future__ import annotations
+
+from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -20,6 +22,17 @@ def show_failure(parent: QWidget, exc: Exception, title: str | None = None) -> N
     else:
         message = crash.unexpected_error_text(exc, crash.log_exception(exc, "operation failed"))
     QMessageBox.warning(parent, title or tr("操作未完成"), message)
+
+
+def attempt(parent: QWidget, title: str | None, action: Callable[..., Any], *args: Any) -> bool:
+    """``action(*args)``, a core call; True when done. A refusal (DomainError) is shown in the
+    failure box under ``title`` and gives False; anything unexpected goes on up to the crash hook."""
+    try:
+        action(*args)
+    except DomainError as exc:
+        show_failure(parent, exc, title)
+        return False
+    return True
 
 
 def show_import_summary(parent: QWidget, text: str, rejected: list[dict]) -> None:

@@ -25,7 +25,7 @@ from core.inspectors import list_inspectors
 from core.subjects import SubjectRow
 from core.tasks import TaskRow, start_task
 from gui.i18n import tr_args
-from gui.widgets import dialog_buttons
+from gui.widgets import dialog_buttons, message_label
 
 OFFICER_ROWS = 3
 LAST_OFFICERS_KEY = "gui.last_officers"
@@ -90,9 +90,7 @@ class NewInspectionDialog(QDialog):
             self.officer_names.append(name)
             self.officer_certs.append(cert)
 
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020")
+        self.message = message_label()
         buttons = dialog_buttons(self, self.tr("开始检查"), self.start)
         layout = QVBoxLayout(self)
         layout.addLayout(form)

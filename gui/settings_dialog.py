@@ -1,57 +1,36 @@
 """站所设置: the names printed on forms, document-number prefixes, this device's number."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox
 
 from core.context import AppContext
-from core.errors import DomainError
 from core.numbering import DEVICE_BLOCK, format_number
 from core.station import MAX_DEVICE_NO, StationSettings, get_settings, update_settings
-from gui.widgets import dialog_buttons
+from gui.widgets import FormDialog
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(FormDialog):
     def __init__(self, ctx: AppContext, parent=None):
-        super().__init__(parent)
+        super().__init__(self.tr("站所设置"), parent, min_width=520)
         self.ctx = ctx
-        self.setWindowTitle(self.tr("站所设置"))
-        self.setMinimumWidth(520)
         current = get_settings(ctx)
-        self.station_name = QLineEdit(current.station_name)
-        self.organ_name = QLineEdit(current.organ_name)
-        self.inspection_prefix = QLineEdit(current.inspection_prefix)
-        self.rectification_prefix = QLineEdit(current.rectification_prefix)
-        self.device_no = QSpinBox()
+        self.station_name = self.add_row(self.tr("所名："), QLineEdit(current.station_name))
+        self.organ_name = self.add_row(self.tr("执法机关名称（印在文书上）："), QLineEdit(current.organ_name))
+        self.inspection_prefix = self.add_row(self.tr("现场检查笔录文号前缀："), QLineEdit(current.inspection_prefix))
+        self.rectification_prefix = self.add_row(self.tr("责令改正通知书文号前缀："),
+                                                 QLineEdit(current.rectification_prefix))
+        self.device_no = self.add_row(self.tr("本机设备号："), QSpinBox())
         self.device_no.setRange(0, MAX_DEVICE_NO)
         self.device_no.setValue(current.device_no)
-        self.days = QSpinBox()
+        self.days = self.add_row(self.tr("默认改正期限："), QSpinBox())
         self.days.setRange(1, 365)
         self.days.setSuffix(self.tr(" 天"))
         self.days.setValue(current.rectification_days)
-        self.example = QLabel()
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020")
+        self.example = self.add_row(self.tr("文号示例："), QLabel())
         for widget in (self.inspection_prefix, self.rectification_prefix):
             widget.textChanged.connect(self._show_example)
         self.device_no.valueChanged.connect(self._show_example)
-
-        form = QFormLayout()
-        form.addRow(self.tr("所名："), self.station_name)
-        form.addRow(self.tr("执法机关名称（印在文书上）："), self.organ_name)
-        form.addRow(self.tr("现场检查笔录文号前缀："), self.inspection_prefix)
-        form.addRow(self.tr("责令改正通知书文号前缀："), self.rectification_prefix)
-        form.addRow(self.tr("本机设备号："), self.device_no)
-        form.addRow(self.tr("默认改正期限："), self.days)
-        form.addRow(self.tr("文号示例："), self.example)
-        buttons = dialog_buttons(self, self.tr("保存"), self.save, save=True)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        hint = QLabel(self.tr("所里的电脑用设备号 0；每台笔记本用不同的设备号，离线时文号也不会重复。"))
-        hint.setWordWrap(True)
-        layout.addWidget(hint)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
+        self.lay_out(note=self.tr("所里的电脑用设备号 0；每台笔记本用不同的设备号，离线时文号也不会重复。"))
         self._show_example()
 
     def _show_example(self) -> None:
@@ -61,15 +40,10 @@ class SettingsDialog(QDialog):
         self.example.setText(f"{format_number(self.inspection_prefix.text(), date.today().year, seq)}　"
                              f"{format_number(self.rectification_prefix.text(), date.today().year, seq)}")
 
-    def save(self) -> None:
-        try:
-            update_settings(self.ctx, StationSettings(
-                station_name=self.station_name.text(), organ_name=self.organ_name.text(),
-                inspection_prefix=self.inspection_prefix.text(),
-                rectification_prefix=self.rectification_prefix.text(),
-                device_no=self.device_no.value(), rectification_days=self.days.value(),
-            ))
-        except DomainError as exc:
-            self.message.setText(exc.message)
-            return
-        self.accept()
+    def apply(self) -> None:
+        update_settings(self.ctx, StationSettings(
+            station_name=self.station_name.text(), organ_name=self.organ_name.text(),
+            inspection_prefix=self.inspection_prefix.text(),
+            rectification_prefix=self.rectification_prefix.text(),
+            device_no=self.device_no.value(), rectification_days=self.days.value(),
+        ))

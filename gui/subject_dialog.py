@@ -1,69 +1,39 @@
 """Add or edit a subject of the register, with the credit code checked as it is typed."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit
 
 from core import creditcode
 from core.context import AppContext
-from core.errors import DomainError
 from core.subjects import CATEGORIES, STATUSES, SubjectData, SubjectRow, add_subject, licence_warnings, update_subject
-from gui.widgets import dialog_buttons
+from gui.widgets import FormDialog
 
 
-class SubjectDialog(QDialog):
+class SubjectDialog(FormDialog):
     def __init__(self, ctx: AppContext, subject: SubjectRow | None = None, parent=None):
-        super().__init__(parent)
+        super().__init__(self.tr("编辑监管对象") if subject else self.tr("新增监管对象"), parent, min_width=520)
         self.ctx, self.subject = ctx, subject
         self.saved: SubjectRow | None = None
-        self.setWindowTitle(self.tr("编辑监管对象") if subject else self.tr("新增监管对象"))
-        self.setMinimumWidth(520)
 
-        self.name = QLineEdit()
-        self.credit_code = QLineEdit()
+        self.name = self.add_row(self.tr("名称(&N)："), QLineEdit())
+        self.credit_code = self.add_row(self.tr("统一社会信用代码(&C)："), QLineEdit())
         self.credit_code.setMaxLength(20)
         self.credit_code.setPlaceholderText(self.tr("18位，无代码的个体工商户可留空"))
-        self.code_hint = QLabel()
+        self.code_hint = self.add_row("", QLabel())
         self.code_hint.setWordWrap(True)
-        self.category = QComboBox()
+        self.category = self.add_row(self.tr("类别(&T)："), QComboBox())
         for code, label in CATEGORIES.items():
             self.category.addItem(self.tr(label), code)
-        self.licence_no = QLineEdit()
-        self.filing_no = QLineEdit()
-        self.legal_rep = QLineEdit()
-        self.address = QLineEdit()
-        self.phone = QLineEdit()
-        self.grid = QLineEdit()
-        self.status = QComboBox()
+        self.licence_no = self.add_row(self.tr("许可证号："), QLineEdit())
+        self.filing_no = self.add_row(self.tr("备案号："), QLineEdit())
+        self.legal_rep = self.add_row(self.tr("法定代表人(负责人)："), QLineEdit())
+        self.address = self.add_row(self.tr("地址(&A)："), QLineEdit())
+        self.phone = self.add_row(self.tr("联系电话："), QLineEdit())
+        self.grid = self.add_row(self.tr("网格："), QLineEdit())
+        self.status = self.add_row(self.tr("状态："), QComboBox())
         for code, label in STATUSES.items():
             self.status.addItem(self.tr(label), code)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020")
-
-        form = QFormLayout()
-        form.addRow(self.tr("名称(&N)："), self.name)
-        form.addRow(self.tr("统一社会信用代码(&C)："), self.credit_code)
-        form.addRow("", self.code_hint)
-        form.addRow(self.tr("类别(&T)："), self.category)
-        form.addRow(self.tr("许可证号："), self.licence_no)
-        form.addRow(self.tr("备案号："), self.filing_no)
-        form.addRow(self.tr("法定代表人(负责人)："), self.legal_rep)
-        form.addRow(self.tr("地址(&A)："), self.address)
-        form.addRow(self.tr("联系电话："), self.phone)
-        form.addRow(self.tr("网格："), self.grid)
-        form.addRow(self.tr("状态："), self.status)
-        self.buttons = dialog_buttons(self, self.tr("保存"), self.save, save=True)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(self.buttons)
+        self.lay_out()
 
         self.credit_code.textChanged.connect(self._check_code)
         if subject:
@@ -101,19 +71,14 @@ class SubjectDialog(QDialog):
             status=self.status.currentData(),
         )
 
-    def save(self) -> None:
+    def apply(self) -> None:
         data = self.data()
-        try:
-            if self.subject:
-                self.saved = update_subject(self.ctx, self.subject.id, data)
-            else:
-                self.saved = add_subject(self.ctx, data)
-        except DomainError as exc:
-            self.message.setText(exc.message)
-            return
-        warnings = licence_warnings(data)
+        if self.subject:
+            self.saved = update_subject(self.ctx, self.subject.id, data)
+        else:
+            self.saved = add_subject(self.ctx, data)
+        warnings = licence_warnings(data)  # saved: only a reminder to check the licence numbers
         if warnings:
             from PySide6.QtWidgets import QMessageBox
 
             QMessageBox.warning(self, self.tr("请核对"), "\n".join(warnings))
-        self.accept()

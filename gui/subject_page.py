@@ -8,9 +8,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +21,7 @@ from core.grades import grade_history, is_graded
 from core.tasks import subject_due
 from gui.i18n import tr_args
 from gui.models import GradeHistoryModel, InspectionTableModel
-from gui.widgets import make_table
+from gui.widgets import button_row, make_table, push_button
 
 
 class SubjectPage(QWidget):
@@ -37,21 +35,11 @@ class SubjectPage(QWidget):
         self.details = QFormLayout()
         box = QGroupBox(self.tr("基本信息"))
         box.setLayout(self.details)
-        self.edit_button = QPushButton(self.tr("编辑(&E)"))
-        self.edit_button.clicked.connect(self.edit)
-        self.event_button = QPushButton(self.tr("登记触发事件(&V)…"))
-        self.event_button.clicked.connect(self.register_event)
-        self.grade_button = QPushButton(self.tr("调整风险等级(&R)…"))
-        self.grade_button.clicked.connect(self.change_grade)
-        self.new_button = QPushButton(self.tr("新建检查(&N)"))
-        self.new_button.setDefault(True)
-        self.new_button.clicked.connect(self.new_inspection)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.edit_button)
-        buttons.addWidget(self.event_button)
-        buttons.addWidget(self.grade_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.new_button)
+        self.edit_button = push_button(self.tr("编辑(&E)"), self.edit)
+        self.event_button = push_button(self.tr("登记触发事件(&V)…"), self.register_event)
+        self.grade_button = push_button(self.tr("调整风险等级(&R)…"), self.change_grade)
+        self.new_button = push_button(self.tr("新建检查(&N)"), self.new_inspection, default=True)
+        buttons = button_row((self.edit_button, self.event_button, self.grade_button), (self.new_button,))
 
         self.history_model = InspectionTableModel(self)
         self.history_view = make_table(self.history_model, lambda r: self._open_inspection(r.id))

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -47,8 +46,10 @@ from core.users import PERMISSIONS
 from gui import crash
 from gui.i18n import tr_args
 from gui.jobs import JobRunner
+from gui.messages import attempt
 from gui.operations import run_op
 from gui.models import RowTableModel, _Index
+from gui.widgets import add_row, button_row, push_button
 
 DIFF_BACKGROUND = QColor("#ffe8a3")
 DEFAULT_HUB_URL = "http://192.168.1.10:8765"
@@ -115,19 +116,14 @@ class SyncPanel(QWidget):
         self.resize(980, 720)
 
         # --- status ---
-        self.role_label = QLabel()
-        self.peers_label = QLabel()
-        self.peers_label.setWordWrap(True)
-        self.last_export_label = QLabel()
-        self.last_import_label = QLabel()
-        self.last_result_label = QLabel()
-        self.last_result_label.setWordWrap(True)
         form = QFormLayout()
-        form.addRow(self.tr("本机："), self.role_label)
-        form.addRow(self.tr("同步对象："), self.peers_label)
-        form.addRow(self.tr("上次导出："), self.last_export_label)
-        form.addRow(self.tr("上次导入："), self.last_import_label)
-        form.addRow(self.tr("上次结果："), self.last_result_label)
+        self.role_label = add_row(form, self.tr("本机："), QLabel())
+        self.peers_label = add_row(form, self.tr("同步对象："), QLabel())
+        self.peers_label.setWordWrap(True)
+        self.last_export_label = add_row(form, self.tr("上次导出："), QLabel())
+        self.last_import_label = add_row(form, self.tr("上次导入："), QLabel())
+        self.last_result_label = add_row(form, self.tr("上次结果："), QLabel())
+        self.last_result_label.setWordWrap(True)
         self.pending_model = PendingModel(self)
         self.pending_view = _table(self.pending_model)
         self.pending_label = QLabel()
@@ -141,19 +137,11 @@ class SyncPanel(QWidget):
         status_box.setLayout(status_row)
 
         # --- actions ---
-        self.export_button = QPushButton(self.tr("导出到文件夹(&E)…"))
-        self.export_button.clicked.connect(self.export_to_folder)
-        self.import_button = QPushButton(self.tr("从文件夹导入(&I)…"))
-        self.import_button.clicked.connect(self.import_from_folder)
-        self.hub_button = QPushButton(self.tr("与所里同步(&H)"))
-        self.hub_button.clicked.connect(self.sync_with_hub)
-        self.refresh_button = QPushButton(self.tr("刷新(&R)"))
-        self.refresh_button.clicked.connect(self.refresh)
-        buttons = QHBoxLayout()
-        for button in (self.export_button, self.import_button, self.hub_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.refresh_button)
+        self.export_button = push_button(self.tr("导出到文件夹(&E)…"), self.export_to_folder)
+        self.import_button = push_button(self.tr("从文件夹导入(&I)…"), self.import_from_folder)
+        self.hub_button = push_button(self.tr("与所里同步(&H)"), self.sync_with_hub)
+        self.refresh_button = push_button(self.tr("刷新(&R)"), self.refresh)
+        buttons = button_row((self.export_button, self.import_button, self.hub_button), (self.refresh_button,))
         self.result_label = QLabel()  # the outcome of what was just done, one line
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -167,19 +155,12 @@ class SyncPanel(QWidget):
         self.diff_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.diff_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.diff_view.horizontalHeader().setStretchLastSection(True)
-        self.keep_button = QPushButton(self.tr("保留本机版本(&L)"))
-        self.keep_button.clicked.connect(lambda: self.resolve("local"))
-        self.take_button = QPushButton(self.tr("采用对方版本(&T)"))
-        self.take_button.clicked.connect(lambda: self.resolve("remote"))
+        self.keep_button = push_button(self.tr("保留本机版本(&L)"), lambda: self.resolve("local"))
+        self.take_button = push_button(self.tr("采用对方版本(&T)"), lambda: self.resolve("remote"))
         self.only_differing = QLabel(self.tr("黄色底色为两个版本不同的字段"))
         self.show_resolved = QCheckBox(self.tr("显示已处理的冲突(&D)"))
         self.show_resolved.toggled.connect(lambda _on: self.refresh_conflicts())
-        resolve_row = QHBoxLayout()
-        resolve_row.addWidget(self.only_differing)
-        resolve_row.addWidget(self.show_resolved)
-        resolve_row.addStretch(1)
-        resolve_row.addWidget(self.keep_button)
-        resolve_row.addWidget(self.take_button)
+        resolve_row = button_row((self.only_differing, self.show_resolved), (self.keep_button, self.take_button))
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.conflict_view)
         diff_box = QWidget()
@@ -382,10 +363,7 @@ class SyncPanel(QWidget):
         answer = QMessageBox.question(self, self.tr("处理同步冲突"), question)
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            resolve_conflict(self.ctx, row.id, choice)
-        except DomainError as exc:
-            QMessageBox.warning(self, self.tr("未能处理冲突"), exc.message)
+        if not attempt(self, self.tr("未能处理冲突"), resolve_conflict, self.ctx, row.id, choice):
             return
         done = tr_args(self.tr("已采用 %1 的版本：") if choice == "remote" else self.tr("已保留本机版本（将发往 %1）："),
                        row.from_device)

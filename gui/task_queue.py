@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
+from functools import partial
 from typing import Callable
 
 from PySide6.QtCore import QDate, QModelIndex, QSortFilterProxyModel, Signal
@@ -10,26 +10,23 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from core.context import AppContext
-from core.errors import DomainError
 from core.rules import PRIORITY_LABELS
 from core.subjects import get_subject
 from core.tasks import OPEN_STATUSES, TASK_STATUS_LABELS, cancel_task, import_events, list_tasks
 from gui.i18n import tr_args
-from gui.messages import show_import_summary
+from gui.messages import attempt
 from gui.models import ROW_ROLE, TaskTableModel
-from gui.operations import run_op
-from gui.widgets import make_table
+from gui.operations import run_import
+from gui.widgets import button_row, make_table, push_button
 
 ALL = ""
 OPEN = "open+in_progress"
@@ -97,14 +94,10 @@ class TaskQueue(QWidget):
         self.due_enabled.toggled.connect(self._apply_filter)
         self.due_by.dateChanged.connect(self._apply_filter)
 
-        self.start_button = QPushButton(self.tr("开始检查(&G)"))
-        self.start_button.clicked.connect(lambda: self.start(self._current()))
-        self.cancel_button = QPushButton(self.tr("取消任务…"))
-        self.cancel_button.clicked.connect(self.cancel)
-        self.import_button = QPushButton(self.tr("导入触发事件…"))
-        self.import_button.clicked.connect(self.import_events)
-        self.plan_button = QPushButton(self.tr("年度计划与随机抽取…"))
-        self.plan_button.clicked.connect(self.open_plan)
+        self.start_button = push_button(self.tr("开始检查(&G)"), lambda: self.start(self._current()))
+        self.cancel_button = push_button(self.tr("取消任务…"), self.cancel)
+        self.import_button = push_button(self.tr("导入触发事件…"), self.import_events)
+        self.plan_button = push_button(self.tr("年度计划与随机抽取…"), self.open_plan)
         self.summary = QLabel()
 
         filters = QHBoxLayout()
@@ -112,16 +105,10 @@ class TaskQueue(QWidget):
             filters.addWidget(widget)
         filters.addStretch(1)
         filters.addWidget(self.summary)
-        buttons = QHBoxLayout()
-        for widget in (self.start_button, self.cancel_button):
-            buttons.addWidget(widget)
-        buttons.addStretch(1)
-        for widget in (self.import_button, self.plan_button):
-            buttons.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.view, 1)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row((self.start_button, self.cancel_button), (self.import_button, self.plan_button)))
         if load:
             self.refresh()
 
@@ -159,6 +146,11 @@ class TaskQueue(QWidget):
         overdue = sum(1 for t in shown if t.overdue)
         self.summary.setText(tr_args(self.tr("%1 个任务，其中逾期 %2 个"), len(shown), overdue))
 
+    def _changed(self) -> None:
+        """Tasks changed here: reload the queue and tell the lists elsewhere."""
+        self.refresh()
+        self.changed.emit()
+
     def _current(self):
         index = self.view.currentIndex()
         return index.data(ROW_ROLE) if index.isValid() else None
@@ -177,8 +169,7 @@ class TaskQueue(QWidget):
 
         dialog = NewInspectionDialog(self.ctx, get_subject(self.ctx, task.subject_id), parent=self, task=task)
         if dialog.exec() and dialog.inspection_id:
-            self.refresh()
-            self.changed.emit()
+            self._changed()
             self._open_inspection(dialog.inspection_id)
 
     def cancel(self) -> None:
@@ -188,37 +179,21 @@ class TaskQueue(QWidget):
         reason, ok = QInputDialog.getText(self, self.tr("取消任务"), self.tr("取消理由："))
         if not ok:
             return
-        try:
-            cancel_task(self.ctx, task.id, reason)
-        except DomainError as exc:
-            QMessageBox.warning(self, self.tr("不能取消"), exc.message)
-            return
-        self.refresh()
-        self.changed.emit()
+        if attempt(self, self.tr("不能取消"), cancel_task, self.ctx, task.id, reason):
+            self._changed()
 
     def import_events(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("导入触发事件"), str(Path.home()), self.tr("事件清单 (*.xlsx *.csv)")
-        )
-        if not path:
-            return
+        def describe(summary) -> str:
+            return tr_args(self.tr("导入 %1 条，跳过（已导入）%2 条，拒绝 %3 行；新建任务 %4 个，并入已有任务 %5 个。"),
+                           summary.imported, summary.skipped, len(summary.rejected), summary.tasks_created,
+                           summary.tasks_updated)
 
-        def job(progress, cancelled):
-            return import_events(self.ctx, Path(path), progress=progress, cancelled=cancelled)
-
-        run_op(self, self.tr("正在导入触发事件…"), job, on_done=self._imported, runner=self.runner)
-
-    def _imported(self, summary) -> None:
-        self.refresh()
-        self.changed.emit()
-        text = tr_args(self.tr("导入 %1 条，跳过（已导入）%2 条，拒绝 %3 行；新建任务 %4 个，并入已有任务 %5 个。"),
-                       summary.imported, summary.skipped, len(summary.rejected), summary.tasks_created,
-                       summary.tasks_updated)
-        show_import_summary(self, text, summary.rejected)
+        run_import(self, partial(import_events, self.ctx), title=self.tr("导入触发事件"),
+                   file_filter=self.tr("事件清单 (*.xlsx *.csv)"), label=self.tr("正在导入触发事件…"),
+                   describe=describe, after=self._changed, runner=self.runner)
 
     def open_plan(self) -> None:
         from gui.plan_dialog import PlanDialog
 
         PlanDialog(self.ctx, parent=self).exec()
-        self.refresh()
-        self.changed.emit()
+        self._changed()
