@@ -55,9 +55,17 @@ def register(sub) -> None:
     d_enrol.add_argument("--code-stdin", action="store_true", required=True,
                          help="read the one-time code `devices add` printed from the first line of standard input")
     d_enrol.set_defaults(handler=cmd_devices_enrol)
-    d_list = devices_sub.add_parser("list", help="(station) list registered laptops")
+    d_list = devices_sub.add_parser("list", help="(station) list registered laptops (revoked ones marked)")
     d_list.add_argument("--db", required=True, help="the station's database file")
     d_list.set_defaults(handler=cmd_devices_list)
+    d_revoke = devices_sub.add_parser("revoke", help="(station) revoke a lost or stolen laptop: its packages and "
+                                                     "hub requests are refused from now on")
+    d_revoke.add_argument("--db", required=True, help="the station's database file")
+    which = d_revoke.add_mutually_exclusive_group()  # one of them: checked by the handler (one Chinese line)
+    which.add_argument("--name", help="the laptop's name")
+    which.add_argument("--id", dest="device_id", help="the laptop's device id")
+    which.add_argument("--device-no", type=int, help="the laptop's device number")
+    d_revoke.set_defaults(handler=cmd_devices_revoke)
 
 
 # --- packages -----------------------------------------------------------------------------------
@@ -149,5 +157,26 @@ def cmd_devices_list(args) -> int:
     from core.sync import list_devices
 
     for device in list_devices(open_context(args.db)):
-        print(f"{device.device_no}\t{device.name}\t{device.id}")
+        mark = f"\trevoked {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked else ""
+        print(f"{device.device_no}\t{device.name}\t{device.id}{mark}")
+    return EXIT_OK
+
+
+def cmd_devices_revoke(args) -> int:
+    from core.sync import list_devices, revoke_device
+
+    if args.name is None and args.device_id is None and args.device_no is None:
+        bad_input("请用 --name、--id 或 --device-no 指明要吊销的设备")
+    ctx = open_context(args.db)
+    if args.name is not None:
+        found, what = [d for d in list_devices(ctx) if d.name == args.name.strip()], f"名为“{args.name}”的设备"
+    elif args.device_id is not None:
+        found, what = [d for d in list_devices(ctx) if d.id == args.device_id.strip()], f"设备 {args.device_id}"
+    else:
+        found, what = [d for d in list_devices(ctx) if d.device_no == args.device_no], f"设备号 {args.device_no}"
+    if not found:
+        bad_input(f"本所没有登记{what}（devices list 列出已登记的设备）")
+    device = revoke_device(ctx, found[0].id)
+    print(f"revoked {device.name} (device_no {device.device_no}) at {device.revoked_at:%Y-%m-%d %H:%M}; "
+          "its packages and hub requests are refused from now on")
     return EXIT_OK

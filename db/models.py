@@ -11,6 +11,7 @@ import uuid
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -408,6 +409,25 @@ class Device(Base):
     public_key: Mapped[str] = mapped_column(String(64), nullable=False)
     device_no: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # set by ``devices revoke``: its packages and hub requests are refused from then on
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class HubRequest(Base):
+    """A signed hub request already accepted: the same signature or nonce again is a replay.
+
+    Kept while its timestamp is inside the hub's clock window (older ones are refused for
+    their age anyway, and purged).
+    """
+
+    __tablename__ = "hub_requests"
+    # SHA-256 of the decoded signature bytes (so neither case nor spacing makes it new)
+    signature_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    nonce: Mapped[str] = mapped_column(String(32), nullable=False)
+    request_time: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+
+    __table_args__ = (UniqueConstraint("device_id", "nonce"),)
 
 
 class SyncBatch(Base):

@@ -1,15 +1,16 @@
-"""The sync panel: status, export to / import from a folder (USB stick), and conflicts.
+"""The sync panel: status, export to / import from a folder (USB stick), devices, and conflicts.
 
 Exports and imports run through the JobRunner (progress and cancel). Every outcome is
 one line at the top of the panel, and remembered (``core.sync.record_result``).
 Conflicts are shown side by side, field by field, differing fields highlighted; the
-admin keeps the local version or takes the remote one.
+admin keeps the local version or takes the remote one. At the station the admin also sees
+the registered laptops and revokes a lost or stolen one.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,11 +35,14 @@ from core.errors import DomainError
 from core.sync import (
     HUB_URL,
     ConflictRow,
+    DeviceRow,
     describe_hub,
     describe_import,
     list_conflicts,
     record_result,
+    list_devices,
     resolve_conflict,
+    revoke_device,
     sync_status,
 )
 from core.sync import client as hub_client
@@ -61,6 +65,20 @@ def _when(at) -> str:
 
 class PendingModel(RowTableModel):
     columns = (("数据类别", lambda r: r.label), ("待发送记录数", lambda r: str(r.count)))
+
+
+class DeviceModel(RowTableModel):
+    """The laptops registered at the station; revoked ones say so (and when)."""
+
+    columns = (
+        ("设备号", lambda d: str(d.device_no)),
+        ("名称", lambda d: d.name),
+        ("状态", lambda d: tr_args(QCoreApplication.translate("models", "已吊销（%1）"), _when(d.revoked_at))
+                 if d.revoked else QCoreApplication.translate("models", "正常")),
+    )
+
+    def foreground(self, row: DeviceRow) -> QBrush | None:
+        return QBrush(QColor("#b00020")) if row.revoked else None
 
 
 class ConflictModel(RowTableModel):
@@ -146,6 +164,21 @@ class SyncPanel(QWidget):
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        # --- devices (the station) ---
+        self.device_model = DeviceModel(self)
+        self.device_view = _table(self.device_model)
+        self.device_view.setMaximumHeight(130)
+        self.device_view.selectionModel().currentRowChanged.connect(lambda *_: self._device_chosen())
+        self.revoke_button = push_button(self.tr("吊销设备(&V)…"), self.revoke_selected_device)
+        device_row = QHBoxLayout()
+        device_row.addWidget(self.device_view, 1)
+        device_side = QVBoxLayout()
+        device_side.addWidget(self.revoke_button)
+        device_side.addStretch(1)
+        device_row.addLayout(device_side)
+        self.device_box = QGroupBox(self.tr("登记的笔记本"))
+        self.device_box.setLayout(device_row)
+
         # --- conflicts ---
         self.conflict_model = ConflictModel(self)
         self.conflict_view = _table(self.conflict_model)
@@ -177,10 +210,12 @@ class SyncPanel(QWidget):
         layout.addWidget(status_box)
         layout.addLayout(buttons)
         layout.addWidget(self.result_label)
+        layout.addWidget(self.device_box)
         layout.addWidget(self.conflict_box, 1)
 
         user = ctx.user
         self.may_resolve = user is None or "resolve_conflicts" in PERMISSIONS[user.role]
+        self.may_manage_devices = user is None or "manage_devices" in PERMISSIONS[user.role]
         self.refresh()
 
     # --- status -----------------------------------------------------------------
@@ -209,7 +244,32 @@ class SyncPanel(QWidget):
             self.hub_button.setToolTip(self.tr("笔记本在这里与所里同步；所里的电脑运行同步服务（main.py hub）"))
         else:
             self.hub_button.setToolTip(self.tr("上传本机的修改，再下载所里发来的同步包（需连接所里的网络）"))
+        self.refresh_devices()
         self.refresh_conflicts()
+
+    def refresh_devices(self) -> None:
+        """The station's laptops (the box is hidden elsewhere)."""
+        at_station = self.status.role == "station"
+        self.device_box.setVisible(at_station)
+        current = self.current_device()
+        rows = list_devices(self.ctx) if at_station else []
+        self.device_model.set_rows(rows)
+        keep = next((i for i, d in enumerate(rows) if current is not None and d.id == current.id), None)
+        if keep is not None:
+            self.device_view.selectRow(keep)
+        self._device_chosen()
+
+    def current_device(self) -> DeviceRow | None:
+        index = self.device_view.currentIndex()
+        return self.device_model.row_at(index.row()) if index.isValid() else None
+
+    def _device_chosen(self) -> None:
+        device = self.current_device()
+        self.revoke_button.setEnabled(self.may_manage_devices and device is not None and not device.revoked)
+        if not self.may_manage_devices:
+            self.revoke_button.setToolTip(self.tr("仅站所管理员可以吊销设备"))
+        else:
+            self.revoke_button.setToolTip(self.tr("笔记本丢失或被盗时吊销：此后它的同步包和同步请求一律拒绝"))
 
     def refresh_conflicts(self) -> None:
         current = self.current_conflict()
@@ -352,6 +412,25 @@ class SyncPanel(QWidget):
 
         run_op(self, self.tr("正在与所里同步…"), job, on_done=done, runner=self.runner,
                on_error=lambda exc: self._show_result(self.tr("与所里同步失败：") + self._message(exc), error=True))
+
+    # --- devices --------------------------------------------------------------------------
+    def revoke_selected_device(self) -> None:
+        device = self.current_device()
+        if device is None or device.revoked:
+            return
+        question = tr_args(self.tr("吊销笔记本“%1”（设备号 %2）？此后它发来的同步包和同步请求一律拒绝，"
+                                   "且不能撤销；找回后需重新登记。"), device.name, device.device_no)
+        answer = QMessageBox.question(self, self.tr("吊销设备"), question)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            revoked = revoke_device(self.ctx, device.id)
+        except DomainError as exc:
+            QMessageBox.warning(self, self.tr("未能吊销设备"), exc.message)
+            return
+        self._show_result(tr_args(self.tr("已吊销笔记本“%1”（设备号 %2）：此后它的同步包和同步请求一律拒绝"),
+                                  revoked.name, revoked.device_no))
+        self.changed.emit()
 
     # --- conflicts ----------------------------------------------------------------------
     def resolve(self, choice: str) -> None:

@@ -1,8 +1,12 @@
 """The hub's HTTP routes (Starlette): signed requests in, JSON or a package out.
 
-Errors are JSON ``{"error": "<Chinese message>"}`` with 400/401/403/404/409/413.
+Errors are JSON ``{"error": "<Chinese message>"}`` with 400/401/403/404/408/409/413; an
+unexpected error answers 500 with a fixed message and never its exception text (the
+traceback goes to the hub's log, logger ``hub``).
 """
 from __future__ import annotations
+
+import logging
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +18,10 @@ from starlette.routing import Route
 from core import sync
 from core.errors import DomainError
 from core.sync.client import API, H_NAME
-from hub.service import Hub, HubError
+from hub.service import SEQ, Hub, HubError
+
+log = logging.getLogger("hub")
+INTERNAL_ERROR = "同步服务内部错误，请求未完成；详细情况已记入同步服务的日志，请联系所里的管理员"
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -31,6 +38,9 @@ def create_app(hub: Hub) -> Starlette:
             return _error(exc.status, exc.message)
         except DomainError as exc:
             return _error(400, exc.message)
+        except Exception:  # noqa: BLE001 - the answer carries no detail; the log has it all
+            log.exception("unexpected error in %s %s", request.method, request.url.path)
+            return _error(500, INTERNAL_ERROR)
 
     async def push(request: Request) -> Response:
         async def run(req: Request) -> Response:
@@ -41,32 +51,35 @@ def create_app(hub: Hub) -> Starlette:
 
     async def listing(request: Request) -> Response:
         async def run(req: Request) -> Response:
+            after = req.query_params.get("after", "0")  # checked first: a bad one writes nothing
+            if not SEQ.fullmatch(after):
+                raise HubError(400, "参数 after 应为批次号（不超过 9 位的非负整数）")
             device, _ = await hub.authenticate(req, read_body=False)
-            try:
-                after = int(req.query_params.get("after", "0"))
-            except ValueError:
-                raise HubError(400, "参数 after 应为批次号（整数）") from None
-            packages = await run_in_threadpool(hub.export_for, device, after)
+            packages = await run_in_threadpool(hub.export_for, device, int(after))
             return JSONResponse({"station_id": hub.ctx.setting(sync.S_STATION_ID), "packages": packages})
         return await guarded(request, run)
 
     async def download(request: Request) -> Response:
         async def run(req: Request) -> Response:
+            seq = req.path_params["seq"]
+            if not SEQ.fullmatch(seq):
+                raise HubError(400, "批次号无效：应为不超过 9 位的非负整数")
             device, _ = await hub.authenticate(req, read_body=False)
-            data = await run_in_threadpool(hub.package, device, int(req.path_params["seq"]))
+            data = await run_in_threadpool(hub.package, device, int(seq))
             return Response(data, media_type="application/zip")
         return await guarded(request, run)
 
     async def http_error(_request: Request, exc: HTTPException) -> Response:
         messages = {404: "没有这个接口", 405: "不支持这种请求方法"}
-        return _error(exc.status_code, messages.get(exc.status_code, str(exc.detail)))
+        return _error(exc.status_code, messages.get(exc.status_code, f"请求无法处理（HTTP {exc.status_code}）"))
 
-    async def unexpected(_request: Request, exc: Exception) -> Response:
-        return _error(500, f"同步服务内部错误：{type(exc).__name__}: {exc}")
+    async def unexpected(_request: Request, _exc: Exception) -> Response:
+        # outside the routes (routing itself); Starlette logs the traceback after this answer
+        return _error(500, INTERNAL_ERROR)
 
     routes = [
         Route(f"{API}/packages", push, methods=["POST"]),
         Route(f"{API}/packages", listing, methods=["GET"]),
-        Route(API + "/packages/{seq:int}", download, methods=["GET"]),
+        Route(API + "/packages/{seq}", download, methods=["GET"]),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: unexpected})

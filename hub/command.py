@@ -20,6 +20,8 @@ def register(sub) -> None:
                      help="folder for attachments and the outbox (default: beside an SQLite file, "
                           "the user data folder for a server database)")
     hub.add_argument("--max-upload-mb", type=float, default=64, help="largest package accepted (default 64 MB)")
+    hub.add_argument("--request-timeout", type=float, default=15, metavar="SECONDS",
+                     help="time allowed for a request's headers, and between two parts of its body (default 15)")
     hub.set_defaults(handler=cmd_hub)
 
 
@@ -30,6 +32,8 @@ def cmd_hub(args) -> int:
 
     if not 0 < args.port < 65536:
         raise InvalidInput(f"端口无效：{args.port}")
+    if not 0.5 <= args.request_timeout <= 3600:
+        raise InvalidInput(f"--request-timeout 应在 0.5 至 3600 秒之间：{args.request_timeout:g}")
     if args.data_dir is not None:
         ctx = AppContext.open(args.db, attachments_dir=args.data_dir / "attachments")
         outbox = args.data_dir / "hub-outbox"
@@ -41,5 +45,6 @@ def cmd_hub(args) -> int:
         print(f"hub serving {ctx.engine.url.render_as_string(hide_password=True)} "
               f"on http://{args.host}:{args.port}", flush=True)
 
-    serve(ctx, args.host, args.port, outbox=outbox, max_upload_mb=args.max_upload_mb, ready=ready)
+    serve(ctx, args.host, args.port, outbox=outbox, max_upload_mb=args.max_upload_mb,
+          request_timeout=args.request_timeout, ready=ready)
     return 0

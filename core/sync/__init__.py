@@ -19,7 +19,8 @@ to or received from *that* peer — so "both sides changed it" is a conflict tha
 
 The modules, each one concern: ``spec`` (what syncs), ``keys``, ``devices``, ``codec``
 (records as JSON), ``package`` (write/read/verify), ``changes``, ``export``, ``apply``,
-``bulk``, ``conflicts``, ``status``, ``client``. Import from here, not from them.
+``bulk``, ``conflicts``, ``status``, ``client``, ``replay`` (the hub's record of requests it
+accepted). Import from here, not from them.
 """
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ from core.sync.client import HubClient, HubSummary, pull, push
 from core.sync.codec import record_values
 from core.sync.conflicts import ConflictRow, FieldDiff, Resolution, list_conflicts, resolve_conflict
 from core.sync.devices import (
-    DeviceRow, add_device, enrol_device, find_device, list_devices, open_enrolment, peers, private_key, role,
+    DeviceRow, add_device, enrol_device, find_device, list_devices, open_enrolment, peers, private_key,
+    revoke_device, role,
 )
+from core.sync.replay import claim_request
 from core.sync.export import export_packages
 from core.sync.package import Package, read_package
 from core.sync.spec import (
@@ -45,6 +48,7 @@ __all__ = [
     "S_STATION_NAME", "S_STATION_PUB", "SYNC_ACTOR_PREFIX", "TABLE_LABELS",
     "ConflictRow", "DeviceRow", "FieldDiff", "HubClient", "HubSummary", "ImportSummary", "Package", "Resolution",
     "SyncStatus", "acked_seq", "add_device", "describe_hub", "describe_import", "enrol_device", "export_packages", "find_device",
-    "import_package", "import_packages", "list_conflicts", "list_devices", "open_enrolment", "pending_changes", "private_key", "peers", "pull",
-    "push", "read_package", "received_batch", "record_result", "record_values", "resolve_conflict", "role", "sync_status",
+    "import_package", "import_packages", "list_conflicts", "list_devices", "open_enrolment", "pending_changes",
+    "private_key", "peers", "pull", "push", "read_package", "received_batch", "record_result", "record_values",
+    "resolve_conflict", "revoke_device", "role", "sync_status", "claim_request",
 ]

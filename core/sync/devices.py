@@ -12,26 +12,32 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import keystore
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.files import write_atomically
 from core.sync.keys import new_key_pair, public_of
+from core.users import require
 from core.sync.spec import (
     ENROLMENT_FORMAT, FORMAT_VERSION, MAX_DEVICE_NO, S_DEVICE_NAME, S_PRIVATE, S_ROLE, S_STATION_DEVICE,
     S_STATION_ID, S_STATION_NAME, S_STATION_PUB,
 )
-from db.models import Device
+from db.models import Device, Setting, utcnow
 
 if TYPE_CHECKING:
     from core.context import AppContext
 
 SEALED_ENROLMENT = "yxjc-enrolment-sealed"
 NOT_SET_UP = "本机尚未设置同步：所里的电脑请先登记设备（devices add），笔记本请先登记（devices enrol）"
+# The highest device number ever given out (settings table, station only): numbers are never
+# given out again, even after the device is revoked or its row deleted, so a number in a
+# document (device_no × 10000 + n) always names one laptop.
+S_LAST_DEVICE_NO = "sync.last_device_no"
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,15 @@ class DeviceRow:
     name: str
     id: str
     public_key: str = ""
+    revoked_at: datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+def _row(d: Device) -> DeviceRow:
+    return DeviceRow(d.device_no, d.name, d.id, d.public_key, d.revoked_at)
 
 
 def role(ctx: AppContext) -> str | None:
@@ -82,7 +97,9 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
     the file is written inside the transaction, sealed with a one-time code (returned as
     ``enrolment_code``) that the station shows and the laptop's user types: a copied stick
     gives nothing. If the file cannot be written, no device is recorded.
+    The device number is one above the highest ever given out: never reused (admin only).
     """
+    require(ctx, "manage_devices")
     name = name.strip()
     if not name:
         raise InvalidInput("请填写设备名称")
@@ -90,18 +107,25 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
     private, public = new_key_pair()
     device_id = str(uuid.uuid4())
     with ctx.transaction() as s:
-        if s.scalar(select(Device).where(Device.name == name)) is not None:
-            raise InvalidInput(f"设备“{name}”已登记")
-        used = set(s.scalars(select(Device.device_no)))
-        free = [n for n in range(1, MAX_DEVICE_NO + 1) if n not in used]
-        if not free:
-            raise InvalidInput(f"设备号 1 至 {MAX_DEVICE_NO} 已全部分配")
-        s.add(Device(id=device_id, name=name, public_key=public, device_no=free[0]))
+        existing = s.scalar(select(Device).where(Device.name == name))
+        if existing is not None:
+            raise InvalidInput(f"设备“{name}”已吊销，不能再用这个名称登记，请换一个名称" if existing.revoked_at
+                               else f"设备“{name}”已登记")
+        mark = s.get(Setting, S_LAST_DEVICE_NO, with_for_update=True)
+        highest = max(int(mark.value) if mark is not None else 0, s.scalar(select(func.max(Device.device_no))) or 0)
+        device_no = highest + 1
+        if device_no > MAX_DEVICE_NO:
+            raise InvalidInput(f"设备号 1 至 {MAX_DEVICE_NO} 已全部用过（设备号不重复使用），无法再登记设备")
+        if mark is None:
+            s.add(Setting(key=S_LAST_DEVICE_NO, value=str(device_no)))
+        else:
+            mark.value = str(device_no)
+        s.add(Device(id=device_id, name=name, public_key=public, device_no=device_no))
         enrolment = {
             "format": ENROLMENT_FORMAT, "format_version": FORMAT_VERSION,
             "station_id": ctx.setting(S_STATION_ID), "station_name": ctx.setting("station_name"),
             "station_device_id": ctx.device_id, "station_public_key": public_of(private_key(ctx)),
-            "device_id": device_id, "device_name": name, "device_no": free[0],
+            "device_id": device_id, "device_name": name, "device_no": device_no,
             "device_private_key": private, "device_public_key": public,
         }
         if out is not None:
@@ -203,7 +227,7 @@ def peers(ctx: AppContext, *, required: bool = True) -> list[tuple[str, str]]:
     Not set up for sync: ``InvalidInput`` when ``required``, else no peers.
     """
     if role(ctx) == "station":
-        return [(d.id, d.name) for d in list_devices(ctx)]
+        return [(d.id, d.name) for d in list_devices(ctx) if not d.revoked]
     if role(ctx) == "device":
         return [(ctx.setting(S_STATION_DEVICE), ctx.setting(S_STATION_NAME))]
     if required:
@@ -212,17 +236,37 @@ def peers(ctx: AppContext, *, required: bool = True) -> list[tuple[str, str]]:
 
 
 def list_devices(ctx: AppContext) -> list[DeviceRow]:
-    """The laptops registered here, by device number."""
+    """The laptops registered here, by device number, revoked ones included (``revoked_at``)."""
     with ctx.sessions() as s:
-        return [DeviceRow(d.device_no, d.name, d.id, d.public_key)
-                for d in s.scalars(select(Device).order_by(Device.device_no))]
+        return [_row(d) for d in s.scalars(select(Device).order_by(Device.device_no))]
 
 
 def find_device(ctx: AppContext, device_id: str) -> DeviceRow | None:
-    """The registered laptop with this id, if any."""
+    """The registered laptop with this id, if any (revoked or not: see ``revoked``)."""
     with ctx.sessions() as s:
         d = s.get(Device, device_id)
-        return None if d is None else DeviceRow(d.device_no, d.name, d.id, d.public_key)
+        return None if d is None else _row(d)
+
+
+def revoke_device(ctx: AppContext, device_id: str) -> DeviceRow:
+    """Revoke a laptop (lost or stolen): from now on its packages and hub requests are refused.
+
+    Admin only. The row stays, with ``revoked_at``, so its number is never given out again
+    and what it sent before stays attributed to it. There is no un-revoke: register the
+    laptop again (a new key, a new number) once it is back in safe hands.
+    """
+    require(ctx, "manage_devices")
+    if role(ctx) != "station":
+        raise InvalidInput("只有所里的电脑可以吊销设备")
+    with ctx.transaction() as s:
+        device = s.get(Device, device_id, with_for_update=True)
+        if device is None:
+            raise NotFound("找不到该设备")
+        if device.revoked_at is not None:
+            raise InvalidInput(f"设备“{device.name}”已于 {device.revoked_at:%Y-%m-%d %H:%M} 吊销")
+        device.revoked_at = utcnow()
+        s.flush()
+        return _row(device)
 
 
 def sender_key(ctx: AppContext, manifest: dict[str, Any], name: str) -> tuple[str, str]:
@@ -233,6 +277,9 @@ def sender_key(ctx: AppContext, manifest: dict[str, Any], name: str) -> tuple[st
             device = s.get(Device, sender)
         if device is None:
             raise InvalidInput(f"同步包 {name} 来自未登记的设备，已拒绝")
+        if device.revoked_at is not None:
+            raise InvalidInput(f"同步包 {name} 来自已吊销的设备“{device.name}”"
+                               f"（{device.revoked_at:%Y-%m-%d %H:%M} 吊销），已拒绝")
         return device.public_key, device.name
     if role(ctx) == "device":
         if sender != ctx.setting(S_STATION_DEVICE):

@@ -303,3 +303,72 @@ def test_station_export_reports_progress_and_can_be_cancelled(ctx, qtbot, monkey
     assert len(list(usb.glob("*.zip"))) == 5
     for laptop in laptops:
         laptop.close()
+
+
+def test_the_admin_revokes_a_laptop_with_the_button(ctx, qtbot, tmp_path, message_boxes):
+    """The station's panel lists the laptops; the admin revokes one, which is then refused."""
+    from core import sync
+    from core.users import log_in
+
+    laptop, data = enrolled_laptop(ctx, tmp_path, "笔记本1")
+    other, _ = enrolled_laptop(ctx, tmp_path, "笔记本2")
+    add_user(ctx, name="管理员", role="admin", password="secret123")
+    log_in(ctx, "管理员", "secret123")
+    panel = open_panel(qtbot, ctx)
+    assert panel.device_box.isVisible()
+    assert panel.device_model.rowCount() == 2
+    assert [panel.device_model.index(r, 2).data() for r in range(2)] == ["正常", "正常"]
+    assert not panel.revoke_button.isEnabled()  # nothing chosen yet
+    panel.device_view.selectRow(0)
+    assert panel.revoke_button.isEnabled()
+
+    message_boxes.answer = QMessageBox.StandardButton.No
+    qtbot.mouseClick(panel.revoke_button, LEFT)
+    assert sync.find_device(ctx, data["device_id"]).revoked is False
+
+    message_boxes.answer = QMessageBox.StandardButton.Yes
+    with qtbot.waitSignal(panel.changed):
+        qtbot.mouseClick(panel.revoke_button, LEFT)
+    assert len(message_boxes.texts("question")) == 2
+    assert "笔记本1" in message_boxes.texts("question")[-1]
+    assert sync.find_device(ctx, data["device_id"]).revoked is True
+    assert panel.result_label.text() == "已吊销笔记本“笔记本1”（设备号 1）：此后它的同步包和同步请求一律拒绝"
+    assert panel.device_model.index(0, 2).data().startswith("已吊销（20")
+    assert panel.device_model.index(1, 2).data() == "正常"
+    assert not panel.revoke_button.isEnabled()  # the revoked one stays chosen: nothing more to do
+    assert panel.peers_label.text() == "笔记本2"  # no more exports for it
+
+    # its packages are refused at the station
+    out = tmp_path / "from-laptop"
+    out.mkdir()
+    (package,) = sync.export_packages(laptop, out)
+    with pytest.raises(InvalidInput, match="已吊销"):
+        sync.import_package(ctx, package)
+    laptop.close()
+    other.close()
+
+
+def test_only_the_admin_may_revoke(ctx, qtbot, tmp_path):
+    from core import sync
+    from core.users import PermissionDenied, log_in
+
+    laptop, data = enrolled_laptop(ctx, tmp_path, "笔记本1")
+    add_user(ctx, name="管理员", role="admin", password="secret123")
+    add_user(ctx, name="王建国", role="inspector", password="secret123", cert_no="41170021001")
+    log_in(ctx, "王建国", "secret123")
+    panel = open_panel(qtbot, ctx)
+    panel.device_view.selectRow(0)
+    assert panel.device_model.rowCount() == 1
+    assert not panel.revoke_button.isEnabled()
+    assert panel.revoke_button.toolTip() == "仅站所管理员可以吊销设备"
+    with pytest.raises(PermissionDenied, match="无权登记或吊销同步设备"):
+        sync.revoke_device(ctx, data["device_id"])
+    assert sync.find_device(ctx, data["device_id"]).revoked is False
+    laptop.close()
+
+
+def test_the_devices_box_is_only_at_the_station(ctx, qtbot, tmp_path):
+    laptop, _ = enrolled_laptop(ctx, tmp_path, "笔记本1")
+    panel = open_panel(qtbot, laptop)
+    assert not panel.device_box.isVisible() and panel.device_model.rowCount() == 0
+    laptop.close()

@@ -210,7 +210,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
         assert args.handler.__module__.startswith(("cli.", "hub.command")), path
         checked.append(" ".join(path))
     assert sorted(checked) == [
-        "audit verify", "backup", "demo", "devices add", "devices enrol", "devices list", "events import", "hub",
+        "audit verify", "backup", "demo", "devices add", "devices enrol", "devices list", "devices revoke", "events import", "hub",
         "inspections", "inspectors", "inspectors add", "leads", "plan", "print", "restore", "subjects import",
         "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
 

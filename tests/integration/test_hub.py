@@ -28,10 +28,19 @@ from core.subjects import SubjectData, add_subject
 from tests.integration import pg
 from tests.support import paused_import
 from core import inspections as svc
-from tests.integration.test_sync import COMPARED, dump, inspect_offline
+from tests.integration.test_sync import COMPARED, inspect_offline
+from tests.integration.test_sync import dump as dump_all
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
+
+
+def dump(ctx: AppContext) -> dict[str, list[tuple]]:
+    """Every table but the hub's record of accepted requests (each accepted request adds one)."""
+    tables = dump_all(ctx)
+    assert "hub_requests" in tables
+    del tables["hub_requests"]
+    return tables
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -267,16 +276,16 @@ def test_requests_refused(station, hubs, tmp_path, officers):
     status, answer = raw_request(hub.url, "GET", "/api/v1/packages?after=0")
     assert status == 401
     # signed with another laptop's key
-    status, answer = raw_request(hub.url, "POST", target, body,
-                                 signed(other_data["device_private_key"], data["device_id"], body))
-    assert status == 401 and "签名无效" in answer["error"]
+    status, refused = raw_request(hub.url, "POST", target, body,
+                                  signed(other_data["device_private_key"], data["device_id"], body))
+    assert status == 401 and "签名无效" in refused["error"]
     # the body changed after signing
     status, answer = raw_request(hub.url, "POST", target, body + b"x",
                                  signed(data["device_private_key"], data["device_id"], body))
     assert status == 401
-    # a device this station never registered
+    # a device this station never registered: the same answer as a bad signature
     status, answer = raw_request(hub.url, "POST", target, body, signed(data["device_private_key"], "f" * 36, body))
-    assert status == 403 and "未在本所登记" in answer["error"]
+    assert status == 401 and "未在本所登记" in answer["error"] and answer == refused
     # too old a timestamp
     status, answer = raw_request(hub.url, "POST", target, body,
                                  signed(data["device_private_key"], data["device_id"], body, now=time.time() - 900))
@@ -425,4 +434,31 @@ def test_station_writes_while_the_hub_imports(station, hubs, tmp_path, officers)
     assert "result" in outcome, outcome
     assert outcome["result"].applied > 0
     assert verify_chain(station.ctx).ok
+    laptop.close()
+
+
+def test_replay_refused_after_a_restart_and_revoked_device_refused(station, hubs, tmp_path):
+    """On both backends: the record of accepted requests is in the station's database."""
+    from hub.service import NOT_AUTHENTICATED, REPLAYED
+
+    laptop, data = laptop_of(station, tmp_path)
+    hub = hubs(station)
+    target = "/api/v1/packages/999"
+    headers = {sync_client.H_DEVICE: data["device_id"],
+               **sync_client.sign_request(data["device_private_key"], "GET", target, b"")}
+    assert raw_request(hub.url, "GET", target, headers=headers)[0] == 404
+    hub.stop()
+    hub = hubs(station)
+    before = dump_all(station.ctx)
+    upper = {**headers, sync_client.H_SIGNATURE: headers[sync_client.H_SIGNATURE].upper()}
+    assert raw_request(hub.url, "GET", target, headers=upper) == (401, {"error": REPLAYED})
+    assert dump_all(station.ctx) == before
+    sync.revoke_device(station.ctx, data["device_id"])
+    before = dump_all(station.ctx)
+    with pytest.raises(InvalidInput, match="HTTP 401"):
+        sync_client.pull(laptop, hub.url)
+    fresh = {sync_client.H_DEVICE: data["device_id"],
+             **sync_client.sign_request(data["device_private_key"], "GET", target, b"")}
+    assert raw_request(hub.url, "GET", target, headers=fresh) == (401, {"error": NOT_AUTHENTICATED})
+    assert dump_all(station.ctx) == before
     laptop.close()

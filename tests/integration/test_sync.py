@@ -481,21 +481,32 @@ def test_station_edit_of_another_laptops_record_brings_its_parents(setup, tmp_pa
 
 
 def test_list_devices_in_device_no_order(ctx, capsys):
-    """A freed device_no is reused, so insertion order differs from device_no order."""
+    """A device number is never given out again, after a deletion or a revocation (issue 10:
+    this test asserted the opposite before: a number in a document must name one laptop)."""
     assert sync.list_devices(ctx) == []
     first, second, third = (sync.add_device(ctx, name) for name in ("笔记本1", "笔记本2", "笔记本3"))
+    assert [first["device_no"], second["device_no"], third["device_no"]] == [1, 2, 3]
     with ctx.transaction() as s:
         from db.models import Device
 
+        s.delete(s.get(Device, third["device_id"]))  # the highest one: max(device_no) alone would reuse it
         s.delete(s.get(Device, first["device_id"]))
     fourth = sync.add_device(ctx, "笔记本4")
-    assert fourth["device_no"] == 1
+    assert fourth["device_no"] == 4
+    sync.revoke_device(ctx, fourth["device_id"])
+    fifth = sync.add_device(ctx, "笔记本5")
+    assert fifth["device_no"] == 5
     rows = sync.list_devices(ctx)
-    assert [(r.device_no, r.name, r.id) for r in rows] == [
-        (1, "笔记本4", fourth["device_id"]), (2, "笔记本2", second["device_id"]), (3, "笔记本3", third["device_id"])]
+    assert [(r.device_no, r.name, r.id, r.revoked) for r in rows] == [
+        (2, "笔记本2", second["device_id"], False), (4, "笔记本4", fourth["device_id"], True),
+        (5, "笔记本5", fifth["device_id"], False)]
     code, out, _ = cli(capsys, "devices", "list", "--db", ctx.engine.url.database)
     assert code == 0
-    assert out.splitlines() == [f"{r.device_no}\t{r.name}\t{r.id}" for r in rows]
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert lines[0] == f"2\t笔记本2\t{second['device_id']}"
+    assert lines[1].startswith(f"4\t笔记本4\t{fourth['device_id']}\trevoked 20")
+    assert lines[2] == f"5\t笔记本5\t{fifth['device_id']}"
 
 
 def test_devices_add_records_nothing_when_the_enrolment_file_cannot_be_written(ctx, tmp_path, capsys):
