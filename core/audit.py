@@ -3,12 +3,13 @@
 A listener on every session's flush writes one entry per inserted, updated or deleted
 record — who, when, what, before and after — in the same transaction as the change.
 Each entry's hash covers the previous entry's hash, so ``verify_chain`` finds an edited,
-removed or reordered entry. (Cutting entries off the end leaves a valid shorter chain;
-comparing the head with a copy held elsewhere — a backup, the station — catches that.)
+removed or reordered entry. (Cutting entries off the end, or recomputing the whole chain,
+leaves a valid chain; comparing it with the anchors held elsewhere catches that:
+``core.anchors.verify_audit``.)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 import hashlib
 import json
@@ -130,6 +131,7 @@ def append_entries(connection, at: datetime, actor: str, entries: list[tuple[str
         prev = digest
     for start in range(0, len(rows), 5000):
         connection.execute(insert(AuditEntry.__table__), rows[start:start + 5000])
+    connection.info["audit.appended"] = True  # core.anchors seals the new head before the commit
 
 
 @dataclass(frozen=True)
@@ -138,11 +140,13 @@ class ChainCheck:
     entries: int
     bad_seq: int | None
     message: str
+    found: dict[int, str] = field(default_factory=dict)  # seq → hash, for the seqs asked for
 
 
-def verify_chain(ctx: AppContext) -> ChainCheck:
-    """Walk the log in order and recompute every link."""
+def verify_chain(ctx: AppContext, *, at_seqs: set[int] | frozenset[int] = frozenset()) -> ChainCheck:
+    """Walk the log in order and recompute every link; ``found`` holds the hashes at ``at_seqs``."""
     prev, expected_seq, count = GENESIS, None, 0
+    found: dict[int, str] = {}
     with ctx.engine.connect() as conn:
         rows = conn.execute(select(AuditEntry.__table__).order_by(AuditEntry.seq))
         for row in rows:
@@ -156,8 +160,10 @@ def verify_chain(ctx: AppContext) -> ChainCheck:
                                 row.before_json, row.after_json)
             if digest != row.hash:
                 return ChainCheck(False, count, row.seq, f"审计记录 {row.seq} 的内容被改动过")
+            if row.seq in at_seqs:
+                found[row.seq] = row.hash
             prev, expected_seq = row.hash, row.seq + 1
-    return ChainCheck(True, count, None, f"审计链完整：共 {count} 条记录")
+    return ChainCheck(True, count, None, f"审计链完整：共 {count} 条记录", found)
 
 
 @dataclass(frozen=True)

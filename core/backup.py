@@ -1,7 +1,9 @@
 """Rolling automatic backups of the SQLite database, and restoring one.
 
 A backup is a consistent copy made with SQLite's online backup API (safe while the
-app runs, WAL included), kept in ``<db>-backups/``; the newest ``KEEP`` are kept.
+app runs, WAL included), kept in ``<db>-backups/``; the newest ``KEEP`` are kept. The
+audit head is sealed just before the copy, so every backup holds an anchor of its own
+chain (``core.anchors``); a restore seals a "restore" anchor.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core import anchors
 from core.errors import InvalidInput
 
 KEEP = 7
@@ -26,6 +29,7 @@ def make_backup(db_file: Path, *, now: datetime | None = None, keep: int = KEEP)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     target = folder / f"{db_file.stem}-{stamp}.db"
     temp = target.with_suffix(".part")
+    anchors.seal_database_file(db_file)  # the copy holds an anchor of its own head
     try:
         _copy_database(db_file, temp)
         temp.replace(target)
@@ -54,9 +58,11 @@ def restore_backup(backup: Path, db_file: Path) -> Path:
         raise InvalidInput(f"备份文件 {backup.name} 无法读取：{exc}") from exc
     if not ok:
         raise InvalidInput(f"备份文件 {backup.name} 已损坏，未恢复")
+    previous_keys = anchors.known_keys_of(db_file) if db_file.exists() else set()
     if db_file.exists():
         make_backup(db_file, now=datetime.now(), keep=KEEP + 1)
     _copy_database(backup, db_file)
+    anchors.note_restore(db_file, previous_keys)  # older anchors beyond the backup's head no longer apply
     return db_file
 
 

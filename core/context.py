@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import guards
+from core import anchors, guards
 from core.events import EventBus, InspectionSigned
 from core.tasks import after_signing
 from db.engine import database_url, open_database
@@ -109,4 +109,5 @@ class AppContext:
         return self._settings["device_id"]
 
     def close(self) -> None:
+        anchors.seal_if_pending(self.engine)  # what a throttled transaction left unsealed
         self.engine.dispose()

@@ -8,18 +8,26 @@ Whatever writes through the ORM — a GUI action, the CLI, a sync import, the hu
   the writer set the version itself (a sync import, a conflict resolution) — sync tells
   "changed since we last exchanged it" by the version;
 * the audit trail: every insert, update and delete is chained into the audit log
-  (``core.audit``).
+  (``core.audit``), and the chain's head is sealed now and then (``core.anchors``).
+
+Below the ORM the database's own triggers hold the same lock (``db.signed_lock``); at
+each commit the transaction's "signed here" markers are cleared, and the triggers'
+refusal, whichever statement met it, surfaces as ``RecordLocked``.
 
 ``AppContext.open`` installs them; nothing depends on a module being imported first.
 """
 from __future__ import annotations
 
-from sqlalchemy import event, inspect as sa_inspect
+import re
+
+from sqlalchemy import Engine, event, inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import anchors
 from core.audit import write_audit
 from core.errors import RecordLocked
 from db.models import Inspection, InspectionOfficer, ItemResult, Photo, Rectification, Signature, SyncMixin
+from db.signed_lock import FRESH_TABLE, LOCK_MARK
 
 _BUMPED = "guards.bumped"  # session.info: rows whose version this transaction has moved
 # The follow-up may close a rectification; what was ordered stays fixed.
@@ -31,8 +39,26 @@ def install(sessions: sessionmaker[Session]) -> None:
     event.listen(sessions, "before_flush", refuse_changes_when_signed)
     event.listen(sessions, "before_flush", bump_versions)
     event.listen(sessions, "after_flush", write_audit)
-    event.listen(sessions, "after_commit", _forget_bumps)
+    event.listen(sessions, "before_commit", _before_commit)
+    event.listen(sessions, "after_commit", _after_commit)
     event.listen(sessions, "after_soft_rollback", lambda session, _previous: _forget_bumps(session))
+    engine = sessions.kw.get("bind")
+    if isinstance(engine, Engine) and not event.contains(engine, "handle_error", refused_by_trigger):
+        event.listen(engine, "handle_error", refused_by_trigger)
+
+
+def _before_commit(session: Session) -> None:
+    """The last flush, then: clear the lock's "signed here" markers and seal the audit head if due."""
+    session.flush()
+    connection = session.connection()
+    if connection.exec_driver_sql(f"SELECT 1 FROM {FRESH_TABLE} LIMIT 1").first() is not None:
+        connection.exec_driver_sql(f"DELETE FROM {FRESH_TABLE}")
+    anchors.seal_before_commit(session, connection)
+
+
+def _after_commit(session: Session) -> None:
+    _forget_bumps(session)
+    anchors.after_commit(session)
 
 
 # --- the signed-record lock --------------------------------------------------------------------
@@ -68,6 +94,21 @@ def refuse_changes_when_signed(session: Session, _context, _instances) -> None:
         if obj in session.dirty and not session.is_modified(obj):
             continue
         raise RecordLocked(f"检查记录 {parent.number} 已签名锁定，不能再修改；如需更正请新建记录")
+
+
+_TABLE_LABELS = {"inspections": "检查记录", "inspection_officers": "检查人员", "item_results": "检查项结果",
+                 "photos": "照片", "signatures": "签名", "rectifications": "责令改正",
+                 "template_snapshots": "检查表模板"}
+
+
+def refused_by_trigger(context) -> None:
+    """Engine ``handle_error``: the database's lock refused a statement → ``RecordLocked``."""
+    text = str(context.original_exception)
+    if LOCK_MARK not in text:
+        return
+    found = re.search(re.escape(LOCK_MARK) + r" \((\w+)\)", text)
+    label = _TABLE_LABELS.get(found.group(1), found.group(1)) if found else "检查记录"
+    raise RecordLocked(f"已签名锁定的检查记录不能修改或删除（数据库拒绝了对{label}的更改）；如需更正请新建记录")
 
 
 # --- the version bump ------------------------------------------------------------------------

@@ -477,3 +477,41 @@ class SyncConflict(Base):
     from_device: Mapped[str] = mapped_column(String(36), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# --- the signed-record lock and the audit anchors (migration 0008) --------------------------
+
+
+class SignedLockFresh(Base):
+    """Inspections signed by the current transaction (``db.signed_lock``): empty outside one.
+
+    ``cleared`` references a key that never exists, checked at commit: a transaction that
+    still holds a marker cannot commit (``core.guards`` deletes them before every commit).
+    """
+
+    __tablename__ = "signed_lock_fresh"
+    inspection_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cleared: Mapped[str] = mapped_column(
+        String(36), ForeignKey("signed_lock_fresh.inspection_id", deferrable=True, initially="DEFERRED"),
+        nullable=False)
+
+
+class AuditAnchor(Base):
+    """A sealed head of an audit chain (``core.anchors``): its own (source "self") or a peer's.
+
+    ``kind`` "seal": the chain had ``seq`` entries, the last with ``hash``; "restore": the
+    database was replaced by a backup whose chain ends there (older anchors above ``seq``
+    no longer apply). Signed (Ed25519, ``public_key``) over the canonical payload.
+    """
+
+    __tablename__ = "audit_anchors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(8), nullable=False)
+    device_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[str] = mapped_column(String(32), nullable=False)
+    public_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    signature: Mapped[str] = mapped_column(String(128), nullable=False)
+    stored_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

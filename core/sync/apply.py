@@ -15,13 +15,14 @@ from sqlalchemy import inspect as sa_inspect, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import anchors
 from core.errors import InvalidInput
 from core.files import write_atomically
 from core.inspections import photo_path
 from core.sync.bulk import Prefetch, bulk_insert, prefetch
 from core.sync.changes import base_version, received_batch, set_base
 from core.sync.codec import current, dump, record_values
-from core.sync.devices import role
+from core.sync.devices import role, sender_key
 from core.sync.package import Package, read_package
 from core.sync.spec import (
     BY_TABLE, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
@@ -228,6 +229,8 @@ def _record_receipt(ctx: AppContext, session: Session, pkg: Package) -> None:
     else:
         session.execute(update(SyncPeer.__table__).filter_by(peer_id=sender).values(
             last_imported_seq=max(peer.last_imported_seq, seq), acked_seq=max(peer.acked_seq, acked)))
+    # the sender's sealed audit head: kept here, where its own machine cannot rewrite it
+    anchors.receive(session, pkg.manifest, sender_key(ctx, pkg.manifest, pkg.path.name)[0], pkg.path.name)
 
 
 def import_packages(ctx: AppContext, paths: list[Path]) -> ImportSummary:

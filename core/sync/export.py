@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 
+from core import anchors
 from core.errors import InvalidInput
 from core.inspections import photo_path
 from core.sync.changes import add_missing_parents, changed_since, rows_of, set_base, watermark
@@ -128,6 +129,7 @@ def _export_to(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int) -> lis
 
 
 def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, paths: list[Path]) -> list[Path]:
+    sealed = anchors.for_manifest(ctx.engine)  # our audit head, sealed now: the peer keeps it
     with ctx.transaction() as s:
         upto = s.scalar(select(func.max(AuditEntry.seq))) or 0
         changed = changed_since(s, watermark(s, peer), upto)
@@ -146,6 +148,7 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
                 "counts": {t: len(lines) for t, lines in batch.lines.items()},
                 "members": {name: sha256_hex(data) for name, data in sorted(members.items())},
                 "acks": {peer: last_in},
+                **sealed,
             }
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
             target = out_dir / f"sync-{ctx.device_id[:8]}-to-{peer[:8]}-{seq:06d}.zip"

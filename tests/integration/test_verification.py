@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from core import inspections as svc
 from core.verification import make_payload, verify_payload
 from tests.integration.helpers import signed_inspection
@@ -33,6 +35,13 @@ def test_record_altered_in_the_database_file_is_detected(ctx, subject, officers)
     record = svc.load_inspection(ctx, signed_inspection(ctx, subject.id, officers))
     payload = make_payload(record, "record")
     raw = sqlite3.connect(ctx.engine.url.database)
+    with pytest.raises(sqlite3.IntegrityError, match="signed-record lock"):  # the database's own lock
+        raw.execute("UPDATE item_results SET result='pass' WHERE inspection_id=? AND result='fail'", (record.id,))
+    raw.rollback()
+    # someone with the file can drop the lock's triggers; the content hash still tells
+    for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'signed_lock_%'"
+                               ).fetchall():
+        raw.execute(f"DROP TRIGGER {name}")
     raw.execute("UPDATE item_results SET result='pass' WHERE inspection_id=? AND result='fail'", (record.id,))
     raw.commit()
     raw.close()

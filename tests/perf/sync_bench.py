@@ -150,6 +150,7 @@ def make_laptop(station, work: Path, rows):
         last = conn.execute(select(AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).scalar()
         audit = _audit_entries(rows, last or GENESIS, laptop.clock())
         conn.execute(insert(AuditEntry.__table__), audit)
+        conn.exec_driver_sql("DELETE FROM signed_lock_fresh")  # signed rows inserted by hand: clear the lock's markers before the commit, as core.guards does
         audit_total = conn.execute(select(func.count()).select_from(AuditEntry)).scalar()
     return laptop, len(subjects), len(audit), audit_total
 
@@ -171,6 +172,7 @@ def bare_insert(db: Path, rows) -> float:
     raw.execute("BEGIN")
     for sql, values in prepared:
         raw.executemany(sql, values)
+    raw.execute("DELETE FROM signed_lock_fresh")
     raw.execute("COMMIT")
     elapsed = time.perf_counter() - t0
     raw.close()
