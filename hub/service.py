@@ -179,7 +179,7 @@ class Hub:
                 raise HubError(403, f"同步包 {name} 不是由发出请求的设备签发的，已拒绝")
             with self.lock:
                 try:
-                    summary = sync.import_package(self.ctx, path)
+                    summary = sync.import_package(self.ctx, path, package=pkg)
                 except InvalidInput as exc:
                     if isinstance(exc.__cause__, IntegrityError) or self._seq_taken(pkg):
                         raise HubError(409, exc.message) from exc

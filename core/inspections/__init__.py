@@ -19,6 +19,7 @@ from core.inspections.records import (
     MIN_OFFICERS,
     OfficerData,
     PARTY_ROLE,
+    PHOTO_EXTS,
     PhotoRow,
     RectificationRow,
     STATUS_LABELS,
@@ -30,6 +31,8 @@ from core.inspections.records import (
     load_inspection,
     officer_role,
     photo_path,
+    record_from_rows,
+    safe_attachment_name,
 )
 from core.inspections.drafts import (
     create_inspection,
@@ -62,11 +65,11 @@ from core.inspections.workflow import (
 
 __all__ = [
     "Answer", "DETAIL_FIELDS", "FailedItem", "InspectionRecord", "InspectionSummary", "KIND_LABELS",
-    "MIN_OFFICERS", "OfficerData", "PARTY_ROLE", "PhotoRow", "RectificationRow", "STATUS_LABELS",
+    "MIN_OFFICERS", "OfficerData", "PARTY_ROLE", "PHOTO_EXTS", "PhotoRow", "RectificationRow", "STATUS_LABELS",
     "SignatureRow", "WITNESS_ROLE", "add_photo", "add_signature", "canonical", "complete_inspection",
     "completion_problems", "content_hash", "create_inspection", "draft_findings", "draft_requirements",
     "image_format", "list_inspections", "load_inspection", "officer_role", "party_snapshot", "photo_path",
-    "remove_photo", "reopen_inspection", "set_answer", "set_note", "set_officers", "set_rectification",
+    "record_from_rows", "remove_photo", "reopen_inspection", "safe_attachment_name", "set_answer", "set_note", "set_officers", "set_rectification",
     "sign_inspection", "signature_roles", "signer_labels", "signing_problems", "start_inspection",
     "store_image", "update_details"
 ]

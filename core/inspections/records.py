@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 import hashlib
 import json
 from pathlib import Path
+import re
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -19,7 +21,7 @@ from core.checklists import (
     load_templates,
     template_from_snapshot,
 )
-from core.errors import NotFound, RecordLocked
+from core.errors import InvalidInput, NotFound, RecordLocked
 from db.models import (
     Inspection,
     ItemResult,
@@ -180,6 +182,12 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+@lru_cache(maxsize=64)
+def _text_sha256(text: str) -> str:
+    """SHA-256 of a template's text; thousands of records share a few templates."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def canonical(record: InspectionRecord) -> dict:
     """The content that a signature covers, in a stable form."""
     return {
@@ -190,7 +198,7 @@ def canonical(record: InspectionRecord) -> dict:
         "template": {
             "code": record.template.code,
             "version": record.template.version,
-            "sha256": hashlib.sha256(record.template_json.encode("utf-8")).hexdigest(),
+            "sha256": _text_sha256(record.template_json),
         },
         "party": record.party,
         "officers": [[o.name, o.cert_no] for o in record.officers],
@@ -255,6 +263,37 @@ def record_of(ctx: AppContext, i: Inspection) -> InspectionRecord:
     )
 
 
+def _when(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def record_from_rows(row: dict, template: ChecklistTemplate, template_json: str, *, officers: list[dict],
+                     results: list[dict], photos: list[dict], signatures: list[dict],
+                     rectification: dict | None) -> InspectionRecord:
+    """An inspection record from its rows as plain values (a sync package's JSON: dates as ISO
+    text, no images), as ``record_of`` builds it from the ORM — so ``content_hash`` can be
+    recomputed for a record that is not in the database yet. Photo paths are left empty."""
+    return InspectionRecord(
+        id=row["id"], number=row["number"], status=row["status"], kind=row["kind"], purpose=row["purpose"],
+        subject_id=row["subject_id"], template=template, template_json=template_json,
+        party=json.loads(row["party_json"]),
+        officers=[OfficerData(o["name"], o["cert_no"]) for o in sorted(officers, key=lambda o: o["position"])],
+        place=row["place"], notified_by=row["notified_by"], started_at=_when(row["started_at"]),
+        ended_at=_when(row["ended_at"]), findings=row["findings"], party_statement=row["party_statement"],
+        party_present_name=row["party_present_name"], party_refused=row["party_refused"],
+        witness_name=row["witness_name"],
+        answers={r["item_code"]: Answer(r["result"], r["note"]) for r in results},
+        photos=[PhotoRow(p["id"], p["item_code"], p["sha256"], Path(), p["original_name"]) for p in photos],
+        signatures={s["role"]: SignatureRow(s["role"], s["signer_name"], s["sha256"], b"") for s in signatures},
+        rectification=None if rectification is None else RectificationRow(
+            rectification["number"], date.fromisoformat(rectification["deadline"]),
+            rectification["requirements"], rectification["status"],
+        ),
+        completed_at=_when(row["completed_at"]), signed_at=_when(row["signed_at"]),
+        content_hash=row["content_hash"],
+    )
+
+
 def load_inspection(ctx: AppContext, id_or_number: str) -> InspectionRecord:
     with ctx.sessions() as s:
         return record_of(ctx, load_orm(s, id_or_number))
@@ -315,5 +354,20 @@ def touch(inspection: Inspection, *, reopen: bool = False) -> None:
         inspection.completed_at = None
 
 
+# Photo files are named by content: <64 lowercase hex>.<one of these extensions>
+# (what ``photos.image_format`` gives, plus "jpeg" from older versions or other tools).
+PHOTO_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "bmp", "tif", "webp"})
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def safe_attachment_name(sha256: object, ext: object) -> bool:
+    """Whether (sha256, ext) names a photo file: 64 lowercase hex and an allowed extension."""
+    return (isinstance(sha256, str) and isinstance(ext, str) and _SHA256.fullmatch(sha256) is not None
+            and ext in PHOTO_EXTS)
+
+
 def photo_path(ctx: AppContext, sha256: str, ext: str) -> Path:
+    """Where a photo lives: always inside the attachments folder, whatever a record says."""
+    if not safe_attachment_name(sha256, ext):
+        raise InvalidInput("照片记录的文件名无效（应为 64 位十六进制摘要和图片扩展名），已拒绝")
     return ctx.attachments_dir / sha256[:2] / f"{sha256}.{ext}"

@@ -6,10 +6,12 @@ exchange signed ``.zip`` packages (docs/sync-format.md):
 * ``export_packages`` writes, per peer, every record changed since the last batch that
   peer acknowledged (``changes``: found in the audit log; entries written while importing
   are left out so imported records are never echoed back).
-* ``import_package`` verifies the whole package (``package``: zip, signature, station,
-  format, every member's SHA-256) before it touches the database, then applies it in one
-  transaction (``apply``, with ``bulk`` for records never seen here), so the signed-record
-  lock and the audit trail see it.
+* ``import_package`` verifies the whole package before it touches the database or the
+  attachments folder — bounded reading of the zip, signature, station, format, every
+  member's SHA-256 (``package``), every record against its table's schema (``validate``) —
+  then applies it in one transaction (``apply``, with ``bulk`` for records never seen
+  here), where an inspection arriving signed must first prove its content hash and its
+  officers (``signed``); photo files are moved into place only after the commit.
 * ``push`` / ``pull`` carry the same packages over HTTP to the station's hub (``client``).
 * ``sync_status`` and the conflict list/resolution serve the GUI panel.
 
@@ -17,8 +19,9 @@ Records are matched by UUID and version against ``sync_base`` — the version la
 to or received from *that* peer — so "both sides changed it" is a conflict that is kept
 (``sync_conflicts``), never silently dropped. Deletions do not travel (no tombstones yet).
 
-The modules, each one concern: ``spec`` (what syncs), ``keys``, ``devices``, ``codec``
-(records as JSON), ``package`` (write/read/verify), ``changes``, ``export``, ``apply``,
+The modules, each one concern: ``spec`` (what syncs, the enums), ``keys``, ``devices``,
+``codec`` (records as JSON), ``package`` (write/read/verify, the limits), ``validate`` (the
+schema per table), ``signed`` (signed means proven), ``changes``, ``export``, ``apply``,
 ``bulk``, ``conflicts``, ``status``, ``client``, ``replay`` (the hub's record of requests it
 accepted). Import from here, not from them.
 """

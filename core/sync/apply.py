@@ -7,6 +7,11 @@ this machine has never seen go in by the bulk path (``bulk``) on SQLite.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,17 +22,18 @@ from sqlalchemy.orm import Session
 
 from core import anchors
 from core.errors import InvalidInput
-from core.files import write_atomically
-from core.inspections import photo_path
+from core.inspections import photo_path, safe_attachment_name
 from core.sync.bulk import Prefetch, bulk_insert, prefetch
 from core.sync.changes import base_version, received_batch, set_base
 from core.sync.codec import current, dump, record_values
 from core.sync.devices import role, sender_key
 from core.sync.package import Package, read_package
+from core.sync.signed import prove_signed
+from core.sync.validate import shown
 from core.sync.spec import (
     BY_TABLE, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
-from db.models import Inspection, SyncBatch, SyncConflict, SyncPeer, TemplateSnapshot, utcnow
+from db.models import Inspection, LeadPhoto, Photo, SyncBatch, SyncConflict, SyncPeer, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -149,32 +155,154 @@ def _keep_conflict(session: Session, table: str, record_id: str, mine: dict, rem
             "from_device": sender, "created_at": utcnow(), "resolved_at": None}])
 
 
-def _store_attachments(ctx: AppContext, pkg: Package) -> None:
-    """Photo files into the attachments folder by content hash.
+STAGING = ".staging"  # inside the attachments folder: photo files of imports not yet committed
+STAGING_KEEP_SECONDS = 24 * 3600  # an import's staging folder older than this is a crashed one's
 
-    Written before the transaction: if the import then fails, an unreferenced file
-    under its own hash is harmless and the next attempt finds it in place.
+
+def _inside(folder: Path, target: Path) -> bool:
+    try:
+        target.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class _Staged:
+    """Photo files written to a staging folder, to be moved into place once the import commits."""
+
+    moves: list[tuple[Path, Path]]
+    work: Path | None = None
+    created: list[Path] | None = None  # folders made for staging, removed again if left empty
+
+    def place(self) -> None:
+        for source, target in self.moves:
+            if target.exists():
+                source.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, target)
+        self.discard()
+
+    def discard(self) -> None:
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+        for folder in reversed(self.created or []):
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                pass
+
+
+def _stage_attachments(ctx: AppContext, pkg: Package) -> _Staged:
+    """Photo files the import brings, written to a staging folder inside the attachments folder.
+
+    Names were checked with the records (``<64 hex>.<ext>``, bytes hashing to the name);
+    each final path is checked once more to lie inside the attachments folder. The files
+    are moved into place only after the transaction commits (``_Staged.place``): a refused
+    import leaves the attachments folder as it was.
     """
+    root = Path(ctx.attachments_dir)
+    wanted: dict[Path, bytes] = {}
     for table in ("photos", "lead_photos"):
         for record in pkg.records.get(table, ()):
             data = pkg.attachments.get(f"{record['sha256']}.{record['ext']}")
+            if data is None:
+                continue
             target = photo_path(ctx, record["sha256"], record["ext"])
-            if data is not None and not target.exists():
-                write_atomically(target, data)
+            if not _inside(root, target):
+                raise InvalidInput(f"同步包 {shown(pkg.path.name, 120)} 的照片 {record['sha256']} 不在附件目录内，已拒绝")
+            if target not in wanted and not target.exists():
+                wanted[target] = data
+    staged = _Staged([], created=[])
+    if not wanted:
+        return staged
+    try:
+        for folder in (root, root / STAGING):
+            if not folder.is_dir():
+                folder.mkdir(parents=True)
+                staged.created.append(folder)
+        staged.work = Path(tempfile.mkdtemp(dir=root / STAGING, prefix="import-"))
+        for target, data in wanted.items():
+            source = staged.work / target.name
+            with open(source, "xb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            staged.moves.append((source, target))
+    except OSError as exc:
+        staged.discard()
+        raise InvalidInput(f"无法写入附件目录 {root}（{exc.strerror or exc}），请检查磁盘空间；未导入任何内容") from exc
+    return staged
 
 
-def import_package(ctx: AppContext, path: Path) -> ImportSummary:
-    """Verify, then apply one package in a single transaction (all of it or none)."""
-    pkg = read_package(ctx, path)
+def _recover_staging(ctx: AppContext) -> None:
+    """Photo files of an import that committed but was killed before moving them: put in place.
+
+    Only files the database refers to (and whose bytes hash to their name) are moved;
+    staging folders older than a day are removed.
+    """
+    staging = Path(ctx.attachments_dir) / STAGING
+    if not staging.is_dir():
+        return
+    for work in staging.iterdir():
+        files = [f for f in work.iterdir() if f.is_file()] if work.is_dir() else []
+        moved = 0
+        for source in files:
+            sha, _, ext = source.name.partition(".")
+            if not safe_attachment_name(sha, ext):
+                continue
+            target = photo_path(ctx, sha, ext)
+            if target.exists() or not _referenced(ctx, sha, ext):
+                continue
+            if hashlib.sha256(source.read_bytes()).hexdigest() == sha:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, target)
+                moved += 1
+        # emptied here (a committed import's leftovers), or a crashed import's, long ago
+        if work.is_dir() and ((files and moved == len(files))
+                              or time.time() - work.stat().st_mtime > STAGING_KEEP_SECONDS):
+            shutil.rmtree(work, ignore_errors=True)
+    try:
+        staging.rmdir()  # only if nothing is left
+    except OSError:
+        pass
+
+
+def _referenced(ctx: AppContext, sha: str, ext: str) -> bool:
+    with ctx.sessions() as s:
+        return any(s.scalar(select(model.id).where(model.sha256 == sha, model.ext == ext).limit(1)) is not None
+                   for model in (Photo, LeadPhoto))
+
+
+def import_package(ctx: AppContext, path: Path, *, package: Package | None = None) -> ImportSummary:
+    """Verify, then apply one package in a single transaction (all of it or none).
+
+    ``package``: the same file already read by ``read_package`` (the hub reads it first
+    to check who signed it); it is not read again. Photo files go into the attachments
+    folder only once the transaction has committed.
+    """
+    pkg = package if package is not None else read_package(ctx, path)
+    _recover_staging(ctx)
     sender, seq = pkg.manifest["device_id"], int(pkg.manifest["seq"])
     summary = ImportSummary()
     seen = received_batch(ctx, sender, seq)
     if seen is not None:
         if seen != pkg.sha256:
-            raise InvalidInput(f"同步包 {pkg.path.name} 的批次号 {seq} 已导入过另一个内容不同的包，已拒绝")
+            raise InvalidInput(f"同步包 {shown(pkg.path.name, 120)} 的批次号 {seq} 已导入过另一个内容不同的包，已拒绝")
         summary.already_imported = True
         return summary
-    _store_attachments(ctx, pkg)
+    staged = _stage_attachments(ctx, pkg)
+    try:
+        _apply(ctx, pkg, summary)
+    except BaseException:
+        staged.discard()
+        raise
+    staged.place()
+    return summary
+
+
+def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
     blobs = {name.partition(".")[0]: data for name, data in pkg.attachments.items()}
     skip = STATION_REFUSES if role(ctx) == "station" else set()
     try:
@@ -182,6 +310,8 @@ def import_package(ctx: AppContext, path: Path) -> ImportSummary:
             s.info["actor"] = f"{SYNC_ACTOR_PREFIX}:{pkg.sender_name}"
             # the receipt first: its INSERT opens the database transaction the pragma needs
             _record_receipt(ctx, s, pkg)
+            # signed means proven: checked against this database inside the transaction
+            prove_signed(ctx, s, pkg)
             if ctx.engine.dialect.name == "sqlite":
                 # The single flush inserts rows of unrelated mappers in no guaranteed FK
                 # order (a task before its inspection): check the keys at commit instead.
@@ -211,9 +341,8 @@ def import_package(ctx: AppContext, path: Path) -> ImportSummary:
                 summary.applied += bulk_insert(s, pkg, plan, blobs)
             _before_commit(pkg)
     except IntegrityError as exc:
-        raise InvalidInput(f"同步包 {pkg.path.name} 与本机数据冲突（编号或关联记录不一致），未导入任何内容；"
+        raise InvalidInput(f"同步包 {shown(pkg.path.name, 120)} 与本机数据冲突（编号或关联记录不一致），未导入任何内容；"
                            "如有多个包请按批次号顺序导入") from exc
-    return summary
 
 
 def _record_receipt(ctx: AppContext, session: Session, pkg: Package) -> None:

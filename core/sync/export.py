@@ -16,7 +16,7 @@ from core import anchors
 from core.errors import InvalidInput
 from core.inspections import photo_path
 from core.sync.changes import add_missing_parents, changed_since, rows_of, set_base, watermark
-from core.sync.codec import dump, to_json
+from core.sync.codec import to_json
 from core.sync.devices import peers, private_key
 from core.sync.keys import sha256_hex, sign
 from core.sync.package import Batch, write_zip_atomically
@@ -82,8 +82,8 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
                    for row in rows_of(session, TemplateSnapshot, sorted(snapshots), key="sha256")]
     batches = [Batch()]
     for unit in [first, *before, *groups.values(), *after]:
-        size = sum(len(dump(r)) + sum(map(len, a.values())) for _t, r, a in unit)
-        if batches[-1].size > 0 and batches[-1].size + size > max_bytes:
+        # above max_bytes, or beyond what a reader accepts (members, member and total size)
+        if not batches[-1].fits(unit, max_bytes):
             batches.append(Batch())
         for table, record, attachments in unit:
             batches[-1].add(table, record, attachments)

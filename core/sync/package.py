@@ -2,24 +2,68 @@
 
 A package is a zip of ``manifest.json`` (signed by ``manifest.sig``), ``records/<table>.jsonl``
 and ``attachments/<sha256>.<ext>`` (docs/sync-format.md).
+
+An incoming package is hostile until proven otherwise. ``read_package`` reads it in this
+order, refusing at the first problem with one Chinese line (``InvalidInput``):
+
+1. the zip's end record and directory, before ``zipfile`` parses it: entry count and
+   directory size bounded;
+2. from the directory alone, every entry: a safe name (no absolute path, backslash, drive
+   letter or ``..``), not a symlink, not a duplicate, not encrypted, stored or deflated,
+   its declared size within the member limit, its compression ratio bounded, the sizes
+   together within the total limit;
+3. ``manifest.json`` and ``manifest.sig`` (small, bounded) read and the signature checked
+   against the registered sender's key — before any other member is decompressed;
+4. the members against the signed list (an unlisted one is never decompressed), then each
+   member streamed in chunks: stopped as soon as it passes its declared size (a zip's
+   declared sizes can lie), hashed as it streams and compared with the manifest; an
+   attachment's bytes must also hash to its own name;
+5. every record against its table's schema (``validate``).
+
+Memory stays bounded by the limits below whatever the zip claims; a zip bomb is refused
+from the directory, or after at most its declared size when the directory lies.
 """
 from __future__ import annotations
 
-import io
-import json
+import hashlib
 import os
+import re
+import struct
 import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core.errors import InvalidInput
+from core.inspections import PHOTO_EXTS
+from core.sync import validate
 from core.sync.codec import dump
 from core.sync.devices import sender_key
-from core.sync.keys import sha256_hex, signature_ok
+from core.sync.keys import signature_ok
 from core.sync.spec import BY_TABLE, FORMAT, FORMAT_VERSION, S_STATION_ID
+from core.sync.validate import shown
+
+# --- limits (docs/sync-format.md "Limits") -----------------------------------------------
+MAX_MEMBERS = 20_000                  # records and attachments, besides manifest.json and manifest.sig
+MAX_MEMBER_BYTES = 128 * 1024 * 1024  # uncompressed, each member (a 10,000-inspection batch: 62 MB of answers)
+MAX_TOTAL_BYTES = 512 * 1024 * 1024   # uncompressed, all members together
+MAX_RATIO = 200                       # uncompressed : compressed, for members above RATIO_FROM_BYTES
+RATIO_FROM_BYTES = 1024 * 1024
+MAX_MANIFEST_BYTES = 8 * 1024 * 1024  # about 400 bytes per listed member
+MAX_SIGNATURE_BYTES = 1024            # an Ed25519 signature is 64 bytes
+MAX_DIRECTORY_BYTES = (MAX_MEMBERS + 2) * 256  # the zip's central directory
+# the package file: the members (at most their uncompressed size, plus deflate's worst case),
+# their local headers and the directory
+MAX_FILE_BYTES = MAX_TOTAL_BYTES + MAX_TOTAL_BYTES // 256 + MAX_DIRECTORY_BYTES * 2 + MAX_MANIFEST_BYTES
+CHUNK = 1024 * 1024
+
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\Z")
+_RECORDS = re.compile(r"records/([a-z_]{1,64})\.jsonl\Z")
+ATTACHMENT = re.compile(r"attachments/([0-9a-f]{64})\.([a-z]{3,4})\Z")
+_S_IFMT, _S_IFLNK = 0o170000, 0o120000
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -56,17 +100,43 @@ class Batch:
     attachments: dict[str, bytes] = field(default_factory=dict)
     versions: list[tuple[str, str, int]] = field(default_factory=list)  # (table, id, version) sent
     size: int = 0
+    table_bytes: dict[str, int] = field(default_factory=dict)  # each records member, uncompressed
 
     def add(self, table: str, record: dict[str, Any], attachments: dict[str, bytes]) -> None:
         line = dump(record)
         self.lines.setdefault(table, []).append(line)
-        self.size += len(line.encode("utf-8")) + 1
+        grown = len(line.encode("utf-8")) + 1
+        self.size += grown
+        self.table_bytes[table] = self.table_bytes.get(table, 0) + grown
         for name, data in attachments.items():
             if name not in self.attachments:
                 self.attachments[name] = data
                 self.size += len(data)
         if "version" in record and "id" in record:
             self.versions.append((table, record["id"], record["version"]))
+
+    def fits(self, unit: list[tuple[str, dict[str, Any], dict[str, bytes]]], max_bytes: int) -> bool:
+        """Whether ``unit`` can join this batch and the package stay within ``max_bytes`` and
+        within what any reader accepts (member count, each member's and the total size)."""
+        if self.size == 0:
+            return True
+        lines: dict[str, int] = {}
+        new_names = set()
+        size = 0
+        for table, record, attachments in unit:
+            grown = len(dump(record).encode("utf-8")) + 1
+            lines[table] = lines.get(table, 0) + grown
+            size += grown
+            for name, data in attachments.items():
+                if name not in self.attachments and name not in new_names:
+                    new_names.add(name)
+                    size += len(data)
+        # a margin for the manifest, which lists every member
+        limit = min(max_bytes, MAX_TOTAL_BYTES - MAX_MANIFEST_BYTES)
+        tables = set(self.lines) | set(lines)
+        return (self.size + size <= limit
+                and len(self.attachments) + len(new_names) + len(tables) <= MAX_MEMBERS
+                and all(self.table_bytes.get(t, 0) + n <= MAX_MEMBER_BYTES for t, n in lines.items()))
 
     def members(self) -> dict[str, bytes]:
         out = {f"records/{t}.jsonl": ("\n".join(lines) + "\n").encode("utf-8")
@@ -87,46 +157,182 @@ class Package:
     attachments: dict[str, bytes]
 
 
-def _read_members(path: Path) -> tuple[bytes, dict[str, bytes]]:
-    """Every member of the zip; a truncated or corrupted file gives one clear message."""
+
+def _broken(name: str) -> InvalidInput:
+    return InvalidInput(f"同步包 {name} 已损坏或不完整（可能复制时被中断），请重新导出")
+
+
+def _check_end_record(fh: BinaryIO, size: int, name: str) -> None:
+    """Bound the zip's directory from its end record, before ``zipfile`` parses (and keeps) it all."""
+    tail_size = min(size, 22 + 0xFFFF)
+    fh.seek(size - tail_size)
+    tail = fh.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise _broken(name)
+    _sig, _disk, _cd_disk, _n_disk, entries, cd_size, _cd_offset, _comment = struct.unpack("<4s4H2LH", tail[at:at + 22])
+    if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07" or entries == 0xFFFF or cd_size == 0xFFFFFFFF:
+        raise InvalidInput(f"同步包 {name} 无效：使用了本软件不生成的 ZIP64 格式，已拒绝")
+    if entries > MAX_MEMBERS + 2:
+        raise InvalidInput(f"同步包 {name} 无效：成员过多（{entries:,} 个，上限 {MAX_MEMBERS:,} 个），已拒绝")
+    if cd_size > MAX_DIRECTORY_BYTES:
+        raise InvalidInput(f"同步包 {name} 无效：目录过大（{cd_size:,} 字节），已拒绝")
+
+
+def _check_directory(infos: list[zipfile.ZipInfo], name: str) -> None:
+    """Everything the zip's directory says, checked before any member is decompressed."""
+    if len(infos) > MAX_MEMBERS + 2:
+        raise InvalidInput(f"同步包 {name} 无效：成员过多（{len(infos):,} 个，上限 {MAX_MEMBERS:,} 个），已拒绝")
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        member = info.filename
+        if (info.external_attr >> 16) & _S_IFMT == _S_IFLNK:
+            raise InvalidInput(f"同步包 {name} 无效：成员 {shown(member, 80)} 是符号链接，已拒绝")
+        if _SAFE_NAME.match(member) is None or any(part in (".", "..") for part in member.split("/")):
+            raise InvalidInput(f"同步包 {name} 无效：成员名“{shown(member, 80)}”不安全"
+                               "（绝对路径、反斜杠、盘符、.. 或特殊字符），已拒绝")
+        if member in seen:
+            raise InvalidInput(f"同步包 {name} 无效：成员 {member} 重复")
+        seen.add(member)
+        if info.flag_bits & 0x1:
+            raise InvalidInput(f"同步包 {name} 无效：成员 {member} 已加密，已拒绝")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise InvalidInput(f"同步包 {name} 无效：成员 {member} 使用了不支持的压缩方式，已拒绝")
+        limit = {MANIFEST: MAX_MANIFEST_BYTES, SIGNATURE: MAX_SIGNATURE_BYTES}.get(member, MAX_MEMBER_BYTES)
+        if info.file_size > limit:
+            raise InvalidInput(f"同步包 {name} 无效：成员 {member} 解压后 {info.file_size:,} 字节，"
+                               f"超过上限 {limit:,} 字节，已拒绝")
+        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise InvalidInput(f"同步包 {name} 无效：成员 {member} 的压缩比超过 {MAX_RATIO}:1"
+                               "（疑似压缩炸弹），已拒绝")
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise InvalidInput(f"同步包 {name} 无效：解压后总大小超过上限 {MAX_TOTAL_BYTES:,} 字节，已拒绝")
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limit: int) -> tuple[bytearray, str]:
+    """A member's bytes and SHA-256, streamed: stopped as soon as it passes its declared size."""
+    bound = min(info.file_size, limit)
+    digest = hashlib.sha256()
+    data = bytearray()
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"无法读取同步包 {path.name}：{exc.strerror or exc}") from exc
+        with zf.open(info) as fh:
+            while chunk := fh.read(min(CHUNK, bound - len(data) + 1)):
+                if len(data) + len(chunk) > bound:
+                    raise InvalidInput(f"同步包 {name} 无效：成员 {info.filename} 解压后超过声明的大小，已拒绝")
+                data += chunk
+                digest.update(chunk)
+    except InvalidInput:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+        raise InvalidInput(f"同步包 {name} 已损坏：{info.filename} 校验失败") from exc
+    if len(data) != info.file_size:
+        raise InvalidInput(f"同步包 {name} 已损坏：{info.filename} 校验失败")
+    return data, digest.hexdigest()
+
+
+def _manifest(data: bytes, name: str) -> tuple[dict[str, Any], int]:
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            members = {}
-            for info in zf.infolist():
-                if info.filename in members:
-                    raise InvalidInput(f"同步包 {path.name} 无效：成员 {info.filename} 重复")
-                try:
-                    members[info.filename] = zf.read(info)
-                except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-                    raise InvalidInput(f"同步包 {path.name} 已损坏：{info.filename} 校验失败") from exc
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise InvalidInput(f"同步包 {path.name} 已损坏或不完整（可能复制时被中断），请重新导出") from exc
-    return raw, members
+        manifest = validate.no_constants(data.decode("utf-8"))
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise ValueError
+        version = manifest["format_version"]
+        if type(version) is not int:
+            raise ValueError
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput(f"同步包 {name} 的清单已损坏或不是本软件的同步包") from exc
+    return manifest, version
+
+
+def _manifest_problem(m: dict[str, Any]) -> str | None:
+    """What is wrong with a signed manifest's fields, or None."""
+    def text(key, pattern=None, limit=64):
+        value = m.get(key)
+        if type(value) is not str or len(value) > limit or (pattern is not None and not pattern.match(value)):
+            return f"字段 {key} 应为{'编号（UUID）' if pattern is validate.UUID else '文本'}"
+        return None
+
+    for key, pattern in (("station_id", validate.UUID), ("device_id", validate.UUID),
+                         ("to_device_id", validate.UUID), ("created_at", None)):
+        if (wrong := text(key, pattern)) is not None:
+            return wrong
+    seq = m.get("seq")
+    if type(seq) is not int or not 1 <= seq <= 2**62:
+        return "字段 seq 应为正整数"
+    counts, members, acks = m.get("counts"), m.get("members"), m.get("acks", {})
+    if not isinstance(counts, dict) or any(k not in BY_TABLE or type(v) is not int or v < 0 for k, v in counts.items()):
+        return "字段 counts 应为 {数据表: 记录数}"
+    if not isinstance(members, dict) or any(
+            type(k) is not str or type(v) is not str or validate.HEX64.match(v) is None for k, v in members.items()):
+        return "字段 members 应为 {成员名: SHA-256}"
+    if len(members) > MAX_MEMBERS:
+        return f"成员过多（{len(members):,} 个，上限 {MAX_MEMBERS:,} 个）"
+    if not isinstance(acks, dict) or any(
+            type(k) is not str or type(v) is not int or not 0 <= v <= 2**62 for k, v in acks.items()):
+        return "字段 acks 应为 {设备编号: 批次号}"
+    return None
+
+
+def _parse_records(member: str, data: bytearray, name: str) -> list[Any]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"同步包 {name} 无效：{member} 不是 UTF-8 文本") from exc
+    loads = validate.loads
+    records = []
+    # split on "\n" only: str.splitlines would also cut at U+2028 and the like inside a value
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line:
+            continue
+        try:
+            records.append(loads(line))
+        except (ValueError, RecursionError) as exc:
+            raise InvalidInput(f"同步包 {name} 无效：{member} 第 {number} 行不是有效的 JSON") from exc
+    return records
 
 
 def read_package(ctx: AppContext, path: Path) -> Package:
     """Open and verify a package completely; raises ``InvalidInput`` on the first problem.
 
-    Nothing here touches the database, so a refused package leaves it as it was.
+    Nothing here touches the database or the attachments folder, so a refused package
+    leaves both as they were. The steps and limits: the module's docstring.
     """
     path = Path(path)
-    name = path.name
-    raw, members = _read_members(path)
-    if "manifest.json" not in members or "manifest.sig" not in members:
-        raise InvalidInput(f"同步包 {name} 无效：缺少清单或签名")
-    manifest_bytes = members.pop("manifest.json")
-    signature = members.pop("manifest.sig")
+    name = shown(path.name, 120)
     try:
-        manifest = json.loads(manifest_bytes.decode("utf-8"))
-        version = int(manifest["format_version"])
-        if manifest.get("format") != FORMAT:
-            raise ValueError
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"同步包 {name} 的清单已损坏或不是本软件的同步包") from exc
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise InvalidInput(f"无法读取同步包 {name}：{exc.strerror or exc}") from exc
+    with fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise InvalidInput(f"同步包 {name} 过大（{size:,} 字节，上限 {MAX_FILE_BYTES:,} 字节），已拒绝")
+            _check_end_record(fh, size, name)
+            fh.seek(0)
+            zf = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, struct.error) as exc:
+            raise _broken(name) from exc
+        with zf:
+            infos = zf.infolist()
+            _check_directory(infos, name)
+            pkg = _verified(ctx, zf, {i.filename: i for i in infos}, path, name)
+        fh.seek(0)
+        raw = hashlib.sha256()
+        while chunk := fh.read(CHUNK):
+            raw.update(chunk)
+    pkg.sha256 = raw.hexdigest()
+    return pkg
+
+
+def _verified(ctx: AppContext, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], path: Path,
+              name: str) -> Package:
+    if MANIFEST not in infos or SIGNATURE not in infos:
+        raise InvalidInput(f"同步包 {name} 无效：缺少清单或签名")
+    manifest_bytes = bytes(_read_member(zf, infos[MANIFEST], name, MAX_MANIFEST_BYTES)[0])
+    signature = bytes(_read_member(zf, infos[SIGNATURE], name, MAX_SIGNATURE_BYTES)[0])
+    manifest, version = _manifest(manifest_bytes, name)
     if version > FORMAT_VERSION:
         raise InvalidInput(f"同步包 {name} 由更新版本的软件生成（格式版本 {version}），请先升级本软件")
     if manifest.get("station_id") != ctx.setting_or(S_STATION_ID, ""):
@@ -134,32 +340,49 @@ def read_package(ctx: AppContext, path: Path) -> Package:
     public_key, sender_name = sender_key(ctx, manifest, name)
     if not signature_ok(public_key, manifest_bytes, signature):
         raise InvalidInput(f"同步包 {name} 的签名无效（内容被改动，或不是由登记的设备签发），已拒绝")
-    if manifest.get("to_device_id") != ctx.device_id:
+    wrong = _manifest_problem(manifest)
+    if wrong is not None:
+        raise InvalidInput(f"同步包 {name} 的清单无效：{wrong}，已拒绝")
+    if manifest["to_device_id"] != ctx.device_id:
         raise InvalidInput(f"同步包 {name} 是发给另一台设备的，已拒绝")
-    listed = manifest.get("members") or {}
-    extra = sorted(set(members) - set(listed))
-    missing = sorted(set(listed) - set(members))
+    listed: dict[str, str] = manifest["members"]
+    present = set(infos) - {MANIFEST, SIGNATURE}
+    extra, missing = sorted(present - set(listed)), sorted(set(listed) - present)
     if extra or missing:
-        raise InvalidInput(f"同步包 {name} 无效：成员与清单不符（{', '.join(extra + missing)}）")
-    for member, data in members.items():
-        if sha256_hex(data) != listed[member]:
-            raise InvalidInput(f"同步包 {name} 已损坏：{member} 的 SHA-256 与清单不符")
+        raise InvalidInput(f"同步包 {name} 无效：成员与清单不符（{shown(', '.join(extra + missing), 120)}）")
+    tables: dict[str, str] = {}
+    for member in sorted(present):
+        found = _RECORDS.match(member)
+        if found is not None:
+            if found.group(1) not in BY_TABLE:
+                raise InvalidInput(f"同步包 {name} 含有未知的数据表 {found.group(1)}，请先升级本软件")
+            tables[member] = found.group(1)
+            continue
+        found = ATTACHMENT.match(member)
+        if found is None or found.group(2) not in PHOTO_EXTS:
+            raise InvalidInput(f"同步包 {name} 含有未知成员 {member}"
+                               "（附件名应为 attachments/<64 位十六进制>.<图片扩展名>），已拒绝")
     records: dict[str, list[dict[str, Any]]] = {}
     attachments: dict[str, bytes] = {}
-    for member, data in members.items():
-        if member.startswith("attachments/"):
-            attachments[member.removeprefix("attachments/")] = data
-        elif member.startswith("records/") and member.endswith(".jsonl"):
-            table = member.removeprefix("records/").removesuffix(".jsonl")
-            if table not in BY_TABLE:
-                raise InvalidInput(f"同步包 {name} 含有未知的数据表 {table}，请先升级本软件")
-            try:
-                records[table] = [json.loads(line) for line in data.decode("utf-8").splitlines() if line]
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"同步包 {name} 无效：{member} 不是有效的 JSON 行") from exc
+    for member in sorted(present, key=lambda m: (m not in tables, m)):  # the records first
+        data, digest = _read_member(zf, infos[member], name, MAX_MEMBER_BYTES)
+        if digest != listed[member]:
+            raise InvalidInput(f"同步包 {name} 已损坏：{member} 的 SHA-256 与清单不符")
+        if member in tables:
+            table = tables[member]
+            records[table] = _parse_records(member, data, name)
+            del data
+            validate.check_records(name, table, records[table])
+            if manifest["counts"].get(table, 0) != len(records[table]):
+                raise InvalidInput(f"同步包 {name} 无效：{member} 的记录数与清单不符")
         else:
-            raise InvalidInput(f"同步包 {name} 含有未知成员 {member}")
+            file_name = member.removeprefix("attachments/")
+            if digest != file_name.partition(".")[0]:
+                raise InvalidInput(f"同步包 {name} 无效：附件 {file_name} 的内容与其文件名（SHA-256）不符，已拒绝")
+            attachments[file_name] = bytes(data)
+    if any(n and t not in records for t, n in manifest["counts"].items()):
+        raise InvalidInput(f"同步包 {name} 无效：记录数与清单不符")
     for record in records.get("signatures", ()):
-        if f"{record.get('sha256')}.png" not in attachments:
-            raise InvalidInput(f"同步包 {name} 无效：缺少签名图像 {record.get('sha256')}")
-    return Package(path, sha256_hex(raw), manifest, sender_name, records, attachments)
+        if f"{record['sha256']}.png" not in attachments:
+            raise InvalidInput(f"同步包 {name} 无效：缺少签名图像 {record['sha256']}")
+    return Package(path, "", manifest, sender_name, records, attachments)

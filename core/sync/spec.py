@@ -1,6 +1,13 @@
 """What syncs, in what order and format: the facts every part of ``core.sync`` shares."""
 from __future__ import annotations
 
+from core.checklists import RESULTS
+from core.inspections import KIND_LABELS, PHOTO_EXTS, STATUS_LABELS
+from core.leads import CATEGORIES as LEAD_CATEGORIES, HANDLINGS, STATUS_LABELS as LEAD_STATUS_LABELS
+from core.rules import GRADE_LABELS, PRIORITY_LABELS
+from core.subjects import CATEGORIES as SUBJECT_CATEGORIES, STATUSES as SUBJECT_STATUSES
+from core.tasks import TASK_STATUS_LABELS
+from core.users import ROLES
 from db.models import (
     GradeChange,
     Inspection,
@@ -62,4 +69,30 @@ TABLE_LABELS = {
     "inspection_officers": "检查人员", "item_results": "检查项结果", "photos": "照片", "signatures": "签名",
     "rectifications": "责令改正", "inspection_tasks": "检查任务", "task_reasons": "任务原因", "leads": "线索",
     "lead_photos": "线索照片",
+}
+
+# The values a status-like column may hold, per (table, column): an incoming record with
+# any other value is refused (``core.sync.validate``). One place for the lists; each comes
+# from the service that owns the value where there is one.
+GRADES = tuple(sorted(GRADE_LABELS))
+ENUMS: dict[tuple[str, str], tuple] = {
+    ("inspections", "status"): tuple(STATUS_LABELS),            # draft, completed, signed
+    ("inspections", "kind"): tuple(KIND_LABELS),                # enforcement, routine
+    ("inspections", "purpose"): ("regular", "reinspection"),
+    ("item_results", "result"): RESULTS,                        # pass, fail, na (or null: not answered)
+    ("rectifications", "status"): ("open", "closed", "case_recommended"),
+    ("users", "role"): tuple(ROLES),                            # inspector, grid_worker, admin
+    ("subjects", "category"): tuple(SUBJECT_CATEGORIES),
+    ("subjects", "status"): tuple(SUBJECT_STATUSES),
+    ("subjects", "grade"): GRADES,
+    ("grade_changes", "from_grade"): GRADES,
+    ("grade_changes", "to_grade"): GRADES,
+    ("trigger_events", "source"): ("manual", "import", "system", "lead"),
+    ("inspection_tasks", "status"): tuple(TASK_STATUS_LABELS),  # open, in_progress, done, cancelled
+    ("inspection_tasks", "priority"): tuple(PRIORITY_LABELS),   # high, medium, low
+    ("leads", "status"): tuple(LEAD_STATUS_LABELS),
+    ("leads", "category"): tuple(LEAD_CATEGORIES),
+    ("leads", "handling"): ("", *HANDLINGS),                   # "" until handled
+    ("photos", "ext"): tuple(sorted(PHOTO_EXTS)),
+    ("lead_photos", "ext"): tuple(sorted(PHOTO_EXTS)),
 }

@@ -13,6 +13,7 @@ from db.models import Subject, SyncConflict
 from gui.jobs import ImmediateRunner
 from gui.sync_panel import SyncPanel
 from tests.gui.helpers import LEFT, open_main_window
+from tests.integration.helpers import register_officers
 from tests.integration.test_sync import enrolled_laptop, inspect_offline
 from tests.integration.test_sync_status import signed_record_conflict, two_laptop_conflict
 
@@ -35,6 +36,7 @@ def choose_files(monkeypatch, *paths) -> None:
 
 def test_export_and_import_through_the_buttons(ctx, subject, officers, qtbot, monkeypatch, tmp_path):
     station = ctx
+    register_officers(station)  # signed inspections are accepted from officers on the station's list
     laptop, _ = enrolled_laptop(station, tmp_path, "笔记本1")
     # the station's side: opened from the main window's toolbar action
     window = open_main_window(qtbot, station)

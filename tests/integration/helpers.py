@@ -16,6 +16,18 @@ def signature_png(text: str = "签") -> bytes:
     return buffer.getvalue()
 
 
+def register_officers(ctx, officers=None) -> None:
+    """Put the officers on the station's list (执法人员名录), once: a signed inspection from a
+    laptop is accepted only when its officers are active inspectors there (core/sync/signed.py)."""
+    from core.inspectors import add_inspector, list_inspectors
+    from tests.conftest import OFFICERS_DATA
+
+    known = {o.cert_no for o in list_inspectors(ctx, active_only=False)}
+    for name, cert_no in officers if officers is not None else OFFICERS_DATA:
+        if cert_no not in known:
+            add_inspector(ctx, name, cert_no)
+
+
 def answer_all(ctx, inspection_id, failures: dict[str, str]) -> None:
     record = svc.load_inspection(ctx, inspection_id)
     for item in record.template.items:

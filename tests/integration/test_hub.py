@@ -28,6 +28,7 @@ from core.subjects import SubjectData, add_subject
 from tests.integration import pg
 from tests.support import paused_import
 from core import inspections as svc
+from tests.integration.helpers import register_officers
 from tests.integration.test_sync import COMPARED, inspect_offline
 from tests.integration.test_sync import dump as dump_all
 
@@ -88,6 +89,7 @@ def station(backend, tmp_path, request) -> Station:
     add_subject(st.ctx, SubjectData(
         name="驿城区测试化妆品店", category="cosmetics_operator", credit_code="91350100M000100Y43",
         legal_rep="张三", address="驻马店市驿城区测试路1号", phone="13800000000", grid="测试社区"))
+    register_officers(st.ctx)  # the officers who sign on the laptop are on the station's list
     yield st
     st.ctx.close()
 

@@ -32,7 +32,7 @@ from tests.support import paused_import
 from core.audit import verify_chain
 from core.context import AppContext
 from db.models import Base, SyncConflict
-from tests.integration.helpers import answer_all, sign_all
+from tests.integration.helpers import answer_all, register_officers, sign_all
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPARED = ("inspections", "inspection_officers", "item_results", "signatures", "photos", "rectifications")
@@ -132,6 +132,7 @@ def signed_package(source: Path, target: Path, private_key: str, edit) -> Path:
 @pytest.fixture
 def setup(ctx, subject, officers, tmp_path):
     """A station with one enrolled laptop holding a signed inspection, and its package up."""
+    register_officers(ctx)  # signed inspections are accepted from officers on the station's list
     laptop, enrolment = enrolled_laptop(ctx, tmp_path, "笔记本1")
     pull_master_data(ctx, laptop, tmp_path / "down")
     inspection_id = inspect_offline(laptop, subject.id, officers, tmp_path)

@@ -16,6 +16,7 @@ from core.sync import describe_import, list_conflicts, pending_changes, record_r
 from core.users import PermissionDenied, add_user
 from db.models import AuditEntry, Inspection, SyncConflict
 from tests.integration.helpers import answer_all, sign_all
+from tests.integration.helpers import register_officers
 from tests.integration.test_sync import dump, enrolled_laptop, inspect_offline, pull_master_data
 
 
@@ -73,6 +74,7 @@ def test_status_before_sync_is_set_up(ctx):
 
 def test_status_counts_what_the_next_export_carries(ctx, subject, officers, tmp_path):
     station = ctx
+    register_officers(station)  # signed inspections are accepted from officers on the station's list
     laptop, _ = enrolled_laptop(station, tmp_path, "笔记本1")
     pull_master_data(station, laptop, tmp_path / "down")
     status = sync_status(laptop)

@@ -5,7 +5,8 @@
 Nothing is written to ``--db``: the benchmark works on two copies of it next to it (one for
 the sync import, one for the bare-sqlite3 baseline), removed afterwards. Steps:
 
-1. copy the station database; ``core.sync.add_device`` registers a laptop on the copy;
+1. copy the station database; the batch's officers are put on its list of inspectors (a signed
+   inspection is accepted only from known officers) and ``core.sync.add_device`` registers a laptop on the copy;
 2. a fresh laptop database (``AppContext.open``) is enrolled with ``core.sync.enrol_device``;
    the subjects the batch refers to and the station's template snapshots are copied into it
    and marked in ``sync_base`` as received from the station (as after a first
@@ -125,6 +126,15 @@ def make_laptop(station, work: Path, rows):
     from core.context import AppContext
     from db.models import AuditEntry, Subject, SyncBase, TemplateSnapshot
 
+    from core.inspectors import add_inspector, list_inspectors
+
+    # the batch's officers are on the station's list: a signed inspection is accepted only
+    # when its officers are active inspectors there (core/sync/signed.py)
+    known = {o.cert_no for o in list_inspectors(station, active_only=False)}
+    for name, cert_no in sorted({(o["name"], o["cert_no"]) for o in rows.officers}):
+        if cert_no not in known:
+            add_inspector(station, name, cert_no)
+            known.add(cert_no)
     enrolment = sync.add_device(station, "性能测试笔记本")
     laptop = AppContext.open(work / "laptop.db")
     sync.enrol_device(laptop, enrolment)

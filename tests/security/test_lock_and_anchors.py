@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import delete, text, update
 
 import main
+from tests.integration.helpers import register_officers
 from core import anchors, sync
 from core import inspections as svc
 from core.audit import entry_hash
@@ -306,6 +307,7 @@ def hub_station(request, tmp_path):
         db = str(tmp_path / "station.db")
     ctx = AppContext.open(db, attachments_dir=tmp_path / "station-attachments")
     subject = add_subject(ctx, SUBJECT)
+    register_officers(ctx, [(o.name, o.cert_no) for o in OFFICERS])  # signed records need known officers
     laptop, _data = enrolled_laptop(ctx, tmp_path, "笔记本1")
     pull_master_data(ctx, laptop, tmp_path / "down")
     yield ctx, laptop, subject
@@ -568,6 +570,7 @@ def test_a_database_without_anchors_says_so(tmp_path, capsys):
 def pair(tmp_path):
     station = AppContext.open(tmp_path / "station.db")
     subject = add_subject(station, SUBJECT)
+    register_officers(station, [(o.name, o.cert_no) for o in OFFICERS])
     laptop, _data = enrolled_laptop(station, tmp_path, "笔记本1")
     pull_master_data(station, laptop, tmp_path / "down")
     signed_inspection(laptop, subject.id, OFFICERS)
