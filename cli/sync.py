@@ -123,7 +123,7 @@ def _print_hub_summary(args, summary) -> int:
 def cmd_devices_add(args) -> int:
     from core.sync import add_device
 
-    enrolment = add_device(open_context(args.db), args.name, args.out)
+    enrolment = add_device(open_context(args.db, create=True), args.name, args.out)
     print(f"registered {enrolment['device_name']} as device_no {enrolment['device_no']}; "
           f"enrolment file {args.out} (keep it secret: it holds the laptop's private key)")
     return EXIT_OK
@@ -136,7 +136,7 @@ def cmd_devices_enrol(args) -> int:
         data = json.loads(args.file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         bad_input(f"无法读取登记文件 {args.file}")
-    enrol_device(open_context(args.db), data if isinstance(data, dict) else {})
+    enrol_device(open_context(args.db, create=True), data if isinstance(data, dict) else {})
     print(f"enrolled as {data['device_name']} (device_no {data['device_no']}) of {data['station_name']}")
     return EXIT_OK
 

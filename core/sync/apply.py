@@ -26,6 +26,7 @@ from core.sync.package import Package, read_package
 from core.sync.spec import (
     BY_TABLE, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
+from core.users import require
 from db.models import Inspection, SyncBatch, SyncConflict, SyncPeer, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
@@ -163,7 +164,11 @@ def _store_attachments(ctx: AppContext, pkg: Package) -> None:
 
 
 def import_package(ctx: AppContext, path: Path) -> ImportSummary:
-    """Verify, then apply one package in a single transaction (all of it or none)."""
+    """Verify, then apply one package in a single transaction (all of it or none).
+
+    Every role may sync ("sync"): what a package may change is decided by its signature.
+    """
+    require(ctx, "sync")
     pkg = read_package(ctx, path)
     sender, seq = pkg.manifest["device_id"], int(pkg.manifest["seq"])
     summary = ImportSummary()

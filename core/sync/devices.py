@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core.errors import InvalidInput
 from core.files import write_atomically
+from core.users import require
 from core.sync.keys import new_key_pair, public_of
 from core.sync.spec import (
     ENROLMENT_FORMAT, FORMAT_VERSION, MAX_DEVICE_NO, S_DEVICE_NAME, S_PRIVATE, S_ROLE, S_STATION_DEVICE,
@@ -50,7 +51,7 @@ def _ensure_station(ctx: AppContext) -> None:
     if role(ctx) == "station":
         return
     private, _public = new_key_pair()
-    ctx.set_settings({S_ROLE: "station", S_STATION_ID: str(uuid.uuid4()), S_PRIVATE: private})
+    ctx._write_settings({S_ROLE: "station", S_STATION_ID: str(uuid.uuid4()), S_PRIVATE: private})
 
 
 def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str, Any]:
@@ -59,13 +60,26 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
     The laptop's private key is generated here and travels only in the enrolment file,
     so the station can register a laptop without a network between them. With ``out``
     the file is written inside the transaction: if it cannot be written, no device is recorded.
+    An admin's action (permission "manage_devices").
     """
+    require(ctx, "manage_devices")
     name = name.strip()
     if not name:
         raise InvalidInput("请填写设备名称")
     _ensure_station(ctx)
     private, public = new_key_pair()
     device_id = str(uuid.uuid4())
+    wrote: list[Path] = []
+    try:
+        return _register(ctx, name, out, private, public, device_id, wrote)
+    except BaseException:
+        for path in wrote:  # written, then the commit failed (a full disk): no device, no key file
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _register(ctx: AppContext, name: str, out: Path | None, private: str, public: str,
+              device_id: str, wrote: list[Path]) -> dict[str, Any]:
     with ctx.transaction() as s:
         if s.scalar(select(Device).where(Device.name == name)) is not None:
             raise InvalidInput(f"设备“{name}”已登记")
@@ -83,11 +97,17 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
         }
         if out is not None:
             write_atomically(Path(out), json.dumps(enrolment, ensure_ascii=False, indent=2).encode("utf-8"))
+            wrote.append(Path(out))
     return enrolment
 
 
 def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
-    """Make this database the station's laptop described by an enrolment file."""
+    """Make this database the station's laptop described by an enrolment file.
+
+    Enrolment runs on a fresh laptop database, before any user exists, as the system (the
+    CLI); a logged-in user must be an admin (permission "manage_devices").
+    """
+    require(ctx, "manage_devices")
     needed = ("station_id", "station_name", "station_device_id", "station_public_key", "device_id",
               "device_name", "device_no", "device_private_key", "device_public_key")
     if data.get("format") != ENROLMENT_FORMAT or any(k not in data for k in needed):
@@ -105,7 +125,7 @@ def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
     current = ctx.setting_or(S_STATION_ID, "")
     if current and current != data["station_id"]:
         raise InvalidInput("本机已登记到另一个所，不能再登记到这个所")
-    ctx.set_settings({
+    ctx._write_settings({
         S_ROLE: "device", S_STATION_ID: data["station_id"], S_STATION_NAME: data["station_name"],
         S_STATION_DEVICE: data["station_device_id"], S_STATION_PUB: data["station_public_key"],
         S_PRIVATE: data["device_private_key"], S_DEVICE_NAME: data["device_name"],
