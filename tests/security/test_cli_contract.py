@@ -12,7 +12,6 @@ folders are created as needed.
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import sqlite3
 import subprocess
@@ -32,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "secret-123\n"
 
 
-def cli(capsys, monkeypatch, *args) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD))
+def cli(capsys, monkeypatch, *args, stdin: str = PASSWORD) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     capsys.readouterr()
     code = main.main([str(a) for a in args])
     out, err = capsys.readouterr()
@@ -49,17 +48,39 @@ def assert_one_chinese_line(err: str, *needles: str) -> None:
         assert driver not in err, err
 
 
+@pytest.fixture(scope="module")
+def enrolment(tmp_path_factory) -> dict:
+    """A real enrolment file from a station (``devices add``), and what ``devices enrol`` reads
+    from stdin with it (the one-time code, where the file is sealed with one)."""
+    from core import sync
+
+    base = tmp_path_factory.mktemp("enrolment")
+    station = AppContext.open(base / "station.db")
+    data = sync.add_device(station, "笔记本1", base / "enrol.json")
+    station.close()
+    code = data.get("enrolment_code")
+    return {"file": base / "enrol.json", "args": ["--code-stdin"] if code else [],
+            "stdin": f"{code}\n" if code else ""}
+
+
 # Commands that read, verify, export or import: a missing database is refused.
-def _inputs(tmp: Path) -> dict[str, Path]:
-    """Input files that exist, so that only the database is wrong."""
+@pytest.fixture
+def files(tmp_path, enrolment) -> dict:
+    """Input files that exist and are good, so that only the database is wrong."""
+    tmp = tmp_path / "in"
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "p.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
     (tmp / "e.csv").write_text("统一社会信用代码,事件类型,发生日期\n", encoding="utf-8")
-    (tmp / "s.csv").write_text("名称,统一社会信用代码,类别\n", encoding="utf-8")
-    (tmp / "enrol.json").write_text("{}", encoding="utf-8")
+    (tmp / "s.csv").write_text("名称,统一社会信用代码,类别,地址\n甲店,,化妆品经营者,甲路1号\n", encoding="utf-8")
+    shutil.copy(enrolment["file"], tmp / "enrol.json")
     (tmp / "backup.db").write_bytes(b"")
     return {"pkg": tmp / "p.zip", "events": tmp / "e.csv", "subjects": tmp / "s.csv",
-            "enrol": tmp / "enrol.json", "out": tmp / "out"}
+            "enrol": tmp / "enrol.json", "enrol_args": enrolment["args"], "out": tmp / "out",
+            "stdin": {"devices enrol": enrolment["stdin"]}}
+
+
+def run(capsys, monkeypatch, command: str, table: dict, db: Path, files: dict) -> tuple[int, str, str]:
+    return cli(capsys, monkeypatch, *table[command](db, files), stdin=files["stdin"].get(command, PASSWORD))
 
 
 READERS = {
@@ -86,17 +107,16 @@ SETTERS = {
     "users add": lambda db, f: ["users", "add", "--db", db, "--role", "inspector", "--name", "王建国",
                                 "--cert-no", "41170021001", "--password-stdin"],
     "devices add": lambda db, f: ["devices", "add", "--db", db, "--name", "笔记本1", "--out", f["out"] / "e.json"],
-    "devices enrol": lambda db, f: ["devices", "enrol", "--db", db, f["enrol"]],
+    "devices enrol": lambda db, f: ["devices", "enrol", "--db", db, f["enrol"], *f["enrol_args"]],
     "inspectors add": lambda db, f: ["inspectors", "--db", db, "add", "--db", db, "--name", "李四", "--cert-no", "4117"],
 }
 EVERY = {**READERS, **SETTERS, "restore": lambda db, f: ["restore", "--db", db, f["pkg"].parent / "backup.db"]}
 
 
 @pytest.mark.parametrize("command", sorted(READERS))
-def test_reading_commands_refuse_a_missing_database_and_create_nothing(command, tmp_path, capsys, monkeypatch):
-    files = _inputs(tmp_path / "in")
+def test_reading_commands_refuse_a_missing_database_and_create_nothing(command, tmp_path, capsys, monkeypatch, files):
     db = tmp_path / "typo" / "station.db"
-    code, _, err = cli(capsys, monkeypatch, *READERS[command](db, files))
+    code, _, err = run(capsys, monkeypatch, command, READERS, db, files)
     assert code == 2, err
     assert_one_chinese_line(err, f"数据库不存在：{db}")
     assert not db.parent.exists()  # not the database, nor its folder, nor an attachments folder
@@ -104,16 +124,9 @@ def test_reading_commands_refuse_a_missing_database_and_create_nothing(command, 
 
 
 @pytest.mark.parametrize("command", sorted(SETTERS))
-def test_setting_up_commands_create_the_database(command, tmp_path, capsys, monkeypatch):
-    from core import sync
-
-    files = _inputs(tmp_path / "in")
-    station = AppContext.open(tmp_path / "station.db")
-    files["enrol"].write_text(json.dumps(sync.add_device(station, "笔记本1")), encoding="utf-8")
-    station.close()
-    files["subjects"].write_text("名称,统一社会信用代码,类别,地址\n甲店,,化妆品经营者,甲路1号\n", encoding="utf-8")
+def test_setting_up_commands_create_the_database(command, tmp_path, capsys, monkeypatch, files):
     db = tmp_path / "new" / "laptop.db"
-    code, out, err = cli(capsys, monkeypatch, *SETTERS[command](db, files))
+    code, out, err = run(capsys, monkeypatch, command, SETTERS, db, files)
     assert code == 0, err
     assert db.is_file()
     raw = sqlite3.connect(db)
@@ -179,11 +192,10 @@ CASES = [(c, k) for c in sorted(EVERY) for k in EXPECTED
 
 @pytest.mark.parametrize("command, kind", CASES)
 def test_a_folder_a_stranger_or_a_newer_schema_is_one_line_and_exit_2(command, kind, tmp_path, capsys, monkeypatch,
-                                                                     app_db):
-    files = _inputs(tmp_path / "in")
+                                                                     app_db, files):
     db = _wrong(kind, tmp_path, app_db)
     before = _fingerprint(db)
-    code, _, err = cli(capsys, monkeypatch, *EVERY[command](db, files))
+    code, _, err = run(capsys, monkeypatch, command, EVERY, db, files)
     assert code == 2, err
     assert_one_chinese_line(err, EXPECTED[kind])
     assert _fingerprint(db) == before
