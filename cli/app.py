@@ -42,11 +42,15 @@ def bad_input(message: str) -> NoReturn:
     raise InvalidInput(message)
 
 
-def open_context(db: str, **kwargs: Any):
-    """The services' context on ``db`` (a file or a database URL); imported late to start fast."""
+def open_context(db: str, *, create: bool = False, **kwargs: Any):
+    """The services' context on ``db`` (a file or a database URL); imported late to start fast.
+
+    Commands that read, verify, export or import refuse a missing database (the default);
+    those that set a station or laptop up pass ``create=True`` (``core.context.AppContext.open``).
+    """
     from core.context import AppContext
 
-    return AppContext.open(db, **kwargs)
+    return AppContext.open(db, create=create, **kwargs)
 
 
 def print_json(value: Any) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli.app import EXIT_OK, bad_input
+from cli.app import EXIT_OK
 
 
 def register(sub) -> None:
@@ -21,8 +21,6 @@ def register(sub) -> None:
 def cmd_backup(args) -> int:
     from core.backup import make_backup
 
-    if not Path(args.db).is_file():
-        bad_input(f"找不到数据库 {args.db}")
     print(make_backup(Path(args.db)))
     return EXIT_OK
 
@@ -30,8 +28,6 @@ def cmd_backup(args) -> int:
 def cmd_restore(args) -> int:
     from core.backup import restore_backup
 
-    if not args.backup.is_file():
-        bad_input(f"找不到备份文件 {args.backup}")
     restore_backup(args.backup, Path(args.db))
     print(f"restored {args.db} from {args.backup}")
     return EXIT_OK

@@ -96,7 +96,7 @@ def cmd_inspectors(args) -> int:
 def cmd_inspectors_add(args) -> int:
     from core.inspectors import add_inspector, list_inspectors
 
-    ctx = open_context(args.db)
+    ctx = open_context(args.db, create=True)
     add_inspector(ctx, args.name, args.cert_no)
     _print_inspectors(list_inspectors(ctx))
     return EXIT_OK

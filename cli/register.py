@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli.app import EXIT_OK, open_context, print_json
+from cli.app import EXIT_OK, bad_input, open_context, print_json
 
 
 def register(sub) -> None:
@@ -26,7 +26,7 @@ def register(sub) -> None:
 def cmd_demo(args) -> int:
     from core.demo import create_demo
 
-    ctx = open_context(args.db)
+    ctx = open_context(args.db, create=True)
     added = create_demo(ctx)
     print(f"demo station ready: {added['subjects']} subjects and {added['inspections']} inspections added")
     return EXIT_OK
@@ -35,7 +35,9 @@ def cmd_demo(args) -> int:
 def cmd_subjects_import(args) -> int:
     from core.subjects import import_subjects
 
-    ctx = open_context(args.db)
+    if not args.file.is_file():  # before the database is set up: a typo creates nothing
+        bad_input(f"找不到文件 {args.file}")
+    ctx = open_context(args.db, create=True)
     summary = import_subjects(ctx, args.file)
     if args.json:
         print_json(summary.as_dict())

@@ -134,7 +134,7 @@ def _print_hub_summary(args, summary) -> int:
 def cmd_devices_add(args) -> int:
     from core.sync import add_device
 
-    enrolment = add_device(open_context(args.db), args.name, args.out)
+    enrolment = add_device(open_context(args.db, create=True), args.name, args.out)
     print(f"已登记 {enrolment['device_name']}（设备号 {enrolment['device_no']}），登记文件：{args.out}")
     print(f"一次性登记码：{enrolment['enrolment_code']}（当面告知笔记本的使用人，不要写在U盘上）")
     return EXIT_OK
@@ -148,7 +148,7 @@ def cmd_devices_enrol(args) -> int:
     except OSError:
         bad_input(f"无法读取登记文件 {args.file}")
     data = open_enrolment(raw, sys.stdin.readline().strip())
-    enrol_device(open_context(args.db), data)
+    enrol_device(open_context(args.db, create=True), data)
     print(f"已登记为 {data['station_name']} 的 {data['device_name']}（设备号 {data['device_no']}）")
     return EXIT_OK
 

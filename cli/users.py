@@ -25,7 +25,7 @@ def cmd_users_add(args) -> int:
     from core.users import add_user
 
     password = sys.stdin.readline().rstrip("\r\n")
-    user = add_user(open_context(args.db), name=args.name, role=args.role, password=password,
+    user = add_user(open_context(args.db, create=True), name=args.name, role=args.role, password=password,
                     cert_no=args.cert_no, grid=args.grid)
     print(f"added {user.role} {user.name}")
     return EXIT_OK

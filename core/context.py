@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import anchors, guards
+from core.errors import InvalidInput, database_message
 from core.events import EventBus, InspectionSigned
 from core.tasks import after_signing
-from db.engine import database_url, open_database
+from core.users import require
+from db.engine import DatabaseProblem, database_url, open_database, storage_problem
 from db.models import Setting
 
 DEFAULT_SETTINGS = {
@@ -30,6 +33,13 @@ DEFAULT_SETTINGS = {
     "device_no": "0",
     "rectification_days": "15",
 }
+
+
+# Settings any logged-in user may change: what the GUI remembers between sessions (the
+# officers last chosen, the hub address last used, the sync panel's last result). Every
+# other key is a station setting (names, document prefixes, device_no, sync keys...):
+# only an admin (or the system) changes those.
+MEMORY_SETTINGS = frozenset({"gui.last_officers", "hub_url", "last_result"})
 
 
 def _now() -> datetime:
@@ -50,9 +60,20 @@ class AppContext:
     _settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, db: str | Path, *, attachments_dir: Path | None = None) -> AppContext:
+    def open(cls, db: str | Path, *, create: bool = True, attachments_dir: Path | None = None) -> AppContext:
+        """Open the database ``db`` (a file or a URL).
+
+        ``create=False`` (commands that read, verify, export or import): a missing or
+        empty database is refused ("数据库不存在" / "数据库是空的") and nothing is created. ``create``
+        (commands that set a station or laptop up, the GUI): file and schema are made
+        as needed. Either way a folder, a file that is not ours or a newer schema is
+        refused with one Chinese line (``InvalidInput``) and left as it was.
+        """
         url = database_url(db)
-        engine, sessions = open_database(url)
+        try:
+            engine, sessions = open_database(url, create=create)
+        except DatabaseProblem as problem:
+            raise InvalidInput(database_message(problem)) from problem
         guards.install(sessions)
         if attachments_dir is None:
             if url.startswith("sqlite:///"):
@@ -70,11 +91,28 @@ class AppContext:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: committed when the block ends, rolled back on any error."""
-        with self.sessions() as session, session.begin():
-            session.info["actor"] = self.user.name if self.user is not None else "系统"
-            session.info["clock"] = self.clock
-            yield session
+        """One unit of work: committed when the block ends, rolled back on any error.
+
+        A full disk (or a database that became unreadable or locked) is ``InvalidInput``
+        with one Chinese line; SQLite has rolled the whole unit back.
+        """
+        try:
+            with self.sessions() as session, session.begin():
+                session.info["actor"] = self.user.name if self.user is not None else "系统"
+                session.info["clock"] = self.clock
+                yield session
+        except DBAPIError as exc:
+            kind = storage_problem(exc)
+            if kind is None:
+                raise
+            raise InvalidInput(database_message(DatabaseProblem(kind, self.where))) from exc
+
+    @property
+    def where(self) -> str:
+        """The database, as the user named it: its file, or the URL without a password."""
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database:
+            return self.engine.url.database
+        return self.engine.url.render_as_string(hide_password=True)
 
     def _ensure_settings(self) -> None:
         with self.transaction() as s:
@@ -95,7 +133,18 @@ class AppContext:
         self.set_settings({key: value})
 
     def set_settings(self, values: dict[str, str]) -> None:
-        """Save several settings in one transaction."""
+        """Save several settings in one transaction.
+
+        Station settings need the "settings" permission (an admin, or the system); the
+        GUI's memory (``MEMORY_SETTINGS``) is anyone's.
+        """
+        if any(key not in MEMORY_SETTINGS for key in values):
+            require(self, "settings")
+        self._write_settings(values)
+
+    def _write_settings(self, values: dict[str, str]) -> None:
+        """Save settings with no permission check: for core services that checked their own
+        (registering a device, enrolling this laptop) — never call it from an interface."""
         with self.transaction() as s:
             for key, value in values.items():
                 s.merge(Setting(key=key, value=value))

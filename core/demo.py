@@ -27,6 +27,7 @@ from core.inspections import (
 )
 from core.paths import cjk_font_path
 from core.subjects import SubjectData, add_subject
+from core.users import require
 from db.models import Inspection, Subject
 
 if TYPE_CHECKING:
@@ -118,7 +119,8 @@ def _answer_all(ctx: AppContext, inspection_id: str, failures: dict[str, str]) -
 
 
 def create_demo(ctx: AppContext) -> dict:
-    """Create or top up the demo station. Returns counts of what was added."""
+    """Create or top up the demo station (the system or an admin). Returns counts of what was added."""
+    require(ctx, "demo")
     added = {"subjects": 0, "inspections": 0}
     with ctx.sessions() as s:
         codes = set(s.scalars(select(Subject.credit_code)))

@@ -24,3 +24,26 @@ class RecordLocked(DomainError):
 
 class WorkflowError(DomainError):
     """The action is not allowed in the record's current state."""
+
+
+# What a database that cannot be opened or written is, in one line (``db.engine.DatabaseProblem.kind``).
+DATABASE_PROBLEMS = {
+    "missing": "数据库不存在：{where}",
+    "empty": "数据库是空的（尚未建立）：{where}",
+    "directory": "数据库路径是一个文件夹，不是数据库文件：{where}",
+    "not_sqlite": "不是本软件的数据库文件（不是 SQLite 数据库）：{where}",
+    "foreign": "不是本软件的数据库（没有本软件的结构版本）：{where}",
+    "newer": "数据库由更新版本的软件创建（结构版本 {detail}），请先升级本软件：{where}",
+    "interrupted": "数据库结构升级未能完成（可能曾被中断），数据库未作更改；请用 restore 从备份恢复：{where}",
+    "corrupt": "数据库文件已损坏，请用 restore 从备份恢复：{where}",
+    "disk_full": "磁盘空间不足，未保存任何更改：{where}",
+    "io": "磁盘读写出错，未保存任何更改（请检查磁盘或U盘）：{where}",
+    "busy": "数据库正被另一个程序占用，请稍后再试：{where}",
+    "readonly": "数据库文件只读，无法写入：{where}",
+    "cannot_open": "无法打开数据库文件（请检查路径和权限）：{where}",
+}
+
+
+def database_message(problem) -> str:
+    """The Chinese line for a ``db.engine.DatabaseProblem`` (anything with kind, where, detail)."""
+    return DATABASE_PROBLEMS[problem.kind].format(where=problem.where, detail=problem.detail)

@@ -39,17 +39,20 @@ class LoginFailed(DomainError):
 
 
 # What each role may do. The GUI hides what a role cannot do; these checks are the rule.
+# Station-level actions (settings, devices, conflicts, restoring a backup, the demo) are
+# the admin's; syncing one's own work ("sync") is every role's.
 PERMISSIONS = {
     "admin": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "manage_leads",
-              "handle_lead", "users", "settings", "resolve_conflicts", "manage_devices"},
-    "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead"},
-    "grid_worker": {"report_lead"},
+              "handle_lead", "users", "settings", "resolve_conflicts", "manage_devices", "restore", "demo", "sync"},
+    "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead", "sync"},
+    "grid_worker": {"report_lead", "sync"},
 }
 ACTION_TEXT = {
     "subjects": "维护监管对象名册", "inspect": "进行执法检查", "sign": "签名锁定执法文书",
     "print": "打印执法文书", "oversight": "管理检查任务和风险等级", "report_lead": "上报线索",
     "manage_leads": "接收和分办线索", "handle_lead": "处置线索", "users": "管理用户", "settings": "修改站所设置",
-    "resolve_conflicts": "处理同步冲突", "manage_devices": "登记或吊销同步设备",
+    "resolve_conflicts": "处理同步冲突", "manage_devices": "登记或吊销同步设备", "restore": "从备份恢复数据库",
+    "demo": "建立示例站所", "sync": "同步数据",
 }
 
 
@@ -77,7 +80,11 @@ def require(ctx: AppContext, action: str) -> None:
     With nobody logged in (the headless CLI, run by the station admin on the station's
     machine, and tests of the services) the core acts as the system and allows it.
     """
-    user = ctx.user
+    require_user(ctx.user, action)
+
+
+def require_user(user: UserRow | None, action: str) -> None:
+    """``require`` for services that act on files rather than a context (restoring a backup)."""
     if user is None or action in PERMISSIONS[user.role]:
         return
     raise PermissionDenied(f"{ROLES[user.role]}{user.name}无权{ACTION_TEXT[action]}")

@@ -136,6 +136,8 @@ def anchor_private_key(connection) -> str:
     made on first use and stored in the settings.
     """
     found = _settings(connection, SYNC_KEY, ANCHOR_KEY, "device_id")
+    if not found.get("device_id"):  # not yet opened by the app (a bare migrated copy): no key to use
+        raise InvalidInput("数据库尚无设备标识，无法加盖审计锚点")
     for name in (SYNC_KEY, ANCHOR_KEY):
         if found.get(name):
             return _unsealed(found["device_id"], name, found[name])

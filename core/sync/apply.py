@@ -33,6 +33,7 @@ from core.sync.validate import shown
 from core.sync.spec import (
     BY_TABLE, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
+from core.users import require
 from db.models import Inspection, LeadPhoto, Photo, SyncBatch, SyncConflict, SyncPeer, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
@@ -282,6 +283,7 @@ def import_package(ctx: AppContext, path: Path, *, package: Package | None = Non
     to check who signed it); it is not read again. Photo files go into the attachments
     folder only once the transaction has committed.
     """
+    require(ctx, "sync")  # every role may sync: what a package may change is decided by its signature
     pkg = package if package is not None else read_package(ctx, path)
     _recover_staging(ctx)
     sender, seq = pkg.manifest["device_id"], int(pkg.manifest["seq"])

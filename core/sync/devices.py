@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from core import keystore
 from core.errors import InvalidInput, NotFound
 from core.files import write_atomically
-from core.sync.keys import new_key_pair, public_of
 from core.users import require
+from core.sync.keys import new_key_pair, public_of
 from core.sync.spec import (
     ENROLMENT_FORMAT, FORMAT_VERSION, MAX_DEVICE_NO, S_DEVICE_NAME, S_PRIVATE, S_ROLE, S_STATION_DEVICE,
     S_STATION_ID, S_STATION_NAME, S_STATION_PUB,
@@ -71,21 +71,21 @@ def _ensure_station(ctx: AppContext) -> None:
     if role(ctx) == "station":
         return
     private, _public = new_key_pair()
-    ctx.set_settings({S_ROLE: "station", S_STATION_ID: str(uuid.uuid4()),
-                      S_PRIVATE: keystore.seal(ctx.device_id, S_PRIVATE, bytes.fromhex(private))})
+    ctx._write_settings({S_ROLE: "station", S_STATION_ID: str(uuid.uuid4()),
+                         S_PRIVATE: keystore.seal(ctx.device_id, S_PRIVATE, bytes.fromhex(private))})
 
 
 def private_key(ctx: AppContext) -> str:
     """This database's Ed25519 private key (hex), unsealed with the local key file (``core.keystore``).
 
-    A key stored in the clear by an older version is sealed on first use.
+    A key stored in the clear by an older version is sealed on first use (whoever is logged in).
     """
     stored = ctx.setting_or(S_PRIVATE, "")
     if not stored:
         raise InvalidInput(NOT_SET_UP)
     if keystore.is_sealed(stored):
         return keystore.unseal(ctx.device_id, S_PRIVATE, stored).hex()
-    ctx.set_setting(S_PRIVATE, keystore.seal(ctx.device_id, S_PRIVATE, bytes.fromhex(stored)))
+    ctx._write_settings({S_PRIVATE: keystore.seal(ctx.device_id, S_PRIVATE, bytes.fromhex(stored))})
     return stored
 
 
@@ -96,8 +96,8 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
     so the station can register a laptop without a network between them. With ``out``
     the file is written inside the transaction, sealed with a one-time code (returned as
     ``enrolment_code``) that the station shows and the laptop's user types: a copied stick
-    gives nothing. If the file cannot be written, no device is recorded.
-    The device number is one above the highest ever given out: never reused (admin only).
+    gives nothing. If the file cannot be written, no device is recorded. The device number
+    is one above the highest ever given out: never reused. An admin's action ("manage_devices").
     """
     require(ctx, "manage_devices")
     name = name.strip()
@@ -106,6 +106,17 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
     _ensure_station(ctx)
     private, public = new_key_pair()
     device_id = str(uuid.uuid4())
+    wrote: list[Path] = []
+    try:
+        return _register(ctx, name, out, private, public, device_id, wrote)
+    except BaseException:
+        for path in wrote:  # written, then the commit failed (a full disk): no device, no key file
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _register(ctx: AppContext, name: str, out: Path | None, private: str, public: str,
+              device_id: str, wrote: list[Path]) -> dict[str, Any]:
     with ctx.transaction() as s:
         existing = s.scalar(select(Device).where(Device.name == name))
         if existing is not None:
@@ -131,7 +142,8 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
         if out is not None:
             code = new_enrolment_code()
             write_atomically(Path(out), seal_enrolment(enrolment, code))
-            return {**enrolment, "enrolment_code": code}
+            wrote.append(Path(out))
+            enrolment = {**enrolment, "enrolment_code": code}
     return enrolment
 
 
@@ -194,7 +206,12 @@ def open_enrolment(raw: bytes, code: str) -> dict[str, Any]:
 
 
 def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
-    """Make this database the station's laptop described by an enrolment file."""
+    """Make this database the station's laptop described by an enrolment file.
+
+    Enrolment runs on a fresh laptop database, before any user exists, as the system (the
+    CLI); a logged-in user must be an admin (permission "manage_devices").
+    """
+    require(ctx, "manage_devices")
     needed = ("station_id", "station_name", "station_device_id", "station_public_key", "device_id",
               "device_name", "device_no", "device_private_key", "device_public_key")
     if data.get("format") != ENROLMENT_FORMAT or any(k not in data for k in needed):
@@ -212,7 +229,7 @@ def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
     current = ctx.setting_or(S_STATION_ID, "")
     if current and current != data["station_id"]:
         raise InvalidInput("本机已登记到另一个所，不能再登记到这个所")
-    ctx.set_settings({
+    ctx._write_settings({
         S_ROLE: "device", S_STATION_ID: data["station_id"], S_STATION_NAME: data["station_name"],
         S_STATION_DEVICE: data["station_device_id"], S_STATION_PUB: data["station_public_key"],
         S_PRIVATE: keystore.seal(data["device_id"], S_PRIVATE, bytes.fromhex(data["device_private_key"])),

@@ -23,7 +23,7 @@ from core.sync.package import Batch, write_zip_atomically
 from core.sync.spec import (
     BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_STATION_ID,
 )
-from core.users import LAPTOP_ROLES
+from core.users import LAPTOP_ROLES, require
 from db.models import AuditEntry, SyncBatch, SyncPeer, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
@@ -97,10 +97,16 @@ def export_packages(ctx: AppContext, out_dir: Path, *, max_mb: float = DEFAULT_M
     Everything changed since the watermark the peer acknowledged goes again, so a lost
     package costs nothing: the next export carries its records too. ``peer``: only for
     that one registered device (the HTTP hub exports for the laptop that asks).
+    Every role may sync ("sync"); ``out_dir`` is created as needed.
     """
+    require(ctx, "sync")
     out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        raise InvalidInput(f"找不到导出目录 {out_dir}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidInput(f"导出目录 {out_dir} 不是文件夹")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"无法建立导出目录 {out_dir}（{exc.strerror or exc}）") from exc
     max_bytes = max(int(max_mb * 1024 * 1024), 1)
     paths: list[Path] = []
     targets = peers(ctx)

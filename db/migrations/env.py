@@ -1,10 +1,16 @@
-"""Alembic environment: runs on the engine handed in by ``db.engine.upgrade``."""
+"""Alembic environment: runs on the connection (or engine) handed in by ``db.engine``.
+
+``db.engine.upgrade`` hands in a connection already inside one real transaction (see
+``db.engine.migration_connection``): Alembic then treats it as external and runs every
+migration in it, so the whole upgrade commits or rolls back as one. Given only an engine
+(tests building an old schema), the same kind of transaction is opened here.
+"""
 from __future__ import annotations
 
 from alembic import context
 
+from db.engine import make_engine, migration_connection
 from db.models import Base
-from db.engine import make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,16 +21,26 @@ def include_name(name, type_, _parent_names) -> bool:
     return not (type_ == "table" and name and name.startswith("subjects_fts"))
 
 
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_name=include_name,
+        transactional_ddl=True,
+        transaction_per_migration=False,
+    )
+    context.run_migrations()
+
+
 def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
     engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.begin() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=True,
-            include_name=include_name,
-        )
-        context.run_migrations()
+    with migration_connection(engine) as connection:
+        _run(connection)
 
 
 run_migrations_online()

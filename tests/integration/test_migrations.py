@@ -95,3 +95,47 @@ def test_inspections_from_0004_move_their_template_into_shared_snapshots(tmp_pat
     with ctx.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM template_snapshots").scalar() == 1
     ctx.close()
+
+
+def test_known_revisions_are_the_scripts_revisions():
+    from alembic.script import ScriptDirectory
+
+    from db.engine import MIGRATIONS_DIR, known_revisions
+
+    scripts = {s.revision for s in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
+    assert len(scripts) >= 6 and known_revisions() == scripts
+
+
+def test_a_rebuilt_table_keeps_the_rows_that_refer_to_it(tmp_path):
+    """0005 rebuilds ``inspections`` (SQLite's ALTER by copy): with foreign keys on, dropping the old
+    table failed when an item result referred to it. Migrations now run with them off and check
+    them before commit."""
+    import sqlite3
+
+    from alembic import command
+
+    from db.engine import _alembic_config, make_engine
+
+    path = tmp_path / "old.db"
+    engine = make_engine(path)
+    command.upgrade(_alembic_config(engine), "0004")
+    engine.dispose()
+    raw = sqlite3.connect(path)
+    raw.execute("INSERT INTO subjects (id, name, credit_code, category, licence_no, filing_no, legal_rep, address,"
+                " phone, grid, status, created_at, updated_at, version, device_id) VALUES ('s1', '老店', NULL,"
+                " 'other', '', '', '', '老街1号', '', '', 'active', '2026-01-01', '2026-01-01', 1, 'd')")
+    raw.execute("INSERT INTO inspections (id, number, subject_id, template_code, template_version, template_json,"
+                " party_json, kind, purpose, status, place, notified_by, started_at, findings, party_statement,"
+                " party_present_name, party_refused, witness_name, created_at, updated_at, version, device_id)"
+                " VALUES ('i1', '旧〔2026〕1号', 's1', 'cosmetics-531', 1, '{}', '{}', 'enforcement', 'regular',"
+                " 'draft', '', '', '2026-01-02 09:00:00', '', '', '', 0, '', '2026-01-02', '2026-01-02', 1, 'd')")
+    raw.execute("INSERT INTO item_results (id, inspection_id, item_code, result, note, created_at, updated_at,"
+                " version, device_id) VALUES ('r1', 'i1', 'A1', 'pass', '', '2026-01-02', '2026-01-02', 1, 'd')")
+    raw.commit()
+    raw.close()
+    engine, _ = open_database(path)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT inspection_id FROM item_results").all() == [("i1",)]
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    engine.dispose()
