@@ -41,15 +41,15 @@ class LoginFailed(DomainError):
 # What each role may do. The GUI hides what a role cannot do; these checks are the rule.
 PERMISSIONS = {
     "admin": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "manage_leads",
-              "handle_lead", "users", "settings", "resolve_conflicts"},
-    "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead"},
+              "handle_lead", "users", "settings", "resolve_conflicts", "stats"},
+    "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead", "stats"},
     "grid_worker": {"report_lead"},
 }
 ACTION_TEXT = {
     "subjects": "维护监管对象名册", "inspect": "进行执法检查", "sign": "签名锁定执法文书",
     "print": "打印执法文书", "oversight": "管理检查任务和风险等级", "report_lead": "上报线索",
     "manage_leads": "接收和分办线索", "handle_lead": "处置线索", "users": "管理用户", "settings": "修改站所设置",
-    "resolve_conflicts": "处理同步冲突",
+    "resolve_conflicts": "处理同步冲突", "stats": "查看统计报表",
 }
 
 

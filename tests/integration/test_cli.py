@@ -191,7 +191,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
     result = run("--help")
     assert result.returncode == 0
     listed = _listed(result.stdout)
-    assert len(listed) == 17, listed
+    assert len(listed) == 18, listed
     parser = cli.build_parser(EXTRA_COMMANDS)
     assert sorted(listed) == sorted(_subcommands(parser))
     checked = []
@@ -211,7 +211,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
         checked.append(" ".join(path))
     assert sorted(checked) == [
         "audit verify", "backup", "demo", "devices add", "devices enrol", "devices list", "events import", "hub",
-        "inspections", "inspectors", "inspectors add", "leads", "plan", "print", "restore", "subjects import",
+        "inspections", "inspectors", "inspectors add", "leads", "plan", "print", "restore", "stats", "subjects import",
         "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
 
 
