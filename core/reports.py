@@ -21,6 +21,7 @@ from core.stats.common import (
 from core.subjects import CATEGORIES
 
 PERCENT = "percent"
+HEADER_ROW = 5  # rows 1–4: title, 填报单位, 统计期间, unit and time made
 
 
 @dataclass(frozen=True)
@@ -191,16 +192,16 @@ def write_xlsx(report: dict, path: Path) -> Path:
         sheet["A1"].font = Font(name="SimSun", size=16, bold=True)
         sheet["A1"].alignment = centre
         sheet.row_dimensions[1].height = 30
-        sheet.merge_cells(f"A2:{last}2")
-        sheet["A2"] = f"填报单位：{report['station']}    统计期间：{period['label']}（{period['from']} 至 {period['to']}）"
-        sheet.merge_cells(f"A3:{last}3")
-        sheet["A3"] = f"单位：{table.unit}    制表时间：{report['generated_at'].replace('T', ' ')}"
-        sheet["A3"].alignment = Alignment(horizontal="right")
+        lines = (f"填报单位：{report['station']}", f"统计期间：{period['label']}（{period['from']} 至 {period['to']}）",
+                 f"单位：{table.unit}    制表时间：{report['generated_at'].replace('T', ' ')}")
+        for n, text in enumerate(lines, 2):
+            sheet.merge_cells(f"A{n}:{last}{n}")
+            sheet[f"A{n}"] = text
         for col, head in enumerate(table.headers, 1):
-            cell = sheet.cell(row=4, column=col, value=head)
+            cell = sheet.cell(row=HEADER_ROW, column=col, value=head)
             cell.font, cell.alignment, cell.border = Font(bold=True), centre, border
             cell.fill = PatternFill("solid", fgColor="D9E1F2")
-        for r, row in enumerate(table.rows, 5):
+        for r, row in enumerate(table.rows, HEADER_ROW + 1):
             for col, value in enumerate(row, 1):
                 cell = sheet.cell(row=r, column=col, value=value)
                 cell.border = border
@@ -214,18 +215,26 @@ def write_xlsx(report: dict, path: Path) -> Path:
             if str(row[0]).startswith("合计"):
                 for col in range(1, width + 1):
                     sheet.cell(row=r, column=col).font = Font(bold=True)
-        sheet.freeze_panes = "B5"
-        for col in range(1, width + 1):
-            values = [table.headers[col - 1], *(row[col - 1] for row in table.rows)]
-            longest = max(len(str(v)) * (2 if any(ord(ch) > 127 for ch in str(v)) else 1) for v in values)
-            sheet.column_dimensions[get_column_letter(col)].width = min(max(10, longest + 2), 48)
-        sheet.print_title_rows = "4:4"
+        sheet.freeze_panes = f"B{HEADER_ROW + 1}"
+        widths = [min(max(10, max(_units(v) for v in (table.headers[c], *(row[c] for row in table.rows))) + 2), 48)
+                  for c in range(width)]
+        # the merged title and lines above the table must fit: widen the first column if needed
+        needed = max(_units(table.title) * 1.5, *(_units(text) + 2 for text in lines))
+        widths[0] += max(0, needed - sum(widths))
+        for col, value in enumerate(widths, 1):
+            sheet.column_dimensions[get_column_letter(col)].width = value
+        sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
         sheet.page_setup.orientation = "portrait"
         sheet.page_setup.fitToWidth = 1
     book.properties.title = f"{report['station']}药械化监管统计（{period['label']}）"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
+
+
+def _units(value) -> int:
+    """Width in Excel's character units: a CJK character takes two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(value))
 
 
 def _sheet_name(title: str, taken: list[str]) -> str:

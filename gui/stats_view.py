@@ -22,7 +22,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QDate, QMargins, QModelIndex, Qt, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -132,6 +132,7 @@ def _bar_chart(title: str, categories: list[str], series: list[tuple[str, list[f
     top = 0.0
     for name, values in series:
         bar_set = QBarSet(name)
+        bar_set.setLabelColor(QColor("#202020"))
         scaled = [round(float(v or 0) * 100, 1) if percent else float(v or 0) for v in values]
         for value in scaled:
             bar_set.append(value)
@@ -364,7 +365,8 @@ class StatsView(QWidget):
                                  [(self.tr("不符合项"), [n for _, n in headings])], horizontal=True))
         coverage = r["coverage"]["by_category"]
         charts.append(_bar_chart(self.tr("覆盖率（按类别）"), [_tr(CATEGORIES.get(c, c)) for c in coverage],
-                                 [(self.tr("覆盖率"), [row["rate"] for row in coverage.values()])], percent=True))
+                                 [(self.tr("覆盖率"), [row["rate"] for row in coverage.values()])], percent=True,
+                                 horizontal=True))
         days = r["leads"]["handling_days"]
         charts.append(_bar_chart(self.tr("线索处置用时（工作日）"), [tr_args(self.tr("%1天"), d) for d in days],
                                  [(self.tr("线索"), list(days.values()))]))

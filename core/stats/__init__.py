@@ -116,11 +116,10 @@ def _drill(s, period: Period, figure: str, breakdown: str | None, key: str | Non
                          .group_by(Subject.id, Subject.name, Subject.category).order_by(Subject.name).limit(limit)).all()
         return [DrillRow("subject", r[0], "", r[1], r[3], r[2]) for r in rows]
     if figure == "inspections_with_problems":
-        failed = common.failed_condition(common.advisory_condition(s, period))
-        query = common.inspections_query(columns, period).where(select(work.ItemResult.id).where(failed).exists())
+        query = work.problems_query(s, columns, period)
         if breakdown == "by_domain" and key:
             query = query.where(common.DOMAIN == key)
-        return _inspection_rows(s, query, limit)
+        return _inspection_rows(s, query.distinct(), limit)
     if figure.startswith("rectifications_") or figure == "case_suggestions":
         condition = {"rectifications_ordered": work.ordered_condition(period),
                      "rectifications_completed": work.completed_condition(period),

@@ -74,7 +74,7 @@ def test_export_to_excel(qtbot, ctx, station, tmp_path, monkeypatch):
     qtbot.mouseClick(view.xlsx_button, LEFT)
     book = load_workbook(tmp_path / "第四季度.xlsx")
     sheet = book["检查家次和户数（按药械化）"]
-    assert [sheet.cell(7, c).value for c in (1, 2, 3)] == ["合计", 5, 3]
+    assert [sheet.cell(8, c).value for c in (1, 2, 3)] == ["合计", 5, 3]
 
 
 def test_a_grid_worker_has_no_statistics_tab(qtbot, ctx, station):

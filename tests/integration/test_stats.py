@@ -178,15 +178,15 @@ def test_excel_report_cell_by_cell(station, q4, tmp_path):
     assert len(book.sheetnames) == len(report_tables(q4)) == 15
     sheet = book["检查家次和户数（按药械化）"]
     assert sheet["A1"].value == "检查家次和户数（按药械化）" and "A1:C1" in {str(r) for r in sheet.merged_cells.ranges}
-    assert "2026年第四季度（2026-10-01 至 2026-12-31）" in sheet["A2"].value
-    assert sheet["A2"].value.startswith("填报单位：示例市场监督管理所")
-    assert sheet["A3"].value.startswith("单位：家次、户")
-    assert [sheet.cell(4, c).value for c in (1, 2, 3)] == ["领域", "检查家次", "检查户数"]
-    rows = [[sheet.cell(r, c).value for c in (1, 2, 3)] for r in range(5, sheet.max_row + 1)]
+    assert sheet["A2"].value == "填报单位：示例市场监督管理所"
+    assert sheet["A3"].value == "统计期间：2026年第四季度（2026-10-01 至 2026-12-31）"
+    assert sheet["A4"].value.startswith("单位：家次、户")
+    assert [sheet.cell(5, c).value for c in (1, 2, 3)] == ["领域", "检查家次", "检查户数"]
+    rows = [[sheet.cell(r, c).value for c in (1, 2, 3)] for r in range(6, sheet.max_row + 1)]
     assert rows == [["化妆品", 4, 2], ["医疗器械", 1, 1], ["合计", 5, 3]]
     assert all(isinstance(v, int) for row in rows for v in row[1:])  # numbers as numbers
-    assert sheet.freeze_panes == "B5"
-    assert sheet["B5"].border.left.style == "thin" and sheet["A4"].font.bold
+    assert sheet.freeze_panes == "B6"
+    assert sheet["B6"].border.left.style == "thin" and sheet["A5"].font.bold
     coverage = book["监管覆盖率（按类别）"]
     total = [coverage.cell(coverage.max_row, c).value for c in (1, 2, 3, 4)]
     assert total == ["合计", 4, 3, 0.75] and coverage.cell(coverage.max_row, 4).number_format == "0.0%"
