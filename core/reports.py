@@ -288,6 +288,7 @@ def write_pdf(report: dict, path: Path) -> Path:
     head = ParagraphStyle("h", fontName=font, fontSize=11.5, leading=16, spaceBefore=8)
     small = ParagraphStyle("s", fontName=font, fontSize=8.5, leading=12)
     cell = ParagraphStyle("c", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
+    number = ParagraphStyle("n", parent=cell, alignment=2)
     period = report["period"]
     story = [Paragraph(f"{report['station']}药械化监管统计报表", title),
              Paragraph(f"统计期间：{period['label']}（{period['from']} 至 {period['to']}）    "
@@ -296,7 +297,8 @@ def write_pdf(report: dict, path: Path) -> Path:
         data = [[Paragraph(h, cell) for h in table.headers]]
         for row in table.rows:
             data.append([Paragraph(_text(v) if not (isinstance(v, float) and (i in table.percent_columns or
-                                                   _is_share_row(table, row))) else f"{v:.1%}", cell)
+                                                   _is_share_row(table, row))) else f"{v:.1%}",
+                                   cell if isinstance(v, str) else number)
                          for i, v in enumerate(row)])
         width = 174 * mm
         first = width * (0.4 if len(table.headers) > 2 else 0.7)
