@@ -43,8 +43,9 @@ class LoginFailed(DomainError):
 # the admin's; syncing one's own work ("sync") is every role's.
 PERMISSIONS = {
     "admin": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "manage_leads",
-              "handle_lead", "users", "settings", "resolve_conflicts", "manage_devices", "restore", "demo", "sync"},
-    "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead", "sync"},
+              "handle_lead", "users", "settings", "resolve_conflicts", "manage_devices", "restore", "demo", "sync",
+              "stats"},
+    "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead", "sync", "stats"},
     "grid_worker": {"report_lead", "sync"},
 }
 ACTION_TEXT = {
@@ -52,7 +53,7 @@ ACTION_TEXT = {
     "print": "打印执法文书", "oversight": "管理检查任务和风险等级", "report_lead": "上报线索",
     "manage_leads": "接收和分办线索", "handle_lead": "处置线索", "users": "管理用户", "settings": "修改站所设置",
     "resolve_conflicts": "处理同步冲突", "manage_devices": "登记或吊销同步设备", "restore": "从备份恢复数据库",
-    "demo": "建立示例站所", "sync": "同步数据",
+    "demo": "建立示例站所", "sync": "同步数据", "stats": "查看统计报表",
 }
 
 

@@ -80,6 +80,13 @@ class MainWindow(QMainWindow):
         self.lead_inbox = LeadInbox(ctx, load=False)
         self.lead_inbox.changed.connect(self.refresh)
         self.tabs.addTab(self.lead_inbox, self.tr("网格线索(&4)"))
+        self.stats_view = None
+        if ctx.user is None or ctx.user.role in ("admin", "inspector"):  # core.users: permission "stats"
+            from gui.stats_view import StatsView
+
+            self.stats_view = StatsView(ctx, runner=self.runner, open_inspection=self.open_inspection,
+                                        open_subject=self.open_subject_id)
+            self.tabs.addTab(self.stats_view, self.tr("统计(&5)"))
         self._loaded_tabs: list[QWidget] = []
         self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
@@ -179,8 +186,11 @@ class MainWindow(QMainWindow):
             self.open_subject(dialog.saved)
 
     def open_selected(self) -> None:
-        view = (self.subject_view, self.inspection_view, self.task_queue.view,
-                self.lead_inbox.view)[self.tabs.currentIndex()]
+        views = (self.subject_view, self.inspection_view, self.task_queue.view, self.lead_inbox.view)
+        if self.tabs.currentIndex() >= len(views):
+            view = self.stats_view.drill_view
+        else:
+            view = views[self.tabs.currentIndex()]
         index = view.currentIndex()
         if index.isValid():
             view.activated.emit(index)
@@ -193,6 +203,11 @@ class MainWindow(QMainWindow):
         if new:
             page.changed.connect(self.refresh)
         page.show()
+
+    def open_subject_id(self, subject_id: str) -> None:
+        from types import SimpleNamespace
+
+        self.open_subject(SimpleNamespace(id=subject_id))
 
     def open_inspection(self, inspection_id: str) -> None:
         from gui.inspection_editor import InspectionEditor

@@ -191,7 +191,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
     result = run("--help")
     assert result.returncode == 0
     listed = _listed(result.stdout)
-    assert len(listed) == 17, listed
+    assert len(listed) == 18, listed
     parser = cli.build_parser(EXTRA_COMMANDS)
     assert sorted(listed) == sorted(_subcommands(parser))
     checked = []
@@ -210,8 +210,9 @@ def test_every_command_in_help_dispatches_to_a_handler():
         assert args.handler.__module__.startswith(("cli.", "hub.command")), path
         checked.append(" ".join(path))
     assert sorted(checked) == [
-        "audit verify", "backup", "demo", "devices add", "devices enrol", "devices list", "devices revoke", "events import", "hub",
-        "inspections", "inspectors", "inspectors add", "leads", "plan", "print", "restore", "subjects import",
+        "audit verify", "backup", "demo", "devices add", "devices enrol", "devices list", "devices revoke",
+        "events import", "hub", "inspections", "inspectors", "inspectors add", "leads", "plan", "print", "restore",
+        "stats", "subjects import",
         "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
 
 

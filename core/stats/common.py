@@ -1,0 +1,115 @@
+"""What the figures share: the rule for "an inspection in the period", the breakdown
+expressions (each figure's count and its drill-down use the same expression), labels."""
+from __future__ import annotations
+
+from sqlalchemy import String, and_, case, cast, exists, false, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from core.checklists import template_from_snapshot
+from core.stats.period import Period
+from db.models import (
+    Inspection,
+    InspectionOfficer,
+    InspectionTask,
+    ItemResult,
+    Subject,
+    TaskReason,
+    TemplateSnapshot,
+    TriggerEvent,
+)
+
+DOMAIN_LABELS = {"drugs": "药品", "devices": "医疗器械", "cosmetics": "化妆品", "other": "其他"}
+ORIGIN_LABELS = {"plan": "双随机计划", "trigger": "触发事件", "lead": "网格线索", "reinspection": "整改复查",
+                 "routine": "日常监管"}
+KIND_LABELS = {"enforcement": "执法检查", "routine": "日常巡查"}
+HANDLING_LABELS = {"event": "转为检查任务", "case": "并入案件", "unfounded": "经核查不属实", "pending": "尚未处置"}
+GRADE_LABELS = {1: "一级", 2: "二级", 3: "三级"}
+
+# 药 / 械 / 化: the checklist used decides; a template code not named here falls back to the category
+_DOMAIN_BY_TEMPLATE = (("cosmetics", "cosmetics"), ("device", "devices"), ("drug", "drugs"))
+_DOMAIN_BY_CATEGORY = {"drug_retailer": "drugs", "device_operator": "devices", "cosmetics_operator": "cosmetics",
+                       "medical_beauty": "cosmetics"}
+
+DOMAIN = case(
+    *((Inspection.template_code.like(f"{prefix}%"), domain) for prefix, domain in _DOMAIN_BY_TEMPLATE),
+    *((Subject.category == category, domain) for category, domain in _DOMAIN_BY_CATEGORY.items()),
+    else_="other",
+)
+
+
+def _task_reason(condition) -> exists:
+    return exists().where(InspectionTask.inspection_id == Inspection.id, TaskReason.task_id == InspectionTask.id,
+                          condition)
+
+
+# What led to the inspection, the first that applies: a re-inspection, a lead, a trigger, the plan; else routine.
+ORIGIN = case(
+    (Inspection.purpose == "reinspection", "reinspection"),
+    (exists().where(InspectionTask.inspection_id == Inspection.id, InspectionTask.rectification_id.is_not(None)),
+     "reinspection"),
+    (_task_reason(and_(TaskReason.event_id == TriggerEvent.id, TriggerEvent.source == "lead")), "lead"),
+    (_task_reason(TaskReason.event_id.is_not(None)), "trigger"),
+    (_task_reason(TaskReason.plan_id.is_not(None)), "plan"),
+    else_="routine",
+)
+
+# breakdown name → the grouped expression (the inspector one needs the officers joined)
+DIMENSIONS = {
+    "by_domain": DOMAIN,
+    "by_category": Subject.category,
+    "by_grid": Subject.grid,
+    "by_inspector": InspectionOfficer.name,
+    "by_kind": Inspection.kind,
+    "by_origin": ORIGIN,
+    # YYYY-MM of the signing time (the stored text's first 7 characters on SQLite and PostgreSQL)
+    "by_month": func.substr(cast(Inspection.signed_at, String), 1, 7),
+}
+
+
+def signed_in(period: Period):
+    """The rule for every inspection figure: signed (locked), with its signing time in the period."""
+    return and_(Inspection.status == "signed", Inspection.signed_at >= period.begins,
+                Inspection.signed_at < period.ends)
+
+
+def inspections_query(columns, period: Period, dimension: str | None = None):
+    """SELECT columns FROM the period's signed inspections with their subjects (and officers if needed)."""
+    query = select(*columns).select_from(Inspection).join(Subject, Subject.id == Inspection.subject_id)
+    if dimension == "by_inspector":
+        query = query.join(InspectionOfficer, InspectionOfficer.inspection_id == Inspection.id)
+    return query.where(signed_in(period))
+
+
+def advisory_condition(session: Session, period: Period):
+    """True for an item result whose item is advisory in the template its inspection used."""
+    shas = session.scalars(select(Inspection.template_sha).where(signed_in(period)).distinct()).all()
+    parts = []
+    for sha in shas:
+        text = session.scalar(select(TemplateSnapshot.json).where(TemplateSnapshot.sha256 == sha))
+        codes = [item.code for item in template_from_snapshot(text).items if item.advisory]
+        if codes:
+            parts.append(and_(Inspection.template_sha == sha, ItemResult.item_code.in_(codes)))
+    return or_(*parts) if parts else false()
+
+
+def failed_condition(advisory):
+    """An item result that counts as a problem: failed, on an item that is not advisory."""
+    return and_(ItemResult.inspection_id == Inspection.id, ItemResult.result == "fail", not_(advisory))
+
+
+def headings(session: Session, shas) -> dict[tuple[str, str], tuple[str, str, bool]]:
+    """(template sha, item code) → (template short title, heading, advisory); the heading is the
+    section's group (5+3+1: 五查 / 三有 / 一要) or, without one, the section title."""
+    out = {}
+    for sha in set(shas):
+        text = session.scalar(select(TemplateSnapshot.json).where(TemplateSnapshot.sha256 == sha))
+        template = template_from_snapshot(text)
+        for section in template.sections:
+            for item in section.items:
+                out[(sha, item.code)] = (template.short_title, section.group or section.title, item.advisory)
+    return out
+
+
+def share(part: int, whole: int) -> float | None:
+    """part / whole to four places; None when nothing to divide by (shown as "—")."""
+    return round(part / whole, 4) if whole else None

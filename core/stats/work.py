@@ -1,0 +1,139 @@
+"""The inspection work figures: 检查家次 / 户数, 发现问题, 不符合项, 责令改正 / 完成整改 / 逾期 / 立案建议.
+
+One function per figure, each a few GROUP BY queries over the records (rules: docs/statistics.md).
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from core.stats.common import (
+    DIMENSIONS,
+    DOMAIN,
+    advisory_condition,
+    failed_condition,
+    headings,
+    inspections_query,
+    signed_in,
+)
+from core.stats.period import Period
+from db.models import Inspection, ItemResult, Rectification, Subject
+
+
+def inspections_and_subjects(session: Session, period: Period) -> tuple[dict, dict]:
+    """检查家次 (signed inspections) and 检查户数 (distinct subjects), each with its breakdowns.
+
+    One pass over the period's inspections with every breakdown's SQL expression as a column
+    (the same expressions the drill-down filters by), counted here; the officers in a second.
+    """
+    names = [name for name in DIMENSIONS if name != "by_inspector"]
+    rows = session.execute(inspections_query(
+        [Inspection.id, Inspection.subject_id, *(DIMENSIONS[n] for n in names)], period)).all()
+    officers = session.execute(inspections_query(
+        [Inspection.id, Inspection.subject_id, DIMENSIONS["by_inspector"]], period, "by_inspector")).all()
+    inspections: dict = {"total": len({r[0] for r in rows})}
+    inspected: dict = {"total": len({r[1] for r in rows})}
+    columns = {name: [(r[0], r[1], r[2 + i]) for r in rows] for i, name in enumerate(names)}
+    columns["by_inspector"] = [tuple(r) for r in officers]
+    for name in DIMENSIONS:
+        ids: dict[str, set] = {}
+        subjects: dict[str, set] = {}
+        for inspection_id, subject_id, key in columns[name]:
+            ids.setdefault(key or "", set()).add(inspection_id)
+            subjects.setdefault(key or "", set()).add(subject_id)
+        order = (lambda kv: kv[0]) if name == "by_month" else (lambda kv: (-len(kv[1]), kv[0]))
+        inspections[name] = {k: len(v) for k, v in sorted(ids.items(), key=order)}
+        inspected[name] = {k: len(v) for k, v in sorted(subjects.items(), key=order)}
+    return inspections, inspected
+
+
+def problems_query(session: Session, columns, period: Period):
+    """The period's signed inspections joined to their failed, non-advisory item results."""
+    failed = failed_condition(advisory_condition(session, period))
+    return inspections_query(columns, period).join(ItemResult, ItemResult.inspection_id == Inspection.id).where(failed)
+
+
+def inspections_with_problems(session: Session, period: Period) -> dict:
+    """发现问题家次: signed inspections with at least one failed item that is not advisory.
+
+    The failed results are read once and the advisory ones dropped by the template snapshot's
+    own flags (the drill-down, ``problems_query``, filters the same in SQL).
+    """
+    rows = session.execute(
+        inspections_query([Inspection.id, DOMAIN, Inspection.template_sha, ItemResult.item_code], period)
+        .join(ItemResult, ItemResult.inspection_id == Inspection.id).where(ItemResult.result == "fail")).all()
+    where = headings(session, {r[2] for r in rows})
+    found: dict[str, set] = {}
+    for inspection_id, domain, sha, code in rows:
+        if not where.get((sha, code), ("", "", False))[2]:
+            found.setdefault(domain, set()).add(inspection_id)
+    by_domain = {key: len(ids) for key, ids in sorted(found.items(), key=lambda kv: -len(kv[1]))}
+    return {"total": sum(by_domain.values()), "by_domain": by_domain}
+
+
+def failed_items(session: Session, period: Period) -> dict:
+    """不符合项: failed item results of the period's signed inspections, by template and heading.
+
+    Advisory items are counted apart (``advisory``), never in ``total``.
+    """
+    rows = session.execute(
+        inspections_query([Inspection.template_sha, ItemResult.item_code, func.count()], period)
+        .join(ItemResult, ItemResult.inspection_id == Inspection.id).where(ItemResult.result == "fail")
+        .group_by(Inspection.template_sha, ItemResult.item_code)
+    ).all()
+    where = headings(session, [r[0] for r in rows])
+    total = advisory = 0
+    by_heading: dict[str, dict[str, int]] = {}
+    by_item: dict[str, int] = {}
+    for sha, code, n in rows:
+        template, heading, is_advisory = where.get((sha, code), ("?", "?", False))
+        if is_advisory:
+            advisory += n
+            continue
+        total += n
+        by_heading.setdefault(template, {})
+        by_heading[template][heading] = by_heading[template].get(heading, 0) + n
+        by_item[f"{template} {code}"] = by_item.get(f"{template} {code}", 0) + n
+    return {"total": total, "advisory": advisory, "by_heading": by_heading,
+            "by_item": dict(sorted(by_item.items(), key=lambda kv: (-kv[1], kv[0])))}
+
+
+def _ordered_query(columns, period: Period):
+    return (select(*columns).select_from(Rectification)
+            .join(Inspection, Inspection.id == Rectification.inspection_id)
+            .join(Subject, Subject.id == Inspection.subject_id).where(signed_in(period)))
+
+
+def ordered_condition(period: Period):
+    return signed_in(period)
+
+
+def completed_condition(period: Period, status: str = "closed"):
+    """Rectifications closed (or, with ``case_recommended``, sent to a case) by a re-inspection signed in the period."""
+    return and_(Rectification.status == status, Rectification.closed_at >= period.begins,
+                Rectification.closed_at < period.ends)
+
+
+def overdue_condition(period: Period):
+    """Ordered by a record signed before the period ended, deadline passed by its last day, not resolved by then."""
+    return and_(
+        Inspection.status == "signed", Inspection.signed_at < period.ends, Rectification.deadline < period.end,
+        or_(Rectification.status == "open", Rectification.closed_at.is_(None), Rectification.closed_at >= period.ends),
+    )
+
+
+def rectifications(session: Session, period: Period) -> dict[str, dict]:
+    """责令改正 issued, 完成整改, overdue at period end, 立案建议 — each with a breakdown by 药/械/化."""
+    def counted(condition) -> dict:
+        base = (select(DOMAIN, func.count(Rectification.id)).select_from(Rectification)
+                .join(Inspection, Inspection.id == Rectification.inspection_id)
+                .join(Subject, Subject.id == Inspection.subject_id).where(condition).group_by(DOMAIN))
+        rows = session.execute(base).all()
+        return {"total": sum(n for _, n in rows), "by_domain": {k: n for k, n in sorted(rows, key=lambda r: -r[1])}}
+
+    return {
+        "rectifications_ordered": counted(ordered_condition(period)),
+        "rectifications_completed": counted(completed_condition(period)),
+        "rectifications_overdue": counted(overdue_condition(period)),
+        "case_suggestions": counted(completed_condition(period, "case_recommended")),
+    }

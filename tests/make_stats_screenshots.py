@@ -1,0 +1,131 @@
+"""Render the 统计 tab (docs/screenshots/stats-tab.png) and the Excel report's first sheets.
+
+    .venv/bin/python tests/make_stats_screenshots.py [--db COPY_OF_A_GENERATED_DB] [--period 2026Q4]
+
+Without ``--db`` it uses the hand-built station of the statistics tests. The Excel report is
+rendered to PNG with LibreOffice headless when ``soffice`` is installed; otherwise the workbook
+is read back with openpyxl and its first sheet drawn cell by cell (values, merged title,
+borders, number formats as Excel would show them) to docs/screenshots/stats-excel.png.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "docs" / "screenshots"
+
+
+def draw_sheet(xlsx: Path, sheet_name: str, target: Path) -> None:
+    """Draw one sheet as read back by openpyxl (no spreadsheet program on this machine)."""
+    from openpyxl import load_workbook
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+
+    sheet = load_workbook(xlsx)[sheet_name]
+    widths = [int((sheet.column_dimensions[chr(64 + c)].width or 10) * 8) for c in range(1, sheet.max_column + 1)]
+    row_h, head_w = 26, 40
+    image = QImage(head_w + sum(widths) + 2, row_h * (sheet.max_row + 1) + 2, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    p = QPainter(image)
+    p.setFont(QFont("WenQuanYi Micro Hei", 10))
+    p.fillRect(0, 0, image.width(), row_h, QColor("#eeeeee"))
+    p.fillRect(0, 0, head_w, image.height(), QColor("#eeeeee"))
+    x = head_w
+    for c, w in enumerate(widths):
+        p.drawText(QRect(x, 0, w, row_h), Qt.AlignmentFlag.AlignCenter, chr(65 + c))
+        x += w
+    merged = {str(r).split(":")[0]: r for r in sheet.merged_cells.ranges}
+    for r in range(1, sheet.max_row + 1):
+        y = row_h * r
+        p.setPen(QPen(QColor("#888888")))
+        p.drawText(QRect(0, y, head_w, row_h), Qt.AlignmentFlag.AlignCenter, str(r))
+        x = head_w
+        for c in range(1, sheet.max_column + 1):
+            cell = sheet.cell(r, c)
+            w = widths[c - 1]
+            span = merged.get(cell.coordinate)
+            if span is not None:
+                w = sum(widths[span.min_col - 1:span.max_col])
+            elif any(r == m.min_row and m.min_col < c <= m.max_col for m in merged.values()):
+                x += widths[c - 1]
+                continue
+            rect = QRect(x, y, w, row_h)
+            if cell.fill is not None and cell.fill.fgColor is not None and cell.fill.fill_type == "solid":
+                p.fillRect(rect, QColor("#" + cell.fill.fgColor.rgb[-6:]))
+            value = cell.value
+            if isinstance(value, float) and "%" in cell.number_format:
+                text = f"{value:.1%}"
+            else:
+                text = "" if value is None else str(value)
+            font = QFont("WenQuanYi Micro Hei", 14 if r == 1 else 10)
+            font.setBold(bool(cell.font and cell.font.bold))
+            p.setFont(font)
+            p.setPen(QPen(QColor("black")))
+            align = (Qt.AlignmentFlag.AlignRight if isinstance(value, (int, float)) else
+                     Qt.AlignmentFlag.AlignCenter if (cell.alignment and cell.alignment.horizontal == "center")
+                     else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter
+            p.drawText(rect.adjusted(4, 0, -4, 0), align, text)
+            if cell.border is not None and cell.border.left is not None and cell.border.left.style:
+                p.drawRect(rect)
+            x += widths[c - 1]
+    p.end()
+    image.save(str(target))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", help="a database to read (a copy: settings may be added to it)")
+    parser.add_argument("--period", default="2026Q4")
+    args = parser.parse_args()
+    from core.context import AppContext
+    from core.reports import write_xlsx
+    from core.stats import parse_period
+    from gui.jobs import ImmediateRunner
+    from gui.main_window import MainWindow
+
+    from gui.app import setup_application
+
+    app = setup_application([])
+    tmp = Path(tempfile.mkdtemp(prefix="stats-shots-"))
+    if args.db:
+        ctx = AppContext.open(args.db)
+    else:
+        from tests.integration.stats_station import build
+
+        ctx = AppContext.open(tmp / "station.db")
+        build(ctx)
+    period = parse_period(args.period)
+    window = MainWindow(ctx, runner=ImmediateRunner())
+    window.resize(1440, 900)
+    window.show()
+    window.tabs.setCurrentWidget(window.stats_view)
+    view = window.stats_view
+    view.set_period(period.kind, period.start.year, (period.start.month - 1) // 3 + 1 if period.kind == "quarter"
+                    else period.start.month)
+    view.compute()
+    view.table_list.setCurrentRow(0)
+    view.drill_row(len(view.tables[0].rows) - 1)
+    for _ in range(5):
+        app.processEvents()
+    OUT.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(OUT / "stats-tab.png"))
+    xlsx = write_xlsx(view.result, tmp / "report.xlsx")
+    if shutil.which("soffice"):
+        subprocess.run(["soffice", "--headless", "--convert-to", "png", "--outdir", str(OUT), str(xlsx)], check=True)
+        (OUT / "report.png").rename(OUT / "stats-excel.png")
+    else:
+        draw_sheet(xlsx, view.tables[0].title, OUT / "stats-excel.png")
+    print(OUT / "stats-tab.png", OUT / "stats-excel.png", xlsx)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Measure the statistics (docs/statistics.md) on a database made by ``tests.perf.generate``.
+
+    python -m tests.perf.stats_bench --db /tmp/perf/city.db [--period 2026] [--repeat 3] [--json]
+
+Targets (issue 14): a year's full report ≤ 2 s; any single figure with its breakdowns
+≤ 300 ms. Each is measured against a bare SQL ``GROUP BY`` over the same rows in the same
+run (sqlite3, no ORM): the period's signed inspections joined to their subjects, grouped by
+category. Reads only (the context adds missing settings rows, nothing else). Not collected by
+pytest; progress goes to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+BARE = ("SELECT s.category, count(*), count(DISTINCT i.subject_id) FROM inspections i "
+        "JOIN subjects s ON s.id = i.subject_id "
+        "WHERE i.status = 'signed' AND i.signed_at >= ? AND i.signed_at < ? GROUP BY s.category")
+
+
+def _best(fn, repeat: int) -> tuple[float, object]:
+    times, value = [], None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - began)
+    return min(times), value
+
+
+def run(db: Path, period_text: str, repeat: int) -> dict:
+    from core.context import AppContext
+    from core.stats import oversight, parse_period, report, work
+
+    period = parse_period(period_text)
+    ctx = AppContext.open(db)
+    bounds = (period.begins.isoformat(sep=" "), period.ends.isoformat(sep=" "))
+    raw = sqlite3.connect(db)
+    bare, rows = _best(lambda: raw.execute(BARE, bounds).fetchall(), repeat)
+    raw.close()
+    print(f"bare GROUP BY: {bare * 1000:.0f} ms ({sum(r[1] for r in rows)} inspections)", file=sys.stderr)
+    figures = {
+        "inspections+subjects_inspected": work.inspections_and_subjects,
+        "inspections_with_problems": work.inspections_with_problems,
+        "failed_items": work.failed_items,
+        "rectifications (4 figures)": work.rectifications,
+        "coverage": oversight.coverage,
+        "plan": oversight.plan,
+        "triggers": oversight.triggers,
+        "leads": oversight.leads,
+        "grades": oversight.grades,
+    }
+    out = {"db": str(db), "period": period.as_dict(), "bare_group_by_s": round(bare, 4),
+           "inspections_in_period": sum(r[1] for r in rows), "figures": {}}
+    with ctx.sessions() as s:
+        for name, fn in figures.items():
+            seconds, _ = _best(lambda: fn(s, period), repeat)
+            out["figures"][name] = {"seconds": round(seconds, 4), "ratio": round(seconds / bare, 1),
+                                    "met": seconds <= 0.3}
+            print(f"{name}: {seconds * 1000:.0f} ms ({seconds / bare:.1f}× bare)", file=sys.stderr)
+    seconds, result = _best(lambda: report(ctx, period), repeat)
+    out["report"] = {"seconds": round(seconds, 4), "ratio": round(seconds / bare, 1), "met": seconds <= 2.0,
+                     "inspections": result["inspections"]["total"]}
+    print(f"full report: {seconds:.2f} s ({seconds / bare:.1f}× bare)", file=sys.stderr)
+    assert result["inspections"]["total"] == out["inspections_in_period"]  # the same rows as the baseline
+    ctx.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.perf.stats_bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--period", default="2026")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = run(args.db, args.period, args.repeat)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        for name, f in result["figures"].items():
+            print(f"{name}\t{f['seconds'] * 1000:.0f} ms\t{f['ratio']}×\t{'met' if f['met'] else 'NOT met'}")
+        r = result["report"]
+        print(f"full report\t{r['seconds']:.2f} s\t{r['ratio']}×\t{'met' if r['met'] else 'NOT met'}")
+        print(f"bare GROUP BY\t{result['bare_group_by_s'] * 1000:.0f} ms\t({result['inspections_in_period']} inspections)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
