@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
@@ -56,3 +57,24 @@ def open_context(db: str, *, create: bool = False, **kwargs: Any):
 def print_json(value: Any) -> None:
     """One line of JSON, Chinese left readable."""
     print(json.dumps(value, ensure_ascii=False))
+
+
+def add_file_import(sub, group: str, group_help: str, import_help: str, handler: Callable[..., int]) -> None:
+    """``GROUP import --db DB FILE [--json]``: a station's .xlsx/.csv list brought in."""
+    parser = sub.add_parser(group, help=group_help)
+    actions = parser.add_subparsers(dest=f"{group}_command", metavar="ACTION", required=True)
+    imp = actions.add_parser("import", help=import_help)
+    imp.add_argument("--db", required=True, help="database file")
+    imp.add_argument("file", type=Path, help=".xlsx or .csv file")
+    imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    imp.set_defaults(handler=handler)
+
+
+def print_overdue_first(args, rows: list, line: Callable[[Any, str], str]) -> int:
+    """A queue (tasks, leads) as JSON or one line a row; ``line(row, flag)`` with flag " OVERDUE" or ""."""
+    if args.json:
+        print_json([r.as_dict() for r in rows])
+    else:
+        for r in rows:
+            print(line(r, " OVERDUE" if r.overdue else ""))
+    return EXIT_OK

@@ -1,7 +1,7 @@
 """Grid workers' leads (线索), overdue first."""
 from __future__ import annotations
 
-from cli.app import EXIT_OK, open_context, print_json
+from cli.app import open_context, print_overdue_first
 
 
 def register(sub) -> None:
@@ -17,11 +17,5 @@ def register(sub) -> None:
 def cmd_leads(args) -> int:
     from core.leads import list_leads
 
-    rows = list_leads(open_context(args.db), status=args.status)
-    if args.json:
-        print_json([r.as_dict() for r in rows])
-    else:
-        for r in rows:
-            flag = " OVERDUE" if r.overdue else ""
-            print(f"{r.reported_at:%Y-%m-%d %H:%M}\t{r.status}{flag}\t{r.category_label}\t{r.subject}\t{r.reporter}")
-    return EXIT_OK
+    return print_overdue_first(args, list_leads(open_context(args.db), status=args.status), lambda r, flag: (
+        f"{r.reported_at:%Y-%m-%d %H:%M}\t{r.status}{flag}\t{r.category_label}\t{r.subject}\t{r.reporter}"))

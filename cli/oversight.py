@@ -1,22 +1,15 @@
 """Oversight: trigger events, the task queue, the year's baseline plan and the officers list."""
 from __future__ import annotations
 
-from pathlib import Path
 
-from cli.app import EXIT_OK, open_context, print_json
+from cli.app import EXIT_OK, add_file_import, open_context, print_json, print_overdue_first
 
 
 def register(sub) -> None:
     """Add ``events import``, ``tasks``, ``plan`` and ``inspectors`` to the top-level subparsers."""
-    events = sub.add_parser("events", help="trigger events (投诉举报, 抽检不合格...)")
-    events_sub = events.add_subparsers(dest="events_command", metavar="ACTION", required=True)
-    ev_imp = events_sub.add_parser(
-        "import", help="import events from .xlsx or .csv (columns 统一社会信用代码 or 名称, 事件类型, 发生日期, 来源编号, 详情)"
-    )
-    ev_imp.add_argument("--db", required=True, help="database file")
-    ev_imp.add_argument("file", type=Path, help=".xlsx or .csv file")
-    ev_imp.add_argument("--json", action="store_true", help="print the summary as JSON")
-    ev_imp.set_defaults(handler=cmd_events_import)
+    add_file_import(sub, "events", "trigger events (投诉举报, 抽检不合格...)",
+                    "import events from .xlsx or .csv (columns 统一社会信用代码 or 名称, 事件类型, 发生日期, 来源编号, 详情)",
+                    cmd_events_import)
 
     tasks = sub.add_parser("tasks", help="the inspection task queue, most urgent first")
     tasks.add_argument("--db", required=True, help="database file")
@@ -60,14 +53,8 @@ def cmd_events_import(args) -> int:
 def cmd_tasks(args) -> int:
     from core.tasks import list_tasks
 
-    rows = list_tasks(open_context(args.db), status=args.status)
-    if args.json:
-        print_json([r.as_dict() for r in rows])
-    else:
-        for r in rows:
-            flag = " OVERDUE" if r.overdue else ""
-            print(f"{r.due}\t{r.priority}\t{r.status}{flag}\t{r.subject_name}\t{'; '.join(r.reasons)}")
-    return EXIT_OK
+    return print_overdue_first(args, list_tasks(open_context(args.db), status=args.status), lambda r, flag: (
+        f"{r.due}\t{r.priority}\t{r.status}{flag}\t{r.subject_name}\t{'; '.join(r.reasons)}"))
 
 
 def cmd_plan(args) -> int:

@@ -1,9 +1,8 @@
 """The register of subjects: the demo station and the subjects import."""
 from __future__ import annotations
 
-from pathlib import Path
 
-from cli.app import EXIT_OK, bad_input, open_context, print_json
+from cli.app import EXIT_OK, add_file_import, bad_input, open_context, print_json
 
 
 def register(sub) -> None:
@@ -12,15 +11,9 @@ def register(sub) -> None:
     demo.add_argument("--db", required=True, help="database file")
     demo.set_defaults(handler=cmd_demo)
 
-    subjects = sub.add_parser("subjects", help="the register of subjects")
-    subjects_sub = subjects.add_subparsers(dest="subjects_command", metavar="ACTION", required=True)
-    imp = subjects_sub.add_parser(
-        "import", help="import subjects from .xlsx or .csv (columns 名称, 统一社会信用代码, 类别, 地址, 法定代表人, 联系电话, 网格)"
-    )
-    imp.add_argument("--db", required=True, help="database file")
-    imp.add_argument("file", type=Path, help=".xlsx or .csv file")
-    imp.add_argument("--json", action="store_true", help="print the summary as JSON")
-    imp.set_defaults(handler=cmd_subjects_import)
+    add_file_import(sub, "subjects", "the register of subjects",
+                    "import subjects from .xlsx or .csv (columns 名称, 统一社会信用代码, 类别, 地址, 法定代表人, 联系电话, 网格)",
+                    cmd_subjects_import)
 
 
 def cmd_demo(args) -> int:

@@ -4,23 +4,34 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from core.errors import InvalidInput
 
 
-def write_atomically(target: Path, data: bytes) -> None:
+def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what: str = "") -> None:
+    """Write ``target`` by ``fill(file)`` into a temp file in the same folder, then rename it.
+
+    A full disk or a pulled USB stick leaves at most a ``.part`` file (removed when
+    possible), never a half-written file under the final name. ``what``: how the message
+    names the file ("同步包 "). The temp file is created 0600.
+    """
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     except OSError as exc:
-        raise InvalidInput(f"无法写入 {target}：{exc.strerror or exc}") from exc
+        raise InvalidInput(f"无法写入{what}{target}：{exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            fill(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(temp, target)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
-        raise InvalidInput(f"无法写入 {target.name}（{exc.strerror or exc}），请检查磁盘空间") from exc
+        raise InvalidInput(f"无法写入{what}{target.name}（{exc.strerror or exc}），请检查磁盘空间") from exc
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    write_through_temp(target, lambda fh: fh.write(data))

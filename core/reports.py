@@ -39,6 +39,11 @@ class Table:
     percent_columns: tuple[int, ...] = ()
     drill: list[tuple[str, str | None, str | None] | None] = field(default_factory=list)
 
+    def add(self, row: list, drill: tuple[str, str | None, str | None] | None = None) -> None:
+        """One row, and the records behind its numbers (None: nothing to list)."""
+        self.rows.append(row)
+        self.drill.append(drill)
+
 
 def _label(mapping: dict, key: str) -> str:
     return mapping.get(key, key) if key else "（未填）"
@@ -48,11 +53,10 @@ def _breakdown(report: dict, code: str, title: str, dimension: str, labels: dict
     inspections, subjects = report["inspections"][dimension], report["subjects_inspected"][dimension]
     table = Table(code, title, "家次、户", (head, "检查家次", "检查户数"))
     for key, n in inspections.items():
-        table.rows.append([_label(labels, key) if labels is not None else (key or "（未填）"), n, subjects.get(key, 0)])
-        table.drill.append(("inspections", dimension, key))
-    table.rows.append(["合计" if dimension != "by_inspector" else "合计（去重）", report["inspections"]["total"],
-                       report["subjects_inspected"]["total"]])
-    table.drill.append(("inspections", None, None))
+        label = _label(labels, key) if labels is not None else (key or "（未填）")
+        table.add([label, n, subjects.get(key, 0)], ("inspections", dimension, key))
+    table.add(["合计" if dimension != "by_inspector" else "合计（去重）", report["inspections"]["total"],
+               report["subjects_inspected"]["total"]], ("inspections", None, None))
     return table
 
 
@@ -71,22 +75,18 @@ def report_tables(report: dict) -> list[Table]:
                      percent_columns=(3,))
     for key, n in report["inspections"]["by_domain"].items():
         found = report["inspections_with_problems"]["by_domain"].get(key, 0)
-        problems.rows.append([_label(DOMAIN_LABELS, key), n, found, round(found / n, 4) if n else None])
-        problems.drill.append(("inspections_with_problems", "by_domain", key))
+        problems.add([_label(DOMAIN_LABELS, key), n, found, round(found / n, 4) if n else None],
+                     ("inspections_with_problems", "by_domain", key))
     total, found = report["inspections"]["total"], report["inspections_with_problems"]["total"]
-    problems.rows.append(["合计", total, found, round(found / total, 4) if total else None])
-    problems.drill.append(("inspections_with_problems", None, None))
+    problems.add(["合计", total, found, round(found / total, 4) if total else None], ("inspections_with_problems", None, None))
     tables.append(problems)
 
     failed = Table("failed_items", "不符合项（按检查表章节）", "项", ("检查表", "章节", "不符合项数"))
     for template, by_heading in report["failed_items"]["by_heading"].items():
         for heading, n in by_heading.items():
-            failed.rows.append([template, heading, n])
-            failed.drill.append(None)
-    failed.rows.append(["合计", "", report["failed_items"]["total"]])
-    failed.drill.append(None)
-    failed.rows.append(["另：提示性条款不符合（不计入）", "", report["failed_items"]["advisory"]])
-    failed.drill.append(None)
+            failed.add([template, heading, n])
+    failed.add(["合计", "", report["failed_items"]["total"]])
+    failed.add(["另：提示性条款不符合（不计入）", "", report["failed_items"]["advisory"]])
     tables.append(failed)
 
     domains = list(DOMAIN_LABELS)
@@ -94,70 +94,57 @@ def report_tables(report: dict) -> list[Table]:
     for key, title in (("rectifications_ordered", "责令改正（份）"), ("rectifications_completed", "完成整改"),
                        ("rectifications_overdue", "期末逾期未整改"), ("case_suggestions", "立案建议")):
         figure = report[key]
-        rect.rows.append([title, figure["total"], *(figure["by_domain"].get(d, 0) for d in domains)])
-        rect.drill.append((key, None, None))
+        rect.add([title, figure["total"], *(figure["by_domain"].get(d, 0) for d in domains)], (key, None, None))
     tables.append(rect)
 
     cov = Table("coverage", "监管覆盖率（按类别）", "户", ("类别", "在册户数", "已检查户数", "覆盖率"),
                 percent_columns=(3,))
     for key, row in report["coverage"]["by_category"].items():
-        cov.rows.append([_label(CATEGORIES, key), row["register"], row["inspected"], row["rate"]])
-        cov.drill.append(("coverage", "by_category", key))
+        cov.add([_label(CATEGORIES, key), row["register"], row["inspected"], row["rate"]],
+                ("coverage", "by_category", key))
     c = report["coverage"]
-    cov.rows.append(["合计", c["register"], c["inspected"], c["rate"]])
-    cov.drill.append(("coverage", None, None))
+    cov.add(["合计", c["register"], c["inspected"], c["rate"]], ("coverage", None, None))
     tables.append(cov)
 
     p = report["plan"]
     plan = Table("plan", f"{p['year']}年度双随机抽查计划执行情况", "户",
                  ("抽取户数", "已完成", "未完成", "其中逾期", "已取消"))
-    plan.rows.append([p["drawn"], p["done"], p["outstanding"], p["overdue"], p["cancelled"]])
-    plan.drill.append(None)
+    plan.add([p["drawn"], p["done"], p["outstanding"], p["overdue"], p["cancelled"]])
     tables.append(plan)
 
     t = report["triggers"]
     trig = Table("triggers", "触发式监管", "件", ("项目", "数量"))
     for key, n in t["by_type"].items():
-        trig.rows.append([f"触发事件：{t['type_labels'].get(key, key)}", n])
-        trig.drill.append(("triggers", "by_type", key))
+        trig.add([f"触发事件：{t['type_labels'].get(key, key)}", n], ("triggers", "by_type", key))
     for title, value in (("触发事件合计", t["events"]), ("新建检查任务", t["tasks_created"]),
                          ("并入已有任务", t["tasks_merged"]), ("已检查（签名）", t["inspected"]),
                          ("事件至检查天数（中位数）", t["median_days_to_inspection"]),
                          ("在规则期限内检查", t["within_deadline"])):
-        trig.rows.append([title, value])
-        trig.drill.append(("triggers", None, None) if title == "触发事件合计" else None)
-    trig.rows.append(["期限内检查比例", t["within_deadline_share"]])
-    trig.drill.append(None)
+        trig.add([title, value], ("triggers", None, None) if title == "触发事件合计" else None)
+    trig.add(["期限内检查比例", t["within_deadline_share"]])
     tables.append(trig)
 
     ld = report["leads"]
     leads = Table("leads", "网格线索", "条", ("项目", "数量"))
     for key, n in ld["by_grid"].items():
-        leads.rows.append([f"网格：{key or '（未填）'}", n])
-        leads.drill.append(("leads", "by_grid", key))
+        leads.add([f"网格：{key or '（未填）'}", n], ("leads", "by_grid", key))
     for key, n in ld.get("by_worker", {}).items():
-        leads.rows.append([f"网格员：{key}", n])
-        leads.drill.append(None)
+        leads.add([f"网格员：{key}", n])
     for title, value in (("上报线索合计", ld["reported"]), ("已处置", ld["handled"]),
                          ("处置用时（工作日，中位数）", ld["median_working_days"]),
                          ("15个工作日内处置", ld["within_15_working_days"]), ("超过15个工作日", ld["late"])):
-        leads.rows.append([title, value])
-        leads.drill.append(("leads", None, None) if title == "上报线索合计" else None)
+        leads.add([title, value], ("leads", None, None) if title == "上报线索合计" else None)
     for key, n in ld["outcomes"].items():
-        leads.rows.append([f"处置结果：{HANDLING_LABELS[key]}", n])
-        leads.drill.append(None)
-    leads.rows.append(["15个工作日内处置比例", ld["within_share"]])
-    leads.drill.append(None)
+        leads.add([f"处置结果：{HANDLING_LABELS[key]}", n])
+    leads.add(["15个工作日内处置比例", ld["within_share"]])
     tables.append(leads)
 
     g = report["grades"]
     grades = Table("grades", "风险分级", "户", ("项目", "数量"))
     for key, n in g["subjects_by_grade"].items():
-        grades.rows.append([f"期末{GRADE_LABELS.get(int(key), key)}风险", n])
-        grades.drill.append(None)
+        grades.add([f"期末{GRADE_LABELS.get(int(key), key)}风险", n])
     for title, value in (("期内等级调整", g["changes"]), ("其中上调", g["raised"]), ("其中下调", g["lowered"])):
-        grades.rows.append([title, value])
-        grades.drill.append(None)
+        grades.add([title, value])
     tables.append(grades)
     return tables
 

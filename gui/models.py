@@ -54,8 +54,12 @@ class RowTableModel(QAbstractTableModel):
             return self.foreground(row)
         return None
 
+    # rows whose attribute ``marked_by`` is true are drawn in ``marked_color``
+    marked_by = ""
+    marked_color = "#b00020"
+
     def foreground(self, row: Any) -> QBrush | None:
-        return None
+        return QBrush(QColor(self.marked_color)) if self.marked_by and getattr(row, self.marked_by) else None
 
 
 class SubjectTableModel(RowTableModel):
@@ -68,9 +72,7 @@ class SubjectTableModel(RowTableModel):
         ("网格", lambda r: r.grid),
     )
 
-    def foreground(self, row) -> QBrush | None:
-        # subjects without a credit code are flagged, as the register must be completed
-        return QBrush(QColor("#b35c00")) if row.flagged else None
+    marked_by, marked_color = "flagged", "#b35c00"  # no credit code: the register must be completed
 
 
 class InspectionTableModel(RowTableModel):
@@ -83,8 +85,7 @@ class InspectionTableModel(RowTableModel):
         ("不符合项", lambda r: str(r.failed)),
     )
 
-    def foreground(self, row) -> QBrush | None:
-        return QBrush(QColor("#b00020")) if row.failed else None
+    marked_by = "failed"  # any failed item
 
 
 class TaskTableModel(RowTableModel):

@@ -76,9 +76,7 @@ class DeviceModel(RowTableModel):
         ("状态", lambda d: tr_args(QCoreApplication.translate("models", "已吊销（%1）"), _when(d.revoked_at))
                  if d.revoked else QCoreApplication.translate("models", "正常")),
     )
-
-    def foreground(self, row: DeviceRow) -> QBrush | None:
-        return QBrush(QColor("#b00020")) if row.revoked else None
+    marked_by = "revoked"
 
 
 class ConflictModel(RowTableModel):

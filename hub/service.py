@@ -36,7 +36,7 @@ from starlette.requests import ClientDisconnect, Request
 from core import sync
 from core.context import AppContext
 from core.sync import DeviceRow
-from core.sync.keys import new_key_pair, signature_ok
+from core.signing import new_key_pair, signature_ok
 from core.errors import InvalidInput
 from core.sync.client import (
     H_DEVICE, H_NONCE, H_SIGNATURE, H_TIMESTAMP, MAX_PULL, MAX_SKEW_SECONDS, SAFE_PACKAGE_NAME, signing_text,

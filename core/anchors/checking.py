@@ -10,8 +10,9 @@ from sqlalchemy import inspect as sa_inspect
 
 from core.audit import ChainCheck, verify_chain
 from core.errors import InvalidInput
+from core.signing import public_of
 from core.anchors.sealing import (
-    ANCHOR_KEY, KNOWN_KEYS, STATION_DEVICE, STATION_PUB, SYNC_KEY, Anchor, _append, _db_file, _public_of, _put_setting,
+    ANCHOR_KEY, KNOWN_KEYS, STATION_DEVICE, STATION_PUB, SYNC_KEY, Anchor, _append, _db_file, _put_setting,
     _rows, _settings, anchor_file, read_file, seal, seal_now, trusted_keys,
 )
 
@@ -229,7 +230,7 @@ def known_keys_of(db_file: Path) -> set[str]:
     for name in (SYNC_KEY, ANCHOR_KEY):
         if rows.get(name):
             try:
-                keys.add(_public_of(rows[name]))
+                keys.add(public_of(rows[name]))
             except ValueError:
                 pass
     return keys

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, inspect as sa_inspect
 
 from core import keystore
+from core.signing import new_key_pair, public_of, sign, signature_hex_ok
 from core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class Anchor:
         return DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
     def signed(self) -> bool:
-        return _verify(self.key, self.payload(), self.signature)
+        return signature_hex_ok(self.key, self.payload(), self.signature)
 
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at, "device": self.device, "hash": self.hash, "key": self.key, "kind": self.kind,
@@ -83,36 +84,11 @@ def _hex(text: str, length: int) -> bool:
 
 
 def _sign(private_hex: str, data: bytes) -> str:
-    # the same Ed25519 keys as core.sync.keys (not imported: core.sync imports this module)
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex)).sign(data).hex()
-
-
-def _verify(public_hex: str, data: bytes, signature_hex: str) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(bytes.fromhex(signature_hex), data)
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
-def _public_of(private_hex: str) -> str:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex))
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    return sign(private_hex, data).hex()
 
 
 def _new_private() -> str:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-
-    return Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex()
+    return new_key_pair()[0]
 
 
 # --- keys and settings (raw SQL: sealing runs inside any transaction, ORM or not) --------------
@@ -158,7 +134,7 @@ def trusted_keys(connection) -> set[str]:
     for name in (SYNC_KEY, ANCHOR_KEY):
         if found.get(name):
             try:
-                keys.add(_public_of(_unsealed(found.get("device_id", ""), name, found[name])))
+                keys.add(public_of(_unsealed(found.get("device_id", ""), name, found[name])))
             except (ValueError, InvalidInput):  # no key file here: the known public keys still count
                 pass
     return keys
@@ -204,7 +180,7 @@ def seal(connection, *, kind: str = "seal", store: bool = True) -> Anchor | None
         private = anchor_private_key(connection)
     except InvalidInput:  # the key file is not here (a copied database): never block the write itself
         return None
-    public = _public_of(private)
+    public = public_of(private)
     if kind == "seal":
         last = _newest_self(connection)
         if last is not None and (last.seq, last.hash, last.key) == (*head, public):

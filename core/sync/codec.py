@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, LargeBinary
 
-from core.sync.keys import sha256_hex
+from core.signing import sha256_hex
 
 
 def to_json(table: str, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:

@@ -22,7 +22,7 @@ from core import keystore
 from core.errors import InvalidInput, NotFound
 from core.files import write_atomically
 from core.users import require
-from core.sync.keys import new_key_pair, public_of
+from core.signing import new_key_pair, public_of
 from core.sync.spec import (
     ENROLMENT_FORMAT, FORMAT_VERSION, MAX_DEVICE_NO, S_DEVICE_NAME, S_PRIVATE, S_ROLE, S_STATION_DEVICE,
     S_STATION_ID, S_STATION_NAME, S_STATION_PUB,

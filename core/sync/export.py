@@ -18,7 +18,7 @@ from core.inspections import photo_path
 from core.sync.changes import add_missing_parents, changed_since, rows_of, set_base, watermark
 from core.sync.codec import to_json
 from core.sync.devices import peers, private_key
-from core.sync.keys import sha256_hex, sign
+from core.signing import sha256_hex, sign
 from core.sync.package import Batch, write_zip_atomically
 from core.sync.spec import (
     BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_STATION_ID,

@@ -29,7 +29,6 @@ import hashlib
 import os
 import re
 import struct
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -37,11 +36,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core.errors import InvalidInput
+from core.files import write_through_temp
 from core.inspections import PHOTO_EXTS
 from core.sync import validate
 from core.sync.codec import dump
 from core.sync.devices import sender_key
-from core.sync.keys import signature_ok
+from core.signing import signature_ok
 from core.sync.spec import BY_TABLE, FORMAT, FORMAT_VERSION, S_STATION_ID
 from core.sync.validate import shown
 
@@ -70,26 +70,17 @@ if TYPE_CHECKING:
 
 
 def write_zip_atomically(target: Path, manifest: bytes, signature: bytes, members: dict[str, bytes]) -> None:
-    """Write the package under a temp name in the same folder, then rename it.
+    """Write the package under a temp name in the same folder, then rename it (``core.files``)."""
 
-    A full disk or a pulled USB stick leaves at most a ``.part`` file (removed when
-    possible), never a half-written package under the final name.
-    """
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w") as zf:
-                zf.writestr("manifest.json", manifest, zipfile.ZIP_STORED)
-                zf.writestr("manifest.sig", signature, zipfile.ZIP_STORED)
-                for name, data in members.items():
-                    method = zipfile.ZIP_STORED if name.startswith("attachments/") else zipfile.ZIP_DEFLATED
-                    zf.writestr(name, data, method)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, target)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise InvalidInput(f"无法写入同步包 {target.name}（{exc.strerror or exc}），请检查磁盘空间") from exc
+    def fill(fh: BinaryIO) -> None:
+        with zipfile.ZipFile(fh, "w") as zf:
+            zf.writestr("manifest.json", manifest, zipfile.ZIP_STORED)
+            zf.writestr("manifest.sig", signature, zipfile.ZIP_STORED)
+            for name, data in members.items():
+                method = zipfile.ZIP_STORED if name.startswith("attachments/") else zipfile.ZIP_DEFLATED
+                zf.writestr(name, data, method)
+
+    write_through_temp(target, fill, what="同步包 ")
 
 
 @dataclass

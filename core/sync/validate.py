@@ -213,23 +213,16 @@ class TableSchema:
         """(field, what is wrong) for the first problem of ``record``, or None."""
         if type(record) is not dict:
             return None, f"不是 JSON 对象（收到{kind_of(record)}）"
-        if record.keys() == self.keys:  # the usual case: every column, nothing else
-            for key, nullable, check in self.checks:
-                value = record[key]
-                if value is None:
-                    if not nullable:
-                        return key, "不能为空（null）"
-                elif (wrong := check(value)) is not None:
-                    return key, wrong
-            return None
-        unknown = record.keys() - self.keys
-        if unknown:
-            return shown(sorted(map(str, unknown))[0], 40), "不是该表的字段（未知字段，已拒绝）"
-        missing = self.required - record.keys()
-        if missing:
-            return sorted(missing)[0], "缺失（该字段必填）"
+        complete = record.keys() == self.keys  # the usual case: every column, nothing else
+        if not complete:
+            unknown = record.keys() - self.keys
+            if unknown:
+                return shown(sorted(map(str, unknown))[0], 40), "不是该表的字段（未知字段，已拒绝）"
+            missing = self.required - record.keys()
+            if missing:
+                return sorted(missing)[0], "缺失（该字段必填）"
         for key, nullable, check in self.checks:
-            if key in record:
+            if complete or key in record:
                 value = record[key]
                 if value is None:
                     if not nullable:

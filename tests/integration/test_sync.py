@@ -25,7 +25,7 @@ from sqlalchemy import select, text
 import main
 from core import inspections as svc
 from core import sync
-from core.sync.keys import new_key_pair, sign
+from core.signing import new_key_pair, sign
 from core.sync import package as sync_package
 from core.sync.package import write_zip_atomically
 from tests.support import paused_import

@@ -27,7 +27,7 @@ from core.context import AppContext
 from core.errors import InvalidInput
 from core.subjects import SubjectData, add_subject
 from core.sync import client as sync_client
-from core.sync.keys import sign
+from core.signing import sign
 from core.users import PermissionDenied, add_user, log_in
 from db.models import SyncBatch
 from hub.service import NOT_AUTHENTICATED, REPLAYED

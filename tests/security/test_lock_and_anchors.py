@@ -29,7 +29,7 @@ from core.backup import make_backup, restore_backup
 from core.context import AppContext
 from core.errors import InvalidInput, RecordLocked
 from core.subjects import SubjectData, add_subject
-from core.sync.keys import sign
+from core.signing import sign
 from core.sync.package import write_zip_atomically
 from db import signed_lock
 from db.models import Inspection, InspectionOfficer, ItemResult, Photo, Rectification, Signature

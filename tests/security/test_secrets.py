@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core import keystore, sync
+from core import keystore, signing, sync
 from core.context import AppContext
 from core.errors import InvalidInput
 from core.users import LoginFailed, add_user, log_in
@@ -58,7 +58,7 @@ def test_private_keys_are_sealed_and_a_copied_database_gives_none(ctx, tmp_path)
 
 
 def test_a_key_stored_in_the_clear_by_an_older_version_is_sealed_on_first_use(ctx):
-    private, _public = sync.keys.new_key_pair()
+    private, _public = signing.new_key_pair()
     ctx.set_settings({sync.S_ROLE: "station", sync.S_STATION_ID: "s-1", sync.S_PRIVATE: private})
     assert sync.private_key(ctx) == private
     assert keystore.is_sealed(_settings(Path(ctx.engine.url.database))[sync.S_PRIVATE])

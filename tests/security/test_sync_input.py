@@ -33,7 +33,7 @@ from core.context import AppContext
 from core.errors import InvalidInput
 from core.subjects import SubjectData, add_subject
 from core.sync.codec import dump as dump_record
-from core.sync.keys import sha256_hex, sign
+from core.signing import sha256_hex, sign
 from core.sync.package import MAX_MEMBERS, write_zip_atomically
 from tests.conftest import OFFICERS_DATA
 from tests.integration.helpers import answer_all, register_officers, sign_all

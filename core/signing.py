@@ -1,4 +1,6 @@
-"""Ed25519 keys and SHA-256: the primitives that sign packages and hub requests."""
+"""Ed25519 keys and SHA-256: the primitives that sign packages, hub requests and audit anchors.
+
+A leaf module (no imports from the app), so sync, the hub and the anchors share it."""
 from __future__ import annotations
 
 import hashlib
@@ -42,3 +44,12 @@ def public_of(private_hex: str) -> str:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def signature_hex_ok(public_hex: str, data: bytes, signature_hex: str) -> bool:
+    """``signature_ok`` for a signature written as hex (HTTP headers, anchor lines)."""
+    try:
+        signature = bytes.fromhex(signature_hex)
+    except ValueError:
+        return False
+    return signature_ok(public_hex, data, signature)
