@@ -8,6 +8,7 @@ helper and the failure box use for the same log.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import traceback
@@ -51,6 +52,18 @@ class _State:
     showing = False  # one box at a time: errors raised while it is open are only logged
 
 
+class _PrivateLog(RotatingFileHandler):
+    """A rotating log readable by its owner only: tracebacks may quote record data."""
+
+    def _open(self):
+        stream = super()._open()
+        try:
+            os.chmod(self.baseFilename, 0o600)
+        except OSError:
+            pass
+        return stream
+
+
 def install(log_dir: Path) -> Path | None:
     """Log to ``log_dir`` (rotating, 1 MB × 5) and catch every unhandled exception.
 
@@ -60,7 +73,7 @@ def install(log_dir: Path) -> Path | None:
     uninstall()
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(log_dir / LOG_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+        handler = _PrivateLog(log_dir / LOG_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError:
         handler = None
     if handler is not None:

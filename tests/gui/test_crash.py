@@ -41,6 +41,10 @@ def test_the_log_rotates_at_one_megabyte_keeping_five(log):
     [handler] = [h for h in logging.getLogger("yxjc").handlers if isinstance(h, RotatingFileHandler)]
     assert (handler.maxBytes, handler.backupCount) == (1_000_000, 5)
     assert Path(handler.baseFilename) == log
+    logging.getLogger("yxjc").error("x" * 600_000)
+    logging.getLogger("yxjc").error("y" * 600_000)  # past 1 MB: rotated, and the new file made private too
+    files = sorted(log.parent.glob("yxjc.log*"))
+    assert len(files) == 2 and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
 
 
 def test_an_unhandled_exception_is_logged_and_shown_in_chinese(log, message_boxes):
