@@ -45,3 +45,26 @@ def officers():
     from core.inspections import OfficerData
 
     return [OfficerData(n, c) for n, c in OFFICERS_DATA]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throw-away PostgreSQL server (Debian's binaries), shared by the hub and lock tests; skipped without one."""
+    import subprocess
+
+    from tests.integration import pg
+
+    reason = pg.unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = pg.PgServer(pg.find_bin())
+    try:
+        try:
+            server.start()
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            # installed but cannot run here (no shared memory, sandbox...): say so in the -ra summary
+            detail = getattr(exc, "stderr", "") or str(exc)
+            pytest.skip(f"PostgreSQL is installed but the test server did not start: {detail.strip()[:300]}")
+        yield server
+    finally:
+        server.stop()

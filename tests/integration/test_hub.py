@@ -46,24 +46,6 @@ def dump(ctx: AppContext) -> dict[str, list[tuple]]:
 
 # --- fixtures ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def pg_server():
-    reason = pg.unavailable()
-    if reason:
-        pytest.skip(reason)
-    server = pg.PgServer(pg.find_bin())
-    try:
-        try:
-            server.start()
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            # installed but cannot run here (no shared memory, sandbox...): say so in the -ra summary
-            detail = getattr(exc, "stderr", "") or str(exc)
-            pytest.skip(f"PostgreSQL is installed but the test server did not start: {detail.strip()[:300]}")
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request):
     return request.param

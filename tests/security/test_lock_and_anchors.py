@@ -34,7 +34,6 @@ from core.sync.package import write_zip_atomically
 from db import signed_lock
 from db.models import Inspection, InspectionOfficer, ItemResult, Photo, Rectification, Signature
 from db.signed_rewrite import SignedRewriteError, rewrite_signed_rows, signed_content_hashes
-from tests.integration import pg
 from tests.integration.helpers import answer_all, sign_all, signed_inspection
 from tests.integration.test_sync import dump, enrolled_laptop, photo_file, pull_master_data
 from tests.security.digest import database_digest, folder_digest
@@ -282,22 +281,6 @@ def test_a_rewrite_that_changes_what_a_record_says_rolls_back(station, change):
 
 
 # --- sync: a signed inspection arrives with its rows (SQLite and PostgreSQL) ---------------------
-
-@pytest.fixture(scope="module")
-def pg_server():
-    reason = pg.unavailable()
-    if reason:
-        pytest.skip(reason)
-    server = pg.PgServer(pg.find_bin())
-    try:
-        try:
-            server.start()
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            pytest.skip(f"PostgreSQL is installed but the test server did not start: {str(exc)[:300]}")
-        yield server
-    finally:
-        server.stop()
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hub_station(request, tmp_path):

@@ -17,19 +17,23 @@ def test_import_linter_contracts_hold():
     assert "Contracts: 5 kept, 0 broken" in result.stdout
 
 
+def _imported(path: Path) -> list[str]:
+    """Every module ``path`` imports, at the top or inside functions."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append(node.module or "")
+    return names
+
+
 def test_no_qt_in_core_or_db_even_lazily():
     """import-linter sees imports inside functions too; this also guards against strings."""
     for folder in ("core", "db"):
         for path in (ROOT / folder).rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
-                names = []
-                if isinstance(node, ast.Import):
-                    names = [a.name for a in node.names]
-                elif isinstance(node, ast.ImportFrom):
-                    names = [node.module or ""]
-                for name in names:
-                    assert not name.startswith(("PySide6", "gui")), f"{path}: imports {name}"
+            for name in _imported(path):
+                assert not name.startswith(("PySide6", "gui")), f"{path}: imports {name}"
 
 
 def test_cli_imports_no_gui_db_or_qt_even_lazily():
@@ -37,15 +41,8 @@ def test_cli_imports_no_gui_db_or_qt_even_lazily():
     paths = sorted((ROOT / "cli").rglob("*.py"))
     assert paths
     for path in paths:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            for name in names:
-                assert name.split(".")[0] not in ("PySide6", "gui", "db"), f"{path}: imports {name}"
+        for name in _imported(path):
+            assert name.split(".")[0] not in ("PySide6", "gui", "db"), f"{path}: imports {name}"
 
 
 def test_modules_stay_small_and_main_py_thin():
