@@ -79,9 +79,8 @@ def _inspect(laptop: AppContext, subject_id: str, tmp: Path, colour, *, sign: bo
     return inspection_id
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> World:
-    base = tmp_path_factory.mktemp("sync-input")
+def _station_and_laptop(base: Path):
+    """A station with one shop and the officers on its list, and an enrolled laptop that has its master data."""
     station = AppContext.open(base / "station.db")
     subject = add_subject(station, SubjectData(
         name="驿城区测试化妆品店", category="cosmetics_operator", credit_code="91350100M000100Y43",
@@ -91,6 +90,13 @@ def world(tmp_path_factory) -> World:
     pull_master_data(station, laptop, base / "down1")
     up = base / "up"
     up.mkdir()
+    return station, subject, laptop, enrolment, up
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> World:
+    base = tmp_path_factory.mktemp("sync-input")
+    station, subject, laptop, enrolment, up = _station_and_laptop(base)
     _inspect(laptop, subject.id, base, (200, 30, 30))
     [first] = sync.export_packages(laptop, up)
     assert sync.import_package(station, first).applied > 0  # the station now has a photo file
@@ -769,15 +775,7 @@ def draft_world(tmp_path_factory):
     """The station holds the laptop's draft (answers, photo); the laptop signs it later and
     sends only what changed since: the proof must read the rest from the station's database."""
     base = tmp_path_factory.mktemp("sync-draft")
-    station = AppContext.open(base / "station.db")
-    subject = add_subject(station, SubjectData(
-        name="驿城区测试化妆品店", category="cosmetics_operator", credit_code="91350100M000100Y43",
-        legal_rep="张三", address="驻马店市驿城区测试路1号", phone="13800000000", grid="测试社区"))
-    register_officers(station)
-    laptop, enrolment = enrolled_laptop(station, base, "笔记本1")
-    pull_master_data(station, laptop, base / "down1")
-    up = base / "up"
-    up.mkdir()
+    station, subject, laptop, enrolment, up = _station_and_laptop(base)
     inspection_id = _inspect(laptop, subject.id, base, (20, 160, 20), sign=False)
     [first] = sync.export_packages(laptop, up)
     assert sync.import_package(station, first).applied > 0
