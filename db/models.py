@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -153,6 +154,9 @@ class Inspection(SyncMixin, Base):
         # the inspection list, newest first, and a subject's history
         Index("ix_inspections_started", "started_at", "number"),
         Index("ix_inspections_subject_started", "subject_id", "started_at"),
+        # statistics (core.stats.scope): the period's signed inspections read from the index alone
+        Index("ix_inspections_signed", "status", "signed_at", "id", "subject_id", "template_sha", "template_code",
+              "kind", "purpose"),
     )
     officers: Mapped[list[InspectionOfficer]] = relationship(
         back_populates="inspection", order_by="InspectionOfficer.position",
@@ -197,7 +201,12 @@ class ItemResult(SyncMixin, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     inspection: Mapped[Inspection] = relationship(back_populates="results")
-    __table_args__ = (UniqueConstraint("inspection_id", "item_code"),)
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "item_code"),
+        # statistics: the failed results only (a few per cent of the rows), by inspection
+        Index("ix_item_results_failed", "inspection_id", "item_code",
+              sqlite_where=text("result = 'fail'"), postgresql_where=text("result = 'fail'")),
+    )
 
 
 class Photo(SyncMixin, Base):

@@ -2,10 +2,11 @@
 expressions (each figure's count and its drill-down use the same expression), labels."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import String, and_, case, cast, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from core.checklists import template_from_snapshot
 from core.stats.period import Period
 from db.models import (
     Inspection,
@@ -43,8 +44,10 @@ def _task_reason(condition) -> exists:
 
 
 # What led to the inspection, the first that applies: a re-inspection, a lead, a trigger, the plan; else routine.
+# An inspection not started from a task is routine unless it is a re-inspection: one look-up settles most.
 ORIGIN = case(
     (Inspection.purpose == "reinspection", "reinspection"),
+    (~exists().where(InspectionTask.inspection_id == Inspection.id), "routine"),
     (exists().where(InspectionTask.inspection_id == Inspection.id, InspectionTask.rectification_id.is_not(None)),
      "reinspection"),
     (_task_reason(and_(TaskReason.event_id == TriggerEvent.id, TriggerEvent.source == "lead")), "lead"),
@@ -72,6 +75,11 @@ def signed_in(period: Period):
                 Inspection.signed_at < period.ends)
 
 
+def register_condition(period: Period):
+    """The register the coverage divides by: subjects in business (在营) entered before the period ended."""
+    return and_(Subject.status == "active", Subject.created_at < period.ends)
+
+
 def inspections_query(columns, period: Period, dimension: str | None = None):
     """SELECT columns FROM the period's signed inspections with their subjects (and officers if needed)."""
     query = select(*columns).select_from(Inspection).join(Subject, Subject.id == Inspection.subject_id)
@@ -80,13 +88,41 @@ def inspections_query(columns, period: Period, dimension: str | None = None):
     return query.where(signed_in(period))
 
 
+# sha256 → {item code: (template short title, heading, advisory)}; a snapshot is keyed by the SHA-256
+# of its text, so what it says never changes: read once per process
+_OUTLINES: dict[str, dict[str, tuple[str, str, bool]]] = {}
+
+
+def _outline(text: str) -> dict[str, tuple[str, str, bool]]:
+    """The headings and advisory flags of a stored snapshot, read without the full schema check
+    (stored snapshots were checked when stored; a missing field here reads as empty, never fails)."""
+    data = json.loads(text)
+    title = str(data.get("short_title") or data.get("title") or data.get("code") or "?")
+    out = {}
+    for section in data.get("sections") or ():
+        heading = str(section.get("group") or section.get("title") or "")
+        for item in section.get("items") or ():
+            out[str(item.get("code"))] = (title, heading, bool(item.get("advisory", False)))
+    return out
+
+
+def outlines(session: Session, shas) -> dict[str, dict[str, tuple[str, str, bool]]]:
+    """sha → that snapshot's outline (``_outline``), the missing ones read in one query."""
+    wanted = {sha for sha in shas if sha}
+    missing = wanted - _OUTLINES.keys()
+    if missing:
+        for sha, text in session.execute(select(TemplateSnapshot.sha256, TemplateSnapshot.json)
+                                         .where(TemplateSnapshot.sha256.in_(missing))).all():
+            _OUTLINES[sha] = _outline(text)
+    return {sha: _OUTLINES.get(sha, {}) for sha in wanted}
+
+
 def advisory_condition(session: Session, period: Period):
     """True for an item result whose item is advisory in the template its inspection used."""
     shas = session.scalars(select(Inspection.template_sha).where(signed_in(period)).distinct()).all()
     parts = []
-    for sha in shas:
-        text = session.scalar(select(TemplateSnapshot.json).where(TemplateSnapshot.sha256 == sha))
-        codes = [item.code for item in template_from_snapshot(text).items if item.advisory]
+    for sha, outline in outlines(session, shas).items():
+        codes = [code for code, (_t, _h, advisory) in outline.items() if advisory]
         if codes:
             parts.append(and_(Inspection.template_sha == sha, ItemResult.item_code.in_(codes)))
     return or_(*parts) if parts else false()
@@ -100,14 +136,7 @@ def failed_condition(advisory):
 def headings(session: Session, shas) -> dict[tuple[str, str], tuple[str, str, bool]]:
     """(template sha, item code) → (template short title, heading, advisory); the heading is the
     section's group (5+3+1: 五查 / 三有 / 一要) or, without one, the section title."""
-    out = {}
-    for sha in set(shas):
-        text = session.scalar(select(TemplateSnapshot.json).where(TemplateSnapshot.sha256 == sha))
-        template = template_from_snapshot(text)
-        for section in template.sections:
-            for item in section.items:
-                out[(sha, item.code)] = (template.short_title, section.group or section.title, item.advisory)
-    return out
+    return {(sha, code): value for sha, outline in outlines(session, shas).items() for code, value in outline.items()}
 
 
 def share(part: int, whole: int) -> float | None:

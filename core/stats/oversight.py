@@ -11,8 +11,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from core.rules import default_rules
-from core.stats.common import share, signed_in
+from core.stats.common import register_condition, share
 from core.stats.period import Period
+from core.stats.scope import period_table
 from core.workdays import working_days_between
 from db.models import (
     GradeChange,
@@ -27,19 +28,14 @@ from db.models import (
 )
 
 
-def register_condition(period: Period):
-    """The register the coverage divides by: subjects in business (在营) entered before the period ended."""
-    return and_(Subject.status == "active", Subject.created_at < period.ends)
-
-
 def coverage(session: Session, period: Period) -> dict:
     """覆盖率: register subjects with a signed inspection in the period / register subjects, by category."""
     register = dict(session.execute(
         select(Subject.category, func.count()).where(register_condition(period)).group_by(Subject.category)).all())
+    table = period_table(session, period)  # the period's counted inspections, read once per report
     inspected = dict(session.execute(
-        select(Subject.category, func.count(func.distinct(Subject.id))).select_from(Subject)
-        .join(Inspection, Inspection.subject_id == Subject.id)
-        .where(register_condition(period), signed_in(period)).group_by(Subject.category)).all())
+        select(table.c.by_category, func.count(func.distinct(table.c.subject_id)))
+        .where(table.c.in_register == 1).group_by(table.c.by_category)).all())
     by_category = {c: {"register": n, "inspected": inspected.get(c, 0), "rate": share(inspected.get(c, 0), n)}
                    for c, n in sorted(register.items(), key=lambda kv: -kv[1])}
     total, done = sum(register.values()), sum(inspected.values())

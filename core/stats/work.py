@@ -17,40 +17,47 @@ from core.stats.common import (
     signed_in,
 )
 from core.stats.period import Period
-from db.models import Inspection, ItemResult, Rectification, Subject
+from core.stats.scope import FAILED, period_table
+from db.models import Inspection, InspectionOfficer, ItemResult, Rectification, Subject
 
 
 def inspections_and_subjects(session: Session, period: Period) -> tuple[dict, dict]:
     """检查家次 (signed inspections) and 检查户数 (distinct subjects), each with its breakdowns.
 
-    One pass over the period's inspections with every breakdown's SQL expression as a column
-    (the same expressions the drill-down filters by), counted here; the officers in a second.
+    Counted in SQL from the period's table (``scope.period_table``: every breakdown's key computed
+    once with the expressions the drill-down filters by); the officers joined to it.
     """
-    names = [name for name in DIMENSIONS if name != "by_inspector"]
-    rows = session.execute(inspections_query(
-        [Inspection.id, Inspection.subject_id, *(DIMENSIONS[n] for n in names)], period)).all()
-    officers = session.execute(inspections_query(
-        [Inspection.id, Inspection.subject_id, DIMENSIONS["by_inspector"]], period, "by_inspector")).all()
-    inspections: dict = {"total": len({r[0] for r in rows})}
-    inspected: dict = {"total": len({r[1] for r in rows})}
-    columns = {name: [(r[0], r[1], r[2 + i]) for r in rows] for i, name in enumerate(names)}
-    columns["by_inspector"] = [tuple(r) for r in officers]
+    table = period_table(session, period)
+    total, households = session.execute(select(func.count(), func.count(func.distinct(table.c.subject_id)))
+                                        .select_from(table)).one()
+    inspections: dict = {"total": total}
+    inspected: dict = {"total": households}
     for name in DIMENSIONS:
-        ids: dict[str, set] = {}
-        subjects: dict[str, set] = {}
-        for inspection_id, subject_id, key in columns[name]:
-            ids.setdefault(key or "", set()).add(inspection_id)
-            subjects.setdefault(key or "", set()).add(subject_id)
-        order = (lambda kv: kv[0]) if name == "by_month" else (lambda kv: (-len(kv[1]), kv[0]))
-        inspections[name] = {k: len(v) for k, v in sorted(ids.items(), key=order)}
-        inspected[name] = {k: len(v) for k, v in sorted(subjects.items(), key=order)}
+        if name == "by_inspector":
+            key = func.coalesce(DIMENSIONS[name], "")
+            query = (select(key, func.count(func.distinct(table.c.id)), func.count(func.distinct(table.c.subject_id)))
+                     .select_from(table).join(InspectionOfficer, InspectionOfficer.inspection_id == table.c.id))
+        else:
+            key = func.coalesce(table.c[name], "")
+            query = select(key, func.count(), func.count(func.distinct(table.c.subject_id))).select_from(table)
+        rows = session.execute(query.group_by(key)).all()
+        for target, column in ((inspections, 1), (inspected, 2)):
+            order = (lambda r: r[0]) if name == "by_month" else (lambda r, c=column: (-r[c], r[0]))
+            target[name] = {r[0]: r[column] for r in sorted(rows, key=order)}
     return inspections, inspected
 
 
 def problems_query(session: Session, columns, period: Period):
-    """The period's signed inspections joined to their failed, non-advisory item results."""
+    """The period's signed inspections joined to their failed, non-advisory item results (the drill-down)."""
     failed = failed_condition(advisory_condition(session, period))
     return inspections_query(columns, period).join(ItemResult, ItemResult.inspection_id == Inspection.id).where(failed)
+
+
+def _failed_results(session: Session, period: Period, *columns):
+    """The period's failed item results (the partial index on failed results serves the join)."""
+    table = period_table(session, period)
+    return (select(*columns).select_from(table).join(ItemResult, ItemResult.inspection_id == table.c.id)
+            .where(FAILED))
 
 
 def inspections_with_problems(session: Session, period: Period) -> dict:
@@ -59,9 +66,9 @@ def inspections_with_problems(session: Session, period: Period) -> dict:
     The failed results are read once and the advisory ones dropped by the template snapshot's
     own flags (the drill-down, ``problems_query``, filters the same in SQL).
     """
-    rows = session.execute(
-        inspections_query([Inspection.id, DOMAIN, Inspection.template_sha, ItemResult.item_code], period)
-        .join(ItemResult, ItemResult.inspection_id == Inspection.id).where(ItemResult.result == "fail")).all()
+    table = period_table(session, period)
+    rows = session.execute(_failed_results(session, period, table.c.id, table.c.by_domain, table.c.template_sha,
+                                           ItemResult.item_code)).all()
     where = headings(session, {r[2] for r in rows})
     found: dict[str, set] = {}
     for inspection_id, domain, sha, code in rows:
@@ -76,11 +83,9 @@ def failed_items(session: Session, period: Period) -> dict:
 
     Advisory items are counted apart (``advisory``), never in ``total``.
     """
-    rows = session.execute(
-        inspections_query([Inspection.template_sha, ItemResult.item_code, func.count()], period)
-        .join(ItemResult, ItemResult.inspection_id == Inspection.id).where(ItemResult.result == "fail")
-        .group_by(Inspection.template_sha, ItemResult.item_code)
-    ).all()
+    table = period_table(session, period)
+    rows = session.execute(_failed_results(session, period, table.c.template_sha, ItemResult.item_code, func.count())
+                           .group_by(table.c.template_sha, ItemResult.item_code)).all()
     where = headings(session, [r[0] for r in rows])
     total = advisory = 0
     by_heading: dict[str, dict[str, int]] = {}
@@ -96,12 +101,6 @@ def failed_items(session: Session, period: Period) -> dict:
         by_item[f"{template} {code}"] = by_item.get(f"{template} {code}", 0) + n
     return {"total": total, "advisory": advisory, "by_heading": by_heading,
             "by_item": dict(sorted(by_item.items(), key=lambda kv: (-kv[1], kv[0])))}
-
-
-def _ordered_query(columns, period: Period):
-    return (select(*columns).select_from(Rectification)
-            .join(Inspection, Inspection.id == Rectification.inspection_id)
-            .join(Subject, Subject.id == Inspection.subject_id).where(signed_in(period)))
 
 
 def ordered_condition(period: Period):
@@ -124,15 +123,20 @@ def overdue_condition(period: Period):
 
 def rectifications(session: Session, period: Period) -> dict[str, dict]:
     """责令改正 issued, 完成整改, overdue at period end, 立案建议 — each with a breakdown by 药/械/化."""
-    def counted(condition) -> dict:
-        base = (select(DOMAIN, func.count(Rectification.id)).select_from(Rectification)
-                .join(Inspection, Inspection.id == Rectification.inspection_id)
-                .join(Subject, Subject.id == Inspection.subject_id).where(condition).group_by(DOMAIN))
+    def counted(condition, ordered: bool = False) -> dict:
+        if ordered:  # the orders of the period's inspections: from the period's table
+            table = period_table(session, period)
+            base = (select(table.c.by_domain, func.count(Rectification.id)).select_from(table)
+                    .join(Rectification, Rectification.inspection_id == table.c.id).group_by(table.c.by_domain))
+        else:
+            base = (select(DOMAIN, func.count(Rectification.id)).select_from(Rectification)
+                    .join(Inspection, Inspection.id == Rectification.inspection_id)
+                    .join(Subject, Subject.id == Inspection.subject_id).where(condition).group_by(DOMAIN))
         rows = session.execute(base).all()
         return {"total": sum(n for _, n in rows), "by_domain": {k: n for k, n in sorted(rows, key=lambda r: -r[1])}}
 
     return {
-        "rectifications_ordered": counted(ordered_condition(period)),
+        "rectifications_ordered": counted(ordered_condition(period), ordered=True),
         "rectifications_completed": counted(completed_condition(period)),
         "rectifications_overdue": counted(overdue_condition(period)),
         "case_suggestions": counted(completed_condition(period, "case_recommended")),
