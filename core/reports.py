@@ -19,9 +19,9 @@ from core.stats.common import (
     ORIGIN_LABELS,
 )
 from core.subjects import CATEGORIES
+from core.xlsx import write_sheet
 
 PERCENT = "percent"
-HEADER_ROW = 5  # rows 1–4: title, 填报单位, 统计期间, unit and time made
 
 
 @dataclass(frozen=True)
@@ -156,81 +156,24 @@ def _is_share_row(table: Table, row: list) -> bool:
 # --- Excel ------------------------------------------------------------------------------------
 
 def write_xlsx(report: dict, path: Path) -> Path:
-    """The report as a workbook: one sheet per table."""
+    """The report as a workbook: one sheet per table (the look: core/xlsx.py)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise InvalidInput(f"Excel 文件名应以 .xlsx 结尾：{path.name}")
-    thin = Side(style="thin", color="000000")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
     book = Workbook()
     book.remove(book.active)
     period = report["period"]
     for table in report_tables(report):
-        sheet = book.create_sheet(_sheet_name(table.title, book.sheetnames))
-        width = len(table.headers)
-        last = get_column_letter(width)
-        sheet.merge_cells(f"A1:{last}1")
-        sheet["A1"] = table.title
-        sheet["A1"].font = Font(name="SimSun", size=16, bold=True)
-        sheet["A1"].alignment = centre
-        sheet.row_dimensions[1].height = 30
         lines = (f"填报单位：{report['station']}", f"统计期间：{period['label']}（{period['from']} 至 {period['to']}）",
                  f"单位：{table.unit}    制表时间：{report['generated_at'].replace('T', ' ')}")
-        for n, text in enumerate(lines, 2):
-            sheet.merge_cells(f"A{n}:{last}{n}")
-            sheet[f"A{n}"] = text
-        for col, head in enumerate(table.headers, 1):
-            cell = sheet.cell(row=HEADER_ROW, column=col, value=head)
-            cell.font, cell.alignment, cell.border = Font(bold=True), centre, border
-            cell.fill = PatternFill("solid", fgColor="D9E1F2")
-        for r, row in enumerate(table.rows, HEADER_ROW + 1):
-            for col, value in enumerate(row, 1):
-                cell = sheet.cell(row=r, column=col, value=value)
-                cell.border = border
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    percent = (col - 1) in table.percent_columns or (col > 1 and _is_share_row(table, row))
-                    cell.number_format = "0.0%" if percent else ("0" if isinstance(value, int) else "0.0")
-                    cell.alignment = Alignment(horizontal="right")
-                elif value is None and col > 1:
-                    cell.value = "—"
-                    cell.alignment = Alignment(horizontal="center")
-            if str(row[0]).startswith("合计"):
-                for col in range(1, width + 1):
-                    sheet.cell(row=r, column=col).font = Font(bold=True)
-        sheet.freeze_panes = f"B{HEADER_ROW + 1}"
-        widths = [min(max(10, max(_units(v) for v in (table.headers[c], *(row[c] for row in table.rows))) + 2), 48)
-                  for c in range(width)]
-        # the merged title and lines above the table must fit: widen the first column if needed
-        needed = max(_units(table.title) * 1.5, *(_units(text) + 2 for text in lines))
-        widths[0] += max(0, needed - sum(widths))
-        for col, value in enumerate(widths, 1):
-            sheet.column_dimensions[get_column_letter(col)].width = value
-        sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        sheet.page_setup.orientation = "portrait"
-        sheet.page_setup.fitToWidth = 1
+        write_sheet(book, table.title, lines, table.headers, table.rows,
+                    percent=lambda col, row, t=table: col in t.percent_columns or (col > 0 and _is_share_row(t, row)))
     book.properties.title = f"{report['station']}药械化监管统计（{period['label']}）"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
-
-
-def _units(value) -> int:
-    """Width in Excel's character units: a CJK character takes two."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(value))
-
-
-def _sheet_name(title: str, taken: list[str]) -> str:
-    name = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
-    base, n = name, 2
-    while name in taken:
-        name = f"{base[:28]}{n}"
-        n += 1
-    return name
 
 
 # --- PDF --------------------------------------------------------------------------------------
