@@ -225,11 +225,18 @@ class LeadInbox(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 2)
         layout.addWidget(self.detail, 1)
-        layout.addLayout(button_row(self.buttons.values()))
+        layout.addLayout(button_row(self.buttons.values(), (self._export_button(),)))
         if load:
             self.refresh()
         else:
             self.show_detail()
+
+    def _export_button(self):
+        """导出Excel… of the leads this user may see (gui/export_xlsx.py)."""
+        from gui.export_xlsx import ExportButton
+
+        self.export_button = ExportButton(self.ctx, "leads", parent=self)
+        return self.export_button
 
     def refresh(self) -> None:
         current = self._current()

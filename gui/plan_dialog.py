@@ -41,7 +41,16 @@ class PlanDialog(QDialog):
         layout.addWidget(self.draw_button)
         layout.addWidget(self.result)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self._export_button())
         layout.addWidget(buttons)
+
+    def _export_button(self):
+        """导出Excel… of the chosen year's plan and its draw, for 公示 (gui/export_xlsx.py)."""
+        from core.exports import ExportFilter
+        from gui.export_xlsx import ExportButton
+
+        self.export_button = ExportButton(self.ctx, "plan", lambda: ExportFilter(year=self.year.value()), self)
+        return self.export_button
 
     def draw(self) -> None:
         try:
