@@ -18,6 +18,7 @@ from core.stats.common import (
     KIND_LABELS,
     ORIGIN_LABELS,
 )
+from core.stats.drills import heading_key
 from core.subjects import CATEGORIES
 from core.xlsx import write_sheet
 
@@ -84,9 +85,9 @@ def report_tables(report: dict) -> list[Table]:
     failed = Table("failed_items", "不符合项（按检查表章节）", "项", ("检查表", "章节", "不符合项数"))
     for template, by_heading in report["failed_items"]["by_heading"].items():
         for heading, n in by_heading.items():
-            failed.add([template, heading, n])
-    failed.add(["合计", "", report["failed_items"]["total"]])
-    failed.add(["另：提示性条款不符合（不计入）", "", report["failed_items"]["advisory"]])
+            failed.add([template, heading, n], ("failed_items", "by_heading", heading_key(template, heading)))
+    failed.add(["合计", "", report["failed_items"]["total"]], ("failed_items", None, None))
+    failed.add(["另：提示性条款不符合（不计入）", "", report["failed_items"]["advisory"]], ("failed_items", "advisory", None))
     tables.append(failed)
 
     domains = list(DOMAIN_LABELS)
@@ -107,9 +108,10 @@ def report_tables(report: dict) -> list[Table]:
     tables.append(cov)
 
     p = report["plan"]
-    plan = Table("plan", f"{p['year']}年度双随机抽查计划执行情况", "户",
-                 ("抽取户数", "已完成", "未完成", "其中逾期", "已取消"))
-    plan.add([p["drawn"], p["done"], p["outstanding"], p["overdue"], p["cancelled"]])
+    plan = Table("plan", f"{p['year']}年度双随机抽查计划执行情况", "户", ("项目", "户数"))
+    for key, title in (("drawn", "抽取户数"), ("done", "已完成"), ("outstanding", "未完成"), ("overdue", "其中逾期"),
+                       ("cancelled", "已取消")):
+        plan.add([title, p[key]], ("plan", key, None))
     tables.append(plan)
 
     t = report["triggers"]
@@ -129,7 +131,7 @@ def report_tables(report: dict) -> list[Table]:
     for key, n in ld["by_grid"].items():
         leads.add([f"网格：{key or '（未填）'}", n], ("leads", "by_grid", key))
     for key, n in ld.get("by_worker", {}).items():
-        leads.add([f"网格员：{key}", n])
+        leads.add([f"网格员：{key}", n], ("leads", "by_worker", key))
     for title, value in (("上报线索合计", ld["reported"]), ("已处置", ld["handled"]),
                          ("处置用时（工作日，中位数）", ld["median_working_days"]),
                          ("15个工作日内处置", ld["within_15_working_days"]), ("超过15个工作日", ld["late"])):
@@ -142,9 +144,9 @@ def report_tables(report: dict) -> list[Table]:
     g = report["grades"]
     grades = Table("grades", "风险分级", "户", ("项目", "数量"))
     for key, n in g["subjects_by_grade"].items():
-        grades.add([f"期末{GRADE_LABELS.get(int(key), key)}风险", n])
-    for title, value in (("期内等级调整", g["changes"]), ("其中上调", g["raised"]), ("其中下调", g["lowered"])):
-        grades.add([title, value])
+        grades.add([f"期末{GRADE_LABELS.get(int(key), key)}风险", n], ("grades", "by_grade", key))
+    for key, title in (("changes", "期内等级调整"), ("raised", "其中上调"), ("lowered", "其中下调")):
+        grades.add([title, g[key]], ("grades", key, None))
     tables.append(grades)
     return tables
 

@@ -6,16 +6,16 @@ conditions the figure counted with. No Qt here; the GUI calls these on a worker.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import func, select
 
 from core.errors import InvalidInput
-from core.stats import common, oversight, work
+from core.stats import common, drills, oversight, work
+from core.stats.common import DrillRow
 from core.stats.period import Period, parse_day, parse_period
-from core.users import require
+from core.users import PermissionDenied, require
 from db.models import Inspection, Lead, Rectification, Subject, TriggerEvent
 
 if TYPE_CHECKING:
@@ -64,25 +64,9 @@ def report(ctx: AppContext, period: Period, *, progress: Callable[[int, int], No
     return out
 
 
-@dataclass(frozen=True)
-class DrillRow:
-    """One record behind a number; ``kind`` + ``id`` say what to open (an inspection, a subject, a lead, an event)."""
-
-    kind: str
-    id: str
-    number: str
-    subject: str
-    at: datetime | None
-    text: str
-
-    def as_dict(self) -> dict:
-        return {"kind": self.kind, "id": self.id, "number": self.number, "subject": self.subject,
-                "at": self.at.isoformat() if self.at else None, "text": self.text}
-
-
-DRILLABLE = ("inspections", "subjects_inspected", "inspections_with_problems", "rectifications_ordered",
-             "rectifications_completed", "rectifications_overdue", "case_suggestions", "coverage", "triggers",
-             "leads")
+DRILLABLE = ("inspections", "subjects_inspected", "inspections_with_problems", "failed_items", "rectifications_ordered",
+             "rectifications_completed", "rectifications_overdue", "case_suggestions", "coverage", "plan", "triggers",
+             "leads", "grades")
 
 
 def drill(ctx: AppContext, period: Period, figure: str, breakdown: str | None = None,
@@ -91,7 +75,11 @@ def drill(ctx: AppContext, period: Period, figure: str, breakdown: str | None = 
     require(ctx, "stats")
     if figure not in DRILLABLE:
         raise InvalidInput(f"“{figure}”不能列出明细")
+    if figure == "leads" and breakdown == "by_worker" and not _sees_reporters(ctx):
+        raise PermissionDenied("上报人仅所长可见，不能按网格员列出线索")
     with ctx.sessions() as s:
+        if figure in drills.FIGURES:
+            return drills.FIGURES[figure](s, period, breakdown, key)[:limit]
         return _drill(s, period, figure, breakdown, key, limit)
 
 
@@ -157,5 +145,7 @@ def _drill(s, period: Period, figure: str, breakdown: str | None, key: str | Non
              .join(oversight.User, oversight.User.id == Lead.reporter_id).where(oversight.lead_condition(period)))
     if breakdown == "by_grid" and key is not None:
         query = query.where(oversight.User.grid == key)
+    elif breakdown == "by_worker" and key is not None:
+        query = query.where(oversight.User.name == key)
     rows = s.execute(query.order_by(Lead.reported_at).limit(limit)).all()
     return [DrillRow("lead", r[0], "", r[1], r[2], r[3]) for r in rows]

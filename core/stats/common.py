@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import String, and_, case, cast, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
@@ -142,3 +145,19 @@ def headings(session: Session, shas) -> dict[tuple[str, str], tuple[str, str, bo
 def share(part: int, whole: int) -> float | None:
     """part / whole to four places; None when nothing to divide by (shown as "—")."""
     return round(part / whole, 4) if whole else None
+
+
+@dataclass(frozen=True)
+class DrillRow:
+    """One record behind a number; ``kind`` + ``id`` say what to open (an inspection, a subject, a lead, an event)."""
+
+    kind: str
+    id: str
+    number: str
+    subject: str
+    at: datetime | None
+    text: str
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "number": self.number, "subject": self.subject,
+                "at": self.at.isoformat() if self.at else None, "text": self.text}

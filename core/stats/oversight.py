@@ -42,8 +42,8 @@ def coverage(session: Session, period: Period) -> dict:
     return {"register": total, "inspected": done, "rate": share(done, total), "by_category": by_category}
 
 
-def plan(session: Session, period: Period) -> dict:
-    """The 双随机 plan of the period's last year, as of the period's last day."""
+def plan_sets(session: Session, period: Period) -> tuple[int, list[int], dict[str, set[str]]]:
+    """The year, its plans' seeds, and the subjects behind each plan figure (the count and its drill-down)."""
     year = period.end.year
     plans = session.scalars(select(InspectionPlan).where(InspectionPlan.year == year)).all()
     drawn = {e["subject_id"] for p in plans for e in json.loads(p.entries_json)}
@@ -62,9 +62,15 @@ def plan(session: Session, period: Period) -> dict:
         elif due < period.end:
             overdue.add(subject_id)
     outstanding = drawn - done - cancelled
-    return {"year": year, "seeds": sorted({p.seed for p in plans}), "drawn": len(drawn), "done": len(done & drawn),
-            "cancelled": len(cancelled & drawn - done), "outstanding": len(outstanding),
-            "overdue": len(overdue & outstanding)}
+    sets = {"drawn": drawn, "done": done & drawn, "cancelled": cancelled & drawn - done, "outstanding": outstanding,
+            "overdue": overdue & outstanding}
+    return year, sorted({p.seed for p in plans}), sets
+
+
+def plan(session: Session, period: Period) -> dict:
+    """The 双随机 plan of the period's last year, as of the period's last day."""
+    year, seeds, sets = plan_sets(session, period)
+    return {"year": year, "seeds": seeds, **{name: len(ids) for name, ids in sets.items()}}
 
 
 def event_condition(period: Period):
@@ -149,8 +155,8 @@ def leads(session: Session, period: Period, *, show_reporters: bool = True) -> d
     return result
 
 
-def grades(session: Session, period: Period) -> dict:
-    """Graded subjects per risk grade on the period's last day, and grade changes in the period."""
+def grades_at_end(session: Session, period: Period) -> dict[str, int]:
+    """Graded register subjects → their grade on the period's last day (the count and its drill-down)."""
     table = default_rules()[1]
     current = dict(session.execute(
         select(Subject.id, Subject.grade).where(Subject.category.in_(table.graded_categories),
@@ -165,16 +171,31 @@ def grades(session: Session, period: Period) -> dict:
         if subject_id not in seen:
             current[subject_id] = from_grade
             seen.add(subject_id)
+    return {subject_id: grade or table.default_grade for subject_id, grade in current.items()}
+
+
+def grade_change_condition(period: Period):
+    return and_(GradeChange.changed_at >= period.begins, GradeChange.changed_at < period.ends)
+
+
+def grade_direction(from_grade, to_grade) -> str:
+    """``raised``, ``lowered`` or ``same`` (no grade before: the table's default)."""
+    before = from_grade or default_rules()[1].default_grade
+    return "raised" if to_grade > before else "lowered" if to_grade < before else "same"
+
+
+def grades(session: Session, period: Period) -> dict:
+    """Graded subjects per risk grade on the period's last day, and grade changes in the period."""
+    table = default_rules()[1]
+    current = grades_at_end(session, period)
     per_grade = {str(g): 0 for g in sorted(table.grades)}
     for grade in current.values():
-        key = str(grade or table.default_grade)
-        per_grade[key] = per_grade.get(key, 0) + 1
+        per_grade[str(grade)] = per_grade.get(str(grade), 0) + 1
     changes = session.execute(
         select(GradeChange.from_grade, GradeChange.to_grade, func.count())
-        .where(GradeChange.changed_at >= period.begins, GradeChange.changed_at < period.ends)
-        .group_by(GradeChange.from_grade, GradeChange.to_grade)).all()
-    up = sum(n for f, t, n in changes if t > (f or table.default_grade))
-    down = sum(n for f, t, n in changes if t < (f or table.default_grade))
+        .where(grade_change_condition(period)).group_by(GradeChange.from_grade, GradeChange.to_grade)).all()
+    up = sum(n for f, t, n in changes if grade_direction(f, t) == "raised")
+    down = sum(n for f, t, n in changes if grade_direction(f, t) == "lowered")
     return {"subjects_by_grade": per_grade, "graded_subjects": len(current), "changes": sum(n for *_, n in changes),
             "raised": up, "lowered": down,
             "by_change": {f"{f or '-'}->{t}": n for f, t, n in changes}}

@@ -211,7 +211,8 @@ def test_every_command_in_help_dispatches_to_a_handler():
         checked.append(" ".join(path))
     assert sorted(checked) == [
         "audit verify", "backup", "demo", "devices add", "devices enrol", "devices list", "devices revoke",
-        "events import", "hub", "inspections", "inspectors", "inspectors add", "leads", "plan", "print", "restore",
+        "events import", "export", "hub", "inspections", "inspectors", "inspectors add", "leads", "plan", "print",
+        "restore",
         "stats", "subjects import",
         "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
 

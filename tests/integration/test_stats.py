@@ -237,3 +237,108 @@ def test_cli_bad_input_is_one_line_exit_2_and_changes_nothing(station, args, mes
     result = _run("stats", "--db", str(db), *args)
     assert result.returncode == 2 and result.stderr.strip() == message and result.stdout == ""
     assert _digest(db) == before
+
+
+def test_the_period_table_path_equals_a_straightforward_count(station, q4):
+    """The figures read from the period's temporary table (core/stats/scope.py) equal a count made
+    here record by record from the ORM objects, with no shared SQL."""
+    from collections import Counter
+
+    from core.checklists import template_from_snapshot
+    from db.models import Inspection, Rectification
+
+    ctx = station[0]
+    with ctx.sessions() as s:
+        counted = [i for i in s.query(Inspection).all()
+                   if i.status == "signed" and Q4.begins <= i.signed_at < Q4.ends]
+        assert len(counted) == 5
+        ins, subj = q4["inspections"], q4["subjects_inspected"]
+        assert ins["total"] == len(counted) and subj["total"] == len({i.subject_id for i in counted})
+        for name, key in (("by_category", lambda i: i.subject.category), ("by_grid", lambda i: i.subject.grid),
+                          ("by_kind", lambda i: i.kind), ("by_month", lambda i: i.signed_at.strftime("%Y-%m"))):
+            assert ins[name] == dict(Counter(key(i) for i in counted)), name
+            assert subj[name] == dict(Counter(k for k, _s in {(key(i), i.subject_id) for i in counted})), name
+        officers = Counter(o.name for i in counted for o in i.officers)
+        assert ins["by_inspector"] == dict(officers)
+        failed = advisory = 0
+        problems = set()
+        for i in counted:
+            flags = {item.code: item.advisory for item in template_from_snapshot(i.template_json).items}
+            for r in i.results:
+                if r.result == "fail":
+                    advisory += flags[r.item_code]
+                    failed += not flags[r.item_code]
+                    if not flags[r.item_code]:
+                        problems.add(i.id)
+        assert (q4["failed_items"]["total"], q4["failed_items"]["advisory"]) == (failed, advisory) == (1, 1)
+        assert q4["inspections_with_problems"]["total"] == len(problems)
+        orders = [r for r in s.query(Rectification).all() if r.inspection_id in {i.id for i in counted}]
+        assert q4["rectifications_ordered"]["total"] == len(orders)
+        inspected = Counter(c for c, _s in {(i.subject.category, i.subject_id) for i in counted
+                                            if i.subject.status == "active"})
+        assert {k: v["inspected"] for k, v in q4["coverage"]["by_category"].items() if v["inspected"]} == dict(inspected)
+
+
+@pytest.mark.parametrize("figure,breakdown,key,expected", [
+    ("failed_items", None, None, ["B_oct"]),
+    ("failed_items", "by_heading", "5+3+1检查\t五查", ["B_oct"]),
+    ("failed_items", "advisory", None, ["A_advisory"]),
+    ("plan", "drawn", None, ["C"]),
+    ("plan", "done", None, ["C"]),
+    ("plan", "outstanding", None, []),
+    ("grades", "by_grade", "2", ["C"]),
+    ("grades", "by_grade", "1", []),
+    ("grades", "changes", None, ["C"]),
+    ("grades", "raised", None, ["C"]),
+    ("grades", "lowered", None, []),
+    ("leads", "by_worker", "马红", ["lead_late", "lead_case"]),
+])
+def test_drill_down_of_failed_items_plan_grades_and_workers(station, q4, figure, breakdown, key, expected):
+    ctx, ids, _db = station
+    rows = drill(ctx, Q4, figure, breakdown, key)
+    assert [r.id for r in rows] == [ids[name] for name in expected]
+    if figure == "failed_items":
+        counted = {None: q4[figure]["total"], "advisory": q4[figure]["advisory"]}.get(breakdown)
+        if breakdown == "by_heading":
+            template, heading = key.split("\t")
+            counted = q4[figure]["by_heading"][template][heading]
+    elif figure == "plan":
+        counted = q4["plan"][breakdown]
+    elif figure == "grades":
+        counted = q4["grades"]["subjects_by_grade"][key] if breakdown == "by_grade" else q4["grades"][breakdown]
+    else:
+        counted = q4["leads"]["by_worker"][key]
+    assert len(rows) == counted
+
+
+def test_every_table_row_with_records_drills_to_its_count(station, q4):
+    """Each row the tables mark as drillable lists as many records as the number it shows first."""
+    ctx = station[0]
+    checked = 0
+    for table in report_tables(q4):
+        for row, target in zip(table.rows, table.drill):
+            if target is None:
+                continue
+            shown = next(v for v in row[1:] if isinstance(v, int))
+            if table.code == "problems":
+                shown = row[2]  # 发现问题家次 (the row also shows all inspections)
+            if table.code == "coverage":
+                shown = row[2]  # 已检查户数
+            if table.code in {"by_domain", "by_category", "by_grid", "by_inspector", "by_kind", "by_origin",
+                              "by_month"}:
+                shown = row[1]
+            assert len(drill(ctx, Q4, *target)) == shown, (table.title, row)
+            checked += 1
+    assert checked >= 30
+
+
+def test_reporters_are_not_listed_to_an_inspector(station):
+    from core.users import log_in
+
+    ctx = station[0]
+    try:
+        log_in(ctx, "王建国", PASSWORD)
+        with pytest.raises(PermissionDenied, match="上报人仅所长可见"):
+            drill(ctx, Q4, "leads", "by_worker", "马红")
+    finally:
+        ctx.user = None
