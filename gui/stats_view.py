@@ -232,7 +232,7 @@ class StatsView(QWidget):
             view.setRenderHint(QPainter.RenderHint.Antialiasing)
             view.setMinimumSize(260, 200)
             self.chart_views.append(view)
-            grid.addWidget(view, n // 2, n % 2)
+            grid.addWidget(view if n != 1 else self._headings_panel(view), n // 2, n % 2)
         self.drill_label = QLabel(self.tr("单击表中蓝色的数字，列出其背后的记录；双击记录打开。"))
         self.drill_model = DrillModel(self)
         self.drill_view = make_table(self.drill_model, self._open_row)
@@ -360,9 +360,7 @@ class StatsView(QWidget):
         r = self.result
         months = r["inspections"]["by_month"]
         charts = [_bar_chart(self.tr("每月检查家次"), list(months), [(self.tr("检查家次"), list(months.values()))])]
-        headings = [(f"{h}", n) for by in r["failed_items"]["by_heading"].values() for h, n in by.items()]
-        charts.append(_bar_chart(self.tr("不符合项（按章节）"), [h for h, _ in headings],
-                                 [(self.tr("不符合项"), [n for _, n in headings])], horizontal=True))
+        charts.append(self._headings_chart(refill=True))
         coverage = r["coverage"]["by_category"]
         charts.append(_bar_chart(self.tr("覆盖率（按类别）"), [_tr(CATEGORIES.get(c, c)) for c in coverage],
                                  [(self.tr("覆盖率"), [row["rate"] for row in coverage.values()])], percent=True,
@@ -375,6 +373,46 @@ class StatsView(QWidget):
             view.setChart(chart)
             if old is not None:
                 old.deleteLater()
+
+    # --- problems by heading: one checklist at a time ---------------------------------------
+    def _headings_panel(self, view: QChartView) -> QWidget:
+        """The headings chart with its 检查表 chooser: each checklist's own headings (5+3+1: 五查 / 三有 / 一要)."""
+        self.heading_template = QComboBox()
+        self.heading_template.currentIndexChanged.connect(lambda _i: self._redraw_headings())
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        label = QLabel(self.tr("检查表(&K)："))
+        label.setBuddy(self.heading_template)
+        row.addWidget(label)
+        row.addWidget(self.heading_template, 1)
+        layout.addLayout(row)
+        layout.addWidget(view, 1)
+        return panel
+
+    def _headings_chart(self, *, refill: bool = False) -> QChart:
+        by_template = self.result["failed_items"]["by_heading"]  # the checklist with most failures first
+        if refill:
+            chosen = self.heading_template.currentText()
+            self.heading_template.blockSignals(True)
+            self.heading_template.clear()
+            self.heading_template.addItems(list(by_template))
+            self.heading_template.setCurrentIndex(max(0, self.heading_template.findText(chosen)))
+            self.heading_template.blockSignals(False)
+        template = self.heading_template.currentText()
+        headings = list(by_template.get(template, {}).items())[::-1]  # drawn bottom-up: the first on top
+        return _bar_chart(tr_args(self.tr("不符合项（%1，按章节）"), template or self.tr("无")),
+                          [h for h, _ in headings], [(self.tr("不符合项"), [n for _, n in headings])], horizontal=True)
+
+    def _redraw_headings(self) -> None:
+        if self.result is None:
+            return
+        view = self.chart_views[1]
+        old = view.chart()
+        view.setChart(self._headings_chart())
+        if old is not None:
+            old.deleteLater()
 
     # --- drill-down -------------------------------------------------------------------------
     def drill_row(self, row: int) -> None:

@@ -14,6 +14,7 @@ from core.stats.common import (
     failed_condition,
     headings,
     inspections_query,
+    outlines,
     signed_in,
 )
 from core.stats.period import Period
@@ -99,6 +100,13 @@ def failed_items(session: Session, period: Period) -> dict:
         by_heading.setdefault(template, {})
         by_heading[template][heading] = by_heading[template].get(heading, 0) + n
         by_item[f"{template} {code}"] = by_item.get(f"{template} {code}", 0) + n
+    # each checklist's headings in the checklist's own order (5+3+1: 五查, 三有, 一要)
+    order: dict[tuple[str, str], int] = {}
+    for outline in outlines(session, {r[0] for r in rows}).values():
+        for position, (template, heading, _advisory) in enumerate(outline.values()):
+            order.setdefault((template, heading), position)
+    by_heading = {template: dict(sorted(counts.items(), key=lambda kv, t=template: order.get((t, kv[0]), 0)))
+                  for template, counts in sorted(by_heading.items(), key=lambda kv: -sum(kv[1].values()))}
     return {"total": total, "advisory": advisory, "by_heading": by_heading,
             "by_item": dict(sorted(by_item.items(), key=lambda kv: (-kv[1], kv[0])))}
 

@@ -97,3 +97,28 @@ def test_a_bad_custom_range_is_refused_with_one_message(qtbot, ctx, station, mon
     view.set_period("range", start=date(2026, 12, 1), end=date(2026, 11, 1))
     qtbot.mouseClick(view.compute_button, LEFT)
     assert len(shown) == 1 and "晚于截止日期" in shown[0].message and view.result is None
+
+
+def test_problems_by_heading_are_drawn_per_checklist(qtbot, ctx, station):
+    _window, view = _computed_q4(qtbot, ctx)
+    chooser = view.heading_template
+    assert [chooser.itemText(i) for i in range(chooser.count())] == ["5+3+1检查"]
+    chart = view.chart_views[1].chart()
+    assert "5+3+1检查" in chart.title()
+    [axis] = [a for a in chart.axes() if hasattr(a, "categories")]
+    assert axis.categories() == ["五查"]
+    bars = chart.series()[0].barSets()[0]
+    assert [bars.at(i) for i in range(bars.count())] == [1.0]
+
+
+def test_a_plan_or_grade_row_lists_its_subjects(qtbot, ctx, station):
+    _window, view = _computed_q4(qtbot, ctx)
+    found = view.table_list.findItems("风险分级", Qt.MatchFlag.MatchExactly)
+    assert len(found) == 1
+    view.table_list.setCurrentItem(found[0])
+    rows = [view.table_model.index(r, 0).data() for r in range(view.table_model.rowCount())]
+    row = rows.index("期末二级风险")
+    rect = view.table_view.visualRect(view.table_model.index(row, 1))
+    qtbot.mouseClick(view.table_view.viewport(), LEFT, pos=rect.center())
+    listed = [view.drill_model.row_at(i) for i in range(view.drill_model.rowCount())]
+    assert [(r.kind, r.id) for r in listed] == [("subject", station["C"])]
