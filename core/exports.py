@@ -178,7 +178,7 @@ def _inspections(ctx: AppContext, f: ExportFilter):
     for n, r in enumerate(records, 1):
         outline = titles.get(r.template_sha) or {}
         template = next(iter(outline.values()), (r.template_code,))[0]
-        if r.purpose == "reinspection":
+        if r.purpose == "reinspection" and not template.endswith("复查"):  # as the inspection list shows it
             template += "·复查"
         rows.append([n, r.number, r.name, r.credit_code or "", CATEGORIES.get(r.category, r.category), r.grid, template,
                      KIND_LABELS.get(r.kind, r.kind), INSPECTION_STATUSES.get(r.status, r.status), r.started_at,

@@ -91,5 +91,7 @@ def write_sheet(book, title: str, lines: Sequence[str], headers: Sequence[str], 
         sheet.column_dimensions[get_column_letter(col)].width = value
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     sheet.page_setup.orientation = "portrait" if width <= 5 else "landscape"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True  # printed one page wide, as many long as needed
     sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
     return sheet

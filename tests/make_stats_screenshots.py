@@ -1,9 +1,10 @@
-"""Render the 统计 tab (docs/screenshots/stats-tab.png) and the Excel report's first sheets.
+"""Render the 统计 tab (docs/screenshots/stats-tab.png), the Excel report's first sheet and an
+exported inspection list (stats-excel.png, stats-export-inspections.png).
 
     .venv/bin/python tests/make_stats_screenshots.py [--db COPY_OF_A_GENERATED_DB] [--period 2026Q4]
 
 Without ``--db`` it uses the hand-built station of the statistics tests. The Excel report is
-rendered to PNG with LibreOffice headless when ``soffice`` is installed; otherwise the workbook
+printed to PDF with LibreOffice headless and rendered with pdftoppm when both are installed; otherwise the workbook
 is read back with openpyxl and its first sheet drawn cell by cell (values, merged title,
 borders, number formats as Excel would show them) to docs/screenshots/stats-excel.png.
 """
@@ -118,12 +119,33 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(OUT / "stats-tab.png"))
     xlsx = write_xlsx(view.result, tmp / "report.xlsx")
-    if shutil.which("soffice"):
-        subprocess.run(["soffice", "--headless", "--convert-to", "png", "--outdir", str(OUT), str(xlsx)], check=True)
-        (OUT / "report.png").rename(OUT / "stats-excel.png")
-    else:
-        draw_sheet(xlsx, view.tables[0].title, OUT / "stats-excel.png")
-    print(OUT / "stats-tab.png", OUT / "stats-excel.png", xlsx)
+    from core.exports import ExportFilter, export_xlsx
+
+    listed = export_xlsx(ctx, "inspections", tmp / "inspections.xlsx", ExportFilter(period=period, status="signed"))
+    # LibreOffice finds the app's CJK font (the forms' WenQuanYi Micro Hei) through a fontconfig file of its own
+    from core.paths import cjk_font_path
+
+    (tmp / "fonts.conf").write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{cjk_font_path().parent}</dir>'
+        '<alias><family>SimSun</family><prefer><family>WenQuanYi Micro Hei</family></prefer></alias>'
+        '<alias><family>Calibri</family><prefer><family>WenQuanYi Micro Hei</family></prefer></alias>'
+        '</fontconfig>', encoding="utf-8")
+    env = {**os.environ, "FONTCONFIG_FILE": str(tmp / "fonts.conf"), "HOME": str(tmp)}
+    for book, name in ((xlsx, "stats-excel.png"), (listed.path, "stats-export-inspections.png")):
+        if shutil.which("soffice") and shutil.which("pdftoppm"):  # LibreOffice headless, printed: the first page
+            subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp), str(book)],
+                           check=True, capture_output=True, env=env)
+            # the page's top part, where the table is
+            crop = ["-x", "0", "-y", "150", "-W", "1870", "-H", "820"] if book == listed.path else [
+                "-x", "80", "-y", "130", "-W", "900", "-H", "420"]
+            subprocess.run(["pdftoppm", "-png", "-r", "160", "-f", "1", "-l", "1", *crop,
+                            "-singlefile", str(tmp / f"{book.stem}.pdf"), str(OUT / Path(name).stem)], check=True)
+        else:
+            from openpyxl import load_workbook
+
+            draw_sheet(book, load_workbook(book).sheetnames[0], OUT / name)
+    print(OUT / "stats-tab.png", OUT / "stats-excel.png", OUT / "stats-export-inspections.png", xlsx)
     return 0
 
 
