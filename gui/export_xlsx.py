@@ -29,9 +29,10 @@ class ExportButton(QPushButton):
 
     def __init__(self, ctx: AppContext, what: str, filters: Callable[[], ExportFilter] = ExportFilter,
                  parent: QWidget | None = None, *, runner=None):
-        super().__init__(_tr("导出Excel…"), parent)
+        super().__init__(parent)
+        self.setText(self.tr("导出Excel…"))
         self.ctx, self.what, self.filters, self._runner = ctx, what, filters, runner
-        self.setToolTip(tr_args(_tr("把%1导出为 Excel 工作簿"), _tr(WHAT[what])))
+        self.setToolTip(tr_args(self.tr("把%1导出为 Excel 工作簿"), _tr(WHAT[what])))
         self.clicked.connect(self.export)
 
     def runner(self):
@@ -57,7 +58,7 @@ class ExportButton(QPushButton):
             return
         station = self.ctx.setting("station_name")
         default = Path.home() / f"{station}{WHAT[self.what]}.xlsx"
-        path, _ = QFileDialog.getSaveFileName(self, _tr("导出Excel"), str(default), _tr("Excel 工作簿 (*.xlsx)"))
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("导出Excel"), str(default), self.tr("Excel 工作簿 (*.xlsx)"))
         if not path:
             return
         if not path.lower().endswith(".xlsx"):
@@ -68,7 +69,7 @@ class ExportButton(QPushButton):
             return export_xlsx(ctx, what, Path(path), filters, progress=progress)
 
         def done(result: Exported) -> None:
-            self.setToolTip(tr_args(_tr("已导出 %1 条：%2"), result.rows, str(result.path)))
+            self.setToolTip(tr_args(self.tr("已导出 %1 条：%2"), result.rows, str(result.path)))
             self.exported.emit(result)
 
-        run_op(self, _tr("正在导出…"), job, on_done=done, runner=self.runner())
+        run_op(self, self.tr("正在导出…"), job, on_done=done, runner=self.runner())
