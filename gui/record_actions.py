@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QCompleter,
     QGridLayout,
@@ -34,10 +34,6 @@ from gui.operations import run_op
 from gui.widgets import FormDialog, dialog_buttons
 
 OFFICER_ROWS = 3
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("RecordActions", text)
 
 
 class OfficersDialog(FormDialog):
@@ -123,15 +119,16 @@ class CorrectionDialog(FormDialog):
                                                 reason=self.reason.toPlainText())
 
 
-class RecordActions:
+class RecordActions(QObject):
     """The editor's extra buttons and the correction banner, shown or hidden by the record's state."""
 
     def __init__(self, editor):
+        super().__init__(editor)
         self.editor = editor
-        self.officers_button = QPushButton(_tr("执法人员(&O)…"))
-        self.void_button = QPushButton(_tr("作废(&V)…"))
-        self.correct_button = QPushButton(_tr("更正(&E)…"))
-        self.approve_button = QPushButton(_tr("批准更正(&A)"))
+        self.officers_button = QPushButton(self.tr("执法人员(&O)…"))
+        self.void_button = QPushButton(self.tr("作废(&V)…"))
+        self.correct_button = QPushButton(self.tr("更正(&E)…"))
+        self.approve_button = QPushButton(self.tr("批准更正(&A)"))
         for button, slot in ((self.officers_button, self.edit_officers), (self.void_button, self.void),
                              (self.correct_button, self.correct), (self.approve_button, self.approve)):
             button.clicked.connect(slot)
@@ -154,12 +151,12 @@ class RecordActions:
                                        and not info.approval_current)
         self.banner.setVisible(info is not None or record.status == "voided")
         if info is not None:
-            state = (tr_args(_tr("已经%1批准"), info.approved_by) if info.approval_current
-                     else _tr("批准后内容有改动，待重新批准") if info.approved else _tr("待站所管理员批准"))
-            self.banner.setText(tr_args(_tr("更正记录：更正 %1。更正内容：%2　更正原因：%3（%4）"),
+            state = (tr_args(self.tr("已经%1批准"), info.approved_by) if info.approval_current
+                     else self.tr("批准后内容有改动，待重新批准") if info.approved else self.tr("待站所管理员批准"))
+            self.banner.setText(tr_args(self.tr("更正记录：更正 %1。更正内容：%2　更正原因：%3（%4）"),
                                         info.original_number, info.statement, info.reason, state))
         elif record.status == "voided":
-            self.banner.setText(_tr("本记录已作废，文书编号已记入作废登记，不再使用。"))
+            self.banner.setText(self.tr("本记录已作废，文书编号已记入作废登记，不再使用。"))
 
     def edit_officers(self) -> None:
         self.editor.flush()

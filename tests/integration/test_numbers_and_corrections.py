@@ -221,3 +221,63 @@ def _png() -> bytes:
     from tests.integration.helpers import signature_png
 
     return signature_png()
+
+
+# --- sync: the register and the correction link travel to the station -------------------------------
+
+def test_a_laptops_voided_numbers_and_correction_reach_the_station(ctx, subject, officers, tmp_path):
+    from core import sync
+    from core.numbering import parse_number
+    from tests.integration.helpers import register_officers
+    from tests.integration.test_sync import enrolled_laptop, inspect_offline, pull_master_data
+
+    register_officers(ctx)
+    laptop, _ = enrolled_laptop(ctx, tmp_path, "笔记本1")
+    try:
+        pull_master_data(ctx, laptop, tmp_path / "down")
+        assert laptop.setting("device_no") != "0"
+        draft = svc.start_inspection(laptop, subject.id, "cosmetics-531", officers)
+        void_draft(laptop, draft, "误开检查")
+        original = inspect_offline(laptop, subject.id, officers, tmp_path)
+        correction = _correct(laptop, original)
+        approve_correction(laptop, correction)
+        sign_all(laptop, correction)
+        numbers = {svc.load_inspection(laptop, i).number for i in (draft, original, correction)}
+        assert {parse_number(n).device_no for n in numbers} == {int(laptop.setting("device_no"))}
+        assert all("-" in n for n in numbers)  # the laptop's sub-number: 〔2026〕1-0001号
+        (tmp_path / "up").mkdir()
+        packages = sync.export_packages(laptop, tmp_path / "up")
+    finally:
+        laptop.close()
+    assert len(packages) >= 1
+    for package in packages:
+        sync.import_package(ctx, package)
+    [row] = list_voided(ctx)
+    assert (row.inspection_id, row.reason) == (draft, "误开检查")
+    assert svc.load_inspection(ctx, draft).status == "voided"
+    info = correction_of(ctx, correction)
+    assert info.original_id == original and info.approved and info.status == "signed"
+    verdict = verify_payload(ctx, make_payload(svc.load_inspection(ctx, original), "record"))
+    assert verdict.ok and verdict.message.startswith(f"已更正，见 {info.number}")
+
+
+def test_incoming_void_and_correction_rows_are_validated():
+    from core.sync import validate
+
+    base = {"id": "01a23147-3ff7-7f7e-b0fd-1272f38319a5", "created_at": "2026-01-02T03:04:05",
+            "updated_at": "2026-01-02T03:04:05", "version": 1, "device_id": "5e75452a-4932-4f2d-b0ad-f413facb4019"}
+    good = {**base, "number": "P〔2026〕1-0001号", "doc_kind": "inspection",
+            "inspection_id": "01a23147-3ff7-7f7e-b0fd-1272f38319a6", "reason": "误开", "voided_by": "王建国",
+            "voided_at": "2026-01-02T03:04:05"}
+    validate.check_records("p.zip", "voided_numbers", [good])
+    for bad, needle in (({"doc_kind": "order"}, "不在允许范围内"), ({"inspection_id": "x"}, "inspection_id"),
+                        ({"reason": "x" * 20_001}, "超过")):
+        with pytest.raises(InvalidInput, match=needle):
+            validate.check_records("p.zip", "voided_numbers", [{**good, **bad}])
+    link = {**base, "inspection_id": "01a23147-3ff7-7f7e-b0fd-1272f38319a6",
+            "original_id": "01a23147-3ff7-7f7e-b0fd-1272f38319a7", "original_number": "P〔2026〕1号",
+            "statement": "更正", "reason": "笔误", "requested_by": "王建国", "approved_by": "",
+            "approved_at": None, "approved_hash": ""}
+    validate.check_records("p.zip", "corrections", [link])
+    with pytest.raises(InvalidInput, match="original_id"):
+        validate.check_records("p.zip", "corrections", [{**link, "original_id": None}])
