@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from db.models import DocumentCounter, Inspection, Rectification, VoidedNumber
@@ -58,8 +58,10 @@ def parse_number(text: str) -> NumberParts | None:
 
 
 def _taken(session: Session, number: str) -> bool:
-    return any(session.scalar(select(model.id).where(model.number == number)) is not None
-               for model in (Inspection, Rectification, VoidedNumber))
+    """Whether ``number`` is used here already: one query over the three unique number indexes."""
+    query = union_all(*(select(model.id).where(model.number == number) for model in
+                        (Inspection, Rectification, VoidedNumber))).limit(1)
+    return session.execute(query).first() is not None
 
 
 def next_number(session: Session, *, kind: str, prefix: str, year: int, device_no: int) -> str:

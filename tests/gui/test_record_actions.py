@@ -110,3 +110,23 @@ def test_correct_a_signed_record_in_the_editor_and_approve_it(demo_ctx, qtbot, m
     assert "已经系统批准" in copy.actions.banner.text() and not copy.actions.approve_button.isVisible()
     # the original did not change
     assert svc.load_inspection(demo_ctx, signed.id).current_hash() == svc.load_inspection(demo_ctx, signed.id).content_hash
+
+
+def test_verify_dialog_says_a_corrected_original_was_corrected(demo_ctx, qtbot):
+    from core.corrections import approve_correction, request_correction
+    from core.verification import make_payload
+    from gui.verify_dialog import VerifyDialog
+    from tests.integration.helpers import sign_all
+
+    signed = next(r for r in svc.list_inspections(demo_ctx) if r.status == "signed")
+    correction = request_correction(demo_ctx, signed.id, statement="更正检查地点", reason="笔误")
+    svc.complete_inspection(demo_ctx, correction)
+    approve_correction(demo_ctx, correction)
+    sign_all(demo_ctx, correction)
+    number = svc.load_inspection(demo_ctx, correction).number
+    dialog = VerifyDialog(demo_ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.payload, make_payload(svc.load_inspection(demo_ctx, signed.id), "record"))
+    qtbot.mouseClick(dialog.check_button, LEFT)
+    assert dialog.result.text().startswith(f"✔ 已更正，见 {number}")
