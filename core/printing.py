@@ -457,6 +457,8 @@ def warm_up() -> None:
 def render_form(ctx: AppContext, record: InspectionRecord, form: str) -> bytes:
     """An enforcement document as PDF bytes, for a user allowed to print them."""
     require(ctx, "print")
+    if record.status == "voided":
+        raise InvalidInput(f"检查记录 {record.number} 已作废，不能打印（见作废登记）")
     return render_pdf(record, form, organ=ctx.setting("organ_name"), notice=correction_notice(ctx, record.id))
 
 

@@ -130,3 +130,25 @@ def test_verify_dialog_says_a_corrected_original_was_corrected(demo_ctx, qtbot):
     qtbot.keyClicks(dialog.payload, make_payload(svc.load_inspection(demo_ctx, signed.id), "record"))
     qtbot.mouseClick(dialog.check_button, LEFT)
     assert dialog.result.text().startswith(f"✔ 已更正，见 {number}")
+
+
+def test_an_enforcement_inspection_does_not_start_without_two_officers(ctx, subject, qtbot, type_text):
+    from core.subjects import get_subject
+    from gui.new_inspection_dialog import NewInspectionDialog
+
+    ctx.set_setting("gui.last_officers", "[]")
+    dialog = NewInspectionDialog(ctx, get_subject(ctx, subject.id))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, LEFT)
+    assert "至少需要2名执法人员" in dialog.message.text() and dialog.inspection_id is None
+    type_text(dialog.officer_names[0], "王建国")
+    qtbot.keyClicks(dialog.officer_certs[0], "41170021001")
+    qtbot.mouseClick(ok, LEFT)
+    assert "现有 1 名" in dialog.message.text()
+    assert svc.list_inspections(ctx) == []
+    type_text(dialog.officer_names[1], "李秀英")
+    qtbot.keyClicks(dialog.officer_certs[1], "41170021002")
+    qtbot.mouseClick(ok, LEFT)
+    assert dialog.inspection_id is not None and len(svc.list_inspections(ctx)) == 1

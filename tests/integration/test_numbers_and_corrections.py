@@ -1,6 +1,8 @@
 """The void register (作废登记), drafts that can be voided, officers at start, and corrections (更正)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -58,6 +60,14 @@ def test_a_voided_draft_keeps_its_record_and_enters_its_numbers_in_the_register(
         svc.set_answer(ctx, draft, "B2", "pass")
     with pytest.raises(WorkflowError, match="已作废"):
         void_draft(ctx, draft, "再次作废")
+    with pytest.raises(InvalidInput, match="已作废，不能打印"):
+        print_form(ctx, draft, "record", Path(ctx.engine.url.database).parent / "voided.pdf")
+    # audit-logged: the register's entries and the status change are in the record's history
+    from core.audit import record_history
+
+    history = record_history(ctx, draft)
+    assert sum(1 for h in history if h.table == "voided_numbers" and h.action == "insert") == 2
+    assert any(h.table == "inspections" and h.after.get("status") == "voided" for h in history)
     # a new inspection never takes a voided number
     again = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
     assert svc.load_inspection(ctx, again).number not in numbers
@@ -178,7 +188,10 @@ def test_a_correction_is_a_new_record_that_needs_the_admins_approval(ctx, subjec
     # both stay in the audit trail
     from core.audit import record_history, verify_chain
 
-    assert len(record_history(ctx, original)) >= 1 and len(record_history(ctx, correction)) >= 1
+    assert len(record_history(ctx, original)) >= 1
+    trail = record_history(ctx, correction)
+    assert {"inspections", "corrections", "signatures"} <= {h.table for h in trail}
+    assert any(h.table == "corrections" and h.after.get("approved_by") == admin.name for h in trail)
     assert verify_chain(ctx).ok
 
 
