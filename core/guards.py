@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import anchors
 from core.audit import write_audit
 from core.errors import RecordLocked
-from db.models import Inspection, InspectionOfficer, ItemResult, Photo, Rectification, Signature, SyncMixin
+from db.models import Correction, Inspection, InspectionOfficer, ItemResult, Photo, Rectification, Signature, SyncMixin
 from db.signed_lock import FRESH_TABLE, LOCK_MARK
 
 _BUMPED = "guards.bumped"  # session.info: rows whose version this transaction has moved
@@ -73,7 +73,7 @@ def _was_signed(inspection: Inspection) -> bool:
 def _parent(session: Session, obj) -> Inspection | None:
     if isinstance(obj, Inspection):
         return obj
-    if isinstance(obj, (ItemResult, Photo, Signature, InspectionOfficer, Rectification)):
+    if isinstance(obj, (ItemResult, Photo, Signature, InspectionOfficer, Rectification, Correction)):
         if obj.inspection is not None:
             return obj.inspection
         with session.no_autoflush:
@@ -98,7 +98,7 @@ def refuse_changes_when_signed(session: Session, _context, _instances) -> None:
 
 _TABLE_LABELS = {"inspections": "检查记录", "inspection_officers": "检查人员", "item_results": "检查项结果",
                  "photos": "照片", "signatures": "签名", "rectifications": "责令改正",
-                 "template_snapshots": "检查表模板"}
+                 "corrections": "更正", "template_snapshots": "检查表模板"}
 
 
 def refused_by_trigger(context) -> None:

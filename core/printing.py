@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
+from core.corrections import correction_notice
 from core.errors import InvalidInput
 from core.files import write_atomically
 from core.inspections import (
@@ -410,8 +411,19 @@ def _rectification_story(page: _Page) -> list:
 _STORIES = {"record": _record_story, "checklist": _checklist_story, "rectification": _rectification_story}
 
 
-def render_pdf(record: InspectionRecord, form: str, *, organ: str) -> bytes:
-    """The form as PDF bytes."""
+def _notice_box(lines: list[str]) -> list:
+    """A boxed statement under the heading (a correction names the original and what it corrects)."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Spacer, Table, TableStyle
+
+    box = Table([[[_p(line, "cell") for line in lines]]], colWidths=["100%"])
+    box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1, colors.black),
+                             ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+    return [box, Spacer(1, 6)]
+
+
+def render_pdf(record: InspectionRecord, form: str, *, organ: str, notice: list[str] | None = None) -> bytes:
+    """The form as PDF bytes; ``notice``: lines boxed under the heading (a correction's statement)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
@@ -420,6 +432,8 @@ def render_pdf(record: InspectionRecord, form: str, *, organ: str) -> bytes:
         raise InvalidInput(f"未知的文书类型“{form}”（可用：record、checklist、rectification）")
     page = _Page(record, form, form_number(record, form), make_payload(record, form), organ)
     story = _STORIES[form](page)
+    if notice:
+        story[3:3] = _notice_box(notice)  # after the heading: organ, title, number
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer, pagesize=A4,
@@ -443,7 +457,9 @@ def warm_up() -> None:
 def render_form(ctx: AppContext, record: InspectionRecord, form: str) -> bytes:
     """An enforcement document as PDF bytes, for a user allowed to print them."""
     require(ctx, "print")
-    return render_pdf(record, form, organ=ctx.setting("organ_name"))
+    if record.status == "voided":
+        raise InvalidInput(f"检查记录 {record.number} 已作废，不能打印（见作废登记）")
+    return render_pdf(record, form, organ=ctx.setting("organ_name"), notice=correction_notice(ctx, record.id))
 
 
 def print_form(ctx: AppContext, id_or_number: str, form: str, out: Path) -> Path:

@@ -44,7 +44,7 @@ class LoginFailed(DomainError):
 PERMISSIONS = {
     "admin": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "manage_leads",
               "handle_lead", "users", "settings", "resolve_conflicts", "manage_devices", "restore", "demo", "sync",
-              "stats"},
+              "stats", "approve_corrections"},
     "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead", "sync", "stats"},
     "grid_worker": {"report_lead", "sync"},
 }
@@ -54,6 +54,7 @@ ACTION_TEXT = {
     "manage_leads": "接收和分办线索", "handle_lead": "处置线索", "users": "管理用户", "settings": "修改站所设置",
     "resolve_conflicts": "处理同步冲突", "manage_devices": "登记或吊销同步设备", "restore": "从备份恢复数据库",
     "demo": "建立示例站所", "sync": "同步数据", "stats": "查看统计报表",
+    "approve_corrections": "批准更正已签名的执法文书",
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
+from core.corrections import corrected_by
 from core.errors import NotFound
 from core.inspections import InspectionRecord, load_inspection
 
@@ -66,4 +67,8 @@ def verify_payload(ctx: AppContext, payload: str) -> Verdict:
     if short.lower() != record.content_hash[:SHORT_HASH]:
         return Verdict(False, f"文书内容与数据库记录不一致：{FORMS[form]} {number} 已被改动", record)
     party = record.party.get("name", "")
-    return Verdict(True, f"核验通过：{FORMS[form]} {number}（{party}）与数据库中已签名的记录一致", record)
+    message = f"核验通过：{FORMS[form]} {number}（{party}）与数据库中已签名的记录一致"
+    correction = corrected_by(ctx, record.id)
+    if correction is not None:  # genuine, but superseded: say so first
+        message = f"已更正，见 {correction.number}。{message}（原文书保留存档）"
+    return Verdict(True, message, record)

@@ -253,6 +253,39 @@ class Rectification(SyncMixin, Base):
     inspection: Mapped[Inspection] = relationship(back_populates="rectification", foreign_keys=[inspection_id])
 
 
+class VoidedNumber(SyncMixin, Base):
+    """作废登记: a document number that was taken and will never be used (a voided draft,
+    an order dropped when its inspection was reopened), with why, by whom and when."""
+
+    __tablename__ = "voided_numbers"
+    number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    # "inspection" (现场检查笔录) or "rectification" (责令改正通知书)
+    doc_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    voided_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    voided_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class Correction(SyncMixin, Base):
+    """更正: the link from a correcting inspection (a new record with its own number) to the
+    signed original it corrects. The original is never changed; the link lives here."""
+
+    __tablename__ = "corrections"
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, unique=True)
+    original_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, index=True)
+    original_number: Mapped[str] = mapped_column(String(64), nullable=False)
+    statement: Mapped[str] = mapped_column(Text, nullable=False)  # what is corrected
+    reason: Mapped[str] = mapped_column(Text, nullable=False)     # why
+    requested_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    approved_by: Mapped[str] = mapped_column(String(64), default="")
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # what the admin approved: the correction's content hash without its signatures
+    approved_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    inspection: Mapped[Inspection] = relationship(foreign_keys=[inspection_id])
+
+
 class User(SyncMixin, Base):
     """A person who uses the app: inspector (with 执法证号), grid worker (with grid) or admin.
 

@@ -138,7 +138,7 @@ class ItemRow(QFrame):
                 remove.triggered.connect(lambda _checked=False, pid=photo.id: self.editor.save(svc.remove_photo, pid))
                 thumb.addAction(remove)
                 self.thumbs.insertWidget(self.thumbs.count() - 1, thumb)
-        locked = record.locked
+        locked = record.read_only
         for widget in (*self.buttons.values(), self.note, self.photo_button):
             widget.setEnabled(not locked)
 
@@ -168,6 +168,7 @@ def _thumbnail(path: Path, name: str) -> QLabel:
 
 class InspectionEditor(QWidget):
     changed = Signal()
+    open_requested = Signal(str)  # another record to open (a correction just made)
 
     def __init__(self, ctx: AppContext, inspection_id: str, *, runner=None, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
@@ -220,13 +221,18 @@ class InspectionEditor(QWidget):
         self.print_button.setMenu(self.print_menu)
         self.history_button = QPushButton(self.tr("修改记录(&H)…"))
         self.history_button.clicked.connect(self.show_history)
+        from gui.record_actions import RecordActions
+
+        self.actions = RecordActions(self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (self.history_button, self.complete_button, self.sign_button, self.print_button):
+        for button in (*self.actions.buttons, self.history_button, self.complete_button, self.sign_button,
+                       self.print_button):
             buttons.addWidget(button)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
+        layout.addWidget(self.actions.banner)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
@@ -342,7 +348,8 @@ class InspectionEditor(QWidget):
                     and self.requirements.toPlainText() != rect.requirements):
                 self.requirements.setPlainText(rect.requirements)
         self._show_signatures(record)
-        locked = record.locked
+        self.actions.show_record(record)
+        locked = record.read_only
         for widget in (self.place, self.notified_by, self.party_present, self.findings, self.statement,
                        self.refused, self.witness, self.deadline, self.requirements, self.draft_button):
             widget.setEnabled(not locked)
@@ -353,7 +360,7 @@ class InspectionEditor(QWidget):
         status = self.tr(svc.STATUS_LABELS[record.status])
         text = tr_args(self.tr("状态：%1　已检查 %2/%3 项，不符合 %4 项"), status, answered,
                        len(record.template.items), failed)
-        if locked:
+        if record.locked:
             text += tr_args(self.tr("　已签名锁定（内容哈希 %1…）"), (record.content_hash or "")[:16])
         self.status.setText(text)
         self.loading = False
@@ -384,7 +391,7 @@ class InspectionEditor(QWidget):
             self.sign_layout.addWidget(state, row, 1)
             button = QPushButton(self.tr("签名…") if not signature else self.tr("重新签名…"))
             button.setObjectName(f"sign-{role}")
-            button.setEnabled(not record.locked)
+            button.setEnabled(not record.read_only)
             button.clicked.connect(partial(self.collect_signature, role))
             self.sign_layout.addWidget(button, row, 2)
 
@@ -401,6 +408,12 @@ class InspectionEditor(QWidget):
         self.reload()
         self.changed.emit()
         return True
+
+    def after_change(self) -> None:
+        """A dialog changed the record through the core: show it anew."""
+        self.message.clear()
+        self.reload()
+        self.changed.emit()
 
     def reload(self) -> None:
         self.show_record(svc.load_inspection(self.ctx, self.inspection_id))

@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.verify_action = self._action(toolbar, self.tr("验证文书"), QKeySequence("Ctrl+Shift+V"), self.verify_document)
         self.settings_action = self._action(toolbar, self.tr("站所设置"), QKeySequence("Ctrl+,"), self.edit_settings)
         self.sync_action = self._action(toolbar, self.tr("同步"), QKeySequence("Ctrl+Shift+Y"), self.open_sync)
+        self.voided_action = self._action(toolbar, self.tr("作废登记"), QKeySequence("Ctrl+Shift+D"), self.show_voided)
         # the core refuses what a role may not do; the GUI does not offer it either
         if ctx.user is not None and ctx.user.role != "admin":
             self.settings_action.setVisible(False)
@@ -229,6 +230,7 @@ class MainWindow(QMainWindow):
             self.ctx, inspection_id, runner=self.runner, parent=self))
         if new:
             editor.changed.connect(self._refresh_timer.start)
+            editor.open_requested.connect(self.open_inspection)
         editor.show()
 
     def import_register(self) -> None:
@@ -245,6 +247,11 @@ class MainWindow(QMainWindow):
 
         if SettingsDialog(self.ctx, parent=self).exec():
             self._set_title()
+
+    def show_voided(self) -> None:
+        from gui.record_actions import VoidRegisterDialog
+
+        VoidRegisterDialog(self.ctx, runner=self.runner, parent=self).exec()
 
     def open_sync(self) -> None:
         from gui.sync_panel import SyncPanel

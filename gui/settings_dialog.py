@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox
 
 from core.context import AppContext
-from core.numbering import DEVICE_BLOCK, format_number
+from core.numbering import format_number
 from core.station import MAX_DEVICE_NO, StationSettings, get_settings, update_settings
 from gui.widgets import FormDialog
 
@@ -36,9 +36,9 @@ class SettingsDialog(FormDialog):
     def _show_example(self) -> None:
         from datetime import date
 
-        seq = self.device_no.value() * DEVICE_BLOCK + 1
-        self.example.setText(f"{format_number(self.inspection_prefix.text(), date.today().year, seq)}　"
-                             f"{format_number(self.rectification_prefix.text(), date.today().year, seq)}")
+        year, device = date.today().year, self.device_no.value()
+        self.example.setText(f"{format_number(self.inspection_prefix.text(), year, 1, device)}　"
+                             f"{format_number(self.rectification_prefix.text(), year, 1, device)}")
 
     def apply(self) -> None:
         update_settings(self.ctx, StationSettings(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.checklists import RESULTS, ChecklistTemplate, load_templates, template_from_snapshot
 from core.errors import InvalidInput, WorkflowError
-from core.inspections.records import DETAIL_FIELDS, KIND_LABELS, OfficerData, editable, officer_role, touch
+from core.inspections.records import DETAIL_FIELDS, KIND_LABELS, MIN_OFFICERS, OfficerData, editable, officer_role, touch
 from core.numbering import next_number
 from core.subjects import CATEGORIES, subject_in
 from core.users import require
@@ -46,6 +46,13 @@ def _clean_officers(officers: list[OfficerData]) -> list[OfficerData]:
         if not o.name:
             raise InvalidInput(f"执法证号 {o.cert_no} 缺少执法人员姓名")
     return cleaned
+
+
+def require_officers(kind: str, officers: list[OfficerData]) -> None:
+    """An enforcement (执法) inspection is made by at least ``MIN_OFFICERS`` officers, chosen before it starts."""
+    if kind == "enforcement" and len(officers) < MIN_OFFICERS:
+        raise InvalidInput(f"执法检查至少需要{MIN_OFFICERS}名执法人员，请先选择执法人员"
+                           f"（现有 {len(officers)} 名）；一名人员只能做日常巡查")
 
 
 def start_inspection(ctx: AppContext, subject_id: str, template_code: str, officers: list[OfficerData], *,
@@ -92,6 +99,7 @@ def create_inspection(
     if kind not in KIND_LABELS:
         raise InvalidInput(f"未知的检查类型“{kind}”")
     officers = _clean_officers(officers)
+    require_officers(kind, officers)
     now = ctx.clock()
     number = next_number(
         session, kind="inspection", prefix=ctx.setting("prefix.inspection"),
@@ -118,6 +126,7 @@ def set_officers(ctx: AppContext, inspection_id: str, officers: list[OfficerData
     officers = _clean_officers(officers)
     with ctx.transaction() as s:
         inspection = editable(s, inspection_id)
+        require_officers(inspection.kind, officers)
         existing = {o.position: o for o in inspection.officers}
         for position, officer in enumerate(officers):
             row = existing.pop(position, None)

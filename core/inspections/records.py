@@ -21,7 +21,7 @@ from core.checklists import (
     load_templates,
     template_from_snapshot,
 )
-from core.errors import InvalidInput, NotFound, RecordLocked
+from core.errors import InvalidInput, NotFound, RecordLocked, WorkflowError
 from db.models import (
     Inspection,
     ItemResult,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from core.context import AppContext
 
 
-STATUS_LABELS = {"draft": "草稿", "completed": "已完成", "signed": "已签名"}
+STATUS_LABELS = {"draft": "草稿", "completed": "已完成", "signed": "已签名", "voided": "已作废"}
 
 
 KIND_LABELS = {"enforcement": "执法检查", "routine": "日常巡查"}
@@ -135,6 +135,11 @@ class InspectionRecord:
     @property
     def locked(self) -> bool:
         return self.status == "signed"
+
+    @property
+    def read_only(self) -> bool:
+        """Signed (locked) or voided (作废): nothing may be edited any more."""
+        return self.status in ("signed", "voided")
 
     def answer(self, code: str) -> Answer:
         return self.answers.get(code, Answer(None, ""))
@@ -340,6 +345,8 @@ def editable(session: Session, inspection_id: str) -> Inspection:
     inspection = load_orm(session, inspection_id)
     if inspection.status == "signed":
         raise RecordLocked(f"检查记录 {inspection.number} 已签名锁定，不能再修改；如需更正请新建记录")
+    if inspection.status == "voided":
+        raise WorkflowError(f"检查记录 {inspection.number} 已作废，不能再修改")
     return inspection
 
 

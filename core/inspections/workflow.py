@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, WorkflowError
 from core.events import InspectionSigned
+from core.inspections.approval import correction_problems
 from core.inspections.drafts import drop_signature, party_snapshot
 from core.inspections.photos import image_format
 from core.inspections.records import (
@@ -20,7 +21,7 @@ from core.inspections.records import (
     record_of,
     touch,
 )
-from core.numbering import next_number
+from core.numbering import next_number, register_void
 from core.users import require
 from db.models import (
     Rectification,
@@ -130,7 +131,12 @@ def complete_inspection(ctx: AppContext, inspection_id: str) -> InspectionRecord
                 status="open",
             )
         elif not failed and inspection.rectification is not None:
-            # Answers changed after a reopen: no order is due any more. Its number stays used.
+            # Answers changed after a reopen: no order is due any more. Its number stays used,
+            # entered in the void register (作废登记).
+            register_void(s, number=inspection.rectification.number, doc_kind="rectification",
+                          inspection_id=inspection.id, reason="检查重新完成后已无应责令改正的不符合项，通知书未发出",
+                          voided_by=ctx.user.name if ctx.user is not None else "系统", voided_at=now,
+                          device_id=ctx.device_id)
             inspection.rectification = None
         inspection.status = "completed"
         inspection.completed_at = now
@@ -172,6 +178,7 @@ def sign_inspection(ctx: AppContext, inspection_id: str) -> str:
     with ctx.transaction() as s:
         inspection = editable(s, inspection_id)
         problems = signing_problems(record_of(ctx, inspection))
+        problems += correction_problems(ctx, s, inspection)
         if problems:
             raise WorkflowError("；".join(problems))
         inspection.signed_at = ctx.clock()

@@ -8,7 +8,9 @@ from core.rules import GRADE_LABELS, PRIORITY_LABELS
 from core.subjects import CATEGORIES as SUBJECT_CATEGORIES, STATUSES as SUBJECT_STATUSES
 from core.tasks import TASK_STATUS_LABELS
 from core.users import ROLES
+from core.numbering import DOC_KIND_LABELS
 from db.models import (
+    Correction,
     GradeChange,
     Inspection,
     InspectionOfficer,
@@ -25,6 +27,7 @@ from db.models import (
     TemplateSnapshot,
     TriggerEvent,
     User,
+    VoidedNumber,
 )
 
 FORMAT = "yxjc-sync"
@@ -39,8 +42,8 @@ MAX_DEVICE_NO = 99
 # Every synced table, parents before children (the order records are written and applied).
 MODELS: tuple[type, ...] = (
     TemplateSnapshot, Subject, User, TriggerEvent, GradeChange, InspectionPlan, Inspection,
-    InspectionOfficer, ItemResult, Photo, Signature, Rectification, InspectionTask, TaskReason,
-    Lead, LeadPhoto,
+    InspectionOfficer, ItemResult, Photo, Signature, Rectification, Correction, VoidedNumber, InspectionTask,
+    TaskReason, Lead, LeadPhoto,
 )
 BY_TABLE: dict[str, type] = {m.__tablename__: m for m in MODELS}
 # Tables whose changes are found in the audit log (template snapshots are immutable and
@@ -49,7 +52,8 @@ AUDITED_TABLES = tuple(name for name in BY_TABLE if name != "template_snapshots"
 # The station keeps its own list of users and passwords; laptops never change it.
 STATION_REFUSES = {"users"}
 # Rows that belong to an inspection: never overwritten once it is signed.
-INSPECTION_CHILDREN = {"inspection_officers", "item_results", "photos", "signatures", "rectifications"}
+INSPECTION_CHILDREN = {"inspection_officers", "item_results", "photos", "signatures", "rectifications",
+                       "corrections"}
 # An inspection and its rows: flushed together on PostgreSQL (see ``apply.import_package``).
 INSPECTION_GROUP = {"inspections", *INSPECTION_CHILDREN}
 # Child rows that also have a natural key: re-drawing a signature (or re-entering an
@@ -68,7 +72,7 @@ TABLE_LABELS = {
     "grade_changes": "风险等级调整", "inspection_plans": "检查计划", "inspections": "检查记录",
     "inspection_officers": "检查人员", "item_results": "检查项结果", "photos": "照片", "signatures": "签名",
     "rectifications": "责令改正", "inspection_tasks": "检查任务", "task_reasons": "任务原因", "leads": "线索",
-    "lead_photos": "线索照片",
+    "lead_photos": "线索照片", "corrections": "更正", "voided_numbers": "作废登记",
 }
 
 # The values a status-like column may hold, per (table, column): an incoming record with
@@ -95,4 +99,5 @@ ENUMS: dict[tuple[str, str], tuple] = {
     ("leads", "handling"): ("", *HANDLINGS),                   # "" until handled
     ("photos", "ext"): tuple(sorted(PHOTO_EXTS)),
     ("lead_photos", "ext"): tuple(sorted(PHOTO_EXTS)),
+    ("voided_numbers", "doc_kind"): tuple(DOC_KIND_LABELS),     # inspection, rectification
 }

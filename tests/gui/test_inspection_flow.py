@@ -349,7 +349,7 @@ def test_subject_page_history_follows_the_inspection(ctx, subject, qtbot):
     qtbot.addWidget(window)
     window.open_subject(subject)
     [page] = [w for w in window._open_windows if isinstance(w, SubjectPage)]
-    inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", [])
+    inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", [], kind="routine")
     page.refresh()
     window.open_inspection(inspection_id)
     [editor] = [w for w in window._open_windows if isinstance(w, InspectionEditor)]

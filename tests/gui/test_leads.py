@@ -664,7 +664,7 @@ def test_reporter_is_hidden_from_an_inspector_who_is_not_the_assignee(ctx, peopl
 def test_history_dialog_shows_the_logged_in_inspector(ctx, people, subject, qtbot, monkeypatch, qtmodeltester):
     _as(ctx, INSPECTOR)
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531",
-                                         [svc.OfficerData(INSPECTOR[0], INSPECTOR[1])])
+                                         [svc.OfficerData(INSPECTOR[0], INSPECTOR[1])], kind="routine")
     editor = InspectionEditor(ctx, inspection_id, runner=ImmediateRunner())
     qtbot.addWidget(editor)
     editor.show()

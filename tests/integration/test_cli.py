@@ -102,7 +102,8 @@ def test_help_lists_every_command():
     result = run("--help")
     assert result.returncode == 0
     for command in ("demo", "subjects", "inspections", "print", "verify", "events", "tasks", "plan", "inspectors",
-                    "users", "leads", "audit", "devices", "sync", "backup", "restore"):
+                    "users", "leads", "audit", "devices", "sync", "backup", "restore", "numbers", "correct",
+                    "approve-correction"):
         assert command in result.stdout
 
 
@@ -191,7 +192,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
     result = run("--help")
     assert result.returncode == 0
     listed = _listed(result.stdout)
-    assert len(listed) == 19, listed
+    assert len(listed) == 22, listed
     parser = cli.build_parser(EXTRA_COMMANDS)
     assert sorted(listed) == sorted(_subcommands(parser))
     checked = []
@@ -210,9 +211,9 @@ def test_every_command_in_help_dispatches_to_a_handler():
         assert args.handler.__module__.startswith(("cli.", "hub.command")), path
         checked.append(" ".join(path))
     assert sorted(checked) == [
-        "audit verify", "backup", "demo", "devices add", "devices enrol", "devices list", "devices revoke",
-        "events import", "export", "hub", "inspections", "inspectors", "inspectors add", "leads", "plan", "print",
-        "restore",
+        "approve-correction", "audit verify", "backup", "correct", "demo", "devices add", "devices enrol", "devices list", "devices revoke",
+        "events import", "export", "hub", "inspections", "inspectors", "inspectors add", "leads", "numbers print",
+        "numbers void", "numbers voided", "plan", "print", "restore",
         "stats", "subjects import",
         "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
 

@@ -40,7 +40,12 @@ def test_unknown_item_and_result_are_refused(ctx, subject, officers):
 
 
 def test_completion_needs_all_answers_notes_and_two_officers(ctx, subject, officers):
-    inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers[:1])
+    inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
+    with ctx.transaction() as s:  # a draft of an older version, started with one officer
+        from db.models import Inspection
+
+        draft = s.get(Inspection, inspection_id)
+        draft.officers.pop()
     with pytest.raises(WorkflowError) as exc:
         svc.complete_inspection(ctx, inspection_id)
     assert "未检查" in exc.value.message and "两名执法人员" in exc.value.message

@@ -37,7 +37,7 @@ def test_bad_settings_are_refused_and_nothing_changes(ctx, change):
 def test_device_number_makes_numbers_unique(ctx, subject, officers):
     update_settings(ctx, dataclasses.replace(get_settings(ctx), device_no=3))
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
-    assert "〕30001号" in svc.load_inspection(ctx, inspection_id).number
+    assert "〕3-0001号" in svc.load_inspection(ctx, inspection_id).number
 
 
 def test_backups_roll_and_restore(ctx, subject, officers):

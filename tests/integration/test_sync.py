@@ -158,9 +158,9 @@ def assert_refused(capsys, station: AppContext, package: Path, *needles: str) ->
 
 def test_round_trip_station_laptop_station(setup, capsys):
     station, laptop, inspection_id = setup["station"], setup["laptop"], setup["inspection_id"]
-    # master data came down: the laptop numbers its documents in its own block
+    # master data came down: the laptop numbers its documents with its own device sub-number
     assert laptop.setting("device_no") == "1"
-    assert svc.load_inspection(laptop, inspection_id).number.endswith("〔%d〕10001号" % laptop.clock().year)
+    assert svc.load_inspection(laptop, inspection_id).number.endswith("〔%d〕1-0001号" % laptop.clock().year)
 
     code, out, err = cli(capsys, "sync", "import", "--db", station.engine.url.database, setup["package"], "--json")
     assert code == 0, err

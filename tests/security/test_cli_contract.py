@@ -99,6 +99,11 @@ READERS = {
     "sync push": lambda db, f: ["sync", "push", "--db", db, "--url", "http://127.0.0.1:9"],
     "sync pull": lambda db, f: ["sync", "pull", "--db", db, "--url", "http://127.0.0.1:9"],
     "backup": lambda db, f: ["backup", "--db", db],
+    "numbers voided": lambda db, f: ["numbers", "voided", "--db", db],
+    "numbers print": lambda db, f: ["numbers", "print", "--db", db, "--out", f["out"] / "v.pdf"],
+    "numbers void": lambda db, f: ["numbers", "void", "--db", db, "--inspection", "1", "--reason", "误开"],
+    "correct": lambda db, f: ["correct", "--db", db, "--of", "1", "--statement", "更正", "--reason", "笔误"],
+    "approve-correction": lambda db, f: ["approve-correction", "--db", db, "--inspection", "1"],
 }
 # Commands that set a database up: they create it.
 SETTERS = {

@@ -90,6 +90,14 @@ def world(tmp_path_factory) -> dict:
     photo = svc.add_photo(station, draft, svc.load_inspection(station, draft).template.items[0].code,
                           photo_file(base))
 
+    # corrections: two signed demo records, one with a completed correction waiting for approval
+    from core.corrections import request_correction
+
+    signed = [r.id for r in svc.list_inspections(station) if r.status == "signed"]
+    assert len(signed) >= 2
+    correction = request_correction(station, signed[1], statement="更正现场情况的笔误", reason="笔误")
+    svc.complete_inspection(station, correction)
+
     # leads: one reported (demo), one assigned to the inspector (demo), one handled, one fed back
     leads = {lead.status: lead.id for lead in list_leads(station)}
     station.user = people["grid_worker"]
@@ -125,6 +133,7 @@ def world(tmp_path_factory) -> dict:
     }
     return {"base": base, "people": people, "subject": subject, "graded": graded, "package": package, "enrolment": enrolment,
             "completed": completed, "ready": ready, "signable": signable, "draft": draft, "photo": photo.id,
+            "signed": signed[0], "correction": correction,
             "leads": leads, "handled": handled, "fed_back": fed_back, "conflict": conflict_id,
             "task": tasks[0].id, "backup": backup, **files}
 
@@ -252,6 +261,16 @@ SERVICES = [
     Service("printing.print_form", OFFICERS_ROLES,
             lambda c, w, o: _lazy("core.printing", "print_form")(c, w["completed"], "record", o / "forms" / "r.pdf"),
             effect="file"),
+    # the void register and corrections
+    Service("void_register.void_draft", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.void_register", "void_draft")(c, w["draft"], "误开的检查")),
+    Service("void_register.print_voided", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.void_register", "print_voided")(c, o / "forms" / "voided.pdf"), effect="file"),
+    Service("corrections.request_correction", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.corrections", "request_correction")(
+                c, w["signed"], statement="更正当事人名称", reason="笔误")),
+    Service("corrections.approve_correction", ADMIN,
+            lambda c, w, o: _lazy("core.corrections", "approve_correction")(c, w["correction"])),
     # users
     Service("users.add_user", ADMIN,
             lambda c, w, o: _lazy("core.users", "add_user")(c, name="新网格员", role="grid_worker",

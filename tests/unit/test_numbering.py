@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import WorkflowError
-from core.numbering import DEVICE_BLOCK, format_number, next_number
+from core.numbering import DEVICE_BLOCK, NumberParts, format_number, next_number, parse_number
 
 
 def test_format_matches_official_pattern():
@@ -39,14 +38,43 @@ def test_devices_never_collide(tmp_path):
                 numbers.add(next_number(s, kind="inspection", prefix="P", year=2026, device_no=device_no))
         laptop.close()
     assert len(numbers) == 15
-    assert f"P〔2026〕{DEVICE_BLOCK + 1}号" in numbers
+    assert {"P〔2026〕1号", "P〔2026〕1-0001号", "P〔2026〕2-0005号"} <= numbers
 
 
-def test_block_exhaustion_is_a_clear_error(ctx):
+def test_a_busy_device_never_runs_out(ctx):
+    """No fixed block: a laptop past 9999 numbers goes on with five digits, still its own."""
     from db.models import DocumentCounter
 
     with ctx.transaction() as s:
-        s.add(DocumentCounter(kind="inspection", year=2026, last_seq=DEVICE_BLOCK - 1))
-    with pytest.raises(WorkflowError, match="编号已用完"):
-        with ctx.transaction() as s:
-            next_number(s, kind="inspection", prefix="P", year=2026, device_no=0)
+        s.add(DocumentCounter(kind="inspection", year=2026, last_seq=DEVICE_BLOCK - 2))
+    with ctx.transaction() as s:
+        issued = [next_number(s, kind="inspection", prefix="P", year=2026, device_no=3) for _ in range(4)]
+    assert issued == ["P〔2026〕3-9999号", "P〔2026〕3-10000号", "P〔2026〕3-10001号", "P〔2026〕3-10002号"]
+    assert [parse_number(n).seq for n in issued] == [9999, 10000, 10001, 10002]
+    assert {parse_number(n).device_no for n in issued} == {3}
+
+
+def test_numbers_of_both_formats_parse():
+    assert parse_number("连市监药检〔2026〕12号") == NumberParts("连市监药检", 2026, 0, 12)
+    assert parse_number("连市监药检〔2026〕3-0012号") == NumberParts("连市监药检", 2026, 3, 12)
+    # issued by laptop 3 before the device sub-number: 3*10000+12
+    assert parse_number("连市监药检〔2026〕30012号") == NumberParts("连市监药检", 2026, 3, 12, legacy=True)
+    assert parse_number("连市监药检2026-12") is None
+
+
+def test_a_number_already_taken_is_skipped_not_issued_twice(ctx, subject, officers):
+    """An older laptop's number (k*10000+n) or a voided one is never issued again."""
+    from core import inspections as svc
+    from core.numbering import register_void
+    from db.models import DocumentCounter
+
+    svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
+    taken = svc.load_inspection(ctx, svc.list_inspections(ctx)[0].id).number
+    with ctx.transaction() as s:
+        register_void(s, number=taken.replace("1号", "2号"), doc_kind="inspection", inspection_id=None,
+                      reason="测试", voided_by="系统", voided_at=ctx.clock(), device_id=ctx.device_id)
+    with ctx.transaction() as s:
+        assert s.get(DocumentCounter, ("inspection", ctx.clock().year)).last_seq == 1
+        third = next_number(s, kind="inspection", prefix=ctx.setting("prefix.inspection"), year=ctx.clock().year,
+                            device_no=0)
+    assert third.endswith("〕3号")
