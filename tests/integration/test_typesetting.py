@@ -112,6 +112,7 @@ def long_signed(ctx, subject, officers):
     items = svc.load_inspection(ctx, inspection_id).template.items
     failures = {item.code: "另" * n + LONG_NOTE.format(rare=RARE) + f"（第{n}项）" for n, item in enumerate(items[:18], 1)}
     assert len(failures) == 18
+    failures[items[0].code] = "货架上1批次普通化妆品无备案信息，已拍照。"  # a note that ends a sentence
     answer_all(ctx, inspection_id, failures)
     svc.update_details(
         ctx, inspection_id, party_present_name=RARE,
@@ -149,6 +150,11 @@ def test_long_inspection_prints_every_character_and_breaks_lines_by_the_rules(ct
     bad_end = [line for line in lines if line[-1] in FORBIDDEN_END]
     assert bad_start == [] and bad_end == []
     assert "。）。" not in text and "。。" not in text
+    headers = {"record": ["序号", "检查项目", "不符合情况", "依据", "法定代表人（负责人）"],
+               "checklist": ["检查项目", "序号", "检查内容", "符合", "不符合", "不适用", "说明"],
+               "rectification": []}[form]
+    for header in headers:  # each header cell on one line, not "序/号", "不符/合"
+        assert header in lines, header
 
 
 def test_no_orphan_heading_at_a_page_foot(ctx, long_signed, tmp_path):
