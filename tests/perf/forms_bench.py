@@ -1,12 +1,14 @@
 """First printed form in a fresh process, and the font costs behind it.
 
-    python -m tests.perf.forms_bench [--runs 7]
+    python -m tests.perf.forms_bench [--runs 7] [--against /path/to/other/checkout]
 
 Makes a demo station in a temporary folder, then starts a fresh ``python -c`` per run that
 loads a signed inspection with failed items (not timed) and times ``render_pdf`` of its
 现场检查笔录 — reportlab and qrcode imports, font loading and layout included. Prints each
 run, then min/median; target ≤ 150 ms (DESIGN.md: first form). Also times the fonts: parsing
-each shipped TTF with reportlab against loading it from its ``.rlcache``.
+each shipped TTF with reportlab against loading it from its ``.rlcache``. ``--against``
+runs another checkout's code (e.g. ``git archive`` of the commit before) in turns with this
+one on the same demo database, so that both see the same machine load.
 """
 from __future__ import annotations
 
@@ -60,17 +62,21 @@ def _demo(folder: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--against", type=Path, help="another checkout to time in turns with this one")
     args = parser.parse_args(argv)
+    roots = {"this": ROOT, **({"against": args.against.resolve()} if args.against else {})}
     with tempfile.TemporaryDirectory() as tmp:
         db = _demo(Path(tmp))
         for form in ("record", "checklist", "rectification"):
-            times = []
+            times: dict[str, list[float]] = {key: [] for key in roots}
             for _ in range(args.runs):
-                out = subprocess.run([sys.executable, "-c", _CHILD.format(root=str(ROOT), db=str(db), form=form)],
-                                     check=True, capture_output=True, text=True).stdout.split()
-                times.append(float(out[0]))
-            print(f"first {form:<14} runs {[round(t) for t in times]} ms; min {min(times):.0f} ms, "
-                  f"median {statistics.median(times):.0f} ms (target ≤ 150 ms), {int(out[1]):,} bytes")
+                for key, root in roots.items():
+                    out = subprocess.run([sys.executable, "-c", _CHILD.format(root=str(root), db=str(db), form=form)],
+                                         check=True, capture_output=True, text=True).stdout.split()
+                    times[key].append(float(out[0]))
+            for key, runs in times.items():
+                print(f"first {form:<14} {key:<8} runs {[round(t) for t in runs]} ms; min {min(runs):.0f} ms, "
+                      f"median {statistics.median(runs):.0f} ms (target ≤ 150 ms)")
     out = subprocess.run([sys.executable, "-c", _FONTS.format(root=str(ROOT))], check=True,
                          capture_output=True, text=True).stdout
     for line in out.splitlines():
