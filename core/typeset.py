@@ -164,7 +164,7 @@ def font_for(char: str, primary: str) -> str | None:
 
 def unprintable(char: str) -> InvalidInput:
     shown = char if char.isprintable() else ""
-    return InvalidInput(f"无法打印字符“{shown}”（U+{ord(char):04X}）：字体中没有此字，请改用常用字或拼音后再打印")
+    return InvalidInput(f"无法打印字符“{shown}”（U+{ord(char):04X}）：字体中没有此字")
 
 
 # --- text -----------------------------------------------------------------------------------

@@ -177,3 +177,15 @@ def test_unprintable_character_is_refused_and_no_file_is_written(ctx, subject, o
         print_form(ctx, inspection_id, "record", out)
     assert "无法打印字符“𠀀”（U+20000）：字体中没有此字" in caught.value.message
     assert not out.exists() and list(tmp_path.glob("r.pdf*")) == []
+
+
+def test_the_build_script_asks_for_every_character_the_coverage_test_checks():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_fonts", ROOT / "tools" / "build_fonts.py")
+    build_fonts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_fonts)
+    wanted = {ord(c) for c in set(gb2312()) | set(EXT_A) | set(SYMBOLS) | printed_strings()}
+    asked = build_fonts.charset()
+    assert len(asked) > 28000
+    assert sorted(wanted - asked) == []
