@@ -13,14 +13,16 @@ punctuation (it lacks ，；：？！》〉”’ …) and ignores opening brack
 punctuation, none ends with an opening bracket, ASCII words and numbers ("2-8℃", "GB/T
 191") stay whole, "——" and "……" are not split.
 
-Parsing a font costs 40 ms; a marshal cache of reportlab's parsed tables next to each font
-(``*.rlcache``, written by ``tools/build_fonts.py --cache``) cuts that to a few ms. It is
-keyed by the font's hash and the reportlab version; a stale or missing cache is ignored.
+Parsing a font costs reportlab 40 ms; a marshal cache of its parsed tables next to each font
+(``*.rlcache``, written by ``tools/build_fonts.py --cache``) and the font file mapped rather
+than read cut that to a few ms. The cache is keyed by the reportlab version, the file size and
+the font's table directory; a stale or missing cache is ignored (the font is parsed).
 """
 from __future__ import annotations
 
 import hashlib
 import marshal
+import mmap
 import re
 import threading
 from pathlib import Path
@@ -99,7 +101,8 @@ def _cached_face(path: Path):
     from reportlab.pdfbase.ttfonts import TTFNameBytes, TTFontFace
 
     cache = path.with_suffix(".rlcache")
-    data = path.read_bytes()
+    with path.open("rb") as file:  # mapped, not read: a form touches only the glyphs it embeds
+        data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     try:
         stored = marshal.loads(cache.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
@@ -288,9 +291,40 @@ def break_points(chars: list[str], widths: list[float], max_widths: list[float],
     return lines
 
 
+def _frag_widths(frag, text: str) -> list[float]:
+    """Each character's width in ``frag``'s font (reportlab's TrueType stringWidth, per char)."""
+    from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+
+    face = getattr(getFont(frag.fontName), "face", None)
+    if getattr(face, "charWidths", None) is None:
+        return [stringWidth(c, frag.fontName, frag.fontSize) for c in text]
+    get, default, scale = face.charWidths.get, face.defaultWidth, 0.001 * frag.fontSize
+    return [get(ord(c), default) * scale for c in text]
+
+
 def _paragraph_class():
+    from reportlab.pdfbase.pdfmetrics import getAscentDescent
     from reportlab.platypus import Paragraph
-    from reportlab.platypus.paragraph import ParaLines, cjkU, makeCJKParaLine
+    from reportlab.platypus.paragraph import FragLine, ParaLines
+
+    def line(frags: list, chars: list[str], widths: list[float], a: int, b: int, max_width: float,
+             line_break: bool):
+        """One line of chars[a:b] as reportlab's kind-1 FragLine (a word per run of one frag)."""
+        words, size, ascent, descent, k = [], 0.0, 0.0, 0.0, a
+        while k < b:
+            frag, j = frags[k], k
+            while j < b and frags[j] is frag:
+                j += 1
+            word = frag.clone()
+            word.text = "".join(chars[k:j])
+            words.append(word)
+            up, down = getAscentDescent(frag.fontName, frag.fontSize)
+            size, ascent, descent = max(size, frag.fontSize), max(ascent, up), min(descent, down)
+            k = j
+        used = sum(widths[a:b])
+        return FragLine(kind=1, extraSpace=max_width - used, wordCount=1, words=words, fontSize=size,
+                        ascent=ascent, descent=descent, maxWidth=max_width, currentWidth=used,
+                        lineBreak=line_break)
 
     class Para(Paragraph):
         """A Paragraph that breaks lines by the Chinese rules above (style wordWrap="CJK")."""
@@ -302,21 +336,27 @@ def _paragraph_class():
                 return self.blPara
             style = self.style
             self.height = 0
-            units = []
+            chars: list[str] = []
+            widths: list[float] = []
+            frags: list = []
+            hard: set[int] = set()
             for frag in self.frags:
                 text = frag.text if hasattr(frag, "text") else "".join(getattr(frag, "words", []))
-                units.extend(cjkU(t, frag, "utf8") for t in (text or [""]))
-            if not units:
+                text = text or ""
+                pieces = list(text) or [""]
+                chars += pieces
+                widths += _frag_widths(frag, text) if text else [0.0]
+                frags += [frag] * len(pieces)
+                if hasattr(frag, "lineBreak"):
+                    hard.update(range(len(chars) - len(pieces), len(chars)))
+            if not chars:
                 return ParaLines(kind=0, fontSize=style.fontSize, fontName=style.fontName,
                                  textColor=style.textColor, lines=[], ascent=style.fontSize,
                                  descent=-0.2 * style.fontSize)
-            hard = {k for k, u in enumerate(units) if hasattr(u.frag, "lineBreak")}
-            calc = getattr(self, "autoLeading", getattr(style, "autoLeading", "")) not in ("", "off")
             lines = []
-            for number, (a, b) in enumerate(break_points(list(units), [u.width for u in units], maxWidths, hard)):
+            for number, (a, b) in enumerate(break_points(chars, widths, maxWidths, hard)):
                 width = maxWidths[min(number, len(maxWidths) - 1)]
-                used = sum(u.width for u in units[a:b])
-                lines.append(makeCJKParaLine(units[a:b], width, used, width - used, (b - 1) in hard, calc))
+                lines.append(line(frags, chars, widths, a, b, width, (b - 1) in hard))
             return ParaLines(kind=1, lines=lines)
 
     class FitPara(Para):
@@ -327,21 +367,13 @@ def _paragraph_class():
         def wrap(self, availWidth, availHeight):
             if not hasattr(self, "_sizes"):
                 self._sizes = [getattr(f, "fontSize", self.style.fontSize) for f in self.frags]
-            natural = sum(u.width for u in _units(self))
+            natural = sum(sum(_frag_widths(f, f.text)) * size / f.fontSize
+                          for f, size in zip(self.frags, self._sizes) if getattr(f, "text", "") and f.fontSize)
             room = availWidth - self.style.leftIndent - self.style.rightIndent
             scale = 1.0 if natural <= room or natural == 0 else max(room / natural * 0.995, self._min_scale)
             for f, size in zip(self.frags, self._sizes):
                 f.fontSize = size * scale
             return super().wrap(availWidth, availHeight)
-
-    def _units(para):
-        from reportlab.pdfbase.pdfmetrics import stringWidth
-
-        class U:
-            def __init__(self, w):
-                self.width = w
-        return [U(stringWidth(f.text, f.fontName, size)) for f, size in zip(para.frags, para._sizes)
-                if getattr(f, "text", "")]
 
     return Para, FitPara
 
