@@ -13,8 +13,8 @@ from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
 
+from core import typeset
 from core.corrections import correction_notice
 from core.errors import InvalidInput
 from core.files import write_atomically
@@ -26,25 +26,21 @@ from core.inspections import (
     load_inspection,
     officer_role,
 )
-from core.paths import cjk_font_path
 from core.users import require
 from core.verification import FORMS, form_number, make_payload
 
 if TYPE_CHECKING:
     from core.context import AppContext
 
-FONT = "WQYMicroHei"
+FONT = typeset.BODY
+TITLE_FONT = typeset.TITLE
 PAGE_MARGIN_MM = 18
 FOOTER_MM = 30
 
 
-@lru_cache(maxsize=1)
 def _register_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    pdfmetrics.registerFont(TTFont(FONT, str(cjk_font_path()), subfontIndex=0))
-    return FONT
+    """Register the body font (the title and fallback fonts load when first needed)."""
+    return typeset.font(FONT)
 
 
 @lru_cache(maxsize=1)
@@ -54,23 +50,28 @@ def _styles():
 
     font = _register_font()
     base = ParagraphStyle("base", fontName=font, fontSize=10.5, leading=16, wordWrap="CJK")
+    title = typeset.font(TITLE_FONT)
     return {
         "base": base,
-        "organ": ParagraphStyle("organ", parent=base, fontSize=14, leading=20, alignment=TA_CENTER),
-        "title": ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=2),
+        "organ": ParagraphStyle("organ", parent=base, fontName=title, fontSize=14, leading=20, alignment=TA_CENTER),
+        "title": ParagraphStyle("title", parent=base, fontName=title, fontSize=20, leading=28, alignment=TA_CENTER,
+                                spaceAfter=2),
         "number": ParagraphStyle("number", parent=base, alignment=TA_CENTER, spaceAfter=8),
         "cell": ParagraphStyle("cell", parent=base, fontSize=9.5, leading=13.5),
+        "th": ParagraphStyle("th", parent=base, fontSize=9.5, leading=13.5, alignment=TA_CENTER),
+        "label": ParagraphStyle("label", parent=base, fontSize=9.5, leading=13.5),
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=12),
-        "head": ParagraphStyle("head", parent=base, fontSize=11.5, leading=18, spaceBefore=6),
+        "head": ParagraphStyle("head", parent=base, fontName=title, fontSize=11.5, leading=18, spaceBefore=6,
+                               keepWithNext=1),
         "body": ParagraphStyle("body", parent=base, firstLineIndent=21),
         "right": ParagraphStyle("right", parent=base, alignment=2),
     }
 
 
 def _p(text: str, style: str = "base"):
-    from reportlab.platypus import Paragraph
-
-    return Paragraph(escape(text).replace("\n", "<br/>"), _styles()[style])
+    """A paragraph of plain text: per-glyph font fallback, Chinese line breaking; a table
+    header ("th") shrinks to one line rather than break inside a word."""
+    return typeset.paragraph(text, _styles()[style], fit=style in ("th", "label"))
 
 
 def _paras(text: str, style: str = "body") -> list:
@@ -139,9 +140,7 @@ def _canvas_class(page: _Page):
             super().save()
 
         def _signature(self, role: str, label: str, x: float, y: float) -> float:
-            self.setFont(FONT, 9.5)
-            self.drawString(x, y, label)
-            x += self.stringWidth(label, FONT, 9.5) + 1 * mm
+            x += typeset.draw_text(self, x, y, label, 9.5) + 1 * mm
             image = signatures.get(role)
             if image is not None:
                 self.drawImage(image, x, y - 3 * mm, width=24 * mm, height=9 * mm, mask="auto", preserveAspectRatio=True)
@@ -153,14 +152,11 @@ def _canvas_class(page: _Page):
             # header: document number and the QR code to verify the printed form
             size = 20 * mm
             self.drawImage(qr, right - size, height - 6 * mm - size, width=size, height=size)
-            self.setFont(FONT, 7)
-            self.drawCentredString(right - size / 2, height - 8.5 * mm - size, "扫码核验")
-            self.setFont(FONT, 8.5)
-            self.drawString(left, height - 12 * mm, f"{FORMS[page.form]}  {page.number}")
+            typeset.draw_text(self, right - size / 2, height - 8.5 * mm - size, "扫码核验", 7, align="centre")
+            typeset.draw_text(self, left, height - 12 * mm, f"{FORMS[page.form]}  {page.number}", 8.5)
             if not record.locked:
-                self.setFont(FONT, 9)
                 self.setFillColorRGB(0.75, 0.1, 0.1)
-                self.drawString(left, height - 16.5 * mm, "草稿：尚未签名锁定，不作为正式文书")
+                typeset.draw_text(self, left, height - 16.5 * mm, "草稿：尚未签名锁定，不作为正式文书", 9)
                 self.setFillColorRGB(0, 0, 0)
             # footer: signatures on every page, then the page count
             y = FOOTER_MM * mm - 8 * mm
@@ -168,23 +164,16 @@ def _canvas_class(page: _Page):
             self.line(left, FOOTER_MM * mm - 2 * mm, right, FOOTER_MM * mm - 2 * mm)
             x = left
             if record.party_refused:
-                self.setFont(FONT, 9.5)
-                note = "当事人拒绝签字"
-                self.drawString(x, y, note)
-                x += self.stringWidth(note, FONT, 9.5) + 4 * mm
+                x += typeset.draw_text(self, x, y, "当事人拒绝签字", 9.5) + 4 * mm
                 x = self._signature(WITNESS_ROLE, f"见证人（{record.witness_name}）：", x, y)
             else:
                 x = self._signature(PARTY_ROLE, "当事人签名：", x, y)
             x = left
             y -= 11 * mm
-            self.setFont(FONT, 9.5)
-            label = "执法人员签名："
-            self.drawString(x, y, label)
-            x += self.stringWidth(label, FONT, 9.5) + 1 * mm
+            x += typeset.draw_text(self, x, y, "执法人员签名：", 9.5) + 1 * mm
             for i, _officer in enumerate(record.officers):
                 x = self._signature(officer_role(i), "", x, y)
-            self.setFont(FONT, 9.5)
-            self.drawRightString(right, y, f"第 {index} 页 共 {total} 页")
+            typeset.draw_text(self, right, y, f"第 {index} 页 共 {total} 页", 9.5, align="right")
 
     return FormCanvas
 
@@ -199,10 +188,10 @@ def _info_table(rows: list[tuple[str, str, str, str] | tuple[str, str]]):
     data, cell_styles = [], []
     for r, row in enumerate(rows):
         if len(row) == 2:
-            data.append([_p(row[0], "cell"), _p(row[1], "cell"), "", ""])
+            data.append([_p(row[0], "label"), _p(row[1], "cell"), "", ""])
             cell_styles.append(("SPAN", (1, r), (3, r)))
         else:
-            data.append([_p(row[0], "cell"), _p(row[1], "cell"), _p(row[2], "cell"), _p(row[3], "cell")])
+            data.append([_p(row[0], "label"), _p(row[1], "cell"), _p(row[2], "label"), _p(row[3], "cell")])
             cell_styles.append(("BACKGROUND", (2, r), (2, r), label))
     table = Table(data, colWidths=[34 * mm, 53 * mm, 30 * mm, 57 * mm])
     table.setStyle(TableStyle([
@@ -289,7 +278,7 @@ def _items_table(header: list[str], rows: list[list[str]], *, widths: tuple[floa
     from reportlab.lib.units import mm
     from reportlab.platypus import Table, TableStyle
 
-    data = [[_p(h, "cell") for h in header]] + [[_p(c, "cell") for c in row] for row in rows]
+    data = [[_p(h, "th") for h in header]] + [[_p(c, "cell") for c in row] for row in rows]
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
     style = [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
@@ -316,11 +305,13 @@ def _checklist_story(page: _Page) -> list:
     ]))
     story.append(Spacer(1, 6))
     header = ["检查项目", "序号", "检查内容", "符合", "不符合", "不适用", "说明"]
-    data = [[_p(h, "cell") for h in header]]
-    style = [
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+    data = [[_p(h, "th") for h in header]]
+    style = [  # the section column is boxed per section, not spanned: a span cannot break across pages
+        ("GRID", (1, 0), (-1, -1), 0.5, colors.black),
+        ("BOX", (0, 0), (0, 0), 0.5, colors.black),
         ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("VALIGN", (0, 1), (0, -1), "TOP"),
         ("ALIGN", (3, 0), (5, -1), "CENTER"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
     ]
@@ -334,11 +325,12 @@ def _checklist_story(page: _Page) -> list:
             photos = len(r.photos_of(item.code))
             note = answer.note + (f"（照片{photos}张）" if photos else "")
             data.append([
-                _p(f"{section.group}·{section.title}" if section.group else section.title, "cell"),
+                _p(f"{section.group}·{section.title}" if section.group else section.title, "cell")
+                if len(data) == first else "",
                 _p(item.code, "cell"), _p(item.text, "cell"), *marks, _p(note, "cell"),
             ])
-        if len(data) - first > 1:
-            style.append(("SPAN", (0, first), (0, len(data) - 1)))
+        if len(data) > first:
+            style.append(("BOX", (0, first), (0, len(data) - 1), 0.5, colors.black))
     table = Table(data, colWidths=[26 * mm, 10 * mm, 64 * mm, 11 * mm, 14 * mm, 14 * mm, 35 * mm], repeatRows=1)
     table.setStyle(TableStyle(style))
     story.append(table)

@@ -180,18 +180,11 @@ def write_xlsx(report: dict, path: Path) -> Path:
 
 # --- PDF --------------------------------------------------------------------------------------
 
-FONT = "WQYMicroHei"  # the forms' CJK font (core.printing), embedded as a subset
-
-
 def _font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
+    """The forms' body font (core.typeset), embedded as a subset."""
+    from core import typeset
 
-    from core.paths import cjk_font_path
-
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, str(cjk_font_path()), subfontIndex=0))
-    return FONT
+    return typeset.font(typeset.BODY)
 
 
 def _text(value) -> str:
