@@ -141,6 +141,8 @@ class Inspection(SyncMixin, Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # the legal elements of the printed forms (core.inspections.legal); {} = canonical v1
+    legal_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
     subject: Mapped[Subject] = relationship(back_populates="inspections")
     snapshot: Mapped[TemplateSnapshot] = relationship(lazy="joined")
