@@ -89,7 +89,25 @@ def group_by_law(citations: list[str]) -> str:
             for article in filter(None, (a.strip() for a in re.split(r"[、，,]", match.group(3)))):
                 if article not in articles:
                     articles.append(article)
-    return "，".join(law + "、".join(articles) for law, articles in laws.items())
+    return "，".join(law + "、".join(sorted(articles, key=_article_number)) for law, articles in laws.items())
+
+
+_NUMERALS = {ch: n for n, ch in enumerate("零一二三四五六七八九")}
+
+
+def _article_number(article: str) -> int:
+    """第三十八条第一款 → 38: articles print in the law's order (a stable sort keeps 款 as seen)."""
+    match = re.match(r"第([零一二三四五六七八九十百]+)条", article)
+    if not match:
+        return 10_000
+    total, digit = 0, 0
+    for ch in match.group(1):
+        if ch in "十百":
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+        else:
+            digit = _NUMERALS[ch]
+    return total + digit
 
 
 def individual_business(record: InspectionRecord) -> bool:

@@ -24,7 +24,7 @@ def authority(record: InspectionRecord) -> str:
 
 
 def check_can_order(record: InspectionRecord) -> None:
-    if record.rectification is None:
+    if record.rectification is None:  # form_number has said why (no failed item, or one officer)
         raise InvalidInput(f"检查记录 {record.number} 没有不符合项，不需要责令改正通知书")
     problems = enforcement_problems(record)
     if problems:

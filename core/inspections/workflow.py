@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 import hashlib
 import json
+import re
 from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, WorkflowError
@@ -115,6 +116,11 @@ def completion_problems(record: InspectionRecord) -> list[str]:
     if no_note:
         problems.append(f"不符合项必须填写说明：{'、'.join(no_note)}")
     problems += fact_problems(record)
+    stated = re.search(r"共检查 (\d+) 项，其中不适用 (\d+) 项", record.findings)
+    na = sum(1 for i in record.template.items if record.answer(i.code).result == "na")
+    if stated and (int(stated[1]), int(stated[2])) != (len(record.template.items), na):
+        problems.append(f"现场情况写的检查项数或不适用项数（共 {stated[1]} 项，不适用 {stated[2]} 项）与检查结果"
+                        f"（共 {len(record.template.items)} 项，不适用 {na} 项）不符，请改正或清空后重新生成")
     if record.kind == "enforcement":
         if len(record.officers) < MIN_OFFICERS:
             problems.append("执法检查至少需要两名执法人员")
