@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core import creditcode
 from core.inspections import (
     ORDER_ROLE,
+    add_photo,
     PARTY_ROLE,
     OfficerData,
     add_signature,
@@ -100,9 +101,9 @@ DEMO_INSPECTIONS = [
 DRAFT_SUBJECT = 8  # 悦美医疗美容诊所
 # the definite facts of the demo's failed items: the case of an either-or item, the products
 DEMO_DETAILS = {
-    "B2": ("备案信息经查询不存在", {"name": "玉肌坊补水保湿面膜", "spec": "25 mL×5片/盒", "batch": "20260318",
+    "B2": ("经营未备案的普通化妆品（备案信息经查询不存在）", {"name": "玉肌坊补水保湿面膜", "spec": "25 mL×5片/盒", "batch": "20260318",
                                     "quantity": "6盒"}),
-    "G1": ("无进货查验记录", None),
+    "G1": ("未如实记录化妆品进货查验情况（无进货查验记录）", None),
     "D1": ("化妆品最小销售单元无中文标签", {"name": "ROSE GARDEN 玫瑰精华水（进口）", "spec": "150 mL/瓶",
                                             "batch": "RG2503", "quantity": "2个批次共9瓶"}),
 }
@@ -130,6 +131,29 @@ def _answer_all(ctx: AppContext, inspection_id: str, failures: dict[str, str]) -
             set_note(ctx, inspection_id, item.code, failures[item.code])
             case, product = DEMO_DETAILS.get(item.code, (None, None))
             set_item_detail(ctx, inspection_id, item.code, case=case, product=product)
+            if product:
+                _demo_photo(ctx, inspection_id, item.code, product["name"])
+
+
+def _demo_photo(ctx: AppContext, inspection_id: str, item_code: str, caption: str) -> None:
+    """A stand-in for the photo an inspector takes of the product concerned."""
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (640, 480), (236, 230, 220))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 300, 600, 320), fill=(120, 90, 60))  # a shelf
+    for x in range(80, 560, 120):
+        draw.rectangle((x, 170, x + 70, 300), fill=(210, 120, 150), outline=(90, 40, 60), width=3)
+    font = ImageFont.truetype(str(cjk_font_path()), 24, index=0)
+    draw.text((40, 350), f"{item_code} 现场照片", font=font, fill=(30, 30, 30))
+    draw.text((40, 390), caption, font=font, fill=(30, 30, 30))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{item_code}.png"
+        image.save(path, format="PNG")
+        add_photo(ctx, inspection_id, item_code, path)
 
 
 def _demo_legal(ctx: AppContext, inspection_id: str, subject: SubjectData, refused: bool, n: int) -> None:

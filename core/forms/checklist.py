@@ -127,7 +127,7 @@ def _photo_appendix(page: Page) -> list:
     cells = []
     for f in r.failed_items():
         for n, photo in enumerate(r.photos_of(f.item.code), 1):
-            caption = page.p(f"{f.item.code} 照片{n}：{f.item.text[:24]}", "small")
+            caption = page.p(f"{f.item.code} 照片{n}：{fact_text(r, f)}", "small")
             try:
                 image = Image(str(photo.path), width=52 * mm, height=39 * mm, kind="proportional")
             except OSError:

@@ -319,7 +319,7 @@ def test_checklist_is_the_records_attachment_with_result_measures_opinion_and_ph
     svc.set_answer(ctx, inspection_id, "A3", "na")
     svc.set_answer(ctx, inspection_id, "B2", "fail")
     svc.set_note(ctx, inspection_id, "B2", "面膜")
-    svc.set_item_detail(ctx, inspection_id, "B2", case="备案信息经查询不存在", product=PRODUCT)
+    svc.set_item_detail(ctx, inspection_id, "B2", case="经营未备案的普通化妆品（备案信息经查询不存在）", product=PRODUCT)
     svc.add_photo(ctx, inspection_id, "B2", photo)
     with pytest.raises(WorkflowError, match="不适用项数"):  # findings drafted before say 不适用 0 项
         svc.complete_inspection(ctx, inspection_id)
