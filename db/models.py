@@ -305,6 +305,19 @@ class LeadPhoto(SyncMixin, Base):
     lead: Mapped[Lead] = relationship(back_populates="photos")
 
 
+class PaperScan(SyncMixin, Base):
+    """A scan or photo of the signed paper original of a record printed for wet signatures,
+    attached after it was locked (not part of its content hash; the file is named by its hash)."""
+
+    __tablename__ = "paper_scans"
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, index=True)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    ext: Mapped[str] = mapped_column(String(8), nullable=False)
+    original_name: Mapped[str] = mapped_column(String(260), default="")
+    attached_by: Mapped[str] = mapped_column(String(64), default="")
+    attached_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
 class AuditEntry(Base):
     """Append-only audit log (执法全过程记录): every change, chained by SHA-256.
 

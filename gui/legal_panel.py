@@ -5,9 +5,13 @@ which case of an either-or wording applies and the products concerned. Everythin
 through ``core.inspections.set_legal`` / ``set_item_detail``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
+    QLabel,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -18,54 +22,70 @@ from PySide6.QtWidgets import (
 
 from core import inspections as svc
 
-# (legal key, label) of the line fields, in the order of the printed 笔录
-TEXT_ROWS = (
-    ("party_id_no", "现场负责人身份证件号码："),
-    ("recorder", "记录人："),
-    ("credentials_answer", "问：是否看清执法证件？答："),
-    ("recusal_answer", "问：是否申请回避？答："),
-    ("camera_device", "执法记录仪编号："),
-    ("camera_file", "录像文件名或时段："),
-    ("confirmation", "当事人对笔录的确认意见："),
-    ("refusal_reason", "拒绝签字的理由："),
-    ("witness_id", "见证人身份证件号码或工作单位："),
-    ("witness_phone", "见证人联系电话："),
-    ("order_refusal_reason", "拒绝签收通知书的理由："),
-    ("checklist_opinion", "当事人对检查记录表的意见："),
-    ("measures", "处理措施（留空按记录生成）："),
-)
-PRODUCT_LABELS = (("name", "产品名称"), ("spec", "规格"), ("batch", "批号"), ("quantity", "数量"))
+PRODUCT_KEYS = ("name", "spec", "batch", "quantity")
 
 
 class LegalPanel(QGroupBox):
     """The 笔录 elements beyond the original fields; lives on the editor's second tab."""
 
     def __init__(self, editor):
-        super().__init__(editor.tr("笔录要素与送达"))
+        super().__init__()
+        self.setTitle(self.tr("笔录要素与送达"))
         self.editor = editor
         self.fields: dict[str, QLineEdit] = {}
         form = QFormLayout(self)
-        for key, label in TEXT_ROWS:
+        rows = (  # in the order of the printed 笔录
+            ("party_id_no", self.tr("现场负责人身份证件号码：")),
+            ("recorder", self.tr("记录人：")),
+            ("credentials_answer", self.tr("问：是否看清执法证件？答：")),
+            ("recusal_answer", self.tr("问：是否申请回避？答：")),
+            ("camera_device", self.tr("执法记录仪编号：")),
+            ("camera_file", self.tr("录像文件名或时段：")),
+            ("confirmation", self.tr("当事人对笔录的确认意见：")),
+            ("refusal_reason", self.tr("拒绝签字的理由：")),
+            ("witness_id", self.tr("见证人身份证件号码或工作单位：")),
+            ("witness_phone", self.tr("见证人联系电话：")),
+            ("order_refusal_reason", self.tr("拒绝签收通知书的理由：")),
+            ("checklist_opinion", self.tr("当事人对检查记录表的意见：")),
+            ("measures", self.tr("处理措施（留空按记录生成）：")),
+        )
+        for key, label in rows:
             field = QLineEdit()
             field.setObjectName(f"legal-{key}")
             editor.debounced(field, lambda value, key=key: editor.save(svc.set_legal, **{key: value}))
             self.fields[key] = field
-            form.addRow(editor.tr(label), field)
+            form.addRow(label, field)
             if key == "confirmation":
-                self.confirm_button = QPushButton(editor.tr("当事人确认：以上笔录我已看过，与事实相符"))
+                self.confirm_button = QPushButton(self.tr("当事人确认：以上笔录我已看过，与事实相符"))
                 self.confirm_button.setObjectName("legal-confirm")
                 self.confirm_button.clicked.connect(
                     lambda: editor.save(svc.set_legal, confirmation=svc.DEFAULT_CONFIRMATION))
                 form.addRow("", self.confirm_button)
-        self.absent = QCheckBox(editor.tr("当事人不在场（由见证人见证）"))
+        self.absent = QCheckBox(self.tr("当事人不在场（由见证人见证）"))
         self.absent.setObjectName("legal-party_absent")
         self.absent.toggled.connect(lambda on: None if editor.loading else editor.save(svc.set_legal, party_absent=on))
-        self.order_refused = QCheckBox(editor.tr("当事人拒绝签收责令改正通知书"))
+        self.order_refused = QCheckBox(self.tr("当事人拒绝签收责令改正通知书"))
         self.order_refused.setObjectName("legal-order_refused")
         self.order_refused.toggled.connect(
             lambda on: None if editor.loading else editor.save(svc.set_legal, order_refused=on))
         form.insertRow(0, "", self.absent)
         form.addRow("", self.order_refused)
+        # a record printed for wet signatures: the signed paper, scanned, kept as evidence
+        self.scan_button = QPushButton(self.tr("附加纸质原件扫描件(&A)…"))
+        self.scan_button.setObjectName("legal-attach-scan")
+        self.scan_button.clicked.connect(self.attach_scan)
+        self.scans = QLabel()
+        scans = QHBoxLayout()
+        scans.addWidget(self.scans, 1)
+        scans.addWidget(self.scan_button)
+        form.addRow(self.tr("纸质原件："), scans)
+
+    def attach_scan(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("选择签名后的纸质文书扫描件或照片"), str(Path.home()),
+            self.tr("图片 (*.jpg *.jpeg *.png *.bmp *.gif *.tif *.tiff *.webp);;所有文件 (*)"))
+        if path:
+            self.editor.save(svc.attach_paper_scan, Path(path))
 
     def show_record(self, record: svc.InspectionRecord) -> None:
         for key, field in self.fields.items():
@@ -75,6 +95,11 @@ class LegalPanel(QGroupBox):
         self.order_refused.setChecked(bool(record.legal.get("order_refused")))
         for widget in (*self.fields.values(), self.absent, self.order_refused, self.confirm_button):
             widget.setEnabled(not record.locked)
+        wet = bool(record.legal.get("wet"))
+        self.scan_button.setEnabled(wet and record.locked)
+        count = len(svc.paper_scans(self.editor.ctx, record.id)) if wet else 0
+        self.scans.setText(self.tr("不适用（在屏幕上签名）") if not wet else
+                           self.tr("已附 %n 份扫描件", "", count))
 
 
 class ItemFacts(QWidget):
@@ -89,17 +114,18 @@ class ItemFacts(QWidget):
         if item.cases:
             self.case = QComboBox()
             self.case.setObjectName(f"{item.code}-case")
-            self.case.addItem(editor.tr("（选择适用的情形）"), "")
+            self.case.addItem(self.tr("（选择适用的情形）"), "")
             for case in item.cases:
                 self.case.addItem(case, case)
             self.case.currentIndexChanged.connect(self._case_chosen)
             layout.addWidget(self.case, 2)
         self.product: dict[str, QLineEdit] = {}
         if item.product:
-            for key, label in PRODUCT_LABELS:
+            labels = (self.tr("产品名称"), self.tr("规格"), self.tr("批号"), self.tr("数量"))
+            for key, label in zip(PRODUCT_KEYS, labels):
                 field = QLineEdit()
                 field.setObjectName(f"{item.code}-product-{key}")
-                field.setPlaceholderText(editor.tr(label))
+                field.setPlaceholderText(label)
                 editor.debounced(field, lambda _value: self._save_product())
                 self.product[key] = field
                 layout.addWidget(field, 1)

@@ -64,6 +64,8 @@ from core.inspections.legal import (
 )
 from core.inspections.photos import (
     add_photo,
+    attach_paper_scan,
+    paper_scans,
     image_format,
     remove_photo,
     store_image,
@@ -83,6 +85,7 @@ from core.inspections.workflow import (
 )
 
 __all__ = [
+    "attach_paper_scan", "paper_scans",
     "CANONICAL_VERSION", "DEFAULT_CONFIRMATION", "LEGAL_FIELDS", "ORDER_ROLE", "PRODUCT_FIELDS", "can_enforce",
     "canonical_version", "enforcement_problems", "fact_text", "item_detail", "lock_for_wet_signing",
     "needs_witness", "party_signs_order", "party_signs_record", "product_text", "set_item_detail", "set_legal",
