@@ -148,6 +148,7 @@ def test_task_from_queue_to_signed_inspection_closes_the_task(
     qtbot.mouseClick(editor.complete_button, LEFT)
     assert editor.message.text() == ""
     assert not editor.rect_box.isVisibleTo(editor)  # nothing failed: no rectification order
+    qtbot.mouseClick(editor.legal_panel.confirm_button, LEFT)  # the party confirms the record
     for role in ("party", "officer1", "officer2"):
         qtbot.mouseClick(_sign_button(editor, role), LEFT)
     assert len(draw_signatures) == 3
