@@ -28,6 +28,12 @@ class ChecklistItem:
     remedy: str
     # a local working requirement: failures are advised on, never ordered (责令改正) or penalised
     advisory: bool = False
+    # format 2: ``basis`` is the duty provision breached; the penalty provision is kept apart
+    penalty_basis: str = ""
+    penalty_likely: bool = False        # a failure usually carries a fine: 另行依法处理
+    cases: tuple[str, ...] = ()         # the alternatives of an either-or fail_text
+    product: bool = False               # the finding names product, specification, batch, quantity
+    order_authority: str = ""           # overrides the template's order_authority
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,10 @@ class ChecklistTemplate:
     sections: tuple[ChecklistSection, ...]
     notes: tuple[str, ...]
     raw: dict
+    order_authority: str = ""  # format 2: the provision that authorises an order at inspection
+
+    def authority_of(self, item: ChecklistItem) -> str:
+        return item.order_authority or self.order_authority
 
     @property
     def items(self) -> list[ChecklistItem]:
@@ -119,7 +129,12 @@ def parse_template(data: dict, *, source: str = "template") -> ChecklistTemplate
                 basis=s["basis"],
                 group=s.get("group", ""),
                 items=tuple(
-                    ChecklistItem(i["code"], i["text"], i["basis"], i["fail_text"], i["remedy"], i.get("advisory", False))
+                    ChecklistItem(
+                        i["code"], i["text"], i["basis"], i["fail_text"], i["remedy"], i.get("advisory", False),
+                        penalty_basis=i.get("penalty_basis", ""), penalty_likely=i.get("penalty_likely", False),
+                        cases=tuple(i.get("cases", ())), product=i.get("product", False),
+                        order_authority=i.get("order_authority", ""),
+                    )
                     for i in s["items"]
                 ),
             )
@@ -127,6 +142,7 @@ def parse_template(data: dict, *, source: str = "template") -> ChecklistTemplate
         ),
         notes=tuple(data.get("notes", ())),
         raw=data,
+        order_authority=data.get("order_authority", ""),
     )
 
 

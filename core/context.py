@@ -32,6 +32,11 @@ DEFAULT_SETTINGS = {
     # so two laptops working offline never issue the same number.
     "device_no": "0",
     "rectification_days": "15",
+    # printed on the 责令改正通知书 (行政复议法 / 行政诉讼法): where and how long to appeal
+    "review_organ": "示例市人民政府",
+    "review_days": "60",
+    "court": "示例市人民法院",
+    "lawsuit_months": "6",
 }
 
 

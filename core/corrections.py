@@ -13,6 +13,8 @@ records keep verifying and both keep their audit trail. The link lives on the co
 """
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound, WorkflowError
-from core.inspections.approval import approval_hash, correction_problems
+from core.inspections.approval import SIGNING_FACTS, approval_hash, correction_problems
 from core.inspections.records import load_orm
 from core.numbering import next_number
 from core.users import require
@@ -94,6 +96,10 @@ def request_correction(ctx: AppContext, of: str, *, statement: str, reason: str)
                                device_no=int(ctx.setting("device_no"))),
             **{name: getattr(original, name) for name in _COPIED},
         )
+        # the legal facts travel (party identity, item facts, body camera); what belongs to the
+        # signing (``SIGNING_FACTS``: confirmation or refusal, witness, paper mode) is asked again
+        legal = {k: v for k, v in json.loads(original.legal_json or "{}").items() if k not in SIGNING_FACTS}
+        copy.legal_json = json.dumps(legal, ensure_ascii=False, sort_keys=True)
         s.add(copy)
         for o in original.officers:
             copy.officers.append(InspectionOfficer(device_id=ctx.device_id, position=o.position, name=o.name,

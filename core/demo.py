@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from core import creditcode
 from core.inspections import (
+    ORDER_ROLE,
+    add_photo,
     PARTY_ROLE,
     OfficerData,
     add_signature,
@@ -20,6 +22,8 @@ from core.inspections import (
     load_inspection,
     officer_role,
     set_answer,
+    set_item_detail,
+    set_legal,
     set_note,
     sign_inspection,
     start_inspection,
@@ -95,6 +99,15 @@ DEMO_INSPECTIONS = [
     (2, {"D1": "2个批次产品无中文标签"}, True, 5),
 ]
 DRAFT_SUBJECT = 8  # 悦美医疗美容诊所
+# the definite facts of the demo's failed items: the case of an either-or item, the products
+DEMO_DETAILS = {
+    "B2": ("经营未备案的普通化妆品（备案信息经查询不存在）", {"name": "玉肌坊补水保湿面膜", "spec": "25 mL×5片/盒", "batch": "20260318",
+                                    "quantity": "6盒"}),
+    "G1": ("未如实记录化妆品进货查验情况（无进货查验记录）", None),
+    "D1": ("化妆品最小销售单元无中文标签", {"name": "ROSE GARDEN 玫瑰精华水（进口）", "spec": "150 mL/瓶",
+                                            "batch": "RG2503", "quantity": "2个批次共9瓶"}),
+}
+DEMO_WITNESS = ("孙丽", "驿城区西园路10号 丽人服装店经营者", "13783960021")
 
 
 def _signature_png(name: str) -> bytes:
@@ -116,6 +129,46 @@ def _answer_all(ctx: AppContext, inspection_id: str, failures: dict[str, str]) -
         set_answer(ctx, inspection_id, item.code, result)
         if item.code in failures:
             set_note(ctx, inspection_id, item.code, failures[item.code])
+            case, product = DEMO_DETAILS.get(item.code, (None, None))
+            set_item_detail(ctx, inspection_id, item.code, case=case, product=product)
+            if product:
+                _demo_photo(ctx, inspection_id, item.code, product["name"])
+
+
+def _demo_photo(ctx: AppContext, inspection_id: str, item_code: str, caption: str) -> None:
+    """A stand-in for the photo an inspector takes of the product concerned."""
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (640, 480), (236, 230, 220))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 300, 600, 320), fill=(120, 90, 60))  # a shelf
+    for x in range(80, 560, 120):
+        draw.rectangle((x, 170, x + 70, 300), fill=(210, 120, 150), outline=(90, 40, 60), width=3)
+    font = ImageFont.truetype(str(cjk_font_path()), 24, index=0)
+    draw.text((40, 350), f"{item_code} 现场照片", font=font, fill=(30, 30, 30))
+    draw.text((40, 390), caption, font=font, fill=(30, 30, 30))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{item_code}.png"
+        image.save(path, format="PNG")
+        add_photo(ctx, inspection_id, item_code, path)
+
+
+def _demo_legal(ctx: AppContext, inspection_id: str, subject: SubjectData, refused: bool, n: int) -> None:
+    """The 告知 answers, the person present, the recorder, the camera; the refusal and its witness."""
+    set_legal(ctx, inspection_id, party_id_no=f"41170219850{n}0512{n}3", recorder=OFFICERS[1].name,
+              credentials_answer="看清楚了", recusal_answer="不申请回避",
+              camera_device=f"DSJ-041170-0{n + 1}", camera_file=f"DSJ0{n + 1}_20260301_093012.mp4（09:30—10:20）")
+    if refused:
+        name, unit, phone = DEMO_WITNESS
+        update_details(ctx, inspection_id, party_refused=True, witness_name=name)
+        set_legal(ctx, inspection_id, refusal_reason="称产品是朋友代购，不认可检查结果", witness_id=unit,
+                  witness_phone=phone, order_refused=True, order_refusal_reason="拒绝签收，称要先咨询律师")
+    else:
+        set_legal(ctx, inspection_id, confirmation="以上笔录我已看过，与事实相符。",
+                  checklist_opinion="无异议")
 
 
 def create_demo(ctx: AppContext) -> dict:
@@ -155,13 +208,16 @@ def create_demo(ctx: AppContext) -> dict:
                 ctx, inspection_id,
                 party_present_name=subject.legal_rep,
                 party_statement="" if refused else "对检查发现的问题无异议，将按要求整改。",
-                party_refused=refused, witness_name="社区网格员 马红" if refused else "",
                 ended_at=when + timedelta(minutes=50),
             )
+            _demo_legal(ctx, inspection_id, subject, refused, index)
             ctx.clock = lambda when=when: when + timedelta(minutes=55)
             complete_inspection(ctx, inspection_id)
-            signer = ("witness", "马红") if refused else (PARTY_ROLE, subject.legal_rep)
-            add_signature(ctx, inspection_id, signer[0], signer[1], _signature_png(signer[1]))
+            signers = [("witness", DEMO_WITNESS[0])] if refused else [(PARTY_ROLE, subject.legal_rep)]
+            if load_inspection(ctx, inspection_id).rectification is not None and not refused:
+                signers.append((ORDER_ROLE, subject.legal_rep))
+            for role, name in signers:
+                add_signature(ctx, inspection_id, role, name, _signature_png(name))
             for i, officer in enumerate(OFFICERS):
                 add_signature(ctx, inspection_id, officer_role(i), officer.name, _signature_png(officer.name))
             sign_inspection(ctx, inspection_id)

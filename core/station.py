@@ -21,6 +21,11 @@ class StationSettings:
     rectification_prefix: str
     device_no: int
     rectification_days: int
+    # the 复议/诉讼 notice of the 责令改正通知书 (《行政复议法》《行政诉讼法》)
+    review_organ: str = "示例市人民政府"
+    review_days: int = 60
+    court: str = "示例市人民法院"
+    lawsuit_months: int = 6
 
 
 _KEYS = {
@@ -30,20 +35,26 @@ _KEYS = {
     "rectification_prefix": "prefix.rectification",
     "device_no": "device_no",
     "rectification_days": "rectification_days",
+    "review_organ": "review_organ",
+    "review_days": "review_days",
+    "court": "court",
+    "lawsuit_months": "lawsuit_months",
 }
+_INTS = ("device_no", "rectification_days", "review_days", "lawsuit_months")
 
 
 def get_settings(ctx: AppContext) -> StationSettings:
     values = {field: ctx.setting(key) for field, key in _KEYS.items()}
-    values["device_no"] = int(values["device_no"])
-    values["rectification_days"] = int(values["rectification_days"])
+    for field in _INTS:
+        values[field] = int(values[field])
     return StationSettings(**values)
 
 
 def _check(settings: StationSettings) -> None:
     for label, value in (("所名", settings.station_name), ("执法机关名称", settings.organ_name),
                          ("检查笔录文号前缀", settings.inspection_prefix),
-                         ("责令改正通知书文号前缀", settings.rectification_prefix)):
+                         ("责令改正通知书文号前缀", settings.rectification_prefix),
+                         ("行政复议机关", settings.review_organ), ("行政诉讼管辖法院", settings.court)):
         if not value.strip():
             raise InvalidInput(f"{label}不能为空")
     for prefix in (settings.inspection_prefix, settings.rectification_prefix):
@@ -55,6 +66,11 @@ def _check(settings: StationSettings) -> None:
         raise InvalidInput(f"设备号应在 0 到 {MAX_DEVICE_NO} 之间（所里的电脑用 0，每台笔记本一个不同的号）")
     if not 1 <= settings.rectification_days <= 365:
         raise InvalidInput("默认改正期限应在 1 到 365 天之间")
+    # 行政复议法: 60 days unless a law sets longer; 行政诉讼法: 6 months (DOMAIN.md §3)
+    if not 60 <= settings.review_days <= 365:
+        raise InvalidInput("申请行政复议的期限不得少于六十日（《中华人民共和国行政复议法》），应在 60 到 365 天之间")
+    if not 6 <= settings.lawsuit_months <= 24:
+        raise InvalidInput("提起行政诉讼的期限一般为六个月（《中华人民共和国行政诉讼法》），应在 6 到 24 个月之间")
 
 
 def update_settings(ctx: AppContext, settings: StationSettings) -> None:

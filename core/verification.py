@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote
 
 from core.corrections import corrected_by
 from core.errors import NotFound
-from core.inspections import InspectionRecord, load_inspection
+from core.inspections import InspectionRecord, enforcement_problems, load_inspection
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -25,8 +25,14 @@ SHORT_HASH = 16
 def form_number(record: InspectionRecord, form: str) -> str:
     if form == "rectification":
         if record.rectification is None:
+            problems = enforcement_problems(record)
+            if problems and record.failed_items():
+                raise NotFound(f"检查记录 {record.number} 不能出具责令改正通知书：{'；'.join(problems)}。执法检查须由两名以上"
+                               "持有执法证件的执法人员进行，本次检查只能作为巡查记录，不责令改正")
             raise NotFound(f"检查记录 {record.number} 没有责令改正通知书")
         return record.rectification.number
+    if form == "checklist":  # printed as the 笔录's 附件1, with its own number
+        return f"{record.number}附件1"
     return record.number
 
 
@@ -58,6 +64,8 @@ def verify_payload(ctx: AppContext, payload: str) -> Verdict:
         expected_number = form_number(record, form)
     except NotFound:
         return Verdict(False, f"文书编号不符：记录 {record.number} 没有{FORMS[form]}", record)
+    if form == "checklist" and number == record.number:
+        expected_number = number  # printed before the checklist had its own number
     if number != expected_number:
         return Verdict(False, f"文书编号不符：二维码为 {number}，记录为 {expected_number}", record)
     if record.status != "signed" or not record.content_hash:

@@ -142,6 +142,8 @@ class Inspection(SyncMixin, Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # the legal elements of the printed forms (core.inspections.legal); {} = canonical v1
+    legal_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
     subject: Mapped[Subject] = relationship(back_populates="inspections")
     snapshot: Mapped[TemplateSnapshot] = relationship(lazy="joined")
@@ -343,6 +345,19 @@ class LeadPhoto(SyncMixin, Base):
     original_name: Mapped[str] = mapped_column(String(260), default="")
 
     lead: Mapped[Lead] = relationship(back_populates="photos")
+
+
+class PaperScan(SyncMixin, Base):
+    """A scan or photo of the signed paper original of a record printed for wet signatures,
+    attached after it was locked (not part of its content hash; the file is named by its hash)."""
+
+    __tablename__ = "paper_scans"
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, index=True)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    ext: Mapped[str] = mapped_column(String(8), nullable=False)
+    original_name: Mapped[str] = mapped_column(String(260), default="")
+    attached_by: Mapped[str] = mapped_column(String(64), default="")
+    attached_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
 class AuditEntry(Base):

@@ -56,8 +56,9 @@ def _has_column(connection, table: str, column: str) -> bool:
 
 def _canonical(connection) -> dict[str, tuple[str | None, dict]]:
     """Every signed inspection: (stored content hash, canonical content) from the tables."""
-    inspections = _rows(connection, """
-        SELECT i.id, i.number, i.kind, i.purpose, i.party_json, i.place, i.notified_by, i.started_at, i.ended_at,
+    legal = "i.legal_json" if _has_column(connection, "inspections", "legal_json") else "'{}'"
+    inspections = _rows(connection, f"""
+        SELECT {legal} AS legal_json, i.id, i.number, i.kind, i.purpose, i.party_json, i.place, i.notified_by, i.started_at, i.ended_at,
                i.findings, i.party_statement, i.party_present_name, i.party_refused, i.witness_name, i.signed_at,
                i.content_hash, t.json AS template_json
         FROM inspections i JOIN template_snapshots t ON t.sha256 = i.template_sha
@@ -79,9 +80,9 @@ def _canonical(connection) -> dict[str, tuple[str | None, dict]]:
     for r in _rows(connection, f"SELECT inspection_id, item_code, sha256 FROM photos WHERE inspection_id IN ({signed})"):
         photos.setdefault(r.inspection_id, []).append([r.item_code, r.sha256])
     signatures: dict[str, dict] = {}
-    for r in _rows(connection, f"SELECT inspection_id, role, signer_name, sha256 FROM signatures"
-                               f" WHERE inspection_id IN ({signed})"):
-        signatures.setdefault(r.inspection_id, {})[r.role] = [r.signer_name, r.sha256]
+    for r in _rows(connection, f"SELECT inspection_id, role, signer_name, sha256, signed_at FROM signatures"
+                               f" WHERE inspection_id IN ({signed})", signed_at=sa.DateTime):
+        signatures.setdefault(r.inspection_id, {})[r.role] = [r.signer_name, r.sha256, _iso(r.signed_at)]
     orders = {r.inspection_id: {"number": r.number, "deadline": _iso(r.deadline), "requirements": r.requirements}
               for r in _rows(connection, f"SELECT inspection_id, number, deadline, requirements FROM rectifications"
                                          f" WHERE inspection_id IN ({signed})", deadline=sa.Date)}
@@ -91,7 +92,7 @@ def _canonical(connection) -> dict[str, tuple[str | None, dict]]:
             data = json.loads(i.template_json)
             templates[i.template_json] = {"code": data["code"], "version": data["version"],
                                           "sha256": hashlib.sha256(i.template_json.encode("utf-8")).hexdigest()}
-        out[i.id] = (i.content_hash, {
+        content = {
             "id": i.id, "number": i.number, "kind": i.kind, "purpose": i.purpose,
             "template": templates[i.template_json], "party": json.loads(i.party_json),
             "officers": officers.get(i.id, []), "place": i.place, "notified_by": i.notified_by,
@@ -100,10 +101,16 @@ def _canonical(connection) -> dict[str, tuple[str | None, dict]]:
             "party_refused": bool(i.party_refused), "witness_name": i.witness_name,
             "answers": dict(sorted(answers.get(i.id, {}).items())),
             "photos": sorted(photos.get(i.id, [])),
-            "signatures": dict(sorted(signatures.get(i.id, {}).items())),
+            "signatures": {role: sig[:2] for role, sig in sorted(signatures.get(i.id, {}).items())},
             "rectification": orders.get(i.id),
             "signed_at": _iso(i.signed_at),
-        })
+        }
+        legal_elements = json.loads(i.legal_json or "{}")
+        if legal_elements.get("canonical", 1) == 2:  # canonical v2 (core.inspections.records.canonical)
+            content["canonical"] = 2
+            content["legal"] = {k: v for k, v in sorted(legal_elements.items()) if k != "canonical"}
+            content["signatures"] = dict(sorted(signatures.get(i.id, {}).items()))
+        out[i.id] = (i.content_hash, content)
     return out
 
 

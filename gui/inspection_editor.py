@@ -41,6 +41,7 @@ from core.errors import DomainError
 from core.tasks import rectification_status_label
 from core.verification import FORMS
 from gui.i18n import tr_args
+from gui.legal_panel import ItemFacts, LegalPanel
 
 AUTOSAVE_MS = 400
 THUMB = QSize(72, 54)
@@ -98,13 +99,15 @@ class ItemRow(QFrame):
         self.thumbs = QHBoxLayout()
         self.thumbs.addStretch(1)
         self._photo_ids: list[str] = []
+        self.facts = ItemFacts(editor, item)
 
         layout = QGridLayout(self)
         layout.addWidget(text, 0, 0, 1, 3)
         layout.addLayout(buttons, 1, 0)
         layout.addWidget(self.note, 1, 1)
         layout.addWidget(self.photo_button, 1, 2)
-        layout.addLayout(self.thumbs, 2, 0, 1, 3)
+        layout.addWidget(self.facts, 2, 0, 1, 3)
+        layout.addLayout(self.thumbs, 3, 0, 1, 3)
         layout.setColumnStretch(1, 1)
 
     def _toggled(self, code: str, checked: bool) -> None:
@@ -124,6 +127,7 @@ class ItemRow(QFrame):
         if not self.note.hasFocus() and not self._note_save.dirty:
             self.note.setText(answer.note)
         self._mark(answer.result)
+        self.facts.show_record(record)
         photos = record.photos_of(self.item.code)
         if [p.id for p in photos] != self._photo_ids:  # decode thumbnails only when they changed
             self._photo_ids = [p.id for p in photos]
@@ -179,6 +183,8 @@ class InspectionEditor(QWidget):
         self.loading = True
         self.record = svc.load_inspection(ctx, inspection_id)
         self.resize(1000, 760)
+        self._savers: list[_Debounced] = []
+        self._field_savers: dict[QWidget, _Debounced] = {}
 
         self.header = QLabel()
         self.header.setWordWrap(True)
@@ -219,6 +225,8 @@ class InspectionEditor(QWidget):
             action.setData(form)
             action.triggered.connect(partial(self.preview, form))
         self.print_button.setMenu(self.print_menu)
+        self.wet_button = QPushButton(self.tr("纸质签名打印(&W)…"))
+        self.wet_button.clicked.connect(self.print_for_wet_signing)
         self.history_button = QPushButton(self.tr("修改记录(&H)…"))
         self.history_button.clicked.connect(self.show_history)
         from gui.record_actions import RecordActions
@@ -227,7 +235,7 @@ class InspectionEditor(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         for button in (*self.actions.buttons, self.history_button, self.complete_button, self.sign_button,
-                       self.print_button):
+                       self.wet_button, self.print_button):
             buttons.addWidget(button)
 
         layout = QVBoxLayout(self)
@@ -240,20 +248,20 @@ class InspectionEditor(QWidget):
 
     # --- the second tab ---------------------------------------------------------
     def _text_field(self, widget, field: str):
-        read = widget.toPlainText if isinstance(widget, QPlainTextEdit) else widget.text
-        saver = _Debounced(self, read, lambda value: self.save(svc.update_details, **{field: value}))
+        return self.debounced(widget, lambda value: self.save(svc.update_details, **{field: value}))
+
+    def debounced(self, widget, save):
+        """Save a text field a short pause after typing, when it loses focus, or on flush."""
+        plain = isinstance(widget, QPlainTextEdit)
+        saver = _Debounced(self, widget.toPlainText if plain else widget.text, save)
         self._field_savers[widget] = saver
-        (widget.textChanged if isinstance(widget, QPlainTextEdit) else widget.textEdited).connect(
-            lambda *_: None if self.loading else saver.touch()
-        )
-        if isinstance(widget, QLineEdit):
-            widget.editingFinished.connect(saver.flush)
         self._savers.append(saver)
+        (widget.textChanged if plain else widget.textEdited).connect(lambda *_: None if self.loading else saver.touch())
+        if not plain:
+            widget.editingFinished.connect(saver.flush)
         return widget
 
     def _build_record_tab(self) -> QWidget:
-        self._savers: list[_Debounced] = []
-        self._field_savers: dict[QWidget, _Debounced] = {}
         self.place = self._text_field(QLineEdit(), "place")
         self.notified_by = self._text_field(QLineEdit(), "notified_by")
         self.party_present = self._text_field(QLineEdit(), "party_present_name")
@@ -305,6 +313,8 @@ class InspectionEditor(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addLayout(form)
+        self.legal_panel = LegalPanel(self)
+        layout.addWidget(self.legal_panel)
         layout.addWidget(self.rect_box)
         layout.addWidget(self.sign_box)
         layout.addStretch(1)
@@ -349,12 +359,14 @@ class InspectionEditor(QWidget):
                 self.requirements.setPlainText(rect.requirements)
         self._show_signatures(record)
         self.actions.show_record(record)
+        self.legal_panel.show_record(record)
         locked = record.read_only
         for widget in (self.place, self.notified_by, self.party_present, self.findings, self.statement,
                        self.refused, self.witness, self.deadline, self.requirements, self.draft_button):
             widget.setEnabled(not locked)
         self.complete_button.setEnabled(record.status == "draft")
         self.sign_button.setEnabled(record.status == "completed")
+        self.wet_button.setEnabled(record.status == "completed")
         failed = len(record.failed_items())
         answered = len(record.template.items) - len(record.unanswered())
         status = self.tr(svc.STATUS_LABELS[record.status])
@@ -364,6 +376,9 @@ class InspectionEditor(QWidget):
             text += tr_args(self.tr("　已签名锁定（内容哈希 %1…）"), (record.content_hash or "")[:16])
         self.status.setText(text)
         self.loading = False
+
+    def may_overwrite(self, widget: QWidget) -> bool:
+        return self._may_overwrite(widget)
 
     def _may_overwrite(self, widget: QWidget, saver: _Debounced | None = None) -> bool:
         """A field being typed in, or with an edit still waiting to be saved, keeps its text."""
@@ -426,10 +441,7 @@ class InspectionEditor(QWidget):
             saver.flush()
 
     def save_rectification(self) -> None:
-        d = self.deadline.date()
-        from datetime import date
-
-        self.save(svc.set_rectification, deadline=date(d.year(), d.month(), d.day()),
+        self.save(svc.set_rectification, deadline=self.deadline.date().toPython(),
                   requirements=self.requirements.toPlainText())
 
     def draft_findings(self) -> None:
@@ -453,14 +465,21 @@ class InspectionEditor(QWidget):
         if self.save(svc.complete_inspection):
             self.tabs.setCurrentIndex(1)
 
-    def sign(self) -> None:
+    def _confirmed(self, title: str, text: str) -> bool:
         self.flush()
-        answer = QMessageBox.question(
-            self, self.tr("签名锁定"),
-            self.tr("签名锁定后，本检查记录将不能再修改。确定吗？"),
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
+
+    def sign(self) -> None:
+        if self._confirmed(self.tr("签名锁定"), self.tr("签名锁定后，本检查记录将不能再修改。确定吗？")):
             self.save(svc.sign_inspection)
+
+    def print_for_wet_signing(self) -> None:
+        """Lock the record and print it with blank lines for handwritten signatures."""
+        if self._confirmed(self.tr("纸质签名打印"),
+                           self.tr("将锁定本检查记录，打印带空白签名栏的纸质文书，由当事人和执法人员亲笔签名；"
+                                   "签名后的纸质原件扫描件作为附件留存。锁定后不能再修改。确定吗？")) \
+                and self.save(svc.lock_for_wet_signing):
+            self.preview("record")
 
     def preview(self, form: str) -> None:
         from gui.print_preview import PrintPreviewDialog

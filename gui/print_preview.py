@@ -15,6 +15,7 @@ from core.errors import DomainError
 from core.files import write_atomically
 from core.inspections import InspectionRecord
 from core.printing import render_form
+from core.forms.common import form_title
 from core.verification import FORMS, form_number
 from gui.i18n import tr_args
 from gui.operations import run_op
@@ -62,7 +63,8 @@ class PrintPreviewDialog(QDialog):
             return
 
         def done(pdf: bytes) -> None:
-            dialog = cls(pdf, f"{FORMS[form]} {number}", f"{FORMS[form]}-{number}.pdf", parent=parent)
+            title = FORMS[form] if form == "checklist" else form_title(record, form)  # 巡查记录 for one officer
+            dialog = cls(pdf, f"{title} {number}", f"{title}-{number}.pdf", parent=parent)
             dialog.exec()
 
         run_op(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_form(ctx, record, form), on_done=done,

@@ -26,6 +26,17 @@ class SettingsDialog(FormDialog):
         self.days.setRange(1, 365)
         self.days.setSuffix(self.tr(" 天"))
         self.days.setValue(current.rectification_days)
+        # the 复议/诉讼 notice printed on the 责令改正通知书
+        self.review_organ = self.add_row(self.tr("行政复议机关："), QLineEdit(current.review_organ))
+        self.review_days = self.add_row(self.tr("申请行政复议期限："), QSpinBox())
+        self.review_days.setRange(60, 365)
+        self.review_days.setSuffix(self.tr(" 日"))
+        self.review_days.setValue(current.review_days)
+        self.court = self.add_row(self.tr("行政诉讼管辖法院："), QLineEdit(current.court))
+        self.lawsuit_months = self.add_row(self.tr("提起行政诉讼期限："), QSpinBox())
+        self.lawsuit_months.setRange(6, 24)
+        self.lawsuit_months.setSuffix(self.tr(" 个月"))
+        self.lawsuit_months.setValue(current.lawsuit_months)
         self.example = self.add_row(self.tr("文号示例："), QLabel())
         for widget in (self.inspection_prefix, self.rectification_prefix):
             widget.textChanged.connect(self._show_example)
@@ -46,4 +57,6 @@ class SettingsDialog(FormDialog):
             inspection_prefix=self.inspection_prefix.text(),
             rectification_prefix=self.rectification_prefix.text(),
             device_no=self.device_no.value(), rectification_days=self.days.value(),
+            review_organ=self.review_organ.text(), review_days=self.review_days.value(),
+            court=self.court.text(), lawsuit_months=self.lawsuit_months.value(),
         ))

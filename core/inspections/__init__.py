@@ -10,6 +10,8 @@ edit), ``photos``, ``workflow`` (completion, signatures, signing). Import from h
 from __future__ import annotations
 
 from core.inspections.records import (
+    CANONICAL_VERSION,
+    ORDER_ROLE,
     Answer,
     DETAIL_FIELDS,
     FailedItem,
@@ -26,6 +28,7 @@ from core.inspections.records import (
     SignatureRow,
     WITNESS_ROLE,
     canonical,
+    canonical_version,
     content_hash,
     list_inspections,
     load_inspection,
@@ -44,8 +47,25 @@ from core.inspections.drafts import (
     start_inspection,
     update_details,
 )
+from core.inspections.legal import (
+    DEFAULT_CONFIRMATION,
+    LEGAL_FIELDS,
+    PRODUCT_FIELDS,
+    can_enforce,
+    enforcement_problems,
+    fact_text,
+    item_detail,
+    needs_witness,
+    party_signs_order,
+    party_signs_record,
+    product_text,
+    set_item_detail,
+    set_legal,
+)
 from core.inspections.photos import (
     add_photo,
+    attach_paper_scan,
+    paper_scans,
     image_format,
     remove_photo,
     store_image,
@@ -56,6 +76,7 @@ from core.inspections.workflow import (
     completion_problems,
     draft_findings,
     draft_requirements,
+    lock_for_wet_signing,
     reopen_inspection,
     sign_inspection,
     signature_roles,
@@ -64,6 +85,10 @@ from core.inspections.workflow import (
 )
 
 __all__ = [
+    "attach_paper_scan", "paper_scans",
+    "CANONICAL_VERSION", "DEFAULT_CONFIRMATION", "LEGAL_FIELDS", "ORDER_ROLE", "PRODUCT_FIELDS", "can_enforce",
+    "canonical_version", "enforcement_problems", "fact_text", "item_detail", "lock_for_wet_signing",
+    "needs_witness", "party_signs_order", "party_signs_record", "product_text", "set_item_detail", "set_legal",
     "Answer", "DETAIL_FIELDS", "FailedItem", "InspectionRecord", "InspectionSummary", "KIND_LABELS",
     "MIN_OFFICERS", "OfficerData", "PARTY_ROLE", "PHOTO_EXTS", "PhotoRow", "RectificationRow", "STATUS_LABELS",
     "SignatureRow", "WITNESS_ROLE", "add_photo", "add_signature", "canonical", "complete_inspection",

@@ -11,18 +11,28 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.inspections.records import canonical, record_of
+from core.inspections.records import _canonical_v1, record_of
 from db.models import Correction, Inspection
 
 if TYPE_CHECKING:
     from core.context import AppContext
 
 
+# What the signing itself records — the party's confirmation or refusal, the witness, paper
+# mode, the canonical version: not part of what the admin approves, asked again at signing.
+SIGNING_FACTS = ("confirmation", "wet", "canonical", "refusal_reason", "order_refused", "order_refusal_reason",
+                 "witness_id", "witness_phone")
+
+
 def approval_hash(ctx: AppContext, inspection: Inspection) -> str:
-    """What the admin approves: the record's canonical form without signatures and signing time."""
-    content = canonical(record_of(ctx, inspection))
+    """What the admin approves: the record's content without signatures, signing time and the
+    facts of the signing itself (``SIGNING_FACTS``) — the same before and after signing."""
+    record = record_of(ctx, inspection)
+    content = _canonical_v1(record)
     content.pop("signatures", None)
-    content.pop("signed_at", None)
+    for key in ("signed_at", "party_refused", "witness_name"):
+        content.pop(key, None)
+    content["legal"] = {k: v for k, v in sorted(record.legal.items()) if k not in SIGNING_FACTS}
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

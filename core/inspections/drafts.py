@@ -12,7 +12,17 @@ from sqlalchemy.orm import Session
 
 from core.checklists import RESULTS, ChecklistTemplate, load_templates, template_from_snapshot
 from core.errors import InvalidInput, WorkflowError
-from core.inspections.records import DETAIL_FIELDS, KIND_LABELS, MIN_OFFICERS, OfficerData, editable, officer_role, touch
+from core.inspections.legal import check_witness, legal_of
+from core.inspections.records import (
+    CANONICAL_VERSION,
+    DETAIL_FIELDS,
+    KIND_LABELS,
+    MIN_OFFICERS,
+    OfficerData,
+    editable,
+    officer_role,
+    touch,
+)
 from core.numbering import next_number
 from core.subjects import CATEGORIES, subject_in
 from core.users import require
@@ -110,7 +120,7 @@ def create_inspection(
         template_code=template.code, template_version=template.version,
         snapshot=_snapshot(session, template), party_json=party_snapshot(subject),
         kind=kind, purpose=purpose, place=place.strip() or subject.address, notified_by=notified_by,
-        started_at=now, status="draft",
+        started_at=now, status="draft", legal_json=json.dumps({"canonical": CANONICAL_VERSION}),
     )
     session.add(inspection)
     for position, officer in enumerate(officers):
@@ -186,6 +196,10 @@ def update_details(ctx: AppContext, inspection_id: str, **fields) -> None:
     with ctx.transaction() as s:
         inspection = editable(s, inspection_id)
         changed = False
+        if fields.get("witness_name"):
+            check_witness(s, inspection, fields["witness_name"])
+        if fields.get("party_refused") and legal_of(inspection).get("party_absent"):
+            raise InvalidInput("当事人不在场与当事人拒绝签字不能同时选择：不在场时由见证人见证，不记为拒绝签字")
         for key, value in fields.items():
             if getattr(inspection, key) != value:
                 setattr(inspection, key, value)

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import hashlib
 from io import BytesIO
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.checklists import template_from_snapshot
-from core.errors import InvalidInput, NotFound
+from sqlalchemy import select
+
+from core.errors import InvalidInput, NotFound, WorkflowError
 from core.files import write_atomically
-from core.inspections.records import PhotoRow, editable, photo_path, touch
+from core.inspections.records import PhotoRow, editable, load_orm, photo_path, touch
 from core.users import require
 from db.models import (
+    PaperScan,
     Photo,
 )
 
@@ -80,3 +84,28 @@ def remove_photo(ctx: AppContext, inspection_id: str, photo_id: str) -> None:
                 touch(inspection, reopen=True)
                 return
         raise NotFound("找不到该照片")
+
+
+def attach_paper_scan(ctx: AppContext, inspection_id: str, source: Path) -> str:
+    """Attach a scan or photo of the signed paper original of a record printed for wet
+    signatures (after it was locked; the content hash does not cover it). Returns the row id."""
+    require(ctx, "inspect")
+    with ctx.transaction() as s:
+        inspection = load_orm(s, inspection_id)
+        if inspection.status != "signed" or not json.loads(inspection.legal_json or "{}").get("wet"):
+            raise WorkflowError(f"检查记录 {inspection.number} 未按纸质签名打印锁定，不需要附加纸质原件扫描件")
+        sha, ext, _target = store_image(ctx, source)
+        scan = PaperScan(device_id=ctx.device_id, inspection_id=inspection.id, sha256=sha, ext=ext,
+                         original_name=Path(source).name[:260], attached_at=ctx.clock(),
+                         attached_by=ctx.user.name if ctx.user is not None else "系统")
+        s.add(scan)
+        s.flush()
+        return scan.id
+
+
+def paper_scans(ctx: AppContext, inspection_id: str) -> list[PhotoRow]:
+    """The scans attached to a record, oldest first (item_code "纸质原件")."""
+    with ctx.sessions() as s:
+        rows = s.scalars(select(PaperScan).where(PaperScan.inspection_id == inspection_id)
+                         .order_by(PaperScan.attached_at)).all()
+        return [PhotoRow(r.id, "纸质原件", r.sha256, photo_path(ctx, r.sha256, r.ext), r.original_name) for r in rows]

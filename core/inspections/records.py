@@ -41,6 +41,8 @@ KIND_LABELS = {"enforcement": "执法检查", "routine": "日常巡查"}
 
 
 PARTY_ROLE, WITNESS_ROLE = "party", "witness"
+# the party's own signature for receiving the 责令改正通知书 (separate from the 笔录's)
+ORDER_ROLE = "party_order"
 
 
 MIN_OFFICERS = 2
@@ -83,6 +85,7 @@ class SignatureRow:
     signer_name: str
     sha256: str
     png: bytes
+    signed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ class InspectionRecord:
     completed_at: datetime | None
     signed_at: datetime | None
     content_hash: str | None
+    # the legal elements (core.inspections.legal): the 告知 answers, witness, camera, cases...
+    legal: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -193,8 +198,36 @@ def _text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# The version of the canonical form new signatures use. A record stores the version it was
+# signed under in ``legal["canonical"]``; without it (every record signed before 0011) it is 1.
+CANONICAL_VERSION = 2
+
+
+def canonical_version(record: InspectionRecord) -> int:
+    version = record.legal.get("canonical", 1)
+    if version not in (1, 2):
+        raise InvalidInput(f"检查记录 {record.number} 的内容格式版本 {version!r} 不能识别（来自更新版本的程序？）")
+    return version
+
+
 def canonical(record: InspectionRecord) -> dict:
-    """The content that a signature covers, in a stable form."""
+    """The content that a signature covers, in a stable form, as of the record's version.
+
+    v1 (records signed before the legal elements existed) is kept exactly as it was; v2 adds
+    the legal elements and the time of each signature. A record printed for wet signatures
+    has no drawn signatures: its hash covers everything else.
+    """
+    body = _canonical_v1(record)
+    if canonical_version(record) == 1:
+        return body
+    body["canonical"] = 2
+    body["legal"] = {k: v for k, v in sorted(record.legal.items()) if k != "canonical"}
+    body["signatures"] = {r: [s.signer_name, s.sha256, _iso(s.signed_at)] for r, s in sorted(record.signatures.items())}
+    return body
+
+
+def _canonical_v1(record: InspectionRecord) -> dict:
+    """Canonical form v1: frozen, records signed under it must keep their hash."""
     return {
         "id": record.id,
         "number": record.number,
@@ -259,13 +292,21 @@ def record_of(ctx: AppContext, i: Inspection) -> InspectionRecord:
         witness_name=i.witness_name,
         answers={r.item_code: Answer(r.result, r.note) for r in i.results},
         photos=[PhotoRow(p.id, p.item_code, p.sha256, photo_path(ctx, p.sha256, p.ext), p.original_name) for p in i.photos],
-        signatures={s.role: SignatureRow(s.role, s.signer_name, s.sha256, s.png) for s in i.signatures},
+        signatures={s.role: SignatureRow(s.role, s.signer_name, s.sha256, s.png, s.signed_at) for s in i.signatures},
         rectification=None if i.rectification is None else RectificationRow(
             i.rectification.number, i.rectification.deadline,
             i.rectification.requirements, i.rectification.status,
         ),
         completed_at=i.completed_at, signed_at=i.signed_at, content_hash=i.content_hash,
+        legal=_legal(i.legal_json),
     )
+
+
+def _legal(text: str | None) -> dict:
+    value = json.loads(text or "{}")
+    if not isinstance(value, dict):
+        raise ValueError("legal_json is not an object")
+    return value
 
 
 def _when(value: str | None) -> datetime | None:
@@ -289,13 +330,14 @@ def record_from_rows(row: dict, template: ChecklistTemplate, template_json: str,
         witness_name=row["witness_name"],
         answers={r["item_code"]: Answer(r["result"], r["note"]) for r in results},
         photos=[PhotoRow(p["id"], p["item_code"], p["sha256"], Path(), p["original_name"]) for p in photos],
-        signatures={s["role"]: SignatureRow(s["role"], s["signer_name"], s["sha256"], b"") for s in signatures},
+        signatures={s["role"]: SignatureRow(s["role"], s["signer_name"], s["sha256"], b"", _when(s.get("signed_at")))
+                    for s in signatures},
         rectification=None if rectification is None else RectificationRow(
             rectification["number"], date.fromisoformat(rectification["deadline"]),
             rectification["requirements"], rectification["status"],
         ),
         completed_at=_when(row["completed_at"]), signed_at=_when(row["signed_at"]),
-        content_hash=row["content_hash"],
+        content_hash=row["content_hash"], legal=_legal(row.get("legal_json")),
     )
 
 

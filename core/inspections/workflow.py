@@ -3,18 +3,34 @@ from __future__ import annotations
 
 from datetime import timedelta
 import hashlib
+import json
+import re
 from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, WorkflowError
 from core.events import InspectionSigned
 from core.inspections.approval import correction_problems
 from core.inspections.drafts import drop_signature, party_snapshot
+from core.inspections.legal import (
+    can_enforce,
+    check_witness,
+    fact_problems,
+    fact_text,
+    legal_of,
+    legal_problems,
+    needs_witness,
+    party_signs_order,
+    party_signs_record,
+)
 from core.inspections.photos import image_format
 from core.inspections.records import (
+    CANONICAL_VERSION,
     MIN_OFFICERS,
+    ORDER_ROLE,
     PARTY_ROLE,
     WITNESS_ROLE,
     InspectionRecord,
+    canonical_version,
     content_hash,
     editable,
     officer_role,
@@ -33,10 +49,19 @@ if TYPE_CHECKING:
 
 
 def signature_roles(record: InspectionRecord) -> list[str]:
-    """The signatures this record needs before it can be signed."""
-    roles = [officer_role(i) for i in range(len(record.officers))]
-    roles.insert(0, WITNESS_ROLE if record.party_refused else PARTY_ROLE)
-    return roles
+    """The signatures this record needs before it can be signed (a record signed under
+    canonical v1 keeps the roles it was signed with; one printed for wet signatures needs none)."""
+    officers = [officer_role(i) for i in range(len(record.officers))]
+    if record.locked and canonical_version(record) == 1:
+        return [WITNESS_ROLE if record.party_refused else PARTY_ROLE, *officers]
+    if record.legal.get("wet"):
+        return []
+    roles = [PARTY_ROLE] if party_signs_record(record) else []
+    if needs_witness(record):
+        roles.append(WITNESS_ROLE)
+    if party_signs_order(record):
+        roles.append(ORDER_ROLE)
+    return roles + officers
 
 
 def add_signature(ctx: AppContext, inspection_id: str, role: str, signer_name: str, png: bytes) -> None:
@@ -46,7 +71,7 @@ def add_signature(ctx: AppContext, inspection_id: str, role: str, signer_name: s
         raise InvalidInput("签名图像无效")
     with ctx.transaction() as s:
         inspection = editable(s, inspection_id)
-        allowed = {PARTY_ROLE, WITNESS_ROLE} | {officer_role(o.position) for o in inspection.officers}
+        allowed = {PARTY_ROLE, WITNESS_ROLE, ORDER_ROLE} | {officer_role(o.position) for o in inspection.officers}
         if role not in allowed:
             raise InvalidInput(f"未知的签名人角色“{role}”")
         drop_signature(s, inspection, role)
@@ -74,7 +99,7 @@ def draft_findings(record: InspectionRecord) -> str:
         for n, f in enumerate(failed, 1):
             note = f"（{f.note.strip()}）" if f.note.strip() else ""
             advice = f"建议：{f.item.remedy}。" if f.item.advisory else ""
-            lines.append(f"{n}. 【{f.section.title}】{f.item.fail_text}{note}。{advice}")
+            lines.append(f"{n}. 【{f.section.title}】{fact_text(record, f)}{note}。{advice}")
     return "\n".join(lines)
 
 
@@ -91,6 +116,14 @@ def completion_problems(record: InspectionRecord) -> list[str]:
     no_note = [f.item.code for f in record.failed_items() if not f.note.strip()]
     if no_note:
         problems.append(f"不符合项必须填写说明：{'、'.join(no_note)}")
+    if record.locked and canonical_version(record) == 1:
+        return problems  # completed under the rules of its time (before definite facts were asked)
+    problems += fact_problems(record)
+    stated = re.search(r"共检查 (\d+) 项，其中不适用 (\d+) 项", record.findings)
+    na = sum(1 for i in record.template.items if record.answer(i.code).result == "na")
+    if stated and (int(stated[1]), int(stated[2])) != (len(record.template.items), na):
+        problems.append(f"现场情况写的检查项数或不适用项数（共 {stated[1]} 项，不适用 {stated[2]} 项）与检查结果"
+                        f"（共 {len(record.template.items)} 项，不适用 {na} 项）不符，请改正或清空后重新生成")
     if record.kind == "enforcement":
         if len(record.officers) < MIN_OFFICERS:
             problems.append("执法检查至少需要两名执法人员")
@@ -117,7 +150,9 @@ def complete_inspection(ctx: AppContext, inspection_id: str) -> InspectionRecord
             inspection.findings = draft_findings(record)
         if inspection.ended_at is None or inspection.ended_at < inspection.started_at:
             inspection.ended_at = now
-        failed = record.order_items()
+        # an order only from an inspection that can issue enforcement documents (two officers
+        # with 执法证号); a one-officer visit is a 巡查记录 that orders nothing
+        failed = record.order_items() if can_enforce(record) else []
         if failed and inspection.rectification is None and inspection.purpose == "regular":
             days = int(ctx.setting("rectification_days"))
             inspection.rectification = Rectification(
@@ -131,7 +166,7 @@ def complete_inspection(ctx: AppContext, inspection_id: str) -> InspectionRecord
                 status="open",
             )
         elif not failed and inspection.rectification is not None:
-            # Answers changed after a reopen: no order is due any more. Its number stays used,
+            # Answers or officers changed after a reopen: no order is due any more. Its number stays used,
             # entered in the void register (作废登记).
             register_void(s, number=inspection.rectification.number, doc_kind="rectification",
                           inspection_id=inspection.id, reason="检查重新完成后已无应责令改正的不符合项，通知书未发出",
@@ -160,13 +195,12 @@ def signing_problems(record: InspectionRecord) -> list[str]:
     missing = [labels[r] for r in signature_roles(record) if r not in record.signatures]
     if missing:
         problems.append(f"还缺少签名：{'、'.join(missing)}")
-    if record.party_refused and not record.witness_name.strip():
-        problems.append("当事人拒绝签字时须填写见证人姓名")
+    problems += legal_problems(record)
     return problems
 
 
 def signer_labels(record: InspectionRecord) -> dict[str, str]:
-    labels = {PARTY_ROLE: "当事人", WITNESS_ROLE: "见证人"}
+    labels = {PARTY_ROLE: "当事人（现场检查笔录）", WITNESS_ROLE: "见证人", ORDER_ROLE: "当事人（签收责令改正通知书）"}
     for i, officer in enumerate(record.officers):
         labels[officer_role(i)] = f"执法人员{officer.name}"
     return labels
@@ -177,12 +211,46 @@ def sign_inspection(ctx: AppContext, inspection_id: str) -> str:
     require(ctx, "sign")
     with ctx.transaction() as s:
         inspection = editable(s, inspection_id)
+        _upgrade(inspection)
         problems = signing_problems(record_of(ctx, inspection))
         problems += correction_problems(ctx, s, inspection)
         if problems:
             raise WorkflowError("；".join(problems))
-        inspection.signed_at = ctx.clock()
-        inspection.status = "signed"
-        inspection.content_hash = content_hash(record_of(ctx, inspection))
-        ctx.events.publish(InspectionSigned(s, ctx, inspection))
-        return inspection.content_hash
+        return _lock(ctx, s, inspection)
+
+
+def _upgrade(inspection) -> None:
+    """A record signed now is signed under the current canonical form."""
+    legal = legal_of(inspection)
+    if legal.get("canonical") != CANONICAL_VERSION:
+        legal["canonical"] = CANONICAL_VERSION
+        inspection.legal_json = json.dumps(legal, ensure_ascii=False, sort_keys=True)
+
+
+def _lock(ctx: AppContext, s, inspection) -> str:
+    check_witness(s, inspection, inspection.witness_name)
+    inspection.signed_at = ctx.clock()
+    inspection.status = "signed"
+    inspection.content_hash = content_hash(record_of(ctx, inspection))
+    ctx.events.publish(InspectionSigned(s, ctx, inspection))
+    return inspection.content_hash
+
+
+def lock_for_wet_signing(ctx: AppContext, inspection_id: str) -> str:
+    """Lock the record to print it with blank lines for handwritten signatures (stations that
+    keep paper originals). The content hash covers everything but signature images; drawn
+    signatures, if any, are not part of it. A scan of the signed paper is attached afterwards."""
+    require(ctx, "sign")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        legal = legal_of(inspection)
+        legal["wet"] = True
+        legal["canonical"] = CANONICAL_VERSION
+        inspection.legal_json = json.dumps(legal, ensure_ascii=False, sort_keys=True)
+        record = record_of(ctx, inspection)
+        problems = [p for p in signing_problems(record) if not p.startswith("还缺少签名")]
+        if problems:
+            raise WorkflowError("；".join(problems))
+        if inspection.signatures:
+            raise WorkflowError("本记录已有在屏幕上手写的签名，不能再改为打印纸质文书签名；请直接签名锁定")
+        return _lock(ctx, s, inspection)

@@ -31,10 +31,10 @@ from core.sync.package import Package, read_package
 from core.sync.signed import prove_signed
 from core.sync.validate import shown
 from core.sync.spec import (
-    BY_TABLE, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
+    ATTACHMENT_TABLES, BY_TABLE, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
 from core.users import require
-from db.models import Inspection, LeadPhoto, Photo, SyncBatch, SyncConflict, SyncPeer, TemplateSnapshot, utcnow
+from db.models import Inspection, SyncBatch, SyncConflict, SyncPeer, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -205,7 +205,7 @@ def _stage_attachments(ctx: AppContext, pkg: Package) -> _Staged:
     """
     root = Path(ctx.attachments_dir)
     wanted: dict[Path, bytes] = {}
-    for table in ("photos", "lead_photos"):
+    for table in ATTACHMENT_TABLES:
         for record in pkg.records.get(table, ()):
             data = pkg.attachments.get(f"{record['sha256']}.{record['ext']}")
             if data is None:
@@ -273,7 +273,7 @@ def _recover_staging(ctx: AppContext) -> None:
 def _referenced(ctx: AppContext, sha: str, ext: str) -> bool:
     with ctx.sessions() as s:
         return any(s.scalar(select(model.id).where(model.sha256 == sha, model.ext == ext).limit(1)) is not None
-                   for model in (Photo, LeadPhoto))
+                   for model in ATTACHMENT_TABLES.values())
 
 
 def import_package(ctx: AppContext, path: Path, *, package: Package | None = None) -> ImportSummary:

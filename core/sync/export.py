@@ -21,7 +21,7 @@ from core.sync.devices import peers, private_key
 from core.signing import sha256_hex, sign
 from core.sync.package import Batch, write_zip_atomically
 from core.sync.spec import (
-    BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_STATION_ID,
+    ATTACHMENT_TABLES, BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_STATION_ID,
 )
 from core.users import LAPTOP_ROLES, require
 from db.models import AuditEntry, SyncBatch, SyncPeer, TemplateSnapshot, utcnow
@@ -42,7 +42,7 @@ def _record_of(ctx: AppContext, table: str, row: dict[str, Any]) -> tuple[dict[s
     record, attachments = to_json(table, row)
     if table == "users" and not (record.get("active") and record.get("role") in LAPTOP_ROLES):
         record["password_hash"] = None
-    if table in ("photos", "lead_photos"):
+    if table in ATTACHMENT_TABLES:
         path = photo_path(ctx, record["sha256"], record["ext"])
         if path.is_file():
             attachments[f"attachments/{record['sha256']}.{record['ext']}"] = path.read_bytes()

@@ -19,6 +19,7 @@ from db.models import (
     ItemResult,
     Lead,
     LeadPhoto,
+    PaperScan,
     Photo,
     Rectification,
     Signature,
@@ -43,8 +44,10 @@ MAX_DEVICE_NO = 99
 MODELS: tuple[type, ...] = (
     TemplateSnapshot, Subject, User, TriggerEvent, GradeChange, InspectionPlan, Inspection,
     InspectionOfficer, ItemResult, Photo, Signature, Rectification, Correction, VoidedNumber, InspectionTask,
-    TaskReason, Lead, LeadPhoto,
+    TaskReason, Lead, LeadPhoto, PaperScan,
 )
+# Tables whose rows name a file in the attachments folder (``<sha256>.<ext>``), sent along.
+ATTACHMENT_TABLES: dict[str, type] = {"photos": Photo, "lead_photos": LeadPhoto, "paper_scans": PaperScan}
 BY_TABLE: dict[str, type] = {m.__tablename__: m for m in MODELS}
 # Tables whose changes are found in the audit log (template snapshots are immutable and
 # not audited: they travel with the inspections that use them).
@@ -72,7 +75,7 @@ TABLE_LABELS = {
     "grade_changes": "风险等级调整", "inspection_plans": "检查计划", "inspections": "检查记录",
     "inspection_officers": "检查人员", "item_results": "检查项结果", "photos": "照片", "signatures": "签名",
     "rectifications": "责令改正", "inspection_tasks": "检查任务", "task_reasons": "任务原因", "leads": "线索",
-    "lead_photos": "线索照片", "corrections": "更正", "voided_numbers": "作废登记",
+    "lead_photos": "线索照片", "corrections": "更正", "voided_numbers": "作废登记", "paper_scans": "纸质原件扫描件",
 }
 
 # The values a status-like column may hold, per (table, column): an incoming record with
@@ -100,4 +103,5 @@ ENUMS: dict[tuple[str, str], tuple] = {
     ("photos", "ext"): tuple(sorted(PHOTO_EXTS)),
     ("lead_photos", "ext"): tuple(sorted(PHOTO_EXTS)),
     ("voided_numbers", "doc_kind"): tuple(DOC_KIND_LABELS),     # inspection, rectification
+    ("paper_scans", "ext"): tuple(sorted(PHOTO_EXTS)),
 }

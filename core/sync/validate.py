@@ -44,7 +44,7 @@ INT_LIMITS = {
 DIGESTS = {"sha256", "content_hash", "inputs_sha256", "template_sha"}
 # Columns that are not enums but follow a pattern.
 PATTERNS = {
-    ("signatures", "role"): re.compile(r"(party|witness|officer[1-9][0-9]?)\Z"),
+    ("signatures", "role"): re.compile(r"(party|party_order|witness|officer[1-9][0-9]?)\Z"),
     ("trigger_events", "event_type"): re.compile(r"[a-z][a-z0-9_]{0,31}\Z"),
 }
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")

@@ -33,6 +33,7 @@ CODE = "91350100M000100Y43"
 ADDRESS = "福州市闽侯县测试路8号"
 OFFICERS = [("王建国", "41170021001"), ("李秀英", "41170021002")]
 FAILURES = {"B2": "货架上1批次化妆品无备案信息", "G1": "无法提供进货查验记录"}
+PRODUCT = {"name": "某品牌面膜", "spec": "25 mL×5片", "batch": "20260318", "quantity": "6盒"}
 PARTY = "陈店长"
 LEFT = Qt.MouseButton.LeftButton
 
@@ -145,7 +146,17 @@ def test_whole_inspection_from_new_subject_to_saved_pdf(
             row.note.setFocus()
             type_text(row.note, FAILURES[code])
             qtbot.keyClick(row.note, Qt.Key.Key_Return)
+            # the definite fact: which case of the either-or wording, and the product
+            assert row.facts.isVisibleTo(editor)
+            row.facts.case.setFocus()
+            qtbot.keyClick(row.facts.case, Qt.Key.Key_Down)
+            for key, field in row.facts.product.items():
+                field.setFocus()
+                type_text(field, PRODUCT[key])
+                qtbot.keyClick(field, Qt.Key.Key_Return)
     record = svc.load_inspection(ctx, inspection_id)
+    assert svc.item_detail(record, "B2") == {"case": record.template.item("B2").cases[0], "product": PRODUCT}
+    assert svc.item_detail(record, "G1") == {"case": record.template.item("G1").cases[0]}
     assert record.unanswered() == []
     assert {f.item.code: f.note for f in record.failed_items()} == FAILURES
     assert "不符合 2 项" in editor.status.text()
@@ -171,14 +182,16 @@ def test_whole_inspection_from_new_subject_to_saved_pdf(
     assert editor.rect_number.text() == record.rectification.number
     assert editor.requirements.toPlainText() == record.rectification.requirements != ""
 
-    # --- signatures drawn with the mouse ---------------------------------------------------------
-    for role in ("party", "officer1", "officer2"):
+    # --- the party confirms the record, then signs it and, separately, the order -------------
+    qtbot.mouseClick(editor.legal_panel.confirm_button, LEFT)
+    assert svc.load_inspection(ctx, inspection_id).legal["confirmation"] == svc.DEFAULT_CONFIRMATION
+    for role in ("party", "party_order", "officer1", "officer2"):
         qtbot.mouseClick(_sign_button(editor, role), LEFT)
-    assert len(draw_signatures) == 3
+    assert len(draw_signatures) == 4
     for _title, strokes, elements in draw_signatures:
         assert strokes == 1 and elements > 2  # the mouse moves drew a line, not just a dot
     record = svc.load_inspection(ctx, inspection_id)
-    assert set(record.signatures) == {"party", "officer1", "officer2"}
+    assert set(record.signatures) == {"party", "party_order", "officer1", "officer2"}
     assert record.signatures["party"].signer_name == PARTY
     assert record.signatures["officer1"].signer_name == OFFICERS[0][0]
     assert record.signatures["officer2"].signer_name == OFFICERS[1][0]

@@ -122,7 +122,7 @@ def test_verify_dialog_says_a_corrected_original_was_corrected(demo_ctx, qtbot):
     correction = request_correction(demo_ctx, signed.id, statement="更正检查地点", reason="笔误")
     svc.complete_inspection(demo_ctx, correction)
     approve_correction(demo_ctx, correction)
-    sign_all(demo_ctx, correction)
+    sign_all(demo_ctx, correction, refused=svc.load_inspection(demo_ctx, correction).party_refused)
     number = svc.load_inspection(demo_ctx, correction).number
     dialog = VerifyDialog(demo_ctx)
     qtbot.addWidget(dialog)

@@ -129,7 +129,7 @@ def test_task_from_queue_to_signed_inspection_closes_the_task(
     qtbot.mouseClick(queue.start_button, LEFT)
 
     assert start_dialogs == [{
-        "enabled": False, "code": "device-operator", "text": "医疗器械经营企业监督检查记录表（第1版）",
+        "enabled": False, "code": "device-operator", "text": "医疗器械经营企业监督检查记录表（第2版）",
         "title": f"开始任务检查 — {shop.name}",
     }]
     [editor] = _editors(window)
@@ -148,6 +148,7 @@ def test_task_from_queue_to_signed_inspection_closes_the_task(
     qtbot.mouseClick(editor.complete_button, LEFT)
     assert editor.message.text() == ""
     assert not editor.rect_box.isVisibleTo(editor)  # nothing failed: no rectification order
+    qtbot.mouseClick(editor.legal_panel.confirm_button, LEFT)  # the party confirms the record
     for role in ("party", "officer1", "officer2"):
         qtbot.mouseClick(_sign_button(editor, role), LEFT)
     assert len(draw_signatures) == 3

@@ -28,21 +28,38 @@ def register_officers(ctx, officers=None) -> None:
             add_inspector(ctx, name, cert_no)
 
 
+PRODUCT = {"name": "某品牌保湿乳", "spec": "100 mL/瓶", "batch": "20260301", "quantity": "3瓶"}
+
+
 def answer_all(ctx, inspection_id, failures: dict[str, str]) -> None:
+    """Answer every item; a failed item gets its note, its first case and a product when it asks."""
     record = svc.load_inspection(ctx, inspection_id)
     for item in record.template.items:
         svc.set_answer(ctx, inspection_id, item.code, "fail" if item.code in failures else "pass")
         if item.code in failures:
             svc.set_note(ctx, inspection_id, item.code, failures[item.code])
+            if item.cases or item.product:
+                svc.set_item_detail(ctx, inspection_id, item.code, case=item.cases[0] if item.cases else None,
+                                    product=PRODUCT if item.product else None)
+
+
+WITNESS = dict(witness_id="西园社区居委会", witness_phone="13900000000")
 
 
 def sign_all(ctx, inspection_id, *, refused: bool = False) -> str:
     record = svc.load_inspection(ctx, inspection_id)
     assert record.status == "completed", record.status  # callers complete the inspection first
     if refused:
-        svc.update_details(ctx, inspection_id, party_refused=True, witness_name="马红")
-    roles = svc.signature_roles(svc.load_inspection(ctx, inspection_id))
-    assert len(roles) == 1 + len(record.officers)  # the party (or the witness) and each officer
+        svc.update_details(ctx, inspection_id, party_refused=True, witness_name="孙丽")
+        svc.set_legal(ctx, inspection_id, refusal_reason="称对检查结果有异议", order_refused=True,
+                      order_refusal_reason="拒绝签收", **WITNESS)
+    else:
+        svc.set_legal(ctx, inspection_id, confirmation=svc.DEFAULT_CONFIRMATION)
+    record = svc.load_inspection(ctx, inspection_id)
+    roles = svc.signature_roles(record)
+    # the party (or the witness), the party again for the order when there is one, each officer
+    order = 1 if record.rectification is not None and not refused else 0
+    assert len(roles) == 1 + order + len(record.officers)
     for role in roles:
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
     assert sorted(svc.load_inspection(ctx, inspection_id).signatures) == sorted(roles)

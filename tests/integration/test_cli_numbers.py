@@ -64,7 +64,7 @@ def test_correct_a_signed_record_approve_and_verify_the_original(demo_db, tmp_pa
     assert approved.returncode == 0 and f"已批准更正 {made['number']}" in approved.stdout
     ctx = AppContext.open(demo_db)
     try:
-        sign_all(ctx, made["id"])
+        sign_all(ctx, made["id"], refused=svc.load_inspection(ctx, made["id"]).party_refused)
     finally:
         ctx.close()
     original_pdf, correction_pdf = tmp_path / "original.pdf", tmp_path / "correction.pdf"

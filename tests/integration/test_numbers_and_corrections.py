@@ -152,6 +152,7 @@ def test_a_correction_is_a_new_record_that_needs_the_admins_approval(ctx, subjec
     with pytest.raises(WorkflowError, match="已有未完成的更正"):
         request_correction(ctx, original, statement="再更正", reason="又错了")
     # signed again, but only once the admin approved it
+    svc.set_legal(ctx, correction, confirmation=svc.DEFAULT_CONFIRMATION)
     for role in svc.signature_roles(record):
         svc.add_signature(ctx, correction, role, "签名人", _png())
     with pytest.raises(WorkflowError, match="须经站所管理员批准"):
@@ -200,6 +201,7 @@ def test_an_edit_after_approval_needs_approval_again(ctx, subject, officers):
     approve_correction(ctx, correction)
     svc.update_details(ctx, correction, party_statement="对更正无异议")
     sign_ready = svc.load_inspection(ctx, correction)
+    svc.set_legal(ctx, correction, confirmation=svc.DEFAULT_CONFIRMATION)
     for role in svc.signature_roles(sign_ready):
         svc.add_signature(ctx, correction, role, "签名人", _png())
     with pytest.raises(WorkflowError, match="重新批准"):

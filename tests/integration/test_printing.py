@@ -56,7 +56,7 @@ def test_rectification_states_deadline_and_rights(ctx, signed, tmp_path):
 def test_refusal_is_noted_on_the_record(ctx, subject, officers, tmp_path):
     inspection_id = signed_inspection(ctx, subject.id, officers, refused=True)
     text = pdf_text(print_form(ctx, inspection_id, "record", tmp_path / "r.pdf"))
-    assert "当事人拒绝签字" in text and "马红" in text
+    assert "当事人拒绝签字" in text and "孙丽" in text
 
 
 def test_no_rectification_form_without_failures(ctx, subject, officers, tmp_path):

@@ -150,7 +150,7 @@ def test_long_inspection_prints_every_character_and_breaks_lines_by_the_rules(ct
     bad_end = [line for line in lines if line[-1] in FORBIDDEN_END]
     assert bad_start == [] and bad_end == []
     assert "。）。" not in text and "。。" not in text
-    headers = {"record": ["序号", "检查项目", "不符合情况", "依据", "法定代表人（负责人）"],
+    headers = {"record": ["序号", "检查项目", "不符合情况", "违反的规定", "法定代表人（负责人）"],
                "checklist": ["检查项目", "序号", "检查内容", "符合", "不符合", "不适用", "说明"],
                "rectification": []}[form]
     for header in headers:  # each header cell on one line, not "序/号", "不符/合"

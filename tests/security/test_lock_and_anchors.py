@@ -325,7 +325,7 @@ def test_a_signed_inspection_syncs_with_its_rows(hub_station, tmp_path):
     inspection_id = signed_with_photo(laptop, subject.id, tmp_path)
     _send(laptop, station, tmp_path / "up")
     record = svc.load_inspection(station, inspection_id)
-    assert record.status == "signed" and len(record.photos) == 1 and len(record.signatures) == 3
+    assert record.status == "signed" and len(record.photos) == 1 and len(record.signatures) == 4
     assert record.rectification is not None and record.current_hash() == record.content_hash
     with station.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM signed_lock_fresh").scalar() == 0
@@ -346,7 +346,7 @@ def test_a_draft_sent_earlier_then_signed_with_new_rows(hub_station, tmp_path):
     sign_all(laptop, inspection_id)
     _send(laptop, station, tmp_path / "up2")
     record = svc.load_inspection(station, inspection_id)
-    assert record.status == "signed" and len(record.signatures) == 3 and record.answer("B2").note == "2批次无备案信息"
+    assert record.status == "signed" and len(record.signatures) == 4 and record.answer("B2").note == "2批次无备案信息"
     assert record.current_hash() == record.content_hash
     _refuses_raw_sql(station, inspection_id, [t for t in CHANGES if t != "photos"])
 

@@ -84,6 +84,12 @@ def world(tmp_path_factory) -> dict:
     answer_all(station, signable, {})
     svc.update_details(station, signable, party_statement="无异议", party_present_name="张三")
     svc.complete_inspection(station, signable)
+    svc.set_legal(station, signable, confirmation=svc.DEFAULT_CONFIRMATION)
+    wet = svc.start_inspection(station, subject.id, "cosmetics-531", OFFICERS)
+    answer_all(station, wet, {})
+    svc.update_details(station, wet, party_present_name="张三")
+    svc.complete_inspection(station, wet)
+    svc.lock_for_wet_signing(station, wet)
     for role in svc.signature_roles(svc.load_inspection(station, signable)):
         svc.add_signature(station, signable, role, "签名人", signature_png())
     draft = next(r.id for r in svc.list_inspections(station) if r.status == "draft" and r.id not in (ready,))
@@ -132,7 +138,7 @@ def world(tmp_path_factory) -> dict:
                            [f"{subject.credit_code},complaint,{date.today():%Y-%m-%d},PERM-EV-1,投诉"]),
     }
     return {"base": base, "people": people, "subject": subject, "graded": graded, "package": package, "enrolment": enrolment,
-            "completed": completed, "ready": ready, "signable": signable, "draft": draft, "photo": photo.id,
+            "completed": completed, "ready": ready, "signable": signable, "wet": wet, "draft": draft, "photo": photo.id,
             "signed": signed[0], "correction": correction,
             "leads": leads, "handled": handled, "fed_back": fed_back, "conflict": conflict_id,
             "task": tasks[0].id, "backup": backup, **files}
@@ -258,6 +264,14 @@ SERVICES = [
             lambda c, w, o: svc.reopen_inspection(c, w["completed"])),
     Service("inspections.workflow.sign_inspection", OFFICERS_ROLES,
             lambda c, w, o: svc.sign_inspection(c, w["signable"])),
+    Service("inspections.legal.set_legal", OFFICERS_ROLES,
+            lambda c, w, o: svc.set_legal(c, w["draft"], recorder="李秀英")),
+    Service("inspections.legal.set_item_detail", OFFICERS_ROLES,
+            lambda c, w, o: svc.set_item_detail(c, w["draft"], "G1", case="未如实记录化妆品进货查验情况（无进货查验记录）")),
+    Service("inspections.workflow.lock_for_wet_signing", OFFICERS_ROLES,
+            lambda c, w, o: svc.lock_for_wet_signing(c, w["completed"])),
+    Service("inspections.photos.attach_paper_scan", OFFICERS_ROLES,
+            lambda c, w, o: svc.attach_paper_scan(c, w["wet"], _photo_source(o))),
     Service("printing.print_form", OFFICERS_ROLES,
             lambda c, w, o: _lazy("core.printing", "print_form")(c, w["completed"], "record", o / "forms" / "r.pdf"),
             effect="file"),

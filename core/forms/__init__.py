@@ -1,0 +1,18 @@
+"""The stories (what each form prints) of the three A4 forms; ``core.printing`` lays them out.
+
+``common`` (the page, tables, citations grouped by law, signature cells), ``record``
+(现场检查笔录, or 巡查记录 for a visit that cannot produce enforcement documents),
+``rectification`` (责令改正通知书), ``checklist`` (检查记录表, the 笔录's 附件1). The
+typesetting helpers (paragraphs, styles, the font) come in on the page (``Page.kit``), so
+these modules do not import ``core.printing``. See docs/forms.md "Legal elements".
+"""
+from __future__ import annotations
+
+from core.forms.checklist import checklist_story
+from core.forms.common import Page
+from core.forms.record import record_story
+from core.forms.rectification import rectification_story
+
+STORIES = {"record": record_story, "checklist": checklist_story, "rectification": rectification_story}
+
+__all__ = ["STORIES", "Page"]
