@@ -73,6 +73,10 @@ class UserRow:
         return ROLES[self.role]
 
     @property
+    def needs_attention(self) -> bool:
+        return not self.active or self.locked
+
+    @property
     def state_label(self) -> str:
         if not self.active:
             return "已停用"
@@ -239,6 +243,11 @@ def log_in(ctx: AppContext, name: str, password: str) -> UserRow:
         raise failed
     ctx.user = row
     return row
+
+
+def log_out(ctx: AppContext) -> None:
+    """Nobody is logged in any more; the GUI shows the log-in dialog again."""
+    ctx.user = None
 
 
 def list_users(ctx: AppContext, *, role: str | None = None) -> list[UserRow]:
