@@ -20,7 +20,7 @@ from gui.models import RowTableModel
 from gui.widgets import FormDialog, button_row, dialog_buttons, make_table, push_button
 
 
-def _tr(text: str) -> str:
+def tr(text: str) -> str:
     return QCoreApplication.translate("models", text)
 
 
@@ -29,10 +29,10 @@ class UserModel(RowTableModel):
 
     columns = (
         ("姓名（登录名）", lambda u: u.name),
-        ("角色", lambda u: _tr(u.role_label)),
+        ("角色", lambda u: tr(u.role_label)),
         ("执法证号", lambda u: u.cert_no),
         ("网格", lambda u: u.grid),
-        ("状态", lambda u: _tr(u.state_label)),
+        ("状态", lambda u: tr(u.state_label)),
     )
     marked_by = "needs_attention"
 

@@ -34,6 +34,7 @@ def cmd_hub(args) -> int:
         raise InvalidInput(f"端口无效：{args.port}")
     if not 0.5 <= args.request_timeout <= 3600:
         raise InvalidInput(f"--request-timeout 应在 0.5 至 3600 秒之间：{args.request_timeout:g}")
+    _check_port_free(args.host, args.port)
     if args.data_dir is not None:
         ctx = AppContext.open(args.db, attachments_dir=args.data_dir / "attachments")
         outbox = args.data_dir / "hub-outbox"
@@ -42,9 +43,22 @@ def cmd_hub(args) -> int:
         outbox = None
 
     def ready(_hub) -> None:
-        print(f"hub serving {ctx.engine.url.render_as_string(hide_password=True)} "
-              f"on http://{args.host}:{args.port}", flush=True)
+        print(f"同步服务已开启：数据库 {ctx.engine.url.render_as_string(hide_password=True)}，"
+              f"地址 http://{args.host}:{args.port}（按 Ctrl+C 停止）", flush=True)
 
     serve(ctx, args.host, args.port, outbox=outbox, max_upload_mb=args.max_upload_mb,
           request_timeout=args.request_timeout, ready=ready)
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """One Chinese line when the address cannot be listened on (the server would say it in English)."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError:
+        from core.errors import InvalidInput
+
+        raise InvalidInput(f"无法在 {host}:{port} 开启同步服务：端口已被占用（同步服务可能已在运行）或地址不属于本机") from None
