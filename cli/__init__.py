@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None = None, extra: tuple[Callable[[Any], None]
 def run(args: argparse.Namespace) -> int:
     """Run the parsed subcommand's handler; returns the exit code."""
     if args.handler is None:
-        print("no subcommand given; see --help", file=sys.stderr)
+        print("错误：未指定子命令，请用 --help 查看用法", file=sys.stderr)
         return EXIT_BAD_INPUT
     return guarded(args.handler, args)
 

@@ -32,7 +32,7 @@ def guarded(fn: Callable[..., int], *args: Any) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"意外错误（{type(exc).__name__}）：{exc}；设置环境变量 YXJC_DEBUG=1 可看到详细信息", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -71,10 +71,10 @@ def add_file_import(sub, group: str, group_help: str, import_help: str, handler:
 
 
 def print_overdue_first(args, rows: list, line: Callable[[Any, str], str]) -> int:
-    """A queue (tasks, leads) as JSON or one line a row; ``line(row, flag)`` with flag " OVERDUE" or ""."""
+    """A queue (tasks, leads) as JSON or one line a row; ``line(row, flag)`` with flag " 已逾期" or ""."""
     if args.json:
         print_json([r.as_dict() for r in rows])
     else:
         for r in rows:
-            print(line(r, " OVERDUE" if r.overdue else ""))
+            print(line(r, " 已逾期" if r.overdue else ""))
     return EXIT_OK

@@ -29,5 +29,5 @@ def cmd_restore(args) -> int:
     from core.backup import restore_backup
 
     restore_backup(args.backup, Path(args.db))
-    print(f"restored {args.db} from {args.backup}")
+    print(f"已从备份 {args.backup} 恢复数据库 {args.db}")
     return EXIT_OK

@@ -18,4 +18,4 @@ def cmd_leads(args) -> int:
     from core.leads import list_leads
 
     return print_overdue_first(args, list_leads(open_context(args.db), status=args.status), lambda r, flag: (
-        f"{r.reported_at:%Y-%m-%d %H:%M}\t{r.status}{flag}\t{r.category_label}\t{r.subject}\t{r.reporter}"))
+        f"{r.reported_at:%Y-%m-%d %H:%M}\t{r.status_label}{flag}\t{r.category_label}\t{r.subject}\t{r.reporter}"))

@@ -43,10 +43,10 @@ def cmd_events_import(args) -> int:
     if args.json:
         print_json(summary.as_dict())
     else:
-        print(f"imported {summary.imported}, skipped {summary.skipped}, rejected {len(summary.rejected)}; "
-              f"tasks created {summary.tasks_created}, updated {summary.tasks_updated}")
+        print(f"导入 {summary.imported} 条，跳过（已存在）{summary.skipped} 条，拒绝 {len(summary.rejected)} 行；"
+              f"新建任务 {summary.tasks_created} 个，更新 {summary.tasks_updated} 个")
         for row in summary.rejected:
-            print(f"  row {row['row']}: {row['reason']}")
+            print(f"  第 {row['row']} 行：{row['reason']}")
     return EXIT_OK
 
 
@@ -54,7 +54,7 @@ def cmd_tasks(args) -> int:
     from core.tasks import list_tasks
 
     return print_overdue_first(args, list_tasks(open_context(args.db), status=args.status), lambda r, flag: (
-        f"{r.due}\t{r.priority}\t{r.status}{flag}\t{r.subject_name}\t{'; '.join(r.reasons)}"))
+        f"{r.due}\t{r.priority_label}\t{r.status_label}{flag}\t{r.subject_name}\t{'；'.join(r.reasons)}"))
 
 
 def cmd_plan(args) -> int:
@@ -64,9 +64,9 @@ def cmd_plan(args) -> int:
     if args.json:
         print_json(plan.as_dict())
     else:
-        print(f"{plan.year} baseline plan, seed {plan.seed}, inputs sha256 {plan.inputs_sha256}")
-        print(f"{len(plan.entries)} subjects; tasks created {plan.tasks_created}, updated {plan.tasks_updated}"
-              + ("" if plan.created else " (plan already adopted: nothing changed)"))
+        print(f"{plan.year} 年度基础检查计划，随机种子 {plan.seed}，输入数据 SHA-256 {plan.inputs_sha256}")
+        print(f"{len(plan.entries)} 个监管对象；新建任务 {plan.tasks_created} 个，更新 {plan.tasks_updated} 个"
+              + ("" if plan.created else "（该年度计划已采用，未作任何更改）"))
         for e in plan.entries:
             officers = "、".join(f"{o.name}({o.cert_no})" for o in e.officers)
             print(f"{e.credit_code or '-'}\t{e.subject}\t{e.reason}\t{officers}")

@@ -21,7 +21,7 @@ def cmd_demo(args) -> int:
 
     ctx = open_context(args.db, create=True)
     added = create_demo(ctx)
-    print(f"demo station ready: {added['subjects']} subjects and {added['inspections']} inspections added")
+    print(f"示例站所已就绪：新增 {added['subjects']} 个监管对象、{added['inspections']} 条检查记录")
     return EXIT_OK
 
 
@@ -35,7 +35,7 @@ def cmd_subjects_import(args) -> int:
     if args.json:
         print_json(summary.as_dict())
     else:
-        print(f"imported {summary.imported}, skipped {summary.skipped}, rejected {len(summary.rejected)}")
+        print(f"导入 {summary.imported} 个，跳过（已存在）{summary.skipped} 个，拒绝 {len(summary.rejected)} 行")
         for row in summary.rejected:
-            print(f"  row {row['row']}: {row['reason']}")
+            print(f"  第 {row['row']} 行：{row['reason']}")
     return EXIT_OK

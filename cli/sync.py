@@ -91,8 +91,8 @@ def cmd_sync_import(args) -> int:
     if args.json:
         print_json(summary.as_dict())
     else:
-        note = " (already imported: nothing changed)" if summary.already_imported else ""
-        print(f"applied {summary.applied}, unchanged {summary.unchanged}, conflicts {summary.conflicts}{note}")
+        note = "（均已导入过，未作任何更改）" if summary.already_imported else ""
+        print(f"更新 {summary.applied} 条，未变 {summary.unchanged} 条，冲突 {summary.conflicts} 条{note}")
     return EXIT_OK
 
 
@@ -123,9 +123,9 @@ def _print_hub_summary(args, summary) -> int:
     if args.json:
         print_json(summary.as_dict())
     else:
-        print(f"{args.sync_command}: {summary.packages} package(s); applied {summary.applied}, "
-              f"unchanged {summary.unchanged}, conflicts {summary.conflicts}, "
-              f"already imported {summary.already_imported}")
+        verb = "上传" if args.sync_command == "push" else "下载"
+        print(f"{verb} {summary.packages} 个同步包：更新 {summary.applied} 条，未变 {summary.unchanged} 条，"
+              f"冲突 {summary.conflicts} 条，其中已导入过的同步包 {summary.already_imported} 个")
     return EXIT_OK
 
 
@@ -157,7 +157,7 @@ def cmd_devices_list(args) -> int:
     from core.sync import list_devices
 
     for device in list_devices(open_context(args.db)):
-        mark = f"\trevoked {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked else ""
+        mark = f"\t已吊销 {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked else ""
         print(f"{device.device_no}\t{device.name}\t{device.id}{mark}")
     return EXIT_OK
 
@@ -177,6 +177,6 @@ def cmd_devices_revoke(args) -> int:
     if not found:
         bad_input(f"本所没有登记{what}（devices list 列出已登记的设备）")
     device = revoke_device(ctx, found[0].id)
-    print(f"revoked {device.name} (device_no {device.device_no}) at {device.revoked_at:%Y-%m-%d %H:%M}; "
-          "its packages and hub requests are refused from now on")
+    print(f"已吊销 {device.name}（设备号 {device.device_no}，{device.revoked_at:%Y-%m-%d %H:%M}）："
+          "此后它的同步包和同步请求一律拒绝")
     return EXIT_OK

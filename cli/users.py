@@ -27,5 +27,5 @@ def cmd_users_add(args) -> int:
     password = sys.stdin.readline().rstrip("\r\n")
     user = add_user(open_context(args.db, create=True), name=args.name, role=args.role, password=password,
                     cert_no=args.cert_no, grid=args.grid)
-    print(f"added {user.role} {user.name}")
+    print(f"已添加{user.role_label} {user.name}")
     return EXIT_OK
