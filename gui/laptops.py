@@ -33,7 +33,7 @@ from core.users import require
 from gui.hub_process import HUB_PORT, HubProcess
 from gui.i18n import tr_args
 from gui.models import RowTableModel
-from gui.widgets import FormDialog, button_row, dialog_buttons, make_table, push_button
+from gui.widgets import FormDialog, dialog_buttons, make_table, push_button
 
 
 def _when(at) -> str:
@@ -100,9 +100,8 @@ class EnrolmentCodeDialog(QDialog):
         self.setWindowTitle(self.tr("笔记本已登记"))
         self.setMinimumWidth(520)
         text = QLabel(tr_args(self.tr("已登记“%1”（设备号 %2），登记文件已写入：\n%3\n\n"
-                                      "请把U盘交给笔记本的使用人，并当面告诉他下面的一次性登记码"
-                                      "（不要写在U盘上；关闭本窗口后不再显示）："), name, device_no, str(path)))
-        text.setWordWrap(True)
+                                      "请把U盘交给笔记本的使用人，并当面告诉他下面的一次性登记码。\n"
+                                      "不要写在U盘上；关闭本窗口后不再显示。"), name, device_no, str(path)))
         self.code = QLabel(code)
         font = QFont(self.font())
         font.setPointSize(22)
@@ -153,7 +152,10 @@ class LaptopsBox(QGroupBox):
         top.addLayout(side)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(button_row((self.hub_label,), (self.hub_button,)))
+        hub_row = QHBoxLayout()
+        hub_row.addWidget(self.hub_label, 1)
+        hub_row.addWidget(self.hub_button)
+        layout.addLayout(hub_row)
         for button in (self.register_button, self.enrol_button, self.hub_button):
             if not may_manage:
                 button.setToolTip(self.tr("仅站所管理员可以设置同步"))
