@@ -7,31 +7,31 @@ from cli.app import EXIT_OK, add_file_import, open_context, print_json, print_ov
 
 def register(sub) -> None:
     """Add ``events import``, ``tasks``, ``plan`` and ``inspectors`` to the top-level subparsers."""
-    add_file_import(sub, "events", "trigger events (投诉举报, 抽检不合格...)",
-                    "import events from .xlsx or .csv (columns 统一社会信用代码 or 名称, 事件类型, 发生日期, 来源编号, 详情)",
+    add_file_import(sub, "events", "触发事件（投诉举报、抽检不合格等）",
+                    "从 .xlsx 或 .csv 导入事件（列：统一社会信用代码或名称、事件类型、发生日期、来源编号、详情）",
                     cmd_events_import)
 
-    tasks = sub.add_parser("tasks", help="the inspection task queue, most urgent first")
-    tasks.add_argument("--db", required=True, help="database file")
-    tasks.add_argument("--status", choices=["open", "in_progress", "done", "cancelled"], help="only tasks in this status")
-    tasks.add_argument("--json", action="store_true", help="print as JSON")
+    tasks = sub.add_parser("tasks", help="检查任务队列，最紧急的在前")
+    tasks.add_argument("--db", required=True, help="数据库文件")
+    tasks.add_argument("--status", choices=["open", "in_progress", "done", "cancelled"], help="只列出此状态的任务")
+    tasks.add_argument("--json", action="store_true", help="以 JSON 输出")
     tasks.set_defaults(handler=cmd_tasks)
 
-    plan = sub.add_parser("plan", help="the year's baseline plan with its reproducible random draw (双随机)")
-    plan.add_argument("--db", required=True, help="database file")
-    plan.add_argument("--year", required=True, type=int, help="plan year, e.g. 2026")
-    plan.add_argument("--seed", required=True, type=int, help="random seed; the same seed and data give the same plan")
-    plan.add_argument("--json", action="store_true", help="print as JSON")
+    plan = sub.add_parser("plan", help="年度基础检查计划及可复现的随机抽取（双随机）")
+    plan.add_argument("--db", required=True, help="数据库文件")
+    plan.add_argument("--year", required=True, type=int, help="计划年度，如 2026")
+    plan.add_argument("--seed", required=True, type=int, help="随机种子；相同的种子和数据得出相同的计划")
+    plan.add_argument("--json", action="store_true", help="以 JSON 输出")
     plan.set_defaults(handler=cmd_plan)
 
     # `inspectors` alone lists; `inspectors add` adds, then lists
-    insp_list = sub.add_parser("inspectors", help="the station's list of enforcement officers")
-    insp_list.add_argument("--db", required=True, help="database file")
+    insp_list = sub.add_parser("inspectors", help="本所执法人员名录")
+    insp_list.add_argument("--db", required=True, help="数据库文件")
     insp_list.set_defaults(handler=cmd_inspectors)
     insp_sub = insp_list.add_subparsers(dest="inspectors_command", metavar="ACTION")
-    insp_add = insp_sub.add_parser("add", help="add an officer")
-    insp_add.add_argument("--db", required=True, help="database file")
-    insp_add.add_argument("--name", required=True, help="name")
+    insp_add = insp_sub.add_parser("add", help="添加执法人员")
+    insp_add.add_argument("--db", required=True, help="数据库文件")
+    insp_add.add_argument("--name", required=True, help="姓名")
     insp_add.add_argument("--cert-no", required=True, help="执法证号")
     insp_add.set_defaults(handler=cmd_inspectors_add)
 

@@ -7,12 +7,12 @@ from cli.app import EXIT_OK, add_file_import, bad_input, open_context, print_jso
 
 def register(sub) -> None:
     """Add ``demo`` and ``subjects import`` to the top-level subparsers."""
-    demo = sub.add_parser("demo", help="create or top up a demo station")
-    demo.add_argument("--db", required=True, help="database file")
+    demo = sub.add_parser("demo", help="建立或补齐示例站所")
+    demo.add_argument("--db", required=True, help="数据库文件")
     demo.set_defaults(handler=cmd_demo)
 
-    add_file_import(sub, "subjects", "the register of subjects",
-                    "import subjects from .xlsx or .csv (columns 名称, 统一社会信用代码, 类别, 地址, 法定代表人, 联系电话, 网格)",
+    add_file_import(sub, "subjects", "监管对象名册",
+                    "从 .xlsx 或 .csv 导入监管对象（列：名称、统一社会信用代码、类别、地址、法定代表人、联系电话、网格）",
                     cmd_subjects_import)
 
 
