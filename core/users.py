@@ -188,6 +188,12 @@ def has_admin(ctx: AppContext) -> bool:
         return bool(s.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))))
 
 
+def has_log_in(ctx: AppContext) -> bool:
+    """Whether anyone can log in here (an active user with a password): a laptop just enrolled cannot yet."""
+    with ctx.sessions() as s:
+        return bool(s.scalar(select(func.count(User.id)).where(User.active.is_(True), User.password_hash.is_not(None))))
+
+
 WRONG_LOGIN = "用户名或密码错误"
 
 

@@ -64,7 +64,10 @@ class Session:
         from gui.login_dialog import LoginDialog
         from gui.main_window import MainWindow
 
-        if not LoginDialog(self.ctx).exec():
+        result = LoginDialog.RELOAD
+        while result == LoginDialog.RELOAD:  # joined the station: the log-in of a laptop now
+            result = LoginDialog(self.ctx).exec()
+        if not result:
             return False
         self.window = GridWorkerWindow(self.ctx) if self.ctx.user.role == "grid_worker" else MainWindow(self.ctx)
         self.window.log_out_requested.connect(self.switch_user)

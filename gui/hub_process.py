@@ -7,6 +7,8 @@ stops when the application quits. What the hub says on stderr in its one Chinese
 """
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, Signal
 from PySide6.QtNetwork import QAbstractSocket, QNetworkInterface
 
@@ -64,7 +66,10 @@ class HubProcess(QObject):
         if not self.running:
             return
         self._stopping = True
-        self.process.terminate()
+        if sys.platform == "win32":  # a console program ignores WM_CLOSE; SQLite's transactions survive a kill
+            self.process.kill()
+        else:
+            self.process.terminate()  # uvicorn finishes the requests under way
         if not self.process.waitForFinished(10000):
             self.process.kill()
             self.process.waitForFinished(5000)

@@ -76,6 +76,22 @@ def main() -> None:
 
         # a machine not yet set up: the two ways to set up sync
         fresh = AppContext.open(tmp / "fresh.db")
+        from gui.join_station import JoinStationDialog
+        from gui.login_dialog import LoginDialog
+
+        login = LoginDialog(fresh)
+        save(app, login, "login-first-run")
+        login.close()
+        joining = AppContext.open(tmp / "joining.db")
+        enrol_file = tmp / "登记文件-执法笔记本3.json"
+        enrolment = sync.add_device(ctx, "执法笔记本3", enrol_file)
+        join = JoinStationDialog(joining)
+        join.file.setText(str(enrol_file))
+        join.code.setText(enrolment["enrolment_code"])
+        join.join_button.click()
+        save(app, join, "join-station")
+        join.close()
+        joining.close()
         fresh_panel = SyncPanel(fresh, runner=ImmediateRunner())
         save(app, fresh_panel, "sync-not-set-up")
         fresh_panel.close()

@@ -199,3 +199,69 @@ def test_no_command_names_inside_the_gui():
     offending = [p.name for p in sources
                  if re.search(r"main\.py|devices (add|enrol)|(?<![.\w])sync (export|import)", p.read_text(encoding="utf-8"))]
     assert offending == []
+
+
+def test_a_fresh_laptop_joins_before_anyone_logs_in_then_the_inspector_logs_in(ctx, qtbot, monkeypatch, tmp_path,
+                                                                               type_text):
+    """On a laptop's first start: 从所里的登记文件加入, the station's first package from the stick, then the
+    inspector the station added logs in with the password set at the station — no local admin needed."""
+    from gui.app import Session
+    from gui.join_station import JoinStationDialog
+    from gui.login_dialog import LoginDialog
+    from gui.main_window import MainWindow
+
+    station = ctx
+    add_user(station, name="张所长", role="admin", password=PASSWORD)
+    add_user(station, name="王建国", role="inspector", password="inspector-1", cert_no="41170021001")
+    enrolment = sync.add_device(station, "执法笔记本1", tmp_path / "登记文件.json")
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    [package] = sync.export_packages(station, usb)
+    laptop = AppContext.open(tmp_path / "laptop" / "laptop.db")
+    seen = []
+
+    def join(dialog: JoinStationDialog) -> int:
+        dialog.show()
+        assert not dialog.import_button.isEnabled()  # first the enrolment
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "登记文件.json"), ""))
+        qtbot.mouseClick(dialog.choose_button, LEFT)
+        qtbot.keyClicks(dialog.code, "0000-0000-0000")
+        qtbot.mouseClick(dialog.join_button, LEFT)
+        seen.append(dialog.message.text())
+        dialog.code.clear()
+        qtbot.keyClicks(dialog.code, enrolment["enrolment_code"])
+        qtbot.mouseClick(dialog.join_button, LEFT)
+        seen.append(dialog.status.text())
+        go = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        assert dialog.import_button.isEnabled() and not go.isEnabled()  # nobody can log in yet
+        monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(package)], ""))
+        qtbot.mouseClick(dialog.import_button, LEFT)  # on a worker thread, with its progress dialog
+        qtbot.waitUntil(lambda: dialog.status.text().startswith("已导入") or dialog.message.text() != "", timeout=30000)
+        seen.append(dialog.status.text() or dialog.message.text())
+        assert go.isEnabled()
+        qtbot.mouseClick(go, LEFT)
+        return dialog.result()
+
+    def log_in_dialog(dialog: LoginDialog) -> int:
+        dialog.show()
+        if dialog.join_button.isVisible():
+            assert dialog.first_run  # a fresh database: create the admin, or join the station
+            qtbot.mouseClick(dialog.join_button, LEFT)
+            return dialog.result()
+        assert not dialog.first_run and "演示" not in dialog.windowTitle()
+        type_text(dialog.name, "王建国")
+        qtbot.keyClicks(dialog.password, "inspector-1")
+        qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), LEFT)
+        return dialog.result()
+
+    monkeypatch.setattr(JoinStationDialog, "exec", join)
+    monkeypatch.setattr(LoginDialog, "exec", log_in_dialog)
+    session = Session(laptop)
+    assert session.log_in()
+    qtbot.addWidget(session.window)
+    assert seen[0] == "登记码不正确（或登记文件已被改动）"
+    assert seen[1].startswith("已加入 ") and "“执法笔记本1”（设备号 1）" in seen[1]
+    assert seen[2].startswith("已导入 1 个同步包：更新 "), seen[2]
+    assert isinstance(session.window, MainWindow) and laptop.user.name == "王建国"
+    assert sync.role(laptop) == "device"
+    laptop.close()
