@@ -308,6 +308,8 @@ def update_user(ctx: AppContext, user_id: str, *, name: str, role: str, cert_no:
         _check_unique(s, name, cert_no, user_id)
         if user.role == "admin" and role != "admin" and user.active and not _other_active_admins(s, user_id):
             raise InvalidInput("本所至少要保留一位在用的站所管理员，不能更改最后一位管理员的角色")
+        if ctx.user is not None and ctx.user.id == user_id and role != user.role:
+            raise InvalidInput("不能更改自己正在使用的账户的角色，请由另一位管理员更改")
         user.name, user.role, user.cert_no, user.grid = name, role, cert_no or None, grid
         s.flush()
         return _row(user, ctx.clock())

@@ -194,7 +194,10 @@ class LaptopsBox(QGroupBox):
     def _show_hub(self) -> None:
         hub = self.hub
         self.hub_button.setText(self.tr("停止同步服务(&S)") if hub.running else self.tr("开启同步服务(&S)"))
-        self.hub_button.setEnabled(self.may_manage and self.ctx.engine.dialect.name == "sqlite")
+        on_file = self.ctx.engine.dialect.name == "sqlite"
+        self.hub_button.setEnabled(self.may_manage and on_file)
+        if not on_file:
+            self.hub_button.setToolTip(self.tr("数据库在服务器上：同步服务由服务器的管理员在服务器上开启"))
         if hub.ready:
             addresses = "、".join(f"http://{a}:{hub.port}" for a in hub.addresses())
             self.hub_label.setText(tr_args(self.tr("同步服务已开启。笔记本在“与所里同步”中填写地址：%1"), addresses))

@@ -50,6 +50,8 @@ def test_the_last_admin_keeps_the_role_and_stays_active(ctx, people):
     with pytest.raises(InvalidInput, match="不能停用自己"):
         set_active(ctx, people["admin"].id, False)
     second = add_user(ctx, name="李副所长", role="admin", password=PASSWORD)
+    with pytest.raises(InvalidInput, match="不能更改自己正在使用的账户的角色"):
+        update_user(ctx, people["admin"].id, name="张所长", role="inspector", cert_no="41170021005")
     ctx.user = second
     set_active(ctx, people["admin"].id, False)  # another admin may
     with pytest.raises(InvalidInput, match="最后一位管理员"):
