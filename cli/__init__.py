@@ -12,7 +12,7 @@ import sys
 from typing import Any, Callable
 
 from cli import audit, backup, corrections, exports, inspections, leads, numbers, oversight, register, stats, sync, users
-from cli.app import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, guarded
+from cli.app import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, ChineseArgumentParser, guarded
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "build_parser", "main", "parse_args", "run"]
 
@@ -25,12 +25,11 @@ def build_parser(extra: tuple[Callable[[Any], None], ...] = ()) -> argparse.Argu
     ``extra``: more ``register(subparsers)`` functions from other interfaces (the hub's
     ``hub`` command), handed in by the entry point so that ``cli`` does not import them.
     """
-    parser = argparse.ArgumentParser(
+    parser = ChineseArgumentParser(
         prog="main.py",
-        description="药械化现场检查: offline inspections of cosmetics, device and drug operators. "
-        "Without a subcommand, starts the GUI.",
+        description="药械化现场检查：化妆品、医疗器械和药品经营者的离线现场检查。不带子命令时启动图形界面。",
     )
-    parser.add_argument("--db", help="database file (default: inspections.db in the user data folder)")
+    parser.add_argument("--db", help="数据库文件（默认：用户数据文件夹中的 inspections.db）")
     parser.set_defaults(handler=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for registrar in (*(area.register for area in AREAS), *extra):
@@ -46,7 +45,7 @@ def parse_args(argv: list[str] | None = None, extra: tuple[Callable[[Any], None]
 def run(args: argparse.Namespace) -> int:
     """Run the parsed subcommand's handler; returns the exit code."""
     if args.handler is None:
-        print("no subcommand given; see --help", file=sys.stderr)
+        print("错误：未指定子命令，请用 --help 查看用法", file=sys.stderr)
         return EXIT_BAD_INPUT
     return guarded(args.handler, args)
 

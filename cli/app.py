@@ -6,8 +6,10 @@ turns exceptions into exit codes; handlers just raise.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn
@@ -32,7 +34,7 @@ def guarded(fn: Callable[..., int], *args: Any) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"意外错误（{type(exc).__name__}）：{exc}；设置环境变量 YXJC_DEBUG=1 可看到详细信息", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -64,17 +66,65 @@ def add_file_import(sub, group: str, group_help: str, import_help: str, handler:
     parser = sub.add_parser(group, help=group_help)
     actions = parser.add_subparsers(dest=f"{group}_command", metavar="ACTION", required=True)
     imp = actions.add_parser("import", help=import_help)
-    imp.add_argument("--db", required=True, help="database file")
-    imp.add_argument("file", type=Path, help=".xlsx or .csv file")
-    imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    imp.add_argument("--db", required=True, help="数据库文件")
+    imp.add_argument("file", type=Path, help=".xlsx 或 .csv 文件")
+    imp.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
     imp.set_defaults(handler=handler)
 
 
 def print_overdue_first(args, rows: list, line: Callable[[Any, str], str]) -> int:
-    """A queue (tasks, leads) as JSON or one line a row; ``line(row, flag)`` with flag " OVERDUE" or ""."""
+    """A queue (tasks, leads) as JSON or one line a row; ``line(row, flag)`` with flag " 已逾期" or ""."""
     if args.json:
         print_json([r.as_dict() for r in rows])
     else:
         for r in rows:
-            print(line(r, " OVERDUE" if r.overdue else ""))
+            print(line(r, " 已逾期" if r.overdue else ""))
     return EXIT_OK
+
+
+# argparse's own words (headings, -h, its refusals) in Chinese; the patterns are Python 3.11's messages
+_HEADINGS = (("usage: ", "用法："), ("\noptions:\n", "\n选项：\n"), ("\npositional arguments:\n", "\n位置参数：\n"))
+_REFUSALS = (
+    (r"the following arguments are required: (.+)", r"缺少必填参数：\1"),
+    (r"unrecognized arguments: (.+)", r"无法识别的参数：\1"),
+    (r"argument (.+?): invalid choice: (.+?) \(choose from (.+)\)", r"参数 \1 的值 \2 无效（可选：\3）"),
+    (r"argument (.+?): expected one argument", r"参数 \1 需要一个值"),
+    (r"argument (.+?): expected at least one argument", r"参数 \1 至少需要一个值"),
+    (r"argument (.+?): invalid int value: (.+)", r"参数 \1 的值 \2 无效（应为整数）"),
+    (r"argument (.+?): invalid float value: (.+)", r"参数 \1 的值 \2 无效（应为数字）"),
+    (r"argument (.+?): invalid (\w+) value: (.+)", r"参数 \1 的值 \3 无效"),
+    (r"argument (.+?): not allowed with argument (.+)", r"参数 \1 不能与 \2 同时使用"),
+    (r"one of the arguments (.+) is required", r"必须指定以下参数之一：\1"),
+    (r"ambiguous option: (.+?) could match (.+)", r"选项 \1 有歧义，可能是：\2"),
+)
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse with its headings, ``-h`` and refusals in Chinese; a refusal is one ``错误：…`` line, exit 2.
+
+    Subcommand parsers are made of the same class (argparse uses the parent's type).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
+
+    def format_usage(self) -> str:
+        return self._chinese(super().format_usage())
+
+    def format_help(self) -> str:
+        return self._chinese(super().format_help())
+
+    @staticmethod
+    def _chinese(text: str) -> str:
+        for english, chinese in _HEADINGS:
+            text = text.replace(english, chinese)
+        return text
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, chinese in _REFUSALS:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, chinese, message)
+                break
+        self.exit(EXIT_BAD_INPUT, f"错误：{message}（用 {self.prog} --help 查看用法）\n")

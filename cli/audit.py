@@ -10,14 +10,14 @@ from cli.app import EXIT_BAD_INPUT, EXIT_OK, open_context
 
 def register(sub) -> None:
     """Add ``audit verify`` to the top-level subparsers."""
-    audit = sub.add_parser("audit", help="the hash-chained audit log")
+    audit = sub.add_parser("audit", help="哈希链审计日志")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     a_ver = audit_sub.add_parser(
-        "verify", help="exit 0 when the chain is intact and agrees with every anchor found (the database's, "
-                       "<db>.anchors, the backups', the peer's), 2 naming the first bad entry or what is missing")
-    a_ver.add_argument("--db", required=True, help="database file")
+        "verify", help="审计链完整且与找到的每个锚点（数据库内、<db>.anchors、备份中、对方的）一致时退出码 0；"
+                       "否则退出码 2，并指出第一条有问题的记录或缺少的内容")
+    a_ver.add_argument("--db", required=True, help="数据库文件")
     a_ver.add_argument("--anchors-from", type=Path, metavar="PEER_DB",
-                       help="also check against the anchors a peer (the station's database) keeps for this one")
+                       help="同时核对对方（所里的数据库）为本库保存的锚点")
     a_ver.set_defaults(handler=cmd_audit_verify)
 
 

@@ -8,13 +8,13 @@ from cli.app import EXIT_OK
 
 def register(sub) -> None:
     """Add ``backup`` and ``restore`` to the top-level subparsers."""
-    bak = sub.add_parser("backup", help="make a backup copy of the database now (the GUI also makes one a day)")
-    bak.add_argument("--db", required=True, help="database file")
+    bak = sub.add_parser("backup", help="立即备份数据库（图形界面每天也会自动备份一次）")
+    bak.add_argument("--db", required=True, help="数据库文件")
     bak.set_defaults(handler=cmd_backup)
 
-    res = sub.add_parser("restore", help="replace the database by a backup (the current one is backed up first)")
-    res.add_argument("--db", required=True, help="database file")
-    res.add_argument("backup", type=Path, help="backup file, see `backup` output or the <db>-backups folder")
+    res = sub.add_parser("restore", help="用备份替换数据库（先备份当前数据库）")
+    res.add_argument("--db", required=True, help="数据库文件")
+    res.add_argument("backup", type=Path, help="备份文件，见 backup 的输出或 <db>-backups 文件夹")
     res.set_defaults(handler=cmd_restore)
 
 
@@ -29,5 +29,5 @@ def cmd_restore(args) -> int:
     from core.backup import restore_backup
 
     restore_backup(args.backup, Path(args.db))
-    print(f"restored {args.db} from {args.backup}")
+    print(f"已从备份 {args.backup} 恢复数据库 {args.db}")
     return EXIT_OK

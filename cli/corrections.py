@@ -6,19 +6,17 @@ from cli.app import EXIT_OK, open_context, print_json
 
 def register(sub) -> None:
     """Add ``correct`` and ``approve-correction`` to the top-level subparsers."""
-    correct = sub.add_parser("correct", help="start the correction (更正) of a signed inspection: a new record "
-                                             "with its own number that references the original")
-    correct.add_argument("--db", required=True, help="database file")
-    correct.add_argument("--of", required=True, metavar="ID_OR_NUMBER", help="the signed original (id or number)")
-    correct.add_argument("--statement", required=True, help="what is corrected (更正内容)")
-    correct.add_argument("--reason", required=True, help="why (更正原因)")
-    correct.add_argument("--json", action="store_true", help="print as JSON")
+    correct = sub.add_parser("correct", help="更正已签名的检查记录：新建一份引用原记录、另有编号的记录")
+    correct.add_argument("--db", required=True, help="数据库文件")
+    correct.add_argument("--of", required=True, metavar="ID_OR_NUMBER", help="被更正的已签名原记录（ID 或文书编号）")
+    correct.add_argument("--statement", required=True, help="更正内容")
+    correct.add_argument("--reason", required=True, help="更正原因")
+    correct.add_argument("--json", action="store_true", help="以 JSON 输出")
     correct.set_defaults(handler=cmd_correct)
 
-    approve = sub.add_parser("approve-correction", help="approve a completed correction before it is signed "
-                                                        "(the station admin)")
-    approve.add_argument("--db", required=True, help="database file")
-    approve.add_argument("--inspection", required=True, metavar="ID_OR_NUMBER", help="the correcting record")
+    approve = sub.add_parser("approve-correction", help="批准已完成的更正，之后才能签名锁定（站所管理员）")
+    approve.add_argument("--db", required=True, help="数据库文件")
+    approve.add_argument("--inspection", required=True, metavar="ID_OR_NUMBER", help="更正记录（ID 或文书编号）")
     approve.set_defaults(handler=cmd_approve)
 
 

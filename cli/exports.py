@@ -6,19 +6,19 @@ from cli.app import EXIT_OK, bad_input, open_context
 
 def register(sub) -> None:
     """Add ``export`` to the top-level subparsers."""
-    export = sub.add_parser("export", help="a list to Excel: subjects, inspections, plan or leads (导出)")
-    export.add_argument("--db", required=True, help="database file")
+    export = sub.add_parser("export", help="导出清单到 Excel：监管对象、检查记录、检查计划或线索")
+    export.add_argument("--db", required=True, help="数据库文件")
     export.add_argument("--what", required=True, choices=("subjects", "inspections", "plan", "leads"),
-                        help="which list")
-    export.add_argument("--out", required=True, help="the Excel file to write (.xlsx)")
-    export.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD (inspections: their date; leads: reported)")
-    export.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD (included)")
-    export.add_argument("--category", help="subject category (subjects, inspections)")
-    export.add_argument("--grid", help="grid (subjects, inspections)")
-    export.add_argument("--status", help="status (subjects: active/closed/cancelled; inspections: draft/completed/"
-                                         "signed; leads: reported/received/assigned/handled/closed)")
-    export.add_argument("--kind", help="inspection kind: enforcement or routine")
-    export.add_argument("--year", type=int, help="the plan's year (default: that of --to, else this year)")
+                        help="导出哪一份清单")
+    export.add_argument("--out", required=True, help="输出的 Excel 文件（.xlsx）")
+    export.add_argument("--from", dest="date_from", help="起始日期 YYYY-MM-DD（检查记录按检查日期，线索按上报日期）")
+    export.add_argument("--to", dest="date_to", help="截止日期 YYYY-MM-DD（含当日）")
+    export.add_argument("--category", help="监管对象类别（监管对象、检查记录）")
+    export.add_argument("--grid", help="网格（监管对象、检查记录）")
+    export.add_argument("--status", help="状态（监管对象：active/closed/cancelled；检查记录：draft/completed/signed；"
+                                         "线索：reported/received/assigned/handled/closed）")
+    export.add_argument("--kind", help="检查类型：enforcement（执法检查）或 routine（日常巡查）")
+    export.add_argument("--year", type=int, help="计划年度（默认取 --to 所在年份，否则为今年）")
     export.set_defaults(handler=cmd_export)
 
 

@@ -9,22 +9,22 @@ from cli.app import EXIT_BAD_INPUT, EXIT_OK, open_context, print_json
 
 def register(sub) -> None:
     """Add ``inspections``, ``print`` and ``verify`` to the top-level subparsers."""
-    insp = sub.add_parser("inspections", help="list inspections")
-    insp.add_argument("--db", required=True, help="database file")
-    insp.add_argument("--json", action="store_true", help="print as JSON")
+    insp = sub.add_parser("inspections", help="列出检查记录")
+    insp.add_argument("--db", required=True, help="数据库文件")
+    insp.add_argument("--json", action="store_true", help="以 JSON 输出")
     insp.set_defaults(handler=cmd_inspections)
 
-    prt = sub.add_parser("print", help="print one form of an inspection to PDF")
-    prt.add_argument("--db", required=True, help="database file")
-    prt.add_argument("--inspection", required=True, metavar="ID_OR_NUMBER", help="inspection id or document number")
+    prt = sub.add_parser("print", help="将一次检查的一种文书打印为 PDF")
+    prt.add_argument("--db", required=True, help="数据库文件")
+    prt.add_argument("--inspection", required=True, metavar="ID_OR_NUMBER", help="检查记录 ID 或文书编号")
     prt.add_argument("--form", required=True, choices=["record", "checklist", "rectification"],
-                     help="record = 现场检查笔录, checklist = 检查记录表, rectification = 责令改正通知书")
-    prt.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="PDF file to write")
+                     help="record 现场检查笔录，checklist 检查记录表，rectification 责令改正通知书")
+    prt.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="要写出的 PDF 文件")
     prt.set_defaults(handler=cmd_print)
 
-    ver = sub.add_parser("verify", help="check the QR payload of a printed form against the database")
-    ver.add_argument("--db", required=True, help="database file")
-    ver.add_argument("payload", help="the QR code's text")
+    ver = sub.add_parser("verify", help="用数据库核验打印文书上二维码的内容")
+    ver.add_argument("--db", required=True, help="数据库文件")
+    ver.add_argument("payload", help="二维码中的文字")
     ver.set_defaults(handler=cmd_verify)
 
 

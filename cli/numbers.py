@@ -8,25 +8,25 @@ from cli.app import EXIT_OK, open_context, print_json
 
 def register(sub) -> None:
     """Add ``numbers`` (voided, print, void) to the top-level subparsers."""
-    numbers = sub.add_parser("numbers", help="document numbers: the void register (作废登记)")
+    numbers = sub.add_parser("numbers", help="文书编号：作废登记")
     actions = numbers.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    voided = actions.add_parser("voided", help="list the void register: numbers that will never be used")
-    voided.add_argument("--db", required=True, help="database file")
-    voided.add_argument("--year", type=int, help="only numbers voided in this year")
-    voided.add_argument("--json", action="store_true", help="print as JSON")
+    voided = actions.add_parser("voided", help="列出作废登记：不再使用的文书编号")
+    voided.add_argument("--db", required=True, help="数据库文件")
+    voided.add_argument("--year", type=int, help="只列该年作废的编号")
+    voided.add_argument("--json", action="store_true", help="以 JSON 输出")
     voided.set_defaults(handler=cmd_voided)
 
-    prt = actions.add_parser("print", help="print the void register to PDF (文书编号作废登记表)")
-    prt.add_argument("--db", required=True, help="database file")
-    prt.add_argument("--year", type=int, help="only numbers voided in this year")
-    prt.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="PDF file to write")
+    prt = actions.add_parser("print", help="将作废登记打印为 PDF（文书编号作废登记表）")
+    prt.add_argument("--db", required=True, help="数据库文件")
+    prt.add_argument("--year", type=int, help="只列该年作废的编号")
+    prt.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="输出的 PDF 文件")
     prt.set_defaults(handler=cmd_print)
 
-    void = actions.add_parser("void", help="void (作废) an unsigned inspection; its numbers enter the register")
-    void.add_argument("--db", required=True, help="database file")
-    void.add_argument("--inspection", required=True, metavar="ID_OR_NUMBER", help="inspection id or document number")
-    void.add_argument("--reason", required=True, help="why it is voided (作废原因)")
+    void = actions.add_parser("void", help="作废未签名的检查记录，其编号记入作废登记")
+    void.add_argument("--db", required=True, help="数据库文件")
+    void.add_argument("--inspection", required=True, metavar="ID_OR_NUMBER", help="检查记录的 ID 或文书编号")
+    void.add_argument("--reason", required=True, help="作废原因")
     void.set_defaults(handler=cmd_void)
 
 

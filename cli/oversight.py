@@ -7,31 +7,31 @@ from cli.app import EXIT_OK, add_file_import, open_context, print_json, print_ov
 
 def register(sub) -> None:
     """Add ``events import``, ``tasks``, ``plan`` and ``inspectors`` to the top-level subparsers."""
-    add_file_import(sub, "events", "trigger events (投诉举报, 抽检不合格...)",
-                    "import events from .xlsx or .csv (columns 统一社会信用代码 or 名称, 事件类型, 发生日期, 来源编号, 详情)",
+    add_file_import(sub, "events", "触发事件（投诉举报、抽检不合格等）",
+                    "从 .xlsx 或 .csv 导入事件（列：统一社会信用代码或名称、事件类型、发生日期、来源编号、详情）",
                     cmd_events_import)
 
-    tasks = sub.add_parser("tasks", help="the inspection task queue, most urgent first")
-    tasks.add_argument("--db", required=True, help="database file")
-    tasks.add_argument("--status", choices=["open", "in_progress", "done", "cancelled"], help="only tasks in this status")
-    tasks.add_argument("--json", action="store_true", help="print as JSON")
+    tasks = sub.add_parser("tasks", help="检查任务队列，最紧急的在前")
+    tasks.add_argument("--db", required=True, help="数据库文件")
+    tasks.add_argument("--status", choices=["open", "in_progress", "done", "cancelled"], help="只列出此状态的任务")
+    tasks.add_argument("--json", action="store_true", help="以 JSON 输出")
     tasks.set_defaults(handler=cmd_tasks)
 
-    plan = sub.add_parser("plan", help="the year's baseline plan with its reproducible random draw (双随机)")
-    plan.add_argument("--db", required=True, help="database file")
-    plan.add_argument("--year", required=True, type=int, help="plan year, e.g. 2026")
-    plan.add_argument("--seed", required=True, type=int, help="random seed; the same seed and data give the same plan")
-    plan.add_argument("--json", action="store_true", help="print as JSON")
+    plan = sub.add_parser("plan", help="年度基础检查计划及可复现的随机抽取（双随机）")
+    plan.add_argument("--db", required=True, help="数据库文件")
+    plan.add_argument("--year", required=True, type=int, help="计划年度，如 2026")
+    plan.add_argument("--seed", required=True, type=int, help="随机种子；相同的种子和数据得出相同的计划")
+    plan.add_argument("--json", action="store_true", help="以 JSON 输出")
     plan.set_defaults(handler=cmd_plan)
 
     # `inspectors` alone lists; `inspectors add` adds, then lists
-    insp_list = sub.add_parser("inspectors", help="the station's list of enforcement officers")
-    insp_list.add_argument("--db", required=True, help="database file")
+    insp_list = sub.add_parser("inspectors", help="本所执法人员名录")
+    insp_list.add_argument("--db", required=True, help="数据库文件")
     insp_list.set_defaults(handler=cmd_inspectors)
     insp_sub = insp_list.add_subparsers(dest="inspectors_command", metavar="ACTION")
-    insp_add = insp_sub.add_parser("add", help="add an officer")
-    insp_add.add_argument("--db", required=True, help="database file")
-    insp_add.add_argument("--name", required=True, help="name")
+    insp_add = insp_sub.add_parser("add", help="添加执法人员")
+    insp_add.add_argument("--db", required=True, help="数据库文件")
+    insp_add.add_argument("--name", required=True, help="姓名")
     insp_add.add_argument("--cert-no", required=True, help="执法证号")
     insp_add.set_defaults(handler=cmd_inspectors_add)
 
@@ -43,10 +43,10 @@ def cmd_events_import(args) -> int:
     if args.json:
         print_json(summary.as_dict())
     else:
-        print(f"imported {summary.imported}, skipped {summary.skipped}, rejected {len(summary.rejected)}; "
-              f"tasks created {summary.tasks_created}, updated {summary.tasks_updated}")
+        print(f"导入 {summary.imported} 条，跳过（已存在）{summary.skipped} 条，拒绝 {len(summary.rejected)} 行；"
+              f"新建任务 {summary.tasks_created} 个，更新 {summary.tasks_updated} 个")
         for row in summary.rejected:
-            print(f"  row {row['row']}: {row['reason']}")
+            print(f"  第 {row['row']} 行：{row['reason']}")
     return EXIT_OK
 
 
@@ -54,7 +54,7 @@ def cmd_tasks(args) -> int:
     from core.tasks import list_tasks
 
     return print_overdue_first(args, list_tasks(open_context(args.db), status=args.status), lambda r, flag: (
-        f"{r.due}\t{r.priority}\t{r.status}{flag}\t{r.subject_name}\t{'; '.join(r.reasons)}"))
+        f"{r.due}\t{r.priority_label}\t{r.status_label}{flag}\t{r.subject_name}\t{'；'.join(r.reasons)}"))
 
 
 def cmd_plan(args) -> int:
@@ -64,9 +64,9 @@ def cmd_plan(args) -> int:
     if args.json:
         print_json(plan.as_dict())
     else:
-        print(f"{plan.year} baseline plan, seed {plan.seed}, inputs sha256 {plan.inputs_sha256}")
-        print(f"{len(plan.entries)} subjects; tasks created {plan.tasks_created}, updated {plan.tasks_updated}"
-              + ("" if plan.created else " (plan already adopted: nothing changed)"))
+        print(f"{plan.year} 年度基础检查计划，随机种子 {plan.seed}，输入数据 SHA-256 {plan.inputs_sha256}")
+        print(f"{len(plan.entries)} 个监管对象；新建任务 {plan.tasks_created} 个，更新 {plan.tasks_updated} 个"
+              + ("" if plan.created else "（该年度计划已采用，未作任何更改）"))
         for e in plan.entries:
             officers = "、".join(f"{o.name}({o.cert_no})" for o in e.officers)
             print(f"{e.credit_code or '-'}\t{e.subject}\t{e.reason}\t{officers}")

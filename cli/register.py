@@ -7,12 +7,12 @@ from cli.app import EXIT_OK, add_file_import, bad_input, open_context, print_jso
 
 def register(sub) -> None:
     """Add ``demo`` and ``subjects import`` to the top-level subparsers."""
-    demo = sub.add_parser("demo", help="create or top up a demo station")
-    demo.add_argument("--db", required=True, help="database file")
+    demo = sub.add_parser("demo", help="建立或补齐示例站所")
+    demo.add_argument("--db", required=True, help="数据库文件")
     demo.set_defaults(handler=cmd_demo)
 
-    add_file_import(sub, "subjects", "the register of subjects",
-                    "import subjects from .xlsx or .csv (columns 名称, 统一社会信用代码, 类别, 地址, 法定代表人, 联系电话, 网格)",
+    add_file_import(sub, "subjects", "监管对象名册",
+                    "从 .xlsx 或 .csv 导入监管对象（列：名称、统一社会信用代码、类别、地址、法定代表人、联系电话、网格）",
                     cmd_subjects_import)
 
 
@@ -21,7 +21,7 @@ def cmd_demo(args) -> int:
 
     ctx = open_context(args.db, create=True)
     added = create_demo(ctx)
-    print(f"demo station ready: {added['subjects']} subjects and {added['inspections']} inspections added")
+    print(f"示例站所已就绪：新增 {added['subjects']} 个监管对象、{added['inspections']} 条检查记录")
     return EXIT_OK
 
 
@@ -35,7 +35,7 @@ def cmd_subjects_import(args) -> int:
     if args.json:
         print_json(summary.as_dict())
     else:
-        print(f"imported {summary.imported}, skipped {summary.skipped}, rejected {len(summary.rejected)}")
+        print(f"导入 {summary.imported} 个，跳过（已存在）{summary.skipped} 个，拒绝 {len(summary.rejected)} 行")
         for row in summary.rejected:
-            print(f"  row {row['row']}: {row['reason']}")
+            print(f"  第 {row['row']} 行：{row['reason']}")
     return EXIT_OK

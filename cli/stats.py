@@ -6,14 +6,14 @@ from cli.app import EXIT_OK, bad_input, open_context, print_json
 
 def register(sub) -> None:
     """Add ``stats`` to the top-level subparsers."""
-    stats = sub.add_parser("stats", help="statistics for a period (统计): figures, Excel, PDF")
-    stats.add_argument("--db", required=True, help="database file")
-    stats.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
-    stats.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD (included)")
-    stats.add_argument("--period", help="a year (2026), quarter (2026Q4) or month (2026-10), instead of --from/--to")
-    stats.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    stats.add_argument("--xlsx", help="write the report to this Excel file (.xlsx)")
-    stats.add_argument("--pdf", help="write the report to this PDF file")
+    stats = sub.add_parser("stats", help="某一期间的统计：数字、Excel、PDF")
+    stats.add_argument("--db", required=True, help="数据库文件")
+    stats.add_argument("--from", dest="date_from", help="起始日，YYYY-MM-DD")
+    stats.add_argument("--to", dest="date_to", help="截止日，YYYY-MM-DD（含）")
+    stats.add_argument("--period", help="年（2026）、季度（2026Q4）或月（2026-10），代替 --from/--to")
+    stats.add_argument("--json", action="store_true", help="以一个 JSON 对象输出数字")
+    stats.add_argument("--xlsx", help="将报表写入此 Excel 文件（.xlsx）")
+    stats.add_argument("--pdf", help="将报表写入此 PDF 文件")
     stats.set_defaults(handler=cmd_stats)
 
 

@@ -12,59 +12,59 @@ from cli.app import EXIT_OK, bad_input, open_context, print_json
 
 def register(sub) -> None:
     """Add ``sync`` and ``devices`` to the top-level subparsers (``hub`` is the hub's own, ``hub.command``)."""
-    sync = sub.add_parser("sync", help="batch sync by USB stick or shared folder (docs/sync-format.md)")
+    sync = sub.add_parser("sync", help="用U盘或共享文件夹批量同步（见 docs/sync-format.md）")
     sync_sub = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
-    s_exp = sync_sub.add_parser("export", help="write the batch package(s) for the station or each laptop, print their paths")
-    s_exp.add_argument("--db", required=True, help="database file")
-    s_exp.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write the packages to")
-    s_exp.add_argument("--max-mb", type=float, default=50, help="split into several packages above this size (default 50)")
-    s_exp.add_argument("--json", action="store_true", help="print the paths as JSON")
+    s_exp = sync_sub.add_parser("export", help="为所里或每台笔记本写出同步包，输出其路径")
+    s_exp.add_argument("--db", required=True, help="数据库文件")
+    s_exp.add_argument("--out", required=True, type=Path, metavar="DIR", help="写入同步包的文件夹")
+    s_exp.add_argument("--max-mb", type=float, default=50, help="超过此大小（MB）时分成多个同步包（默认 50）")
+    s_exp.add_argument("--json", action="store_true", help="以 JSON 输出路径")
     s_exp.set_defaults(handler=cmd_sync_export)
-    s_imp = sync_sub.add_parser("import", help="verify and import packages, print a summary")
-    s_imp.add_argument("--db", required=True, help="database file")
-    s_imp.add_argument("files", type=Path, nargs="+", metavar="FILE", help="package .zip files, in batch order")
-    s_imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s_imp = sync_sub.add_parser("import", help="校验并导入同步包，输出摘要")
+    s_imp.add_argument("--db", required=True, help="数据库文件")
+    s_imp.add_argument("files", type=Path, nargs="+", metavar="FILE", help="同步包 .zip 文件，按批次顺序")
+    s_imp.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
     s_imp.set_defaults(handler=cmd_sync_import)
 
-    s_push = sync_sub.add_parser("push", help="(laptop) export this laptop's batch and upload it to the station hub")
-    s_push.add_argument("--db", required=True, help="the laptop's database file")
-    s_push.add_argument("--url", required=True, help="the hub, e.g. http://192.168.1.10:8765")
+    s_push = sync_sub.add_parser("push", help="（笔记本）导出本机的同步包并上传到所里的同步服务")
+    s_push.add_argument("--db", required=True, help="笔记本的数据库文件")
+    s_push.add_argument("--url", required=True, help="所里同步服务的地址，如 http://192.168.1.10:8765")
     s_push.add_argument("files", type=Path, nargs="*", metavar="FILE",
-                        help="upload these packages (e.g. from an earlier sync export) instead of a fresh export")
-    s_push.add_argument("--max-mb", type=float, default=50, help="split into several packages above this size (default 50)")
-    s_push.add_argument("--json", action="store_true", help="print the summary as JSON")
+                        help="上传这些同步包（如先前 sync export 写出的），而不重新导出")
+    s_push.add_argument("--max-mb", type=float, default=50, help="超过此大小（MB）时分成多个同步包（默认 50）")
+    s_push.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
     s_push.set_defaults(handler=cmd_sync_push)
-    s_pull = sync_sub.add_parser("pull", help="(laptop) download the station's packages from the hub and import them")
-    s_pull.add_argument("--db", required=True, help="the laptop's database file")
-    s_pull.add_argument("--url", required=True, help="the hub, e.g. http://192.168.1.10:8765")
-    s_pull.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s_pull = sync_sub.add_parser("pull", help="（笔记本）从所里的同步服务下载同步包并导入")
+    s_pull.add_argument("--db", required=True, help="笔记本的数据库文件")
+    s_pull.add_argument("--url", required=True, help="所里同步服务的地址，如 http://192.168.1.10:8765")
+    s_pull.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
     s_pull.set_defaults(handler=cmd_sync_pull)
 
 
-    devices = sub.add_parser("devices", help="laptops registered with the station for sync")
+    devices = sub.add_parser("devices", help="在所里登记、参与同步的笔记本")
     devices_sub = devices.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
-    d_add = devices_sub.add_parser("add", help="(station) register a laptop and write its enrolment file")
-    d_add.add_argument("--db", required=True, help="the station's database file")
-    d_add.add_argument("--name", required=True, help="laptop name, e.g. 执法笔记本1")
+    d_add = devices_sub.add_parser("add", help="（所里）登记一台笔记本并写出其登记文件")
+    d_add.add_argument("--db", required=True, help="所里的数据库文件")
+    d_add.add_argument("--name", required=True, help="笔记本名称，如 执法笔记本1")
     d_add.add_argument("--out", required=True, type=Path, metavar="FILE",
-                       help="enrolment file to write (sealed with the one-time code printed here)")
+                       help="要写出的登记文件（用此处显示的一次性登记码加密）")
     d_add.set_defaults(handler=cmd_devices_add)
-    d_enrol = devices_sub.add_parser("enrol", help="(laptop) enrol this database with the station's enrolment file")
-    d_enrol.add_argument("--db", required=True, help="the laptop's database file (created if missing)")
-    d_enrol.add_argument("file", type=Path, help="enrolment file from `devices add`")
+    d_enrol = devices_sub.add_parser("enrol", help="（笔记本）用所里的登记文件将本数据库加入所里")
+    d_enrol.add_argument("--db", required=True, help="笔记本的数据库文件（不存在时创建）")
+    d_enrol.add_argument("file", type=Path, help="所里 devices add 写出的登记文件")
     d_enrol.add_argument("--code-stdin", action="store_true", required=True,
-                         help="read the one-time code `devices add` printed from the first line of standard input")
+                         help="从标准输入的第一行读取所里 devices add 显示的一次性登记码")
     d_enrol.set_defaults(handler=cmd_devices_enrol)
-    d_list = devices_sub.add_parser("list", help="(station) list registered laptops (revoked ones marked)")
-    d_list.add_argument("--db", required=True, help="the station's database file")
+    d_list = devices_sub.add_parser("list", help="（所里）列出登记的笔记本（已吊销的注明）")
+    d_list.add_argument("--db", required=True, help="所里的数据库文件")
     d_list.set_defaults(handler=cmd_devices_list)
-    d_revoke = devices_sub.add_parser("revoke", help="(station) revoke a lost or stolen laptop: its packages and "
-                                                     "hub requests are refused from now on")
-    d_revoke.add_argument("--db", required=True, help="the station's database file")
+    d_revoke = devices_sub.add_parser("revoke", help="（所里）吊销丢失或被盗的笔记本："
+                                                     "此后它的同步包和同步请求一律拒绝")
+    d_revoke.add_argument("--db", required=True, help="所里的数据库文件")
     which = d_revoke.add_mutually_exclusive_group()  # one of them: checked by the handler (one Chinese line)
-    which.add_argument("--name", help="the laptop's name")
-    which.add_argument("--id", dest="device_id", help="the laptop's device id")
-    which.add_argument("--device-no", type=int, help="the laptop's device number")
+    which.add_argument("--name", help="笔记本名称")
+    which.add_argument("--id", dest="device_id", help="笔记本的设备 ID")
+    which.add_argument("--device-no", type=int, help="笔记本的设备号")
     d_revoke.set_defaults(handler=cmd_devices_revoke)
 
 
@@ -91,8 +91,8 @@ def cmd_sync_import(args) -> int:
     if args.json:
         print_json(summary.as_dict())
     else:
-        note = " (already imported: nothing changed)" if summary.already_imported else ""
-        print(f"applied {summary.applied}, unchanged {summary.unchanged}, conflicts {summary.conflicts}{note}")
+        note = "（均已导入过，未作任何更改）" if summary.already_imported else ""
+        print(f"更新 {summary.applied} 条，未变 {summary.unchanged} 条，冲突 {summary.conflicts} 条{note}")
     return EXIT_OK
 
 
@@ -123,9 +123,9 @@ def _print_hub_summary(args, summary) -> int:
     if args.json:
         print_json(summary.as_dict())
     else:
-        print(f"{args.sync_command}: {summary.packages} package(s); applied {summary.applied}, "
-              f"unchanged {summary.unchanged}, conflicts {summary.conflicts}, "
-              f"already imported {summary.already_imported}")
+        verb = "上传" if args.sync_command == "push" else "下载"
+        print(f"{verb} {summary.packages} 个同步包：更新 {summary.applied} 条，未变 {summary.unchanged} 条，"
+              f"冲突 {summary.conflicts} 条，其中已导入过的同步包 {summary.already_imported} 个")
     return EXIT_OK
 
 
@@ -157,7 +157,7 @@ def cmd_devices_list(args) -> int:
     from core.sync import list_devices
 
     for device in list_devices(open_context(args.db)):
-        mark = f"\trevoked {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked else ""
+        mark = f"\t已吊销 {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked else ""
         print(f"{device.device_no}\t{device.name}\t{device.id}{mark}")
     return EXIT_OK
 
@@ -177,6 +177,6 @@ def cmd_devices_revoke(args) -> int:
     if not found:
         bad_input(f"本所没有登记{what}（devices list 列出已登记的设备）")
     device = revoke_device(ctx, found[0].id)
-    print(f"revoked {device.name} (device_no {device.device_no}) at {device.revoked_at:%Y-%m-%d %H:%M}; "
-          "its packages and hub requests are refused from now on")
+    print(f"已吊销 {device.name}（设备号 {device.device_no}，{device.revoked_at:%Y-%m-%d %H:%M}）："
+          "此后它的同步包和同步请求一律拒绝")
     return EXIT_OK

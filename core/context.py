@@ -131,6 +131,11 @@ class AppContext:
                 s.add(Setting(key="device_id", value=stored["device_id"]))
         self._settings = stored
 
+    def reload_settings(self) -> None:
+        """Read the settings again: another process (the CLI, the hub) may have changed them."""
+        with self.sessions() as s:
+            self._settings = {row.key: row.value for row in s.scalars(select(Setting))}
+
     def setting(self, key: str) -> str:
         return self._settings[key]
 

@@ -27,3 +27,12 @@ def default_db_path() -> Path:
 
 def cjk_font_path() -> Path:
     return resources_dir() / "fonts" / "wqy-microhei.ttc"
+
+
+def entry_command(*args: str) -> tuple[str, list[str]]:
+    """This program again with a subcommand, as (program, arguments): how the GUI starts the
+    station's hub as a child process without importing it. A PyInstaller build is its own
+    entry point; from source it is this Python running the entry script."""
+    if getattr(sys, "frozen", False):
+        return sys.executable, list(args)
+    return sys.executable, [str(Path(__file__).resolve().parent.parent / "main.py"), *args]

@@ -66,14 +66,30 @@ class UserRow:
     cert_no: str
     grid: str
     can_log_in: bool
+    active: bool = True
+    locked: bool = False  # too many wrong passwords: refused until the lock runs out or an admin unlocks
 
     @property
     def role_label(self) -> str:
         return ROLES[self.role]
 
+    @property
+    def needs_attention(self) -> bool:
+        return not self.active or self.locked
 
-def _row(user: User) -> UserRow:
-    return UserRow(user.id, user.name, user.role, user.cert_no or "", user.grid, user.password_hash is not None)
+    @property
+    def state_label(self) -> str:
+        if not self.active:
+            return "已停用"
+        if self.locked:
+            return "已锁定"
+        return "正常" if self.can_log_in else "未设密码"
+
+
+def _row(user: User, now: datetime | None = None) -> UserRow:
+    locked = now is not None and user.locked_until is not None and user.locked_until > now
+    return UserRow(user.id, user.name, user.role, user.cert_no or "", user.grid, user.password_hash is not None,
+                   bool(user.active), locked)
 
 
 def require(ctx: AppContext, action: str) -> None:
@@ -125,6 +141,19 @@ def add_user(ctx: AppContext, *, name: str, role: str, password: str | None, cer
     if ctx.user is not None or has_admin(ctx):
         require(ctx, "users")
     name, cert_no, grid = name.strip(), cert_no.strip(), grid.strip()
+    _check_fields(name, role, cert_no, grid)
+    if password is not None:
+        _check_password_rules(password)
+    with ctx.transaction() as s:
+        _check_unique(s, name, cert_no)
+        user = User(device_id=ctx.device_id, name=name, role=role, cert_no=cert_no or None, grid=grid,
+                    password_hash=hash_password(password) if password is not None else None)
+        s.add(user)
+        s.flush()
+        return _row(user)
+
+
+def _check_fields(name: str, role: str, cert_no: str, grid: str) -> None:
     if role not in ROLES:
         raise InvalidInput(f"未知的角色“{role}”（可用：{'、'.join(ROLES)}）")
     if not name:
@@ -133,18 +162,14 @@ def add_user(ctx: AppContext, *, name: str, role: str, password: str | None, cer
         raise InvalidInput("执法人员必须填写执法证号")
     if role == "grid_worker" and not grid:
         raise InvalidInput("网格员必须填写所在网格")
-    if password is not None:
-        _check_password_rules(password)
-    with ctx.transaction() as s:
-        if s.scalar(select(User.id).where(User.name == name)):
-            raise InvalidInput(f"用户“{name}”已存在")
-        if cert_no and s.scalar(select(User.id).where(User.cert_no == cert_no)):
-            raise InvalidInput(f"执法证号 {cert_no} 已登记")
-        user = User(device_id=ctx.device_id, name=name, role=role, cert_no=cert_no or None, grid=grid,
-                    password_hash=hash_password(password) if password is not None else None)
-        s.add(user)
-        s.flush()
-        return _row(user)
+
+
+def _check_unique(s, name: str, cert_no: str, user_id: str | None = None) -> None:
+    other = select(User.id).where(User.id != user_id) if user_id else select(User.id)
+    if s.scalar(other.where(User.name == name)):
+        raise InvalidInput(f"用户“{name}”已存在")
+    if cert_no and s.scalar(other.where(User.cert_no == cert_no)):
+        raise InvalidInput(f"执法证号 {cert_no} 已登记")
 
 
 def set_password(ctx: AppContext, user_id: str, password: str) -> None:
@@ -162,6 +187,12 @@ def set_password(ctx: AppContext, user_id: str, password: str) -> None:
 def has_admin(ctx: AppContext) -> bool:
     with ctx.sessions() as s:
         return bool(s.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))))
+
+
+def has_log_in(ctx: AppContext) -> bool:
+    """Whether anyone can log in here (an active user with a password): a laptop just enrolled cannot yet."""
+    with ctx.sessions() as s:
+        return bool(s.scalar(select(func.count(User.id)).where(User.active.is_(True), User.password_hash.is_not(None))))
 
 
 WRONG_LOGIN = "用户名或密码错误"
@@ -221,6 +252,11 @@ def log_in(ctx: AppContext, name: str, password: str) -> UserRow:
     return row
 
 
+def log_out(ctx: AppContext) -> None:
+    """Nobody is logged in any more; the GUI shows the log-in dialog again."""
+    ctx.user = None
+
+
 def list_users(ctx: AppContext, *, role: str | None = None) -> list[UserRow]:
     query = select(User).where(User.active.is_(True)).order_by(User.role, User.name)
     if role:
@@ -235,3 +271,74 @@ def get_user(ctx: AppContext, user_id: str) -> UserRow:
         if user is None:
             raise NotFound("找不到该用户")
         return _row(user)
+
+
+# --- the admin's user management (站所设置 → 用户): never deleting, their records stay theirs ---------
+
+def list_accounts(ctx: AppContext) -> list[UserRow]:
+    """Every user, deactivated ones included, with whether each is locked now. The admin's ("users")."""
+    require(ctx, "users")
+    now = ctx.clock()
+    with ctx.sessions() as s:
+        return [_row(u, now) for u in s.scalars(select(User).order_by(User.active.desc(), User.role, User.name))]
+
+
+def _account(s, user_id: str) -> User:
+    user = s.get(User, user_id)
+    if user is None:
+        raise NotFound("找不到该用户")
+    return user
+
+
+def _other_active_admins(s, user_id: str) -> int:
+    return s.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True),
+                                                      User.id != user_id)) or 0
+
+
+def update_user(ctx: AppContext, user_id: str, *, name: str, role: str, cert_no: str = "", grid: str = "") -> UserRow:
+    """Change a user's name (also the log-in name), role, 执法证号 and grid.
+
+    Records already signed keep the names and numbers they were signed with. The station
+    keeps at least one active admin: the last one cannot be given another role.
+    """
+    require(ctx, "users")
+    name, cert_no, grid = name.strip(), cert_no.strip(), grid.strip()
+    _check_fields(name, role, cert_no, grid)
+    with ctx.transaction() as s:
+        user = _account(s, user_id)
+        _check_unique(s, name, cert_no, user_id)
+        if user.role == "admin" and role != "admin" and user.active and not _other_active_admins(s, user_id):
+            raise InvalidInput("本所至少要保留一位在用的站所管理员，不能更改最后一位管理员的角色")
+        if ctx.user is not None and ctx.user.id == user_id and role != user.role:
+            raise InvalidInput("不能更改自己正在使用的账户的角色，请由另一位管理员更改")
+        user.name, user.role, user.cert_no, user.grid = name, role, cert_no or None, grid
+        s.flush()
+        return _row(user, ctx.clock())
+
+
+def unlock_user(ctx: AppContext, user_id: str) -> UserRow:
+    """Lift the lock after too many wrong passwords (the admin's, "users")."""
+    require(ctx, "users")
+    with ctx.transaction() as s:
+        user = _account(s, user_id)
+        user.failed_logins, user.locked_until = 0, None
+        s.flush()
+        return _row(user, ctx.clock())
+
+
+def set_active(ctx: AppContext, user_id: str, active: bool) -> UserRow:
+    """Deactivate someone who left (they can no longer log in; what they did stays theirs), or reactivate.
+
+    Nobody is ever deleted. An admin cannot deactivate their own account, nor the last active admin.
+    """
+    require(ctx, "users")
+    with ctx.transaction() as s:
+        user = _account(s, user_id)
+        if not active:
+            if ctx.user is not None and ctx.user.id == user_id:
+                raise InvalidInput("不能停用自己正在使用的账户")
+            if user.role == "admin" and user.active and not _other_active_admins(s, user_id):
+                raise InvalidInput("本所至少要保留一位在用的站所管理员，不能停用最后一位管理员")
+        user.active = active
+        s.flush()
+        return _row(user, ctx.clock())

@@ -31,7 +31,6 @@ def run(db: str | None) -> int:
     from core.demo import create_demo, demo_needed
     from core.errors import DomainError
     from gui import crash
-    from gui.main_window import MainWindow
 
     app = setup_application()
     crash.install(user_data_dir() / "logs")  # a windowed build has no console: tracebacks go to the log
@@ -42,15 +41,56 @@ def run(db: str | None) -> int:
     except DomainError as exc:
         QMessageBox.critical(None, app.tr("无法打开数据库"), exc.message)
         return 2
-    from gui.leads_view import GridWorkerWindow
-    from gui.login_dialog import LoginDialog
-
-    if not LoginDialog(ctx).exec():
+    session = Session(ctx)
+    if not session.log_in():
         return 0
-    window = GridWorkerWindow(ctx) if ctx.user.role == "grid_worker" else MainWindow(ctx)
-    window.show()
     start_background_work(ctx)
     return app.exec()
+
+
+class Session:
+    """Who is logged in, and their window: log-out returns to the log-in dialog without quitting.
+
+    The window is built anew for the next user's role (an admin's main window, a grid
+    worker's own); cancelling the log-in dialog then quits.
+    """
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.window = None
+
+    def log_in(self) -> bool:
+        from gui.leads_view import GridWorkerWindow
+        from gui.login_dialog import LoginDialog
+        from gui.main_window import MainWindow
+
+        result = LoginDialog.RELOAD
+        while result == LoginDialog.RELOAD:  # joined the station: the log-in of a laptop now
+            result = LoginDialog(self.ctx).exec()
+        if not result:
+            return False
+        self.window = GridWorkerWindow(self.ctx) if self.ctx.user.role == "grid_worker" else MainWindow(self.ctx)
+        self.window.log_out_requested.connect(self.switch_user)
+        self.window.show()
+        return True
+
+    def switch_user(self) -> None:
+        from core.users import log_out
+
+        app = QApplication.instance()
+        window, self.window = self.window, None
+        quits = app.quitOnLastWindowClosed()
+        app.setQuitOnLastWindowClosed(False)  # closing the window must not end the application here
+        try:
+            if window is not None:
+                window.close()
+                window.deleteLater()  # its open pages and editors go with it (they save as they go)
+            log_out(self.ctx)
+            logged_in = self.log_in()
+        finally:
+            app.setQuitOnLastWindowClosed(quits)
+        if not logged_in:
+            app.quit()
 
 
 def start_background_work(ctx) -> None:

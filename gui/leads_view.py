@@ -54,6 +54,8 @@ class LeadTableModel(RowTableModel):
 class GridWorkerWindow(QMainWindow):
     """Large targets, few fields: report what you saw, then follow what became of it."""
 
+    log_out_requested = Signal()  # 注销: back to the log-in dialog (gui.app.Session)
+
     def __init__(self, ctx: AppContext):
         super().__init__()
         self.ctx = ctx
@@ -91,6 +93,7 @@ class GridWorkerWindow(QMainWindow):
         photos.addWidget(self.photo_label, 1)
         self.refresh_button = push_button(self.tr("刷新处理情况(&R)"), self.refresh)
         self.sync_button = push_button(self.tr("同步(&Y)…"), self.open_sync)
+        self.log_out_button = push_button(self.tr("注销(&Q)"), self.log_out_requested.emit)
         self.submit_button = push_button(self.tr("上报线索(&S)"), self.submit)
         self.submit_button.setMinimumHeight(56)
         self.message = QLabel()
@@ -110,7 +113,7 @@ class GridWorkerWindow(QMainWindow):
         mine = QGroupBox(self.tr("我上报的线索及处理情况"))
         mine_layout = QVBoxLayout(mine)
         mine_layout.addWidget(self.view)
-        mine_layout.addLayout(button_row((self.sync_button,), (self.refresh_button,)))
+        mine_layout.addLayout(button_row((self.sync_button, self.log_out_button), (self.refresh_button,)))
 
         central = QWidget()
         layout = QHBoxLayout(central)

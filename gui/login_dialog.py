@@ -1,20 +1,25 @@
-"""Log-in at start; on first run (no admin yet) it creates the station admin."""
+"""Log-in at start; on first run (no admin yet) it creates the station admin — or, on a laptop,
+joins the station from its enrolment file (``gui.join_station``) so the station's users log in."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from core.context import AppContext
 from core.errors import DomainError
-from core.users import add_user, has_admin, log_in
+from core.sync import role
+from core.users import add_user, has_admin, has_log_in, log_in
 from gui.i18n import tr_args
-from gui.widgets import dialog_buttons, message_label
+from gui.widgets import dialog_buttons, message_label, push_button
 
 
 class LoginDialog(QDialog):
+    RELOAD = 2  # exec()'s result after joining the station: open the log-in anew (gui.app.Session)
+
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
-        self.first_run = not has_admin(ctx)
+        laptop = role(ctx) == "device"
+        self.first_run = not has_admin(ctx) and not laptop
         self.setWindowTitle(self.tr("创建站所管理员") if self.first_run else self.tr("登录 — 药械化现场检查"))
         self.setMinimumWidth(420)
         self.name = QLineEdit()
@@ -36,8 +41,14 @@ class LoginDialog(QDialog):
         self.message = message_label()
         buttons = dialog_buttons(self, self.tr("创建并登录") if self.first_run else self.tr("登录"), self.submit,
                                  cancel_text=self.tr("退出"))
+        self.join_button = push_button(self.tr("这是执法笔记本：从所里的登记文件加入(&J)…"), self.join_station)
+        self.join_button.setVisible((self.first_run and role(ctx) is None) or (laptop and not has_log_in(ctx)))
+        if laptop and not has_log_in(ctx):
+            self.join_button.setText(self.tr("取得所里的数据(&J)…"))
+            intro.setText(self.tr("本机已加入所里，但还没有可以登录的账号：请先取得所里的数据。"))
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(self.join_button)
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
@@ -56,3 +67,10 @@ class LoginDialog(QDialog):
             self.repeat.clear()
             return
         self.accept()
+
+    def join_station(self) -> None:
+        from gui.join_station import JoinStationDialog
+
+        JoinStationDialog(self.ctx, parent=self).exec()
+        if role(self.ctx) == "device":
+            self.done(self.RELOAD)

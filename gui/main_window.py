@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -32,6 +32,8 @@ SEARCH_LIMIT = 200
 
 
 class MainWindow(QMainWindow):
+    log_out_requested = Signal()  # 注销: back to the log-in dialog (gui.app.Session)
+
     def __init__(self, ctx: AppContext, runner=None):
         super().__init__()
         self.ctx = ctx
@@ -104,9 +106,14 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action(toolbar, self.tr("站所设置"), QKeySequence("Ctrl+,"), self.edit_settings)
         self.sync_action = self._action(toolbar, self.tr("同步"), QKeySequence("Ctrl+Shift+Y"), self.open_sync)
         self.voided_action = self._action(toolbar, self.tr("作废登记"), QKeySequence("Ctrl+Shift+D"), self.show_voided)
+        self.users_action = self._action(toolbar, self.tr("用户管理"), QKeySequence("Ctrl+Shift+U"), self.manage_users)
+        self.log_out_action = self._action(toolbar, self.tr("注销"), QKeySequence("Ctrl+Shift+L"),
+                                           self.log_out_requested.emit)
+        self.log_out_action.setToolTip(self.tr("退出当前用户，回到登录界面（换人使用）"))
         # the core refuses what a role may not do; the GUI does not offer it either
         if ctx.user is not None and ctx.user.role != "admin":
             self.settings_action.setVisible(False)
+            self.users_action.setVisible(False)
         self.statusBar().showMessage(tr_args(self.tr("数据库：%1"), ctx.engine.url.database))
         # editors save on every answer; the lists behind them catch up after a pause
         self._refresh_timer = QTimer(self, singleShot=True, interval=500)
@@ -252,6 +259,11 @@ class MainWindow(QMainWindow):
         from gui.record_actions import VoidRegisterDialog
 
         VoidRegisterDialog(self.ctx, runner=self.runner, parent=self).exec()
+
+    def manage_users(self) -> None:
+        from gui.users_dialog import UsersDialog
+
+        UsersDialog(self.ctx, parent=self).exec()
 
     def open_sync(self) -> None:
         from gui.sync_panel import SyncPanel

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,9 +40,7 @@ from core.sync import (
     describe_import,
     list_conflicts,
     record_result,
-    list_devices,
     resolve_conflict,
-    revoke_device,
     sync_status,
 )
 from core.sync import client as hub_client
@@ -50,6 +48,7 @@ from core.users import PERMISSIONS
 from gui import crash
 from gui.i18n import tr_args
 from gui.jobs import JobRunner
+from gui.laptops import LaptopsBox
 from gui.messages import attempt
 from gui.operations import run_op
 from gui.models import RowTableModel, _Index
@@ -65,18 +64,6 @@ def _when(at) -> str:
 
 class PendingModel(RowTableModel):
     columns = (("数据类别", lambda r: r.label), ("待发送记录数", lambda r: str(r.count)))
-
-
-class DeviceModel(RowTableModel):
-    """The laptops registered at the station; revoked ones say so (and when)."""
-
-    columns = (
-        ("设备号", lambda d: str(d.device_no)),
-        ("名称", lambda d: d.name),
-        ("状态", lambda d: tr_args(QCoreApplication.translate("models", "已吊销（%1）"), _when(d.revoked_at))
-                 if d.revoked else QCoreApplication.translate("models", "正常")),
-    )
-    marked_by = "revoked"
 
 
 class ConflictModel(RowTableModel):
@@ -162,20 +149,13 @@ class SyncPanel(QWidget):
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        # --- devices (the station) ---
-        self.device_model = DeviceModel(self)
-        self.device_view = _table(self.device_model)
-        self.device_view.setMaximumHeight(130)
-        self.device_view.selectionModel().currentRowChanged.connect(lambda *_: self._device_chosen())
-        self.revoke_button = push_button(self.tr("吊销设备(&V)…"), self.revoke_selected_device)
-        device_row = QHBoxLayout()
-        device_row.addWidget(self.device_view, 1)
-        device_side = QVBoxLayout()
-        device_side.addWidget(self.revoke_button)
-        device_side.addStretch(1)
-        device_row.addLayout(device_side)
-        self.device_box = QGroupBox(self.tr("登记的笔记本"))
-        self.device_box.setLayout(device_row)
+        # --- laptops (the station) or setting up (a machine not yet set up) ---
+        user = ctx.user
+        self.may_manage_devices = user is None or "manage_devices" in PERMISSIONS[user.role]
+        self.device_box = LaptopsBox(ctx, may_manage=self.may_manage_devices)
+        self.device_box.changed.connect(self._laptops_changed)
+        self.device_model, self.device_view = self.device_box.model, self.device_box.view
+        self.revoke_button = self.device_box.revoke_button
 
         # --- conflicts ---
         self.conflict_model = ConflictModel(self)
@@ -211,13 +191,12 @@ class SyncPanel(QWidget):
         layout.addWidget(self.device_box)
         layout.addWidget(self.conflict_box, 1)
 
-        user = ctx.user
         self.may_resolve = user is None or "resolve_conflicts" in PERMISSIONS[user.role]
-        self.may_manage_devices = user is None or "manage_devices" in PERMISSIONS[user.role]
         self.refresh()
 
     # --- status -----------------------------------------------------------------
     def refresh(self) -> None:
+        self.ctx.reload_settings()  # set up from another process (the command line) shows without a restart
         status = sync_status(self.ctx)
         self.status = status
         who = f"{status.role_label}　{status.device_name}" if status.role else status.role_label
@@ -233,41 +212,28 @@ class SyncPanel(QWidget):
         self.pending_label.setText(tr_args(self.tr("下次导出将发送 %1 条记录："), status.pending_total)
                                    if status.pending else self.tr("没有待发送的记录"))
         set_up = status.role is not None
-        hint = "" if set_up else self.tr("本机尚未设置同步：所里的电脑请先登记设备，笔记本请先用登记文件登记")
+        hint = "" if set_up else self.tr("本机尚未设置同步：所里的电脑请先登记笔记本，笔记本请先从登记文件加入所里")
         for button in (self.export_button, self.import_button):
             button.setEnabled(set_up)
             button.setToolTip(hint)
         self.hub_button.setEnabled(status.role == "device")
         if status.role != "device":
-            self.hub_button.setToolTip(self.tr("笔记本在这里与所里同步；所里的电脑运行同步服务（main.py hub）"))
+            self.hub_button.setToolTip(self.tr("笔记本在这里与所里同步；所里的电脑在下方“登记的笔记本”中开启同步服务"))
         else:
             self.hub_button.setToolTip(self.tr("上传本机的修改，再下载所里发来的同步包（需连接所里的网络）"))
         self.refresh_devices()
         self.refresh_conflicts()
 
     def refresh_devices(self) -> None:
-        """The station's laptops (the box is hidden elsewhere)."""
-        at_station = self.status.role == "station"
-        self.device_box.setVisible(at_station)
-        current = self.current_device()
-        rows = list_devices(self.ctx) if at_station else []
-        self.device_model.set_rows(rows)
-        keep = next((i for i, d in enumerate(rows) if current is not None and d.id == current.id), None)
-        if keep is not None:
-            self.device_view.selectRow(keep)
-        self._device_chosen()
+        """The station's laptops and hub; the ways to set up on a machine not yet set up; hidden on a laptop."""
+        self.device_box.refresh(self.status.role)
 
     def current_device(self) -> DeviceRow | None:
-        index = self.device_view.currentIndex()
-        return self.device_model.row_at(index.row()) if index.isValid() else None
+        return self.device_box.current()
 
-    def _device_chosen(self) -> None:
-        device = self.current_device()
-        self.revoke_button.setEnabled(self.may_manage_devices and device is not None and not device.revoked)
-        if not self.may_manage_devices:
-            self.revoke_button.setToolTip(self.tr("仅站所管理员可以吊销设备"))
-        else:
-            self.revoke_button.setToolTip(self.tr("笔记本丢失或被盗时吊销：此后它的同步包和同步请求一律拒绝"))
+    def _laptops_changed(self, text: str) -> None:
+        self._show_result(text)
+        self.changed.emit()
 
     def refresh_conflicts(self) -> None:
         current = self.current_conflict()
@@ -413,22 +379,7 @@ class SyncPanel(QWidget):
 
     # --- devices --------------------------------------------------------------------------
     def revoke_selected_device(self) -> None:
-        device = self.current_device()
-        if device is None or device.revoked:
-            return
-        question = tr_args(self.tr("吊销笔记本“%1”（设备号 %2）？此后它发来的同步包和同步请求一律拒绝，"
-                                   "且不能撤销；找回后需重新登记。"), device.name, device.device_no)
-        answer = QMessageBox.question(self, self.tr("吊销设备"), question)
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        try:
-            revoked = revoke_device(self.ctx, device.id)
-        except DomainError as exc:
-            QMessageBox.warning(self, self.tr("未能吊销设备"), exc.message)
-            return
-        self._show_result(tr_args(self.tr("已吊销笔记本“%1”（设备号 %2）：此后它的同步包和同步请求一律拒绝"),
-                                  revoked.name, revoked.device_no))
-        self.changed.emit()
+        self.device_box.revoke_selected()
 
     # --- conflicts ----------------------------------------------------------------------
     def resolve(self, choice: str) -> None:

@@ -33,7 +33,7 @@ from core.sync.client import HubClient, HubSummary, pull, push
 from core.sync.codec import record_values
 from core.sync.conflicts import ConflictRow, FieldDiff, Resolution, list_conflicts, resolve_conflict
 from core.sync.devices import (
-    DeviceRow, add_device, enrol_device, find_device, list_devices, open_enrolment, peers, private_key,
+    DeviceRow, add_device, enrol_device, enrolment_file_name, find_device, list_devices, open_enrolment, peers, private_key,
     revoke_device, role,
 )
 from core.sync.replay import claim_request
@@ -50,7 +50,7 @@ __all__ = [
     "LAST_RESULT", "MODELS", "S_DEVICE_NAME", "S_PRIVATE", "S_ROLE", "S_STATION_DEVICE", "S_STATION_ID",
     "S_STATION_NAME", "S_STATION_PUB", "SYNC_ACTOR_PREFIX", "TABLE_LABELS",
     "ConflictRow", "DeviceRow", "FieldDiff", "HubClient", "HubSummary", "ImportSummary", "Package", "Resolution",
-    "SyncStatus", "acked_seq", "add_device", "describe_hub", "describe_import", "enrol_device", "export_packages", "find_device",
+    "SyncStatus", "acked_seq", "add_device", "describe_hub", "describe_import", "enrol_device", "enrolment_file_name", "export_packages", "find_device",
     "import_package", "import_packages", "list_conflicts", "list_devices", "open_enrolment", "pending_changes",
     "private_key", "peers", "pull", "push", "read_package", "received_batch", "record_result", "record_values",
     "resolve_conflict", "revoke_device", "role", "sync_status", "claim_request",

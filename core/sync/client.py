@@ -117,7 +117,7 @@ class HubClient:
     @classmethod
     def for_laptop(cls, ctx: AppContext, url: str) -> HubClient:
         if role(ctx) != "device":
-            raise InvalidInput("本机不是已登记的笔记本：请先用所里发的登记文件登记（devices enrol）")
+            raise InvalidInput("本机不是已登记的笔记本：请先用所里给的登记文件加入所里")
         return cls(url, ctx.device_id, private_key(ctx))
 
     def request(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> HubResponse:
@@ -134,10 +134,9 @@ class HubClient:
                 return HubResponse(resp.status, dict(resp.headers), resp.read())
         except urllib.error.HTTPError as exc:
             return HubResponse(exc.code, dict(exc.headers or {}), exc.read() or b"")
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise InvalidInput(f"无法连接所里的同步服务 {self.base}（{reason}）；"
-                               "没有网络时请用U盘或共享文件夹同步（sync export / sync import）") from exc
+        except (urllib.error.URLError, OSError) as exc:  # the OS's own words (English, errno) stay out of it
+            raise InvalidInput(f"无法连接到所里的同步服务（地址 {self.base}）：对方未开启或网络不通；"
+                               "没有网络时可以用U盘或共享文件夹同步") from exc
 
     def checked(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> HubResponse:
         """Like ``request`` but any status other than 200 raises InvalidInput with the hub's message."""

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -27,13 +28,13 @@ from core.sync.spec import (
     ENROLMENT_FORMAT, FORMAT_VERSION, MAX_DEVICE_NO, S_DEVICE_NAME, S_PRIVATE, S_ROLE, S_STATION_DEVICE,
     S_STATION_ID, S_STATION_NAME, S_STATION_PUB,
 )
-from db.models import Device, Setting, utcnow
+from db.models import Device, Setting, SyncBatch, utcnow
 
 if TYPE_CHECKING:
     from core.context import AppContext
 
 SEALED_ENROLMENT = "yxjc-enrolment-sealed"
-NOT_SET_UP = "本机尚未设置同步：所里的电脑请先登记设备（devices add），笔记本请先登记（devices enrol）"
+NOT_SET_UP = "本机尚未设置同步：所里的电脑请先登记笔记本，笔记本请先用所里给的登记文件加入所里"
 # The highest device number ever given out (settings table, station only): numbers are never
 # given out again, even after the device is revoked or its row deleted, so a number in a
 # document (device_no × 10000 + n) always names one laptop.
@@ -49,14 +50,21 @@ class DeviceRow:
     id: str
     public_key: str = ""
     revoked_at: datetime | None = None
+    last_sync: datetime | None = None  # when the station last received a package from it (UTC)
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
 
 
-def _row(d: Device) -> DeviceRow:
-    return DeviceRow(d.device_no, d.name, d.id, d.public_key, d.revoked_at)
+def _row(d: Device, last_sync: datetime | None = None) -> DeviceRow:
+    return DeviceRow(d.device_no, d.name, d.id, d.public_key, d.revoked_at, last_sync)
+
+
+def enrolment_file_name(name: str) -> str:
+    """A file name for a laptop's enrolment file: its name, without what a file system refuses."""
+    safe = re.sub(r'[\\/:*?"<>|\s.]+', "_", name.strip()).strip("_")[:60] or "laptop"
+    return f"登记文件-{safe}.json"
 
 
 def role(ctx: AppContext) -> str | None:
@@ -253,9 +261,12 @@ def peers(ctx: AppContext, *, required: bool = True) -> list[tuple[str, str]]:
 
 
 def list_devices(ctx: AppContext) -> list[DeviceRow]:
-    """The laptops registered here, by device number, revoked ones included (``revoked_at``)."""
+    """The laptops registered here, by device number, revoked ones included (``revoked_at``),
+    each with when its last package arrived (``last_sync``)."""
     with ctx.sessions() as s:
-        return [_row(d) for d in s.scalars(select(Device).order_by(Device.device_no))]
+        last = dict(s.execute(select(SyncBatch.peer_id, func.max(SyncBatch.created_at))
+                              .where(SyncBatch.direction == "in").group_by(SyncBatch.peer_id)).all())
+        return [_row(d, last.get(d.id)) for d in s.scalars(select(Device).order_by(Device.device_no))]
 
 
 def find_device(ctx: AppContext, device_id: str) -> DeviceRow | None:

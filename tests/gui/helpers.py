@@ -25,3 +25,10 @@ def click_tab(qtbot, window: MainWindow, page: QWidget) -> QWidget:
     qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(window.tabs.indexOf(page)).center())
     assert window.tabs.currentWidget() is page
     return page
+
+
+def click_row(qtbot, view, row: int) -> None:
+    """Click the first cell of ``row`` in a table view, as a user would."""
+    index = view.model().index(row, 0)
+    qtbot.mouseClick(view.viewport(), LEFT, pos=view.visualRect(index).center())
+    assert view.currentIndex().row() == row

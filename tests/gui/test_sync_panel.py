@@ -137,14 +137,15 @@ def test_sync_with_the_station_through_the_hub(ctx, qtbot, monkeypatch, tmp_path
     assert asked == ["http://192.168.1.10:8765", "http://10.0.0.5:8765"]  # the address is remembered
 
     def offline(context, url):
-        raise InvalidInput("无法连接所里的同步服务 http://10.0.0.5:8765（timed out）")
+        raise InvalidInput("无法连接到所里的同步服务（地址 http://10.0.0.5:8765）：对方未开启或网络不通")
 
     monkeypatch.setattr(sync_client, "push", offline)
     qtbot.mouseClick(panel.hub_button, LEFT)
-    assert panel.result_label.text().startswith("与所里同步失败：无法连接所里的同步服务")
+    assert panel.result_label.text().startswith("与所里同步失败：无法连接到所里的同步服务")
     # the station runs the hub: its panel does not offer the button
     station_panel = open_panel(qtbot, ctx)
-    assert not station_panel.hub_button.isEnabled() and "main.py hub" in station_panel.hub_button.toolTip()
+    assert not station_panel.hub_button.isEnabled() and "开启同步服务" in station_panel.hub_button.toolTip()
+    assert "main.py" not in station_panel.hub_button.toolTip()  # no command names inside the GUI
     laptop.close()
 
 

@@ -40,7 +40,7 @@ def test_demo_creates_signed_and_draft_inspections_and_tops_up(demo_db):
     assert len(rows) == 4  # the demo: three signed and a draft
     assert all(set(r) == {"id", "number", "subject", "template", "status"} for r in rows)
     again = run("demo", "--db", str(demo_db))
-    assert again.returncode == 0 and "0 subjects and 0 inspections" in again.stdout
+    assert again.returncode == 0 and "新增 0 个监管对象、0 条检查记录" in again.stdout
     assert len(_inspections(demo_db)) == len(rows)
 
 

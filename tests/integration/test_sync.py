@@ -506,7 +506,7 @@ def test_list_devices_in_device_no_order(ctx, capsys):
     lines = out.splitlines()
     assert len(lines) == 3
     assert lines[0] == f"2\t笔记本2\t{second['device_id']}"
-    assert lines[1].startswith(f"4\t笔记本4\t{fourth['device_id']}\trevoked 20")
+    assert lines[1].startswith(f"4\t笔记本4\t{fourth['device_id']}\t已吊销 20")
     assert lines[2] == f"5\t笔记本5\t{fifth['device_id']}"
 
 

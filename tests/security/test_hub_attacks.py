@@ -400,7 +400,7 @@ def test_a_revoked_laptop_is_refused_over_the_hub_and_by_usb(station, hubs, tmp_
     (package,) = sync.export_packages(laptop, usb)
 
     code, out, err = cli(capsys, "devices", "revoke", "--db", station.db, "--device-no", "1")
-    assert code == 0 and out.startswith("revoked 执法笔记本1 (device_no 1) at ") and err == ""
+    assert code == 0 and out.startswith("已吊销 执法笔记本1（设备号 1，20") and err == ""
     before = state(station)
     # the hub: push and pull both refused with the one answer, at once (no restart needed)
     with pytest.raises(InvalidInput) as refused:
@@ -433,7 +433,7 @@ def test_a_revoked_laptop_is_refused_over_the_hub_and_by_usb(station, hubs, tmp_
     assert (code, err) == (2, "错误：请用 --name、--id 或 --device-no 指明要吊销的设备\n")
     assert state(station) == before
     code, out, _ = cli(capsys, "devices", "list", "--db", station.db)
-    assert code == 0 and out.startswith(f"1\t执法笔记本1\t{data['device_id']}\trevoked 20")
+    assert code == 0 and out.startswith(f"1\t执法笔记本1\t{data['device_id']}\t已吊销 20")
     laptop.close()
 
 

@@ -126,6 +126,12 @@ def world(tmp_path_factory) -> dict:
         conflict_id = s.query(SyncConflict.id).scalar()
     tasks = [t for t in list_tasks(station) if t.status == "open"]
     assert len(tasks) >= 1
+    from core.users import add_user
+    from db.models import User
+
+    locked_user = add_user(station, name="锁定的网格员", role="grid_worker", password="secret-123", grid="东园").id
+    with station.transaction() as s:  # as five wrong passwords would
+        s.get(User, locked_user).locked_until = utcnow() + timedelta(hours=1)
     backup = make_backup(station.engine.url.database)
     add_subject(station, SubjectData(name="备份之后的店", category="cosmetics_operator",
                                      credit_code=demo_code(700), address="后路1号"))  # so a restore changes something
@@ -141,7 +147,7 @@ def world(tmp_path_factory) -> dict:
             "completed": completed, "ready": ready, "signable": signable, "wet": wet, "draft": draft, "photo": photo.id,
             "signed": signed[0], "correction": correction,
             "leads": leads, "handled": handled, "fed_back": fed_back, "conflict": conflict_id,
-            "task": tasks[0].id, "backup": backup, **files}
+            "task": tasks[0].id, "backup": backup, "locked_user": locked_user, **files}
 
 
 # --- the services and who may call them ---------------------------------------------------------
@@ -292,6 +298,13 @@ SERVICES = [
     Service("users.set_password", ADMIN,
             lambda c, w, o: _lazy("core.users", "set_password")(
                 c, w["people"]["grid_worker" if c.user.role != "grid_worker" else "inspector"].id, "new-secret-1")),
+    Service("users.update_user", ADMIN,
+            lambda c, w, o: _lazy("core.users", "update_user")(
+                c, w["people"]["grid_worker"].id, name="改名网格员", role="grid_worker", grid="东园")),
+    Service("users.unlock_user", ADMIN,
+            lambda c, w, o: _lazy("core.users", "unlock_user")(c, w["locked_user"])),
+    Service("users.set_active", ADMIN,
+            lambda c, w, o: _lazy("core.users", "set_active")(c, w["people"]["grid_worker"].id, False)),
     Service("inspectors.add_inspector", ADMIN,
             lambda c, w, o: _lazy("core.inspectors", "add_inspector")(c, "新执法员", "41170029999")),
     # leads
