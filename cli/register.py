@@ -26,7 +26,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_subjects_import(args) -> int:
-    from core.subjects import import_subjects
+    from core.register_import import import_subjects
 
     if not args.file.is_file():  # before the database is set up: a typo creates nothing
         bad_input(f"找不到文件 {args.file}")

@@ -9,12 +9,16 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.paths import cjk_font_path, default_db_path, user_data_dir
+from gui.windows import install_screen_fit
 
 
 def setup_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with the bundled font and Qt's own Chinese translations."""
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("药械化现场检查")
+    # dates, calendars (Monday first, 十二月) and Qt's own dialogs in Chinese whatever the system locale
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    install_screen_fit(app)
     font_id = QFontDatabase.addApplicationFont(str(cjk_font_path()))
     families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
     if families:

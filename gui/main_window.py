@@ -21,11 +21,10 @@ from PySide6.QtWidgets import (
 
 from core.context import AppContext
 from core.inspections import list_inspections
-from core.subjects import count_subjects, import_subjects, search_subjects
+from core.subjects import count_subjects, search_subjects
 from gui.i18n import tr_args
 from gui.jobs import JobRunner
 from gui.models import InspectionTableModel, SubjectTableModel
-from gui.operations import run_import
 from gui.widgets import make_table
 
 SEARCH_LIMIT = 200
@@ -219,13 +218,10 @@ class MainWindow(QMainWindow):
         editor.show()
 
     def import_register(self) -> None:
-        def describe(summary) -> str:
-            return tr_args(self.tr("导入 %1 个，跳过（已存在）%2 个，拒绝 %3 行。"), summary.imported, summary.skipped,
-                           len(summary.rejected))
+        """Pick the register file, preview what it holds, import from the preview dialog."""
+        from gui.import_dialog import start_import
 
-        run_import(self, partial(import_subjects, self.ctx), title=self.tr("导入监管对象名册"),
-                   file_filter=self.tr("名册 (*.xlsx *.csv)"), label=self.tr("正在导入名册…"),
-                   describe=describe, after=self.refresh, runner=self.runner)
+        start_import(self, self.ctx, runner=self.runner, after=self.refresh)
 
     def edit_settings(self) -> None:
         from gui.settings_dialog import SettingsDialog

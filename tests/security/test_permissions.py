@@ -210,8 +210,8 @@ SERVICES = [
                 c, w["subject"].id, replace(_lazy("core.subjects", "SubjectData")(
                     name=w["subject"].name, category=w["subject"].category, credit_code=w["subject"].credit_code or "",
                     address=w["subject"].address), phone="13900000000"))),
-    Service("subjects.import_subjects", OFFICERS_ROLES,
-            lambda c, w, o: _lazy("core.subjects", "import_subjects")(c, w["subjects_csv"])),
+    Service("register_import.import_subjects", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.register_import", "import_subjects")(c, w["subjects_csv"])),
     Service("grades.set_grade", OFFICERS_ROLES,
             lambda c, w, o: _lazy("core.grades", "set_grade")(c, w["graded"].id, 2, reason="复评", changed_by="王建国")),
     Service("tasks.record_event", OFFICERS_ROLES,
