@@ -160,7 +160,7 @@ def get_subject(ctx: AppContext, subject_id: str) -> SubjectRow:
         return _row(subject_in(s, subject_id))
 
 
-def _like(text: str) -> str:
+def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -178,32 +178,54 @@ def _has_fts(ctx: AppContext) -> bool:
     return cached
 
 
-def search_subjects(ctx: AppContext, text: str = "", *, limit: int = 200, offset: int = 0) -> list[SubjectRow]:
-    """Subjects whose name, address or credit code contains ``text`` (any part, Chinese too).
+def _filtered(ctx: AppContext, query, text: str, category: str | None, grid: str | None, status: str | None):
+    """``query`` narrowed to the subjects matching ``text`` and the filters."""
+    text = text.strip()
+    # 化妆品 finds every 化妆品经营者: the text is matched against the category's name too
+    categories = [code for code, label in CATEGORIES.items() if text and text in label]
+    by_category = Subject.category.in_(categories) if categories else None
+    if text and len(text) >= FTS_MIN and _has_fts(ctx):
+        phrase = '"' + text.replace('"', '""') + '"'
+        clause = text_sql("subjects.rowid IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :q)").bindparams(q=phrase)
+        query = query.where(clause if by_category is None else or_(clause, by_category))
+    elif text:
+        pattern = like_pattern(text)
+        code_pattern = like_pattern(text.upper())
+        parts = [Subject.name.like(pattern, escape="\\"), Subject.address.like(pattern, escape="\\"),
+                 Subject.credit_code.like(code_pattern, escape="\\")]
+        query = query.where(or_(*parts, *([by_category] if by_category is not None else [])))
+    if category:
+        query = query.where(Subject.category == category)
+    if grid:
+        query = query.where(Subject.grid == grid)
+    if status:
+        query = query.where(Subject.status == status)
+    return query
+
+
+def search_subjects(ctx: AppContext, text: str = "", *, category: str | None = None, grid: str | None = None,
+                    status: str | None = None, limit: int = 200, offset: int = 0) -> list[SubjectRow]:
+    """Subjects whose name, address, credit code or category contains ``text`` (any part, Chinese
+    too), narrowed by category, grid and status; a page of ``limit`` from ``offset``.
 
     Three characters or more go through the FTS5 trigram index; shorter text is a LIKE
     scan (a trigram index cannot answer it).
     """
     query = select(Subject).order_by(Subject.name, Subject.id).limit(limit).offset(offset)
-    text = text.strip()
-    if text and len(text) >= FTS_MIN and _has_fts(ctx):
-        phrase = '"' + text.replace('"', '""') + '"'
-        query = query.where(text_sql("subjects.rowid IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :q)")
-                            .bindparams(q=phrase))
-    elif text:
-        pattern = _like(text)
-        code_pattern = _like(text.upper())
-        query = query.where(
-            or_(
-                Subject.name.like(pattern, escape="\\"),
-                Subject.address.like(pattern, escape="\\"),
-                Subject.credit_code.like(code_pattern, escape="\\"),
-            )
-        )
+    query = _filtered(ctx, query, text, category, grid, status)
     with ctx.sessions() as s:
         return [_row(subject) for subject in s.scalars(query)]
 
 
-def count_subjects(ctx: AppContext) -> int:
+def count_subjects(ctx: AppContext, text: str = "", *, category: str | None = None, grid: str | None = None,
+                   status: str | None = None) -> int:
+    """How many subjects ``search_subjects`` with the same text and filters finds in all its pages."""
+    query = _filtered(ctx, select(func.count(Subject.id)), text, category, grid, status)
     with ctx.sessions() as s:
-        return s.scalar(select(func.count(Subject.id))) or 0
+        return s.scalar(query) or 0
+
+
+def list_grids(ctx: AppContext) -> list[str]:
+    """The grids the register names, for the lists' filters."""
+    with ctx.sessions() as s:
+        return list(s.scalars(select(Subject.grid).where(Subject.grid != "").distinct().order_by(Subject.grid)))
