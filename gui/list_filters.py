@@ -90,11 +90,9 @@ class _FilteredList(QWidget):
             self.view.setFocus()
             self.view.selectRow(0)
 
-    def show_count(self, found: int, total: int, noun: str, filtered: bool) -> None:
-        if filtered:
-            self.count.setText(tr_args(self.tr("找到 %1 个（共 %2 个）"), found, total))
-        else:
-            self.count.setText(tr_args(noun, total))
+    def show_count(self, found: int, total: int, everything: str, filtered: bool) -> None:
+        """找到 found 个（共 total 个） when narrowed, else ``everything`` (the caller's "共 … 个")."""
+        self.count.setText(tr_args(self.tr("找到 %1 个（共 %2 个）"), found, total) if filtered else everything)
 
     def refresh(self) -> None:
         raise NotImplementedError
@@ -126,7 +124,7 @@ class SubjectList(_FilteredList):
                                                                     **chosen), found)
         filtered = bool(text.strip()) or any(chosen.values())
         total = count_subjects(self.ctx) if filtered else found
-        self.show_count(found, total, self.tr("共 %1 个监管对象"), filtered)
+        self.show_count(found, total, tr_args(self.tr("共 %1 个监管对象"), total), filtered)
 
 
 class InspectionList(_FilteredList):
@@ -175,5 +173,5 @@ class InspectionList(_FilteredList):
         self.model.set_source(lambda offset, limit: search_inspections(self.ctx, f, limit=limit, offset=offset), found)
         filtered = f != InspectionFilter()
         total = count_inspections(self.ctx) if filtered else found
-        self.show_count(found, total, self.tr("共 %1 份检查记录"), filtered)
+        self.show_count(found, total, tr_args(self.tr("共 %1 份检查记录"), total), filtered)
 
