@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QGroupBox,
+    QHeaderView,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -107,6 +108,7 @@ class GridWorkerWindow(QMainWindow):
 
         self.model = LeadTableModel(self)
         self.view = make_table(self.model, lambda _r: None)
+        self._wrap_feedback()
         mine = QGroupBox(self.tr("我上报的线索及处理情况"))
         mine_layout = QVBoxLayout(mine)
         mine_layout.addWidget(self.view)
@@ -118,6 +120,18 @@ class GridWorkerWindow(QMainWindow):
         layout.addWidget(mine, 3)
         self.setCentralWidget(central)
         self.refresh()
+
+    def _wrap_feedback(self) -> None:
+        """The reporter is the grid worker: hidden; the feedback takes the room left and wraps,
+        rows grow to show it, so the list never needs horizontal scrolling."""
+        columns = [header for header, _get in LeadTableModel.columns]
+        self.view.setColumnHidden(columns.index("上报人"), True)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(columns.index("反馈"), QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(columns.index("对象"), QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(columns.index("对象"), 140)
+        self.view.setWordWrap(True)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
     @staticmethod
     def _label(subject) -> str:
@@ -222,10 +236,11 @@ class LeadInbox(QWidget):
             ("handle", self.tr("处置…"), self.handle), ("feedback", self.tr("反馈…"), self.feedback),
             ("close", self.tr("办结"), self.close_lead),
         )}
+        self.photos_button = push_button(self.tr("查看照片(&P)"), self.show_photos)
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 2)
         layout.addWidget(self.detail, 1)
-        layout.addLayout(button_row(self.buttons.values()))
+        layout.addLayout(button_row(self.buttons.values(), (self.photos_button,)))
         if load:
             self.refresh()
         else:
@@ -261,6 +276,7 @@ class LeadInbox(QWidget):
                    "handled": {"feedback"}, "fed_back": {"close"}, "closed": set()}
         for key, button in self.buttons.items():
             button.setEnabled(lead is not None and key in allowed[lead.status] and self._may(key, lead))
+        self.photos_button.setEnabled(lead is not None and bool(lead.photos))
         if lead is None:
             self.detail.setText(self.tr("选择一条线索查看详情"))
             return
@@ -272,6 +288,17 @@ class LeadInbox(QWidget):
             f"<b>{e(lead.category_label)}</b>　{e(lead.subject)}　{e(lead.address)}<br>{e(lead.description)}<br>"
             + place + f"<br>{steps}" + (f"<br>{e(handling)}：{e(lead.handling_note)}" if handling else "")
         )
+
+    def show_photos(self) -> None:
+        """The lead's photos, in the app (not modal to the inbox's window)."""
+        from gui.photo_viewer import PhotoViewer
+
+        lead = self._current()
+        if lead is None or not lead.photos:
+            return
+        viewer = PhotoViewer(tr_args(self.tr("线索照片 — %1"), lead.subject), lead.photos, parent=self)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.open()
 
     def _run(self, action, *args) -> None:
         lead = self._current()

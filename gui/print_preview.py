@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
@@ -45,7 +45,10 @@ class PrintPreviewDialog(QDialog):
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel(tr_args(self.tr("共 %1 页"), self.document.pageCount())))
-        buttons.addStretch(1)
+        self.saved_label = QLabel()  # 已保存到… once a PDF is written
+        self.saved_label.setStyleSheet("color: #1b7f3b")
+        self.saved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons.addWidget(self.saved_label, 1)
         for button in (self.print_button, self.save_button, close):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
@@ -79,6 +82,8 @@ class PrintPreviewDialog(QDialog):
         except DomainError as exc:
             QMessageBox.warning(self, self.tr("保存失败"), exc.message)
             return None
+        self.saved_label.setText(tr_args(self.tr("✔ 已保存到 %1"), path))
+        self.saved_label.setToolTip(path)
         return Path(path)
 
     def print_document(self) -> None:

@@ -783,3 +783,45 @@ def test_grid_worker_opens_the_sync_panel(ctx, people, qtbot):
     [panel] = [w for w in window.findChildren(SyncPanel) if w.isVisible()]
     assert panel.windowTitle() == "数据同步"
     panel.close()
+
+
+def test_lead_photos_open_from_the_inbox(ctx, people, subject, qtbot, jpeg_file):
+    from gui.photo_viewer import PhotoViewer
+
+    _report(ctx, subject, photos=[jpeg_file])
+    _as(ctx, ADMIN)
+    window = MainWindow(ctx, runner=ImmediateRunner())
+    qtbot.addWidget(window)
+    window.show()
+    inbox = _inbox_tab(qtbot, window)
+    assert not inbox.photos_button.isEnabled()  # nothing chosen yet
+    _click_row(qtbot, inbox.view, 0)
+    assert inbox.photos_button.isEnabled()
+    qtbot.mouseClick(inbox.photos_button, LEFT)
+    viewer = inbox.findChild(PhotoViewer)
+    assert viewer is not None and viewer.isVisible()
+    [image] = viewer.images
+    assert image.pixmap() is not None and (image.pixmap().width(), image.pixmap().height()) == (80, 60)
+
+
+def test_the_grid_workers_feedback_column_needs_no_horizontal_scrolling(ctx, people, subject, qtbot):
+    lead_id = _report(ctx, subject)
+    _advance(ctx, people, lead_id, "handled")
+    feedback = "已安排执法人员到店检查，责令下架无中文标签的面霜并登记供货者，后续将复查整改情况，感谢您的报告。" * 2
+    ctx.user = None
+    leads.feed_back(ctx, lead_id, feedback)
+    _as(ctx, GRID_WORKER)
+    window = GridWorkerWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.view
+    column = [h for h, _g in type(window.model).columns].index("反馈")
+    assert window.model.index(0, column).data() == feedback
+    assert view.horizontalScrollBar().maximum() == 0
+    rect = view.visualRect(window.model.index(0, column))
+    assert view.viewport().rect().contains(rect), (rect, view.viewport().rect())
+    needed = view.fontMetrics().boundingRect(QRect(0, 0, rect.width() - 8, 10000),
+                                             int(Qt.TextFlag.TextWordWrap), feedback).height()
+    assert rect.height() >= needed, (rect.height(), needed)  # the row grew to show all of it
