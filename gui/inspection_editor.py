@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import inspections as svc
+from core.inspections.drafts import answer_remaining
 from core.checklists import ChecklistItem
 from core.context import AppContext
 from core.errors import DomainError
@@ -44,6 +45,7 @@ from gui.i18n import tr_args
 
 AUTOSAVE_MS = 400
 THUMB = QSize(72, 54)
+SIGNATURE_SIZE = QSize(160, 50)
 RESULT_TEXT = (("pass", "符合"), ("fail", "不符合"), ("na", "不适用"))
 
 
@@ -139,8 +141,9 @@ class ItemRow(QFrame):
                 thumb.addAction(remove)
                 self.thumbs.insertWidget(self.thumbs.count() - 1, thumb)
         locked = record.locked
-        for widget in (*self.buttons.values(), self.note, self.photo_button):
+        for widget in (*self.buttons.values(), self.photo_button):
             widget.setEnabled(not locked)
+        self.note.setReadOnly(locked)  # a signed record's note stays readable, not greyed
 
     def add_photo(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
@@ -207,6 +210,9 @@ class InspectionEditor(QWidget):
         self.tabs.addTab(scroll, self.tr("检查项目(&1)"))
         self.tabs.addTab(self._build_record_tab(), self.tr("现场情况与签名(&2)"))
 
+        self.remaining_button = QPushButton(self.tr("其余全部符合(&Y)"))
+        self.remaining_button.setToolTip(self.tr("尚未选择结论的检查项全部记为“符合”"))
+        self.remaining_button.clicked.connect(lambda: self.save(answer_remaining))
         self.complete_button = QPushButton(self.tr("完成检查(&C)"))
         self.complete_button.clicked.connect(self.complete)
         self.sign_button = QPushButton(self.tr("签名锁定(&L)"))
@@ -222,7 +228,8 @@ class InspectionEditor(QWidget):
         self.history_button.clicked.connect(self.show_history)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (self.history_button, self.complete_button, self.sign_button, self.print_button):
+        for button in (self.history_button, self.remaining_button, self.complete_button, self.sign_button,
+                       self.print_button):
             buttons.addWidget(button)
 
         layout = QVBoxLayout(self)
@@ -344,9 +351,12 @@ class InspectionEditor(QWidget):
         self._show_signatures(record)
         locked = record.locked
         for widget in (self.place, self.notified_by, self.party_present, self.findings, self.statement,
-                       self.refused, self.witness, self.deadline, self.requirements, self.draft_button):
+                       self.witness, self.deadline, self.requirements):
+            widget.setReadOnly(locked)  # readable, not greyed: what was signed is read here
+        for widget in (self.refused, self.draft_button):
             widget.setEnabled(not locked)
         self.complete_button.setEnabled(record.status == "draft")
+        self.remaining_button.setEnabled(record.status != "signed" and bool(record.unanswered()))
         self.sign_button.setEnabled(record.status == "completed")
         failed = len(record.failed_items())
         answered = len(record.template.items) - len(record.unanswered())
@@ -373,10 +383,11 @@ class InspectionEditor(QWidget):
             signature = record.signatures.get(role)
             self.sign_layout.addWidget(QLabel(labels[role]), row, 0)
             state = QLabel()
+            state.setFixedSize(SIGNATURE_SIZE)
             if signature:
                 pixmap = QPixmap()
                 pixmap.loadFromData(signature.png)
-                state.setPixmap(pixmap.scaled(QSize(160, 50), Qt.AspectRatioMode.KeepAspectRatio,
+                state.setPixmap(pixmap.scaled(SIGNATURE_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
                                               Qt.TransformationMode.SmoothTransformation))
                 state.setToolTip(signature.signer_name)
             else:
@@ -442,6 +453,10 @@ class InspectionEditor(QWidget):
 
     def sign(self) -> None:
         self.flush()
+        problems = svc.signing_problems(self.record)
+        if problems:  # what is missing first; the question only when signing can be done
+            self.message.setText(tr_args(self.tr("还不能签名锁定：%1"), "；".join(problems)))
+            return
         answer = QMessageBox.question(
             self, self.tr("签名锁定"),
             self.tr("签名锁定后，本检查记录将不能再修改。确定吗？"),
