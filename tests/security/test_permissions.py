@@ -230,6 +230,8 @@ SERVICES = [
             lambda c, w, o: svc.set_officers(c, w["draft"], _officers()[::-1])),
     Service("inspections.drafts.set_answer", OFFICERS_ROLES,
             lambda c, w, o: svc.set_answer(c, w["draft"], _first_item(c, w["draft"]), "fail")),
+    Service("inspections.drafts.answer_remaining", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.inspections.drafts", "answer_remaining")(c, w["draft"])),
     Service("inspections.drafts.set_note", OFFICERS_ROLES,
             lambda c, w, o: svc.set_note(c, w["draft"], _first_item(c, w["draft"]), "备注")),
     Service("inspections.drafts.update_details", OFFICERS_ROLES,
