@@ -222,16 +222,18 @@ def _known(session) -> tuple[set, set]:
     return codes, plain
 
 
+def _read(ctx: AppContext, path: Path) -> tuple[list[list[str]], Synonyms]:
+    """Permission first, then the file's rows and the synonyms in force."""
+    require(ctx, "subjects")
+    return read_table(Path(path)), load_synonyms(ctx)
+
+
 def preview_import(ctx: AppContext, path: Path, *, progress: Callable[[int, int], None] | None = None,
                    cancelled: Callable[[], bool] | None = None) -> ImportPlan:
     """What importing ``path`` would do, row by row; nothing is written."""
-    require(ctx, "subjects")
-    path = Path(path)
-    rows = read_table(path)
-    synonyms = load_synonyms(ctx)
+    rows, synonyms = _read(ctx, path)
     with ctx.sessions() as s:
-        codes, plain = _known(s)
-    return plan_rows(rows, synonyms, path.name, codes, plain, progress=progress, cancelled=cancelled)
+        return plan_rows(rows, synonyms, Path(path).name, *_known(s), progress=progress, cancelled=cancelled)
 
 
 def import_subjects(
@@ -247,13 +249,9 @@ def import_subjects(
     it has none) is skipped, so importing the same file twice duplicates nothing.
     All rows go in one transaction: a cancelled import changes nothing.
     """
-    require(ctx, "subjects")
-    path = Path(path)
-    rows = read_table(path)
-    synonyms = load_synonyms(ctx)
+    rows, synonyms = _read(ctx, path)
     with ctx.transaction() as s:
-        codes, plain = _known(s)
-        plan = plan_rows(rows, synonyms, path.name, codes, plain, progress=progress, cancelled=cancelled)
+        plan = plan_rows(rows, synonyms, Path(path).name, *_known(s), progress=progress, cancelled=cancelled)
         for planned in plan.rows:
             if planned.outcome == "import":
                 s.add(Subject(device_id=ctx.device_id, **_fields(planned.data)))

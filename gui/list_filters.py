@@ -54,8 +54,10 @@ class _FilteredList(QWidget):
 
     opened = Signal(object)
 
-    def __init__(self, model, placeholder: str, parent=None):
+    def __init__(self, ctx: AppContext, model, placeholder: str, parent=None):
         super().__init__(parent)
+        self.ctx = ctx
+        model.setParent(self)
         self.search = QLineEdit()
         self.search.setPlaceholderText(placeholder)
         self.search.setClearButtonEnabled(True)
@@ -102,10 +104,7 @@ class SubjectList(_FilteredList):
     """监管对象: by any part of name, address, code or category; by category, grid and status."""
 
     def __init__(self, ctx: AppContext, parent=None):
-        super().__init__(SubjectTableModel(), "", parent)
-        self.model.setParent(self)
-        self.ctx = ctx
-        self.search.setPlaceholderText(self.tr("按名称、地址、统一社会信用代码或类别的任意部分搜索"))
+        super().__init__(ctx, SubjectTableModel(), self.tr("按名称、地址、统一社会信用代码或类别的任意部分搜索"), parent)
         self.category = choice(self.tr("全部类别"), CATEGORIES)
         self.grid = choice(self.tr("全部网格"), {})
         self.status = choice(self.tr("全部状态"), STATUSES)
@@ -131,10 +130,8 @@ class InspectionList(_FilteredList):
     """检查记录: by number, subject or category; by status, category, grid and the day it started."""
 
     def __init__(self, ctx: AppContext, parent=None):
-        super().__init__(InspectionTableModel(), "", parent)
-        self.model.setParent(self)
-        self.ctx = ctx
-        self.search.setPlaceholderText(self.tr("按文书编号、监管对象名称、统一社会信用代码或类别搜索"))
+        super().__init__(ctx, InspectionTableModel(), self.tr("按文书编号、监管对象名称、统一社会信用代码或类别搜索"),
+                         parent)
         self.status = choice(self.tr("全部状态"), STATUS_LABELS)
         self.category = choice(self.tr("全部类别"), CATEGORIES)
         self.grid = choice(self.tr("全部网格"), {})

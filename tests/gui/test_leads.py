@@ -726,15 +726,21 @@ def test_lead_table_model(ctx, people, subject, qtmodeltester):
 
 # --- 8. the grid worker's screen fits a 1366×768 laptop ----------------------------------------
 
-def test_grid_worker_window_fits_1366x768(ctx, people, subject, qtbot):
-    lead_id = _report(ctx, subject)
-    _advance(ctx, people, lead_id, "closed")
+def _grid_worker_at_1366(ctx, qtbot) -> GridWorkerWindow:
+    """The grid worker's window asked for 1366×768, shown (and fitted to the screen)."""
     _as(ctx, GRID_WORKER)
     window = GridWorkerWindow(ctx)
     qtbot.addWidget(window)
     window.resize(1366, 768)
     window.show()
     qtbot.waitExposed(window)
+    return window
+
+
+def test_grid_worker_window_fits_1366x768(ctx, people, subject, qtbot):
+    lead_id = _report(ctx, subject)
+    _advance(ctx, people, lead_id, "closed")
+    window = _grid_worker_at_1366(ctx, qtbot)
     # what is left of a 1366×768 screen once the window manager has framed the window
     assert (window.width(), window.height()) == (1366 - FRAME_WIDTH, 768 - FRAME_HEIGHT)
     inside = QRect(QPoint(0, 0), window.size())
@@ -810,12 +816,7 @@ def test_the_grid_workers_feedback_column_needs_no_horizontal_scrolling(ctx, peo
     feedback = "已安排执法人员到店检查，责令下架无中文标签的面霜并登记供货者，后续将复查整改情况，感谢您的报告。" * 2
     ctx.user = None
     leads.feed_back(ctx, lead_id, feedback)
-    _as(ctx, GRID_WORKER)
-    window = GridWorkerWindow(ctx)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    qtbot.waitExposed(window)
+    window = _grid_worker_at_1366(ctx, qtbot)
     view = window.view
     column = [h for h, _g in type(window.model).columns].index("反馈")
     assert window.model.index(0, column).data() == feedback
