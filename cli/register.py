@@ -11,9 +11,11 @@ def register(sub) -> None:
     demo.add_argument("--db", required=True, help="database file")
     demo.set_defaults(handler=cmd_demo)
 
-    add_file_import(sub, "subjects", "the register of subjects",
-                    "import subjects from .xlsx or .csv (columns 名称, 统一社会信用代码, 类别, 地址, 法定代表人, 联系电话, 网格)",
-                    cmd_subjects_import)
+    imp = add_file_import(sub, "subjects", "the register of subjects",
+                          "import subjects from a station's .xlsx or .csv (header found below title rows; column and "
+                          "category synonyms in resources/rules/register-synonyms.v*.json and register-synonyms.json "
+                          "beside the database)", cmd_subjects_import)
+    imp.add_argument("--preview", action="store_true", help="show what would be imported, row by row; write nothing")
 
 
 def cmd_demo(args) -> int:
@@ -26,16 +28,28 @@ def cmd_demo(args) -> int:
 
 
 def cmd_subjects_import(args) -> int:
-    from core.register_import import import_subjects
+    from core.register_import import import_subjects, preview_import
 
     if not args.file.is_file():  # before the database is set up: a typo creates nothing
         bad_input(f"找不到文件 {args.file}")
     ctx = open_context(args.db, create=True)
+    if args.preview:
+        plan = preview_import(ctx, args.file)
+        if args.json:
+            print_json({"header_row": plan.header_row, "mapping": plan.mapping, "unused": plan.unused,
+                        "rows": [{"row": r.row, "outcome": r.outcome, "reason": r.reason,
+                                  "name": r.values.get("name", "")} for r in plan.rows]})
+            return EXIT_OK
+        print(f"表头在第 {plan.header_row} 行；列的对应：{plan.mapping_text}")
+        for r in plan.rows:
+            print(f"  第 {r.row} 行 {r.values.get('name', '')}：{r.outcome_label}")
+        print(f"将导入 {plan.count('import')} 个，跳过 {plan.count('duplicate')} 个，拒绝 {plan.count('rejected')} 行（未写入）")
+        return EXIT_OK
     summary = import_subjects(ctx, args.file)
     if args.json:
         print_json(summary.as_dict())
     else:
-        print(f"imported {summary.imported}, skipped {summary.skipped}, rejected {len(summary.rejected)}")
+        print(f"导入 {summary.imported} 个，跳过（已存在）{summary.skipped} 个，拒绝 {len(summary.rejected)} 行")
         for row in summary.rejected:
-            print(f"  row {row['row']}: {row['reason']}")
+            print(f"  第 {row['row']} 行：{row['reason']}")
     return EXIT_OK

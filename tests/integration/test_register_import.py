@@ -105,3 +105,31 @@ def test_the_station_extends_the_synonyms_beside_its_database(ctx, tmp_path):
     (tmp_path / "register-synonyms.json").write_text('{"format": 2}', encoding="utf-8")
     with pytest.raises(InvalidInput, match="register-synonyms.json 格式错误"):
         preview_import(ctx, tmp_path / "a.xlsx")
+
+
+def test_the_cli_previews_then_imports(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sheet = write_station_register(tmp_path / "名册.xlsx")
+    db = tmp_path / "station.db"
+
+    def run(*extra):
+        return subprocess.run([sys.executable, str(root / "main.py"), "subjects", "import", "--db", str(db),
+                               str(sheet), *extra], capture_output=True, text=True, timeout=120)
+
+    preview = run("--preview", "--json")
+    assert preview.returncode == 0, preview.stderr
+    plan = json.loads(preview.stdout)
+    assert plan["header_row"] == 4 and [r["outcome"] for r in plan["rows"]].count("import") == 4
+    text = run("--preview")
+    assert "表头在第 4 行" in text.stdout and "未写入" in text.stdout
+    done = run()
+    assert done.returncode == 0 and done.stdout.startswith("导入 4 个"), done.stdout
+    fake = tmp_path / "假.xlsx"
+    fake.write_text("不是表格", encoding="utf-8")
+    refused = subprocess.run([sys.executable, str(root / "main.py"), "subjects", "import", "--db", str(db), str(fake)],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "不是有效的 Excel 文件" in refused.stderr and "zip" not in refused.stderr
