@@ -131,6 +131,8 @@ class GridWorkerWindow(QMainWindow):
         header.setSectionResizeMode(columns.index("对象"), QHeaderView.ResizeMode.Interactive)
         header.resizeSection(columns.index("对象"), 140)
         self.view.setWordWrap(True)
+        # the stretched column fits the width; a pixel of rounding must not bring a scroll bar
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
     @staticmethod
