@@ -9,7 +9,6 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.paths import cjk_font_path, default_db_path, user_data_dir
-from gui.windows import install_screen_fit
 
 
 def setup_application(argv: list[str] | None = None) -> QApplication:
@@ -22,7 +21,6 @@ def setup_application(argv: list[str] | None = None) -> QApplication:
         # a Linux desktop's native (GTK/portal) file dialog follows the system language, not
         # ours; Qt's own dialog speaks Chinese through the translation loaded below
         app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs)
-    install_screen_fit(app)
     font_id = QFontDatabase.addApplicationFont(str(cjk_font_path()))
     families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
     if families:

@@ -9,6 +9,7 @@ from core.history import readable_history
 from gui.i18n import tr_args
 from gui.models import RowTableModel, tr
 from gui.widgets import dialog_buttons, make_table
+from gui.windows import fit_to_screen
 
 
 class HistoryModel(RowTableModel):
@@ -28,7 +29,7 @@ class HistoryDialog(QDialog):
     def __init__(self, ctx: AppContext, record_id: str, title: str, parent=None):
         super().__init__(parent)
         self.setWindowTitle(tr_args(self.tr("修改记录 — %1"), title))
-        self.resize(1200, 640)
+        fit_to_screen(self, 1200, 640)
         self.model = HistoryModel(self)
         self.model.set_rows(readable_history(ctx, record_id))
         check = verify_chain(ctx)

@@ -19,6 +19,7 @@ from gui.messages import show_failure
 from gui.models import RowTableModel, tr
 from gui.operations import run_op
 from gui.widgets import button_row, make_table, push_button
+from gui.windows import fit_to_screen
 
 OUTCOME_COLORS = {"rejected": "#b00020", "duplicate": "#6b6b6b"}
 
@@ -83,7 +84,7 @@ class RegisterImportDialog(QDialog):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.result)
         layout.addLayout(button_row((self.export_button,), (self.import_button, self.close_button)))
-        self.resize(1100, 640)
+        fit_to_screen(self, 1100, 640)
 
     def run_import(self) -> None:
         def done(summary) -> None:

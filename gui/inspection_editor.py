@@ -42,6 +42,7 @@ from core.errors import DomainError
 from core.tasks import rectification_status_label
 from core.verification import FORMS
 from gui.i18n import tr_args
+from gui.windows import fit_to_screen
 
 AUTOSAVE_MS = 400
 THUMB = QSize(72, 54)
@@ -180,7 +181,7 @@ class InspectionEditor(QWidget):
         self.runner = runner or JobRunner()
         self.loading = True
         self.record = svc.load_inspection(ctx, inspection_id)
-        self.resize(1000, 760)
+        fit_to_screen(self, 1000, 760)
 
         self.header = QLabel()
         self.header.setWordWrap(True)

@@ -32,6 +32,7 @@ from gui.i18n import tr_args
 from gui.messages import attempt
 from gui.models import ROW_ROLE, RowTableModel, tr
 from gui.widgets import add_row, button_row, make_table, push_button
+from gui.windows import fit_to_screen
 
 
 class LeadTableModel(RowTableModel):
@@ -60,7 +61,7 @@ class GridWorkerWindow(QMainWindow):
         self.ctx = ctx
         self.photos: list[Path] = []
         self.setWindowTitle(tr_args(self.tr("网格员 — %1"), ctx.user.name))
-        self.resize(1280, 720)
+        fit_to_screen(self, 1280, 720)
         # large targets for a small laptop screen, used standing up in a shop or a market
         self.setStyleSheet("QWidget { font-size: 15px; } QPushButton { padding: 6px 14px; }")
 
@@ -127,9 +128,14 @@ class GridWorkerWindow(QMainWindow):
         columns = [header for header, _get in LeadTableModel.columns]
         self.view.setColumnHidden(columns.index("上报人"), True)
         header = self.view.horizontalHeader()
+        metrics = self.view.fontMetrics()
+        # the other columns get the width of a typical value (longer text wraps), at the font in use
+        typical = {"上报时间": "2026-12-01 09:30", "类别": "无证经营药品", "对象": "驿城区某某化妆品店",
+                   "状态": "已反馈", "核查期限": "2026-12-01（逾期）", "承办人": "王建国王"}
+        for name, sample in typical.items():
+            header.setSectionResizeMode(columns.index(name), QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(columns.index(name), metrics.horizontalAdvance(sample) + 16)
         header.setSectionResizeMode(columns.index("反馈"), QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(columns.index("对象"), QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(columns.index("对象"), 140)
         self.view.setWordWrap(True)
         # the stretched column fits the width; a pixel of rounding must not bring a scroll bar
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -14,6 +14,7 @@ from core.context import AppContext
 from gui.i18n import tr_args
 from gui.jobs import JobRunner
 from gui.list_filters import InspectionList, SubjectList
+from gui.windows import fit_to_screen
 
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, runner=None):
@@ -22,7 +23,7 @@ class MainWindow(QMainWindow):
         self.runner = runner or JobRunner()
         self._windows: dict[str, QWidget] = {}
         self._set_title()
-        self.resize(1180, 720)
+        fit_to_screen(self, 1180, 720)
 
         self.subject_list = SubjectList(ctx)
         self.subject_list.opened.connect(self.open_subject)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from gui.i18n import tr_args
 from gui.widgets import dialog_buttons
+from gui.windows import fit_to_screen
 
 WIDTH = 760  # the width a photo is shown at, at most
 
@@ -17,7 +18,7 @@ class PhotoViewer(QDialog):
     def __init__(self, title: str, photos: list[Path], parent=None):
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(WIDTH + 60, 700)
+        fit_to_screen(self, WIDTH + 60, 700)
         inner = QWidget()
         column = QVBoxLayout(inner)
         self.images: list[QLabel] = []

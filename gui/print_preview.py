@@ -18,6 +18,7 @@ from core.printing import render_form
 from core.verification import FORMS, form_number
 from gui.i18n import tr_args
 from gui.operations import run_op
+from gui.windows import fit_to_screen
 
 
 class PrintPreviewDialog(QDialog):
@@ -26,7 +27,7 @@ class PrintPreviewDialog(QDialog):
         self.pdf_bytes = pdf
         self.default_name = default_name
         self.setWindowTitle(title)
-        self.resize(860, 1000)
+        fit_to_screen(self, 860, 1000)
         self._data = QByteArray(pdf)
         self._buffer = QBuffer(self._data)
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)

@@ -84,14 +84,6 @@ def message_boxes(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def screen_fit(qapp):
-    """Windows fit the screen as in the application (``gui.app.setup_application`` installs it)."""
-    from gui.windows import install_screen_fit
-
-    install_screen_fit(qapp)
-
-
-@pytest.fixture(autouse=True)
 def user_data(monkeypatch, tmp_path):
     """Start-up logs to the user data folder: a temporary one here; its hooks come off after the test."""
     from gui import app, crash
