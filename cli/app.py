@@ -61,7 +61,7 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False))
 
 
-def add_file_import(sub, group: str, group_help: str, import_help: str, handler: Callable[..., int]) -> None:
+def add_file_import(sub, group: str, group_help: str, import_help: str, handler: Callable[..., int]):
     """``GROUP import --db DB FILE [--json]``: a station's .xlsx/.csv list brought in."""
     parser = sub.add_parser(group, help=group_help)
     actions = parser.add_subparsers(dest=f"{group}_command", metavar="ACTION", required=True)
@@ -70,6 +70,7 @@ def add_file_import(sub, group: str, group_help: str, import_help: str, handler:
     imp.add_argument("file", type=Path, help=".xlsx 或 .csv 文件")
     imp.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
     imp.set_defaults(handler=handler)
+    return imp
 
 
 def print_overdue_first(args, rows: list, line: Callable[[Any, str], str]) -> int:

@@ -11,9 +11,11 @@ def register(sub) -> None:
     demo.add_argument("--db", required=True, help="数据库文件")
     demo.set_defaults(handler=cmd_demo)
 
-    add_file_import(sub, "subjects", "监管对象名册",
-                    "从 .xlsx 或 .csv 导入监管对象（列：名称、统一社会信用代码、类别、地址、法定代表人、联系电话、网格）",
-                    cmd_subjects_import)
+    imp = add_file_import(sub, "subjects", "监管对象名册",
+                          "从站所自己的 .xlsx 或 .csv 导入监管对象（表头可在标题行之下；列名和类别的同义词见 "
+                          "resources/rules/register-synonyms.v*.json 和数据库旁的 register-synonyms.json）",
+                          cmd_subjects_import)
+    imp.add_argument("--preview", action="store_true", help="逐行显示将导入的内容，不写入任何数据")
 
 
 def cmd_demo(args) -> int:
@@ -26,11 +28,23 @@ def cmd_demo(args) -> int:
 
 
 def cmd_subjects_import(args) -> int:
-    from core.subjects import import_subjects
+    from core.register_import import import_subjects, preview_import
 
     if not args.file.is_file():  # before the database is set up: a typo creates nothing
         bad_input(f"找不到文件 {args.file}")
     ctx = open_context(args.db, create=True)
+    if args.preview:
+        plan = preview_import(ctx, args.file)
+        if args.json:
+            print_json({"header_row": plan.header_row, "mapping": plan.mapping, "unused": plan.unused,
+                        "rows": [{"row": r.row, "outcome": r.outcome, "reason": r.reason,
+                                  "name": r.values.get("name", "")} for r in plan.rows]})
+            return EXIT_OK
+        print(f"表头在第 {plan.header_row} 行；列的对应：{plan.mapping_text}")
+        for r in plan.rows:
+            print(f"  第 {r.row} 行 {r.values.get('name', '')}：{r.outcome_label}")
+        print(f"将导入 {plan.count('import')} 个，跳过 {plan.count('duplicate')} 个，拒绝 {plan.count('rejected')} 行（未写入）")
+        return EXIT_OK
     summary = import_subjects(ctx, args.file)
     if args.json:
         print_json(summary.as_dict())

@@ -175,6 +175,7 @@ class HistoryRow:
     table: str
     before: dict
     after: dict
+    record_id: str = ""
 
 
 ACTION_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
@@ -189,4 +190,4 @@ def record_history(ctx: AppContext, record_id: str) -> list[HistoryRow]:
              .order_by(AuditEntry.seq))
     with ctx.sessions() as s:
         return [HistoryRow(e.seq, e.at, e.actor, e.action, e.table_name, json.loads(e.before_json),
-                           json.loads(e.after_json)) for e in s.scalars(query)]
+                           json.loads(e.after_json), e.record_id) for e in s.scalars(query)]

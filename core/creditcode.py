@@ -1,14 +1,17 @@
 """统一社会信用代码 (GB 32100-2015) validation with its check character."""
 from __future__ import annotations
 
+import unicodedata
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 
 
 def normalize(code: str) -> str:
-    """Uppercase and strip spaces (codes are often typed in lower case or with spaces)."""
-    return "".join(code.split()).upper()
+    """Uppercase, full-width characters folded (NFKC), spaces removed: codes are often typed
+    in lower case, with spaces, or with a Chinese input method's full-width digits."""
+    return "".join(unicodedata.normalize("NFKC", code).split()).upper()
 
 
 def check_character(first17: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core.errors import InvalidInput, NotFound, WorkflowError
-from core.inspections import photo_path, store_image
+from core.inspections import OfficerData, photo_path, store_image
 from core.tasks import apply_event
 from core.rules import default_rules
 from core.subjects import subject_in
@@ -212,10 +212,13 @@ def handle_lead(ctx: AppContext, lead_id: str, handling: str, note: str = "", *,
         if handling == "event":
             if lead.subject_id is None:
                 raise WorkflowError("未登记的经营者须先登记为监管对象，才能转为触发事件")
+            # the inspector who checked the lead is the task's officer, unless it already has some
+            assignee = s.get(User, lead.assigned_to) if lead.assigned_to else None
             outcome = apply_event(
                 s, ctx, s.get(Subject, lead.subject_id), event_type, ctx.clock().date(), trigger_rules, grades,
                 source_ref=f"LEAD-{lead.id[:8]}", source="lead",
                 details=f"网格员线索（{CATEGORIES[lead.category]}）：{lead.description}",
+                officers=[OfficerData(assignee.name, assignee.cert_no or "")] if assignee is not None else None,
             )
             lead.event_id = task_event = outcome.event_id
         lead.status, lead.handled_at, lead.handled_by = "handled", ctx.clock(), _actor(ctx)

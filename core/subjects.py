@@ -1,9 +1,8 @@
-"""The register of subjects (监管对象): add, edit, search and import from Excel/CSV."""
+"""The register of subjects (监管对象): add, edit, search (the import is ``core.register_import``)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy import text as text_sql
@@ -11,8 +10,6 @@ from sqlalchemy.orm import Session
 
 from core import creditcode
 from core.errors import InvalidInput, NotFound
-from core.tables import columns as table_columns
-from core.tables import read_table
 from core.users import require
 from db.models import Subject
 
@@ -163,7 +160,7 @@ def get_subject(ctx: AppContext, subject_id: str) -> SubjectRow:
         return _row(subject_in(s, subject_id))
 
 
-def _like(text: str) -> str:
+def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -181,122 +178,54 @@ def _has_fts(ctx: AppContext) -> bool:
     return cached
 
 
-def search_subjects(ctx: AppContext, text: str = "", *, limit: int = 200, offset: int = 0) -> list[SubjectRow]:
-    """Subjects whose name, address or credit code contains ``text`` (any part, Chinese too).
+def _filtered(ctx: AppContext, query, text: str, category: str | None, grid: str | None, status: str | None):
+    """``query`` narrowed to the subjects matching ``text`` and the filters."""
+    text = text.strip()
+    # 化妆品 finds every 化妆品经营者: the text is matched against the category's name too
+    categories = [code for code, label in CATEGORIES.items() if text and text in label]
+    by_category = Subject.category.in_(categories) if categories else None
+    if text and len(text) >= FTS_MIN and _has_fts(ctx):
+        phrase = '"' + text.replace('"', '""') + '"'
+        clause = text_sql("subjects.rowid IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :q)").bindparams(q=phrase)
+        query = query.where(clause if by_category is None else or_(clause, by_category))
+    elif text:
+        pattern = like_pattern(text)
+        code_pattern = like_pattern(text.upper())
+        parts = [Subject.name.like(pattern, escape="\\"), Subject.address.like(pattern, escape="\\"),
+                 Subject.credit_code.like(code_pattern, escape="\\")]
+        query = query.where(or_(*parts, *([by_category] if by_category is not None else [])))
+    if category:
+        query = query.where(Subject.category == category)
+    if grid:
+        query = query.where(Subject.grid == grid)
+    if status:
+        query = query.where(Subject.status == status)
+    return query
+
+
+def search_subjects(ctx: AppContext, text: str = "", *, category: str | None = None, grid: str | None = None,
+                    status: str | None = None, limit: int = 200, offset: int = 0) -> list[SubjectRow]:
+    """Subjects whose name, address, credit code or category contains ``text`` (any part, Chinese
+    too), narrowed by category, grid and status; a page of ``limit`` from ``offset``.
 
     Three characters or more go through the FTS5 trigram index; shorter text is a LIKE
     scan (a trigram index cannot answer it).
     """
     query = select(Subject).order_by(Subject.name, Subject.id).limit(limit).offset(offset)
-    text = text.strip()
-    if text and len(text) >= FTS_MIN and _has_fts(ctx):
-        phrase = '"' + text.replace('"', '""') + '"'
-        query = query.where(text_sql("subjects.rowid IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :q)")
-                            .bindparams(q=phrase))
-    elif text:
-        pattern = _like(text)
-        code_pattern = _like(text.upper())
-        query = query.where(
-            or_(
-                Subject.name.like(pattern, escape="\\"),
-                Subject.address.like(pattern, escape="\\"),
-                Subject.credit_code.like(code_pattern, escape="\\"),
-            )
-        )
+    query = _filtered(ctx, query, text, category, grid, status)
     with ctx.sessions() as s:
         return [_row(subject) for subject in s.scalars(query)]
 
 
-def count_subjects(ctx: AppContext) -> int:
+def count_subjects(ctx: AppContext, text: str = "", *, category: str | None = None, grid: str | None = None,
+                   status: str | None = None) -> int:
+    """How many subjects ``search_subjects`` with the same text and filters finds in all its pages."""
+    query = _filtered(ctx, select(func.count(Subject.id)), text, category, grid, status)
     with ctx.sessions() as s:
-        return s.scalar(select(func.count(Subject.id))) or 0
+        return s.scalar(query) or 0
 
 
-# --- import -----------------------------------------------------------------------
-
-IMPORT_COLUMNS = {
-    "名称": "name",
-    "统一社会信用代码": "credit_code",
-    "类别": "category",
-    "地址": "address",
-    "法定代表人": "legal_rep",
-    "联系电话": "phone",
-    "网格": "grid",
-}
-
-
-@dataclass
-class ImportSummary:
-    imported: int = 0
-    skipped: int = 0
-    rejected: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"imported": self.imported, "skipped": self.skipped, "rejected": self.rejected}
-
-
-def import_subjects(
-    ctx: AppContext,
-    path: Path,
-    *,
-    progress: Callable[[int, int], None] | None = None,
-    cancelled: Callable[[], bool] | None = None,
-) -> ImportSummary:
-    """Import a station's register. Good rows go in, bad rows are reported by row number.
-
-    A row matching an existing subject (same credit code, or same name and address when
-    it has none) is skipped, so importing the same file twice duplicates nothing.
-    All rows go in one transaction: a cancelled import changes nothing.
-    """
-    require(ctx, "subjects")
-    path = Path(path)
-    rows = read_table(path)
-    header = rows[0]
-    columns = table_columns(header, IMPORT_COLUMNS)
-    if "name" not in columns:
-        raise InvalidInput(f"文件 {path.name} 缺少“名称”列（表头应含：{'、'.join(IMPORT_COLUMNS)}）")
-    summary = ImportSummary()
-    body = rows[1:]
-    with ctx.transaction() as s:
-        known_codes = set(s.scalars(select(Subject.credit_code).where(Subject.credit_code.is_not(None))))
-        known_plain = {
-            (name, address)
-            for name, address in s.execute(select(Subject.name, Subject.address).where(Subject.credit_code.is_(None)))
-        }
-        for index, row in enumerate(body):
-            if cancelled and cancelled():
-                raise InvalidInput("导入已取消，未做任何更改")
-            if progress and index % 50 == 0:
-                progress(index, len(body))
-            row_no = index + 2  # spreadsheet row number, header is row 1
-            values = {key: (row[i] if i < len(row) else "") for key, i in columns.items()}
-            if not any(values.values()):
-                continue
-            category = values.get("category", "") or "其他"
-            data = SubjectData(
-                name=values.get("name", ""),
-                category=CATEGORY_BY_LABEL.get(category, category),
-                credit_code=values.get("credit_code", ""),
-                address=values.get("address", ""),
-                legal_rep=values.get("legal_rep", ""),
-                phone=values.get("phone", ""),
-                grid=values.get("grid", ""),
-            )
-            if data.category not in CATEGORIES:
-                summary.rejected.append({"row": row_no, "reason": f"未知的类别“{category}”（可用：{'、'.join(CATEGORIES.values())}）"})
-                continue
-            try:
-                data = _clean(data)
-            except InvalidInput as exc:
-                summary.rejected.append({"row": row_no, "reason": exc.message})
-                continue
-            key = data.credit_code or (data.name, data.address)
-            if key in known_codes or key in known_plain:
-                summary.skipped += 1
-                continue
-            (known_codes if data.credit_code else known_plain).add(key)
-            s.add(Subject(device_id=ctx.device_id, **_fields(data)))
-            summary.imported += 1
-        if progress:
-            progress(len(body), len(body))
-    return summary
+def list_grids(ctx: AppContext) -> list[str]:
+    """The grids the register names, for the lists' filters."""
+    with ctx.sessions() as s:
+        return list(s.scalars(select(Subject.grid).where(Subject.grid != "").distinct().order_by(Subject.grid)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,12 +33,15 @@ def read_table(path: Path) -> list[list[str]]:
     if suffix == ".xlsx":
         from openpyxl import load_workbook
 
+        if not zipfile.is_zipfile(path):  # a .xls, a .csv or a web page saved under an .xlsx name
+            raise InvalidInput(f"{path.name} 不是有效的 Excel 文件（.xlsx）：请在 Excel 或 WPS 中打开后另存为 .xlsx 或 .csv 再导入")
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a bad file
-            raise InvalidInput(f"无法读取 Excel 文件 {path.name}：{exc}") from exc
+        except Exception as exc:  # openpyxl raises many kinds for a bad file; its text is English
+            raise InvalidInput(f"无法读取 Excel 文件 {path.name}：文件已损坏或不是 Excel 表格（{type(exc).__name__}）") from exc
         try:
-            rows = [[_cell_text(v) for v in row] for row in workbook.worksheets[0].iter_rows(values_only=True)]
+            sheet = workbook.worksheets[0]
+            rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(min_row=1, values_only=True)]
         finally:
             workbook.close()
     elif suffix == ".csv":
@@ -55,6 +60,15 @@ def read_table(path: Path) -> list[list[str]]:
     if not rows:
         raise InvalidInput(f"文件 {path.name} 是空的")
     return rows
+
+
+def fold(text: str) -> str:
+    """Full-width letters, digits and spaces (ideographic too) to their plain forms, spaces collapsed.
+
+    Chinese punctuation such as （） stays as typed: it belongs in names and addresses.
+    """
+    plain = "".join(unicodedata.normalize("NFKC", ch) if ch.isalnum() or ch.isspace() else ch for ch in text)
+    return " ".join(plain.split())
 
 
 def columns(header: list[str], wanted: dict[str, str]) -> dict[str, int]:

@@ -169,7 +169,9 @@ def _event_reason(label: str, event: TriggerEvent) -> str:
 
 def apply_event(session: Session, ctx: AppContext, subject: Subject, event_type: str, occurred_on: date,
                  rules: TriggerRules, grades: GradeTable, *, source_ref: str | None, details: str,
-                 source: str, rectification_id: str | None = None) -> EventOutcome:
+                 source: str, rectification_id: str | None = None,
+                 officers: list[OfficerData] | None = None) -> EventOutcome:
+    """Record the event, apply its rule; the task gets ``officers`` when it has none yet."""
     event = TriggerEvent(
         device_id=ctx.device_id, subject_id=subject.id, event_type=event_type, occurred_on=occurred_on,
         source_ref=source_ref or None, details=details, source=source,
@@ -184,6 +186,7 @@ def apply_event(session: Session, ctx: AppContext, subject: Subject, event_type:
         session, ctx, subject, priority=rule.priority, due=due,
         template_code=rules.checklist_for(subject.category, rule),
         reason=_event_reason(label, event) + note, event=event, rectification_id=rectification_id,
+        officers=officers,
     )
     return EventOutcome(event.id, created)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -15,6 +15,12 @@ def setup_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with the bundled font and Qt's own Chinese translations."""
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("药械化现场检查")
+    # dates, calendars (Monday first, 十二月) and Qt's own dialogs in Chinese whatever the system locale
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    if sys.platform != "win32":
+        # a Linux desktop's native (GTK/portal) file dialog follows the system language, not
+        # ours; Qt's own dialog speaks Chinese through the translation loaded below
+        app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs)
     font_id = QFontDatabase.addApplicationFont(str(cjk_font_path()))
     families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
     if families:

@@ -1,21 +1,15 @@
-"""A record's history from the audit trail: who changed what, when, before and after."""
+"""A record's history from the audit trail: who changed which field, when, from what to what."""
 from __future__ import annotations
-
-import json
 
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout
 
-from core.audit import ACTION_LABELS, record_history, verify_chain
+from core.audit import verify_chain
 from core.context import AppContext
+from core.history import readable_history
 from gui.i18n import tr_args
 from gui.models import RowTableModel, tr
 from gui.widgets import dialog_buttons, make_table
-
-
-def _short(data: dict) -> str:
-    shown = {k: v for k, v in data.items() if k not in ("id", "device_id", "created_at", "updated_at", "version")
-             and not k.endswith("_id") and k not in ("template_json", "party_json")}
-    return json.dumps(shown, ensure_ascii=False)[:200]
+from gui.windows import fit_to_screen
 
 
 class HistoryModel(RowTableModel):
@@ -23,10 +17,11 @@ class HistoryModel(RowTableModel):
         ("序号", lambda r: str(r.seq)),
         ("时间", lambda r: r.at.strftime("%Y-%m-%d %H:%M:%S")),
         ("操作人", lambda r: r.actor),
-        ("操作", lambda r: tr(ACTION_LABELS[r.action])),
-        ("数据表", lambda r: r.table),
-        ("修改前", lambda r: _short(r.before)),
-        ("修改后", lambda r: _short(r.after)),
+        ("操作", lambda r: tr(r.action)),
+        ("内容", lambda r: r.kind),
+        ("项目", lambda r: r.field),
+        ("修改前", lambda r: r.before),
+        ("修改后", lambda r: r.after),
     )
 
 
@@ -34,14 +29,16 @@ class HistoryDialog(QDialog):
     def __init__(self, ctx: AppContext, record_id: str, title: str, parent=None):
         super().__init__(parent)
         self.setWindowTitle(tr_args(self.tr("修改记录 — %1"), title))
-        self.resize(1100, 600)
+        fit_to_screen(self, 1200, 640)
         self.model = HistoryModel(self)
-        self.model.set_rows(record_history(ctx, record_id))
+        self.model.set_rows(readable_history(ctx, record_id))
         check = verify_chain(ctx)
         state = QLabel(("✔ " if check.ok else "✘ ") + check.message)
         state.setStyleSheet("color: #1b7f3b" if check.ok else "color: #b00020")
         buttons = dialog_buttons(self, None)
         layout = QVBoxLayout(self)
         layout.addWidget(state)
-        layout.addWidget(make_table(self.model, lambda _r: None), 1)
+        self.view = make_table(self.model, lambda _r: None)
+        self.view.setWordWrap(True)
+        layout.addWidget(self.view, 1)
         layout.addWidget(buttons)

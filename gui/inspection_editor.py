@@ -7,17 +7,13 @@ field being typed.
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
-from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImageReader, QPixmap
+from PySide6.QtCore import QDate, QSize, Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QDateEdit,
-    QFileDialog,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -27,7 +23,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QRadioButton,
     QScrollArea,
     QTabWidget,
     QVBoxLayout,
@@ -35,139 +30,17 @@ from PySide6.QtWidgets import (
 )
 
 from core import inspections as svc
-from core.checklists import ChecklistItem
+from core.inspections.drafts import answer_remaining
 from core.context import AppContext
 from core.errors import DomainError
 from core.tasks import rectification_status_label
 from core.verification import FORMS
 from gui.i18n import tr_args
-from gui.legal_panel import ItemFacts, LegalPanel
+from gui.item_row import ItemRow, _Debounced
+from gui.legal_panel import LegalPanel
+from gui.windows import fit_to_screen
 
-AUTOSAVE_MS = 400
-THUMB = QSize(72, 54)
-RESULT_TEXT = (("pass", "符合"), ("fail", "不符合"), ("na", "不适用"))
-
-
-class _Debounced:
-    """Calls ``save(value)`` a short pause after the last edit, or at once on ``flush()``."""
-
-    def __init__(self, parent, read, save):
-        self.read, self.save = read, save
-        self.timer = QTimer(parent, singleShot=True, interval=AUTOSAVE_MS)
-        self.timer.timeout.connect(self.flush)
-        self.dirty = False
-
-    def touch(self, *_args) -> None:
-        self.dirty = True
-        self.timer.start()
-
-    def flush(self) -> None:
-        if self.dirty:
-            self.dirty = False
-            self.timer.stop()
-            self.save(self.read())
-
-
-class ItemRow(QFrame):
-    """One checklist item: result buttons, note, photos."""
-
-    def __init__(self, editor: InspectionEditor, item: ChecklistItem):
-        super().__init__()
-        self.editor, self.item = editor, item
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        text = QLabel(f"<b>{item.code}</b>　{item.text}")
-        text.setWordWrap(True)
-        text.setToolTip(tr_args(editor.tr("依据：%1"), item.basis))
-        self.group = QButtonGroup(self)
-        self.buttons: dict[str, QRadioButton] = {}
-        buttons = QHBoxLayout()
-        for code, label in RESULT_TEXT:
-            button = QRadioButton(editor.tr(label))
-            button.setObjectName(f"{item.code}-{code}")
-            self.group.addButton(button)
-            self.buttons[code] = button
-            buttons.addWidget(button)
-            button.toggled.connect(partial(self._toggled, code))
-        buttons.addStretch(1)
-        self.note = QLineEdit()
-        self.note.setPlaceholderText(editor.tr("说明（不符合时必填）"))
-        self._note_save = _Debounced(self, self.note.text, lambda text: editor.save(svc.set_note, item.code, text))
-        self.note.textEdited.connect(self._note_save.touch)
-        self.note.editingFinished.connect(self._note_save.flush)
-        self.photo_button = QPushButton(editor.tr("添加照片…"))
-        self.photo_button.clicked.connect(self.add_photo)
-        self.thumbs = QHBoxLayout()
-        self.thumbs.addStretch(1)
-        self._photo_ids: list[str] = []
-        self.facts = ItemFacts(editor, item)
-
-        layout = QGridLayout(self)
-        layout.addWidget(text, 0, 0, 1, 3)
-        layout.addLayout(buttons, 1, 0)
-        layout.addWidget(self.note, 1, 1)
-        layout.addWidget(self.photo_button, 1, 2)
-        layout.addWidget(self.facts, 2, 0, 1, 3)
-        layout.addLayout(self.thumbs, 3, 0, 1, 3)
-        layout.setColumnStretch(1, 1)
-
-    def _toggled(self, code: str, checked: bool) -> None:
-        if checked and not self.editor.loading:
-            self.editor.save(svc.set_answer, self.item.code, code)
-            self._mark(code)
-
-    def _mark(self, result: str | None) -> None:
-        self.setStyleSheet("ItemRow { background: #fdecec; }" if result == "fail" else "")
-
-    def show_record(self, record: svc.InspectionRecord) -> None:
-        answer = record.answer(self.item.code)
-        self.group.setExclusive(False)
-        for code, button in self.buttons.items():
-            button.setChecked(code == answer.result)
-        self.group.setExclusive(True)
-        if not self.note.hasFocus() and not self._note_save.dirty:
-            self.note.setText(answer.note)
-        self._mark(answer.result)
-        self.facts.show_record(record)
-        photos = record.photos_of(self.item.code)
-        if [p.id for p in photos] != self._photo_ids:  # decode thumbnails only when they changed
-            self._photo_ids = [p.id for p in photos]
-            while self.thumbs.count() > 1:
-                widget = self.thumbs.takeAt(0).widget()
-                if widget:
-                    widget.deleteLater()
-            for photo in photos:
-                thumb = _thumbnail(photo.path, photo.original_name)
-                thumb.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-                remove = QAction(self.editor.tr("删除这张照片"), thumb)
-                remove.triggered.connect(lambda _checked=False, pid=photo.id: self.editor.save(svc.remove_photo, pid))
-                thumb.addAction(remove)
-                self.thumbs.insertWidget(self.thumbs.count() - 1, thumb)
-        locked = record.read_only
-        for widget in (*self.buttons.values(), self.note, self.photo_button):
-            widget.setEnabled(not locked)
-
-    def add_photo(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, self.editor.tr("选择照片"), str(Path.home()),
-            self.editor.tr("图片 (*.jpg *.jpeg *.png *.bmp *.gif *.tif *.tiff *.webp);;所有文件 (*)"),
-        )
-        for path in paths:
-            if not self.editor.save(svc.add_photo, self.item.code, Path(path)):
-                break
-
-
-def _thumbnail(path: Path, name: str) -> QLabel:
-    """A small preview; big photos are decoded at thumbnail size, the file stays whole."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid():
-        reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
-    label = QLabel()
-    label.setPixmap(QPixmap.fromImage(reader.read()))
-    label.setToolTip(name)
-    label.setFrameShape(QFrame.Shape.Box)
-    return label
+SIGNATURE_SIZE = QSize(160, 50)
 
 
 class InspectionEditor(QWidget):
@@ -182,7 +55,7 @@ class InspectionEditor(QWidget):
         self.runner = runner or JobRunner()
         self.loading = True
         self.record = svc.load_inspection(ctx, inspection_id)
-        self.resize(1000, 760)
+        fit_to_screen(self, 1000, 760)
         self._savers: list[_Debounced] = []
         self._field_savers: dict[QWidget, _Debounced] = {}
 
@@ -214,6 +87,9 @@ class InspectionEditor(QWidget):
         self.tabs.addTab(scroll, self.tr("检查项目(&1)"))
         self.tabs.addTab(self._build_record_tab(), self.tr("现场情况与签名(&2)"))
 
+        self.remaining_button = QPushButton(self.tr("其余全部符合(&Y)"))
+        self.remaining_button.setToolTip(self.tr("尚未选择结论的检查项全部记为“符合”"))
+        self.remaining_button.clicked.connect(lambda: self.save(answer_remaining))
         self.complete_button = QPushButton(self.tr("完成检查(&C)"))
         self.complete_button.clicked.connect(self.complete)
         self.sign_button = QPushButton(self.tr("签名锁定(&L)"))
@@ -234,8 +110,8 @@ class InspectionEditor(QWidget):
         self.actions = RecordActions(self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (*self.actions.buttons, self.history_button, self.complete_button, self.sign_button,
-                       self.wet_button, self.print_button):
+        for button in (*self.actions.buttons, self.history_button, self.remaining_button, self.complete_button,
+                       self.sign_button, self.wet_button, self.print_button):
             buttons.addWidget(button)
 
         layout = QVBoxLayout(self)
@@ -362,9 +238,12 @@ class InspectionEditor(QWidget):
         self.legal_panel.show_record(record)
         locked = record.read_only
         for widget in (self.place, self.notified_by, self.party_present, self.findings, self.statement,
-                       self.refused, self.witness, self.deadline, self.requirements, self.draft_button):
+                       self.witness, self.deadline, self.requirements):
+            widget.setReadOnly(locked)  # readable, not greyed: what was signed is read here
+        for widget in (self.refused, self.draft_button):
             widget.setEnabled(not locked)
         self.complete_button.setEnabled(record.status == "draft")
+        self.remaining_button.setEnabled(record.status != "signed" and bool(record.unanswered()))
         self.sign_button.setEnabled(record.status == "completed")
         self.wet_button.setEnabled(record.status == "completed")
         failed = len(record.failed_items())
@@ -395,10 +274,11 @@ class InspectionEditor(QWidget):
             signature = record.signatures.get(role)
             self.sign_layout.addWidget(QLabel(labels[role]), row, 0)
             state = QLabel()
+            state.setFixedSize(SIGNATURE_SIZE)
             if signature:
                 pixmap = QPixmap()
                 pixmap.loadFromData(signature.png)
-                state.setPixmap(pixmap.scaled(QSize(160, 50), Qt.AspectRatioMode.KeepAspectRatio,
+                state.setPixmap(pixmap.scaled(SIGNATURE_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
                                               Qt.TransformationMode.SmoothTransformation))
                 state.setToolTip(signature.signer_name)
             else:
@@ -470,6 +350,11 @@ class InspectionEditor(QWidget):
         return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
 
     def sign(self) -> None:
+        self.flush()
+        problems = svc.signing_problems(self.record)
+        if problems:  # what is missing first; the question only when signing can be done
+            self.message.setText(tr_args(self.tr("还不能签名锁定：%1"), "；".join(problems)))
+            return
         if self._confirmed(self.tr("签名锁定"), self.tr("签名锁定后，本检查记录将不能再修改。确定吗？")):
             self.save(svc.sign_inspection)
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QGroupBox,
+    QHeaderView,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -31,6 +32,7 @@ from gui.i18n import tr_args
 from gui.messages import attempt
 from gui.models import ROW_ROLE, RowTableModel, tr
 from gui.widgets import add_row, button_row, make_table, push_button
+from gui.windows import fit_to_screen
 
 
 class LeadTableModel(RowTableModel):
@@ -61,7 +63,7 @@ class GridWorkerWindow(QMainWindow):
         self.ctx = ctx
         self.photos: list[Path] = []
         self.setWindowTitle(tr_args(self.tr("网格员 — %1"), ctx.user.name))
-        self.resize(1280, 720)
+        fit_to_screen(self, 1280, 720)
         # large targets for a small laptop screen, used standing up in a shop or a market
         self.setStyleSheet("QWidget { font-size: 15px; } QPushButton { padding: 6px 14px; }")
 
@@ -110,6 +112,7 @@ class GridWorkerWindow(QMainWindow):
 
         self.model = LeadTableModel(self)
         self.view = make_table(self.model, lambda _r: None)
+        self._wrap_feedback()
         mine = QGroupBox(self.tr("我上报的线索及处理情况"))
         mine_layout = QVBoxLayout(mine)
         mine_layout.addWidget(self.view)
@@ -121,6 +124,25 @@ class GridWorkerWindow(QMainWindow):
         layout.addWidget(mine, 3)
         self.setCentralWidget(central)
         self.refresh()
+
+    def _wrap_feedback(self) -> None:
+        """The reporter is the grid worker: hidden; the feedback takes the room left and wraps,
+        rows grow to show it, so the list never needs horizontal scrolling."""
+        columns = [header for header, _get in LeadTableModel.columns]
+        self.view.setColumnHidden(columns.index("上报人"), True)
+        header = self.view.horizontalHeader()
+        metrics = self.view.fontMetrics()
+        # the other columns get the width of a typical value (longer text wraps), at the font in use
+        typical = {"上报时间": "2026-12-01 09:30", "类别": "无证经营药品", "对象": "驿城区某某化妆品店",
+                   "状态": "已反馈", "核查期限": "2026-12-01（逾期）", "承办人": "王建国王"}
+        for name, sample in typical.items():
+            header.setSectionResizeMode(columns.index(name), QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(columns.index(name), metrics.horizontalAdvance(sample) + 16)
+        header.setSectionResizeMode(columns.index("反馈"), QHeaderView.ResizeMode.Stretch)
+        self.view.setWordWrap(True)
+        # the stretched column fits the width; a pixel of rounding must not bring a scroll bar
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
     @staticmethod
     def _label(subject) -> str:
@@ -225,10 +247,11 @@ class LeadInbox(QWidget):
             ("handle", self.tr("处置…"), self.handle), ("feedback", self.tr("反馈…"), self.feedback),
             ("close", self.tr("办结"), self.close_lead),
         )}
+        self.photos_button = push_button(self.tr("查看照片(&P)"), self.show_photos)
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 2)
         layout.addWidget(self.detail, 1)
-        layout.addLayout(button_row(self.buttons.values(), (self._export_button(),)))
+        layout.addLayout(button_row(self.buttons.values(), (self.photos_button, self._export_button())))
         if load:
             self.refresh()
         else:
@@ -271,6 +294,7 @@ class LeadInbox(QWidget):
                    "handled": {"feedback"}, "fed_back": {"close"}, "closed": set()}
         for key, button in self.buttons.items():
             button.setEnabled(lead is not None and key in allowed[lead.status] and self._may(key, lead))
+        self.photos_button.setEnabled(lead is not None and bool(lead.photos))
         if lead is None:
             self.detail.setText(self.tr("选择一条线索查看详情"))
             return
@@ -282,6 +306,17 @@ class LeadInbox(QWidget):
             f"<b>{e(lead.category_label)}</b>　{e(lead.subject)}　{e(lead.address)}<br>{e(lead.description)}<br>"
             + place + f"<br>{steps}" + (f"<br>{e(handling)}：{e(lead.handling_note)}" if handling else "")
         )
+
+    def show_photos(self) -> None:
+        """The lead's photos, in the app (not modal to the inbox's window)."""
+        from gui.photo_viewer import PhotoViewer
+
+        lead = self._current()
+        if lead is None or not lead.photos:
+            return
+        viewer = PhotoViewer(tr_args(self.tr("线索照片 — %1"), lead.subject), lead.photos, parent=self)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.open()
 
     def _run(self, action, *args) -> None:
         lead = self._current()

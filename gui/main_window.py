@@ -7,29 +7,14 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QTabWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QToolBar, QWidget
 
 from core.context import AppContext
-from core.inspections import list_inspections
-from core.subjects import count_subjects, import_subjects, search_subjects
 from gui.i18n import tr_args
 from gui.jobs import JobRunner
-from gui.models import InspectionTableModel, SubjectTableModel
-from gui.operations import run_import
-from gui.widgets import make_table
-
-SEARCH_LIMIT = 200
-
+from gui.list_filters import InspectionList, SubjectList
+from gui.windows import fit_to_screen
 
 class MainWindow(QMainWindow):
     log_out_requested = Signal()  # 注销: back to the log-in dialog (gui.app.Session)
@@ -40,57 +25,45 @@ class MainWindow(QMainWindow):
         self.runner = runner or JobRunner()
         self._windows: dict[str, QWidget] = {}
         self._set_title()
-        self.resize(1180, 720)
+        fit_to_screen(self, 1180, 720)
 
-        self.search = QLineEdit()
-        self.search.setPlaceholderText(self.tr("按名称、地址或统一社会信用代码的任意部分搜索"))
-        self.search.setClearButtonEnabled(True)
-        self.subject_model = SubjectTableModel(self)
-        self.subject_view = make_table(self.subject_model, self.open_subject)
-        self.subject_count = QLabel()
-        self._search_timer = QTimer(self, singleShot=True, interval=150)
-        self._search_timer.timeout.connect(self.refresh_subjects)
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        self.search.returnPressed.connect(self._focus_results)
+        self.subject_list = SubjectList(ctx)
+        self.subject_list.opened.connect(self.open_subject)
+        # the parts tests and the toolbar reach
+        self.search, self.subject_model = self.subject_list.search, self.subject_list.model
+        self.subject_view, self.subject_count = self.subject_list.view, self.subject_list.count
 
-        subjects_tab = QWidget()
-        layout = QVBoxLayout(subjects_tab)
-        row = QHBoxLayout()
-        label = QLabel(self.tr("搜索(&S)："))
-        label.setBuddy(self.search)
-        row.addWidget(label)
-        row.addWidget(self.search, 1)
-        row.addWidget(self.subject_count)
-        row.addWidget(self._export_button("subjects"))
-        layout.addLayout(row)
-        layout.addWidget(self.subject_view)
-
-        self.inspection_model = InspectionTableModel(self)
-        self.inspection_view = make_table(self.inspection_model, lambda r: self.open_inspection(r.id))
-        inspections_tab = QWidget()
-        QVBoxLayout(inspections_tab).addWidget(self.inspection_view)
-        inspections_tab.layout().addWidget(self._export_button("inspections"), 0, Qt.AlignmentFlag.AlignRight)
+        self.inspection_list = InspectionList(ctx)
+        self.inspection_list.opened.connect(lambda r: self.open_inspection(r.id))
+        self.inspection_model, self.inspection_view = self.inspection_list.model, self.inspection_list.view
+        for listing, what in ((self.subject_list, "subjects"), (self.inspection_list, "inspections")):
+            listing.filters.addWidget(self._export_button(what, listing.export_filter))
 
         from gui.task_queue import TaskQueue
 
         self.task_queue = TaskQueue(ctx, runner=self.runner, open_inspection=self.open_inspection, load=False)
         self.task_queue.changed.connect(self.refresh)
         self.tabs = QTabWidget()
-        self.tabs.addTab(subjects_tab, self.tr("监管对象(&1)"))
-        self.tabs.addTab(inspections_tab, self.tr("检查记录(&2)"))
-        self.tabs.addTab(self.task_queue, self.tr("检查任务(&3)"))
+        # tab labels without "(&1)": the digit read as a count; Alt+1… switch tabs instead
+        self.tabs.addTab(self.subject_list, self.tr("监管对象"))
+        self.tabs.addTab(self.inspection_list, self.tr("检查记录"))
+        self.tabs.addTab(self.task_queue, self.tr("检查任务"))
         from gui.leads_view import LeadInbox
 
         self.lead_inbox = LeadInbox(ctx, load=False)
         self.lead_inbox.changed.connect(self.refresh)
-        self.tabs.addTab(self.lead_inbox, self.tr("网格线索(&4)"))
+        self.tabs.addTab(self.lead_inbox, self.tr("网格线索"))
         self.stats_view = None
         if ctx.user is None or ctx.user.role in ("admin", "inspector"):  # core.users: permission "stats"
             from gui.stats_view import StatsView
 
             self.stats_view = StatsView(ctx, runner=self.runner, open_inspection=self.open_inspection,
                                         open_subject=self.open_subject_id)
-            self.tabs.addTab(self.stats_view, self.tr("统计(&5)"))
+            self.tabs.addTab(self.stats_view, self.tr("统计"))
+        for index in range(self.tabs.count()):
+            shortcut = QShortcut(QKeySequence(f"Alt+{index + 1}"), self)
+            shortcut.activated.connect(partial(self.tabs.setCurrentIndex, index))
+            self.tabs.setTabToolTip(index, f"Alt+{index + 1}")
         self._loaded_tabs: list[QWidget] = []
         self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
@@ -120,12 +93,12 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self.refresh)
         self.refresh()
 
-    def _export_button(self, what: str) -> QWidget:
-        """导出Excel… for a list (gui/export_xlsx.py); hidden from those who may not read it."""
+    def _export_button(self, what: str, filters) -> QWidget:
+        """导出Excel… for a list (gui/export_xlsx.py), as it is filtered; hidden from those who may not read it."""
         from core.users import PERMISSIONS
         from gui.export_xlsx import ExportButton
 
-        button = ExportButton(self.ctx, what, runner=self.runner)
+        button = ExportButton(self.ctx, what, filters, runner=self.runner)
         setattr(self, f"{what}_export_button", button)
         needs = {"subjects": "subjects", "inspections": "inspect"}[what]
         button.setVisible(self.ctx.user is None or needs in PERMISSIONS[self.ctx.user.role])
@@ -151,7 +124,7 @@ class MainWindow(QMainWindow):
         The task queue and the lead inbox load when first shown, not at start-up.
         """
         self.refresh_subjects()
-        self.inspection_model.set_rows(list_inspections(self.ctx))
+        self.inspection_list.refresh()
         for tab in self._loaded_tabs:
             tab.refresh()
         from gui.subject_page import SubjectPage
@@ -167,18 +140,7 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     def refresh_subjects(self) -> None:
-        rows = search_subjects(self.ctx, self.search.text(), limit=SEARCH_LIMIT)
-        self.subject_model.set_rows(rows)
-        total = count_subjects(self.ctx)
-        if self.search.text().strip():
-            self.subject_count.setText(tr_args(self.tr("找到 %1 个（共 %2 个）"), len(rows), total))
-        else:
-            self.subject_count.setText(tr_args(self.tr("共 %1 个监管对象"), total))
-
-    def _focus_results(self) -> None:
-        if self.subject_model.rowCount():
-            self.subject_view.setFocus()
-            self.subject_view.selectRow(0)
+        self.subject_list.refresh()
 
     # --- actions ----------------------------------------------------------------
     def _window(self, key: str, make) -> tuple[QWidget, bool]:
@@ -241,13 +203,10 @@ class MainWindow(QMainWindow):
         editor.show()
 
     def import_register(self) -> None:
-        def describe(summary) -> str:
-            return tr_args(self.tr("导入 %1 个，跳过（已存在）%2 个，拒绝 %3 行。"), summary.imported, summary.skipped,
-                           len(summary.rejected))
+        """Pick the register file, preview what it holds, import from the preview dialog."""
+        from gui.import_dialog import start_import
 
-        run_import(self, partial(import_subjects, self.ctx), title=self.tr("导入监管对象名册"),
-                   file_filter=self.tr("名册 (*.xlsx *.csv)"), label=self.tr("正在导入名册…"),
-                   describe=describe, after=self.refresh, runner=self.runner)
+        start_import(self, self.ctx, runner=self.runner, after=self.refresh)
 
     def edit_settings(self) -> None:
         from gui.settings_dialog import SettingsDialog

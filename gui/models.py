@@ -62,7 +62,47 @@ class RowTableModel(QAbstractTableModel):
         return QBrush(QColor(self.marked_color)) if self.marked_by and getattr(row, self.marked_by) else None
 
 
-class SubjectTableModel(RowTableModel):
+class PagedTableModel(RowTableModel):
+    """Rows fetched a page at a time as the view scrolls to the end (Qt's canFetchMore/fetchMore).
+
+    ``set_source(fetch, total)``: ``fetch(offset, limit)`` gives a page of rows, ``total`` how
+    many there are in all (the list's header says it). ``set_rows`` still shows a fixed list.
+    """
+
+    page_size = 200
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._fetch: Callable[[int, int], list] | None = None
+        self.total = 0
+
+    def set_source(self, fetch: Callable[[int, int], list], total: int) -> None:
+        self.beginResetModel()
+        self._fetch, self.total = fetch, total
+        self._rows = list(fetch(0, self.page_size)) if total else []
+        self.endResetModel()
+
+    def set_rows(self, rows: list[Any]) -> None:
+        self._fetch = None
+        super().set_rows(rows)
+        self.total = len(self._rows)
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:
+        return not parent.isValid() and self._fetch is not None and len(self._rows) < self.total
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:
+        if not self.canFetchMore(parent):
+            return
+        more = list(self._fetch(len(self._rows), self.page_size))
+        if not more:  # rows went away since the count: nothing more to show
+            self.total = len(self._rows)
+            return
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(more) - 1)
+        self._rows.extend(more)
+        self.endInsertRows()
+
+
+class SubjectTableModel(PagedTableModel):
     columns = (
         ("名称", lambda r: r.name),
         ("统一社会信用代码", lambda r: r.credit_code or tr("（无代码）")),
@@ -75,7 +115,7 @@ class SubjectTableModel(RowTableModel):
     marked_by, marked_color = "flagged", "#b35c00"  # no credit code: the register must be completed
 
 
-class InspectionTableModel(RowTableModel):
+class InspectionTableModel(PagedTableModel):
     columns = (
         ("文书编号", lambda r: r.number),
         ("监管对象", lambda r: r.subject_name),

@@ -11,6 +11,7 @@ from core.plan import make_plan
 from gui.i18n import tr_args
 from gui.models import PlanEntryModel
 from gui.widgets import dialog_buttons, make_table
+from gui.windows import fit_to_screen
 
 
 class PlanDialog(QDialog):
@@ -19,7 +20,7 @@ class PlanDialog(QDialog):
         self.ctx = ctx
         self.plan = None
         self.setWindowTitle(self.tr("年度基线检查计划与随机抽取"))
-        self.resize(1000, 600)
+        fit_to_screen(self, 1000, 600)
         self.year = QSpinBox()
         self.year.setRange(2000, 2100)
         self.year.setValue(date.today().year)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
@@ -19,6 +19,7 @@ from core.forms.common import form_title
 from core.verification import FORMS, form_number
 from gui.i18n import tr_args
 from gui.operations import run_op
+from gui.windows import fit_to_screen
 
 
 class PrintPreviewDialog(QDialog):
@@ -27,7 +28,7 @@ class PrintPreviewDialog(QDialog):
         self.pdf_bytes = pdf
         self.default_name = default_name
         self.setWindowTitle(title)
-        self.resize(860, 1000)
+        fit_to_screen(self, 860, 1000)
         self._data = QByteArray(pdf)
         self._buffer = QBuffer(self._data)
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -46,7 +47,10 @@ class PrintPreviewDialog(QDialog):
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel(tr_args(self.tr("共 %1 页"), self.document.pageCount())))
-        buttons.addStretch(1)
+        self.saved_label = QLabel()  # 已保存到… once a PDF is written
+        self.saved_label.setStyleSheet("color: #1b7f3b")
+        self.saved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons.addWidget(self.saved_label, 1)
         for button in (self.print_button, self.save_button, close):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
@@ -81,6 +85,8 @@ class PrintPreviewDialog(QDialog):
         except DomainError as exc:
             QMessageBox.warning(self, self.tr("保存失败"), exc.message)
             return None
+        self.saved_label.setText(tr_args(self.tr("✔ 已保存到 %1"), path))
+        self.saved_label.setToolTip(path)
         return Path(path)
 
     def print_document(self) -> None:

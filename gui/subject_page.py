@@ -22,6 +22,7 @@ from core.tasks import subject_due
 from gui.i18n import tr_args
 from gui.models import GradeHistoryModel, InspectionTableModel
 from gui.widgets import button_row, make_table, push_button
+from gui.windows import fit_to_screen
 
 
 class SubjectPage(QWidget):
@@ -30,7 +31,7 @@ class SubjectPage(QWidget):
     def __init__(self, ctx: AppContext, subject_id: str, *, open_inspection: Callable[[str], None], parent=None):
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx, self.subject_id, self._open_inspection = ctx, subject_id, open_inspection
-        self.resize(900, 600)
+        fit_to_screen(self, 900, 600)
 
         self.details = QFormLayout()
         box = QGroupBox(self.tr("基本信息"))

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QVBoxLayo
 from core.context import AppContext
 from core.verification import verify_payload
 from gui.widgets import dialog_buttons
+from gui.windows import FRAME_HEIGHT, available_area
 
 
 class VerifyDialog(QDialog):
@@ -35,4 +36,14 @@ class VerifyDialog(QDialog):
         mark = "✔" if verdict.ok else "✘"
         self.result.setStyleSheet(f"color: {color}; font-size: 15px")
         self.result.setText(f"{mark} {verdict.message}")
+        self._grow_to_fit()
         self.verdict = verdict
+
+    def _grow_to_fit(self) -> None:
+        """Taller when the verdict wraps to more lines than the dialog has room for (never off the screen)."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else self.sizeHint().height()
+        room = available_area(self).bottom() - FRAME_HEIGHT - self.y()
+        if needed > self.height():
+            self.resize(self.width(), max(self.height(), min(needed, room)))

@@ -5,7 +5,15 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    # Qt's offscreen screen, made the size of the small laptops stations have (1366×768)
+    import json
+    import tempfile
+
+    _screen = Path(tempfile.mkdtemp(prefix="yxjc-test-screen-")) / "screen.json"
+    _screen.write_text(json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1366, "height": 768,
+                                                "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen}"
 # the local wrapping keys (core.keystore) of the tests' databases: never in the user's folder
 if "YXJC_KEY_DIR" not in os.environ:
     import tempfile

@@ -179,6 +179,23 @@ def set_answer(ctx: AppContext, inspection_id: str, item_code: str, result: str 
         touch(inspection, reopen=True)
 
 
+def answer_remaining(ctx: AppContext, inspection_id: str, result: str = "pass") -> int:
+    """其余全部符合: ``result`` for every item not answered yet, in one transaction; how many."""
+    require(ctx, "inspect")
+    if result not in RESULTS:
+        raise InvalidInput(f"未知的检查结论“{result}”")
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
+        template = template_from_snapshot(inspection.template_json)
+        answered = {r.item_code for r in inspection.results if r.result is not None}
+        remaining = [item.code for item in template.items if item.code not in answered]
+        for code in remaining:
+            _result_row(ctx, inspection, code).result = result
+        if remaining:
+            touch(inspection, reopen=True)
+        return len(remaining)
+
+
 def set_note(ctx: AppContext, inspection_id: str, item_code: str, note: str) -> None:
     require(ctx, "inspect")
     with ctx.transaction() as s:

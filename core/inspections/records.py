@@ -346,8 +346,11 @@ def load_inspection(ctx: AppContext, id_or_number: str) -> InspectionRecord:
         return record_of(ctx, load_orm(s, id_or_number))
 
 
-def list_inspections(ctx: AppContext, *, subject_id: str | None = None, limit: int = 500) -> list[InspectionSummary]:
-    """Newest first. Reads only the listed columns (not the stored template snapshots)."""
+def list_inspections(ctx: AppContext, *, subject_id: str | None = None, limit: int = 500, offset: int = 0,
+                     where: tuple = ()) -> list[InspectionSummary]:
+    """Newest first, a page of ``limit`` from ``offset``, narrowed by the clauses ``where``
+    (``core.inspections.search`` builds them). Reads only the listed columns (not the stored
+    template snapshots)."""
     failed = (
         select(func.count(ItemResult.id))
         .where(ItemResult.inspection_id == Inspection.id, ItemResult.result == "fail")
@@ -357,8 +360,10 @@ def list_inspections(ctx: AppContext, *, subject_id: str | None = None, limit: i
         select(Inspection.id, Inspection.number, Inspection.subject_id, Subject.name, Inspection.template_code,
                Inspection.template_version, Inspection.purpose, Inspection.status, Inspection.started_at, failed)
         .join(Subject)
-        .order_by(Inspection.started_at.desc(), Inspection.number.desc())
+        .order_by(Inspection.started_at.desc(), Inspection.number.desc(), Inspection.id)
+        .where(*where)
         .limit(limit)
+        .offset(offset)
     )
     if subject_id:
         query = query.where(Inspection.subject_id == subject_id)

@@ -124,7 +124,7 @@ def test_an_unexpected_error_while_importing_the_register(ctx, log, message_boxe
     """Through the main window's own button path: generic Chinese message, traceback in the log."""
     from PySide6.QtWidgets import QFileDialog
 
-    import gui.main_window
+    import gui.import_dialog
 
     register = tmp_path / "名册.csv"
     register.write_text("名称\n", encoding="utf-8")
@@ -133,9 +133,9 @@ def test_an_unexpected_error_while_importing_the_register(ctx, log, message_boxe
     def broken_import(*_args, **_kwargs):
         boom_in_the_sync_code()
 
-    monkeypatch.setattr(gui.main_window, "import_subjects", broken_import)
+    monkeypatch.setattr(gui.import_dialog, "preview_import", broken_import)
     window = open_main_window(qtbot, ctx)
     window.import_action.trigger()
-    assert message_boxes.shown == [("warning", "操作未完成", f"程序出现意外错误，详细信息已写入日志：{log}")]
+    assert message_boxes.shown == [("warning", "无法导入名册", f"程序出现意外错误，详细信息已写入日志：{log}")]
     text = log.read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in text and "broken_import" in text

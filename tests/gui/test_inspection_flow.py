@@ -256,14 +256,17 @@ def test_whole_inspection_from_new_subject_to_saved_pdf(
 def _assert_locked(editor: InspectionEditor) -> None:
     """Nothing of a signed record can be changed from the editor; it can still be printed."""
     _settle()
+    assert len(editor.rows) > 0
     for row in editor.rows.values():
         for button in row.buttons.values():
             assert not button.isEnabled()
-        assert not row.note.isEnabled()
+        assert row.note.isReadOnly() and row.note.isEnabled()  # readable, not greyed
         assert not row.photo_button.isEnabled()
     for widget in (editor.place, editor.notified_by, editor.party_present, editor.findings, editor.statement,
-                   editor.refused, editor.witness, editor.deadline, editor.requirements, editor.draft_button,
-                   editor.complete_button, editor.sign_button):
+                   editor.witness, editor.deadline, editor.requirements):
+        assert widget.isReadOnly() and widget.isEnabled(), widget
+    for widget in (editor.refused, editor.draft_button, editor.complete_button, editor.sign_button,
+                   editor.remaining_button):
         assert not widget.isEnabled()
     for role in svc.signature_roles(editor.record):
         assert not editor.findChild(QPushButton, f"sign-{role}").isEnabled()

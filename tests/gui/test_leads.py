@@ -26,6 +26,7 @@ from core import inspections as svc
 from core.tasks import list_tasks
 from core.users import add_user, list_users, log_in
 from gui.history_dialog import HistoryDialog
+from gui.windows import FRAME_HEIGHT, FRAME_WIDTH
 from gui.inspection_editor import InspectionEditor
 from gui.jobs import ImmediateRunner
 from gui.leads_view import GridWorkerWindow, LeadInbox, LeadTableModel
@@ -105,7 +106,7 @@ def _inbox_tab(qtbot, window: MainWindow) -> LeadInbox:
     """Click the 网格线索 tab."""
     bar = window.tabs.tabBar()
     index = window.tabs.indexOf(window.lead_inbox)
-    assert window.tabs.tabText(index) == "网格线索(&4)"
+    assert window.tabs.tabText(index) == "网格线索"
     qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(index).center())
     assert window.tabs.currentWidget() is window.lead_inbox
     return window.lead_inbox
@@ -689,8 +690,9 @@ def test_history_dialog_shows_the_logged_in_inspector(ctx, people, subject, qtbo
     actors = {model.index(r, 2).data() for r in range(model.rowCount())}
     assert actors == {INSPECTOR[0]}
     actions = [model.index(r, 3).data() for r in range(model.rowCount())]
-    assert actions[0] == "新建" and "修改" in actions
-    assert any('"result": "fail"' in model.index(r, 6).data() for r in range(model.rowCount()))
+    assert actions[0] == "新建"
+    rows = [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
+    assert any(row[4].startswith("检查项结果（A1") and row[5:] == ["结果", "", "不符合"] for row in rows), rows
     state = dialog.findChildren(QLabel)[0]
     assert state.text().startswith("✔"), state.text()
     qtmodeltester.check(model)
@@ -724,16 +726,22 @@ def test_lead_table_model(ctx, people, subject, qtmodeltester):
 
 # --- 8. the grid worker's screen fits a 1366×768 laptop ----------------------------------------
 
-def test_grid_worker_window_fits_1366x768(ctx, people, subject, qtbot):
-    lead_id = _report(ctx, subject)
-    _advance(ctx, people, lead_id, "closed")
+def _grid_worker_at_1366(ctx, qtbot) -> GridWorkerWindow:
+    """The grid worker's window as large as a 1366×768 screen leaves it once framed, shown."""
     _as(ctx, GRID_WORKER)
     window = GridWorkerWindow(ctx)
     qtbot.addWidget(window)
-    window.resize(1366, 768)
+    window.resize(1366 - FRAME_WIDTH, 768 - FRAME_HEIGHT)
     window.show()
     qtbot.waitExposed(window)
-    assert (window.width(), window.height()) == (1366, 768)
+    return window
+
+
+def test_grid_worker_window_fits_1366x768(ctx, people, subject, qtbot):
+    lead_id = _report(ctx, subject)
+    _advance(ctx, people, lead_id, "closed")
+    window = _grid_worker_at_1366(ctx, qtbot)
+    assert (window.width(), window.height()) == (1366 - FRAME_WIDTH, 768 - FRAME_HEIGHT)
     inside = QRect(QPoint(0, 0), window.size())
 
     widgets = [w for cls in (QPushButton, QLineEdit, QComboBox) for w in window.findChildren(cls)]
@@ -780,3 +788,39 @@ def test_grid_worker_opens_the_sync_panel(ctx, people, qtbot):
     [panel] = [w for w in window.findChildren(SyncPanel) if w.isVisible()]
     assert panel.windowTitle() == "数据同步"
     panel.close()
+
+
+def test_lead_photos_open_from_the_inbox(ctx, people, subject, qtbot, jpeg_file):
+    from gui.photo_viewer import PhotoViewer
+
+    _report(ctx, subject, photos=[jpeg_file])
+    _as(ctx, ADMIN)
+    window = MainWindow(ctx, runner=ImmediateRunner())
+    qtbot.addWidget(window)
+    window.show()
+    inbox = _inbox_tab(qtbot, window)
+    assert not inbox.photos_button.isEnabled()  # nothing chosen yet
+    _click_row(qtbot, inbox.view, 0)
+    assert inbox.photos_button.isEnabled()
+    qtbot.mouseClick(inbox.photos_button, LEFT)
+    viewer = inbox.findChild(PhotoViewer)
+    assert viewer is not None and viewer.isVisible()
+    [image] = viewer.images
+    assert image.pixmap() is not None and (image.pixmap().width(), image.pixmap().height()) == (80, 60)
+
+
+def test_the_grid_workers_feedback_column_needs_no_horizontal_scrolling(ctx, people, subject, qtbot):
+    lead_id = _report(ctx, subject)
+    _advance(ctx, people, lead_id, "handled")
+    feedback = "已安排执法人员到店检查，责令下架无中文标签的面霜并登记供货者，后续将复查整改情况，感谢您的报告。" * 2
+    ctx.user = None
+    leads.feed_back(ctx, lead_id, feedback)
+    window = _grid_worker_at_1366(ctx, qtbot)
+    view = window.view
+    column = [h for h, _g in type(window.model).columns].index("反馈")
+    assert window.model.index(0, column).data() == feedback
+    rect = view.visualRect(window.model.index(0, column))
+    assert rect.left() >= 0 and rect.right() <= view.viewport().width() + 1, (rect, view.viewport().rect())
+    needed = view.fontMetrics().boundingRect(QRect(0, 0, rect.width() - 8, 10000),
+                                             int(Qt.TextFlag.TextWordWrap), feedback).height()
+    assert rect.height() >= needed, (rect.height(), needed)  # the row grew to show all of it

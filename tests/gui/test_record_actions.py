@@ -71,7 +71,7 @@ def test_edit_the_officers_of_a_draft_then_void_it(ctx, subject, officers, qtbot
     assert "已作废" in editor.actions.banner.text() and editor.actions.banner.isVisible()
     assert not editor.complete_button.isEnabled()
     first = next(iter(editor.rows.values()))
-    assert not first.note.isEnabled()
+    assert first.note.isReadOnly()  # readable, not greyed
 
     # the register window lists it
     register = VoidRegisterDialog(ctx, runner=ImmediateRunner())

@@ -263,6 +263,7 @@ def test_print_without_printers_offers_to_save_a_pdf(demo_ctx, qtbot, monkeypatc
     assert asked and asked[0].endswith(dialog.default_name)
     assert out.read_bytes() == pdf
     assert not list(tmp_path.glob(".*.part"))  # no temp file left beside it
+    assert dialog.saved_label.text() == f"✔ 已保存到 {out}" and dialog.saved_label.isVisible()
 
 
 def test_print_without_printers_saves_nothing_when_declined(demo_ctx, qtbot, monkeypatch, message_boxes, tmp_path):

@@ -5,7 +5,8 @@ import pytest
 
 from core.demo import demo_code
 from core.errors import InvalidInput
-from core.subjects import count_subjects, import_subjects, search_subjects
+from core.register_import import import_subjects
+from core.subjects import count_subjects, search_subjects
 
 HEADER = ["名称", "统一社会信用代码", "类别", "地址", "法定代表人", "联系电话", "网格"]
 ROWS = [
@@ -65,7 +66,7 @@ def test_gbk_csv_is_read(ctx, tmp_path):
 
 def test_missing_name_column_is_one_clear_error_and_nothing_changes(ctx, tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("店名,地址\n甲,乙\n", encoding="utf-8")
+    path.write_text("商号,地址\n甲,乙\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="缺少“名称”列"):
         import_subjects(ctx, path)
     assert count_subjects(ctx) == 0
@@ -78,7 +79,7 @@ def test_unsupported_and_corrupt_files(ctx, tmp_path):
         import_subjects(ctx, doc)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(InvalidInput, match="无法读取"):
+    with pytest.raises(InvalidInput, match="不是有效的 Excel 文件"):
         import_subjects(ctx, broken)
 
 

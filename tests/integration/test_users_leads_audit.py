@@ -127,6 +127,8 @@ def test_the_whole_lead_loop_into_a_task(ctx, people, subject, tmp_path):
     assert event_id
     [task] = list_tasks(ctx, subject_id=subject.id)
     assert "网格员巡查发现" in task.reasons[0] and "自制面霜" in task.reasons[0]
+    # the inspector who checked the lead is the task's officer
+    assert [(o.name, o.cert_no) for o in task.officers] == [(people["inspector"].name, people["inspector"].cert_no)]
     leads.feed_back(ctx, lead_id, "已安排执法人员检查，感谢您的报告")
     ctx.user = people["admin"]
     leads.close_lead(ctx, lead_id)
