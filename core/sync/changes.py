@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.sync.devices import peers
 from core.sync.spec import AUDITED_TABLES, BY_TABLE, INSPECTION_CHILDREN, SYNC_ACTOR_PREFIX
+from db.bulk import upsert
 from db.models import AuditEntry, SyncBase, SyncBatch, SyncPeer
 
 if TYPE_CHECKING:
@@ -99,6 +100,14 @@ def rows_of(session: Session, model: type, ids: list[str], key: str = "id"):
 
 def base_version(session: Session, peer: str, table: str, record_id: str) -> int | None:
     return session.scalar(select(SyncBase.version).filter_by(peer_id=peer, table_name=table, record_id=record_id))
+
+
+def set_bases(session: Session, peer: str, versions: list[tuple[str, str, int]]) -> None:
+    """``set_base`` for many records at once: (table, record id, version) each."""
+    rows = {(table, record_id): version for table, record_id, version in versions}
+    upsert(session.connection(), SyncBase.__table__,
+           [{"peer_id": peer, "table_name": t, "record_id": r, "version": v} for (t, r), v in rows.items()],
+           key=("peer_id", "table_name", "record_id"), update=("version",))
 
 
 def set_base(session: Session, peer: str, table: str, record_id: str, version: int) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from core import anchors
 from core.errors import InvalidInput
 from core.inspections import photo_path
-from core.sync.changes import add_missing_parents, changed_since, rows_of, set_base, watermark
+from core.sync.changes import add_missing_parents, changed_since, rows_of, set_bases, watermark
 from core.sync.codec import to_json
 from core.sync.devices import peers, private_key
 from core.signing import sha256_hex, sign
@@ -163,6 +163,5 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
             s.execute(insert(SyncBatch.__table__), [{
                 "direction": "out", "peer_id": peer, "seq": seq, "sha256": sha256_hex(target.read_bytes()),
                 "audit_upto": upto, "created_at": utcnow()}])
-            for table, record_id, version in batch.versions:
-                set_base(s, peer, table, record_id, version)
+            set_bases(s, peer, batch.versions)
     return paths
