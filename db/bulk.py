@@ -61,3 +61,20 @@ def insert_tuples(connection, table: str, columns: tuple[str, ...], rows: list[t
         names = ", ".join(f'"{c}"' for c in columns)
         connection.exec_driver_sql(
             f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
+
+
+def upsert(connection, table: Table, rows: list[dict[str, Any]], *, key: tuple[str, ...], update: tuple[str, ...]) -> None:
+    """Insert ``rows`` or, where ``key`` exists already, overwrite the ``update`` columns.
+
+    One ``INSERT … ON CONFLICT DO UPDATE`` per chunk, on SQLite and PostgreSQL alike.
+    """
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    for chunk in chunks(rows):
+        statement = dialect_insert(table).values(chunk)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=list(key), set_={c: statement.excluded[c] for c in update}))

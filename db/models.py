@@ -122,7 +122,7 @@ class Inspection(SyncMixin, Base):
     template_version: Mapped[int] = mapped_column(Integer, nullable=False)
     # The template exactly as it was when the inspection began, so that the record
     # reads and prints as recorded even after the template file changes.
-    template_sha: Mapped[str] = mapped_column(ForeignKey("template_snapshots.sha256"), nullable=False)
+    template_sha: Mapped[str] = mapped_column(ForeignKey("template_snapshots.sha256"), nullable=False, index=True)
     # The party's register details as recorded (name, code, address...): a later edit
     # of the register does not change what a signed record says.
     party_json: Mapped[str] = mapped_column(Text, nullable=False)
@@ -249,7 +249,7 @@ class Rectification(SyncMixin, Base):
     requirements: Mapped[str] = mapped_column(Text, default="")
     # open → closed (re-inspection passed) or case_recommended (立案建议: failed again)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
-    reinspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"))
+    reinspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     inspection: Mapped[Inspection] = relationship(back_populates="rectification", foreign_keys=[inspection_id])
@@ -323,13 +323,13 @@ class Lead(SyncMixin, Base):
     received_at: Mapped[datetime | None] = mapped_column(DateTime)
     received_by: Mapped[str] = mapped_column(String(64), default="")
     due: Mapped[date | None] = mapped_column(Date)
-    assigned_to: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime)
     handled_by: Mapped[str] = mapped_column(String(64), default="")
     handling: Mapped[str] = mapped_column(String(16), default="")  # event | case | unfounded
     handling_note: Mapped[str] = mapped_column(Text, default="")
-    event_id: Mapped[str | None] = mapped_column(ForeignKey("trigger_events.id"))
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("trigger_events.id"), index=True)
     feedback: Mapped[str] = mapped_column(Text, default="")
     fed_back_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -390,7 +390,7 @@ class GradeChange(SyncMixin, Base):
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
     changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    event_id: Mapped[str | None] = mapped_column(ForeignKey("trigger_events.id"))
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("trigger_events.id"), index=True)
 
     subject: Mapped[Subject] = relationship(back_populates="grade_changes")
 
@@ -420,7 +420,7 @@ class InspectionTask(SyncMixin, Base):
     officers_json: Mapped[str] = mapped_column(Text, default="[]")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), unique=True)
-    rectification_id: Mapped[str | None] = mapped_column(ForeignKey("rectifications.id"))
+    rectification_id: Mapped[str | None] = mapped_column(ForeignKey("rectifications.id"), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     subject: Mapped[Subject] = relationship()
@@ -434,8 +434,8 @@ class TaskReason(SyncMixin, Base):
 
     __tablename__ = "task_reasons"
     task_id: Mapped[str] = mapped_column(ForeignKey("inspection_tasks.id"), nullable=False, index=True)
-    event_id: Mapped[str | None] = mapped_column(ForeignKey("trigger_events.id"))
-    plan_id: Mapped[str | None] = mapped_column(ForeignKey("inspection_plans.id"))
+    event_id: Mapped[str | None] = mapped_column(ForeignKey("trigger_events.id"), index=True)
+    plan_id: Mapped[str | None] = mapped_column(ForeignKey("inspection_plans.id"), index=True)
     text: Mapped[str] = mapped_column(Text, nullable=False)
 
     task: Mapped[InspectionTask] = relationship(back_populates="reasons")
@@ -550,7 +550,7 @@ class SignedLockFresh(Base):
     inspection_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     cleared: Mapped[str] = mapped_column(
         String(36), ForeignKey("signed_lock_fresh.inspection_id", deferrable=True, initially="DEFERRED"),
-        nullable=False)
+        nullable=False, index=True)
 
 
 class AuditAnchor(Base):

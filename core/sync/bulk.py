@@ -42,8 +42,10 @@ def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:
     parents |= set(ids.get("inspections", ()))
     signed_here = set()
     for chunk in chunks(sorted(parents)):
-        signed_here |= set(session.scalars(select(Inspection.id).where(
-            Inspection.id.in_(chunk), Inspection.status == "signed")))
+        # by primary key, status filtered here: "AND status = 'signed'" in SQL makes SQLite
+        # walk the status index — every signed inspection of the station per chunk
+        signed_here |= {i for i, status in session.execute(select(Inspection.id, Inspection.status).where(
+            Inspection.id.in_(chunk))) if status == "signed"}
     for table, table_ids in ids.items():
         if not table_ids or table in skip:
             continue

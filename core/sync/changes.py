@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.sync.devices import peers
 from core.sync.spec import AUDITED_TABLES, BY_TABLE, INSPECTION_CHILDREN, SYNC_ACTOR_PREFIX
+from db.bulk import chunks, upsert
 from db.models import AuditEntry, SyncBase, SyncBatch, SyncPeer
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ def add_missing_parents(session: Session, peer: str, changed: dict[str, set[str]
                 changed[table].add(record_id)
                 added.setdefault(table, set()).add(record_id)
 
+        referred: dict[str, set[str]] = {}  # parent table → ids referred to, not being sent already
         for table, ids in pending.items():
             model = BY_TABLE[table]
             links = [(c.key, fk.column.table.name) for c in model.__table__.columns for fk in c.foreign_keys
@@ -79,8 +81,11 @@ def add_missing_parents(session: Session, peer: str, changed: dict[str, set[str]
             for row in rows_of(session, model, sorted(ids)):
                 for column, parent in links:
                     value = row[column]
-                    if value and value not in changed.get(parent, ()) and base_version(session, peer, parent, value) is None:
-                        add(parent, value)
+                    if value and value not in changed.get(parent, ()):
+                        referred.setdefault(parent, set()).add(value)
+        for parent, values in referred.items():
+            for value in values - peer_has(session, peer, parent, values):
+                add(parent, value)
         for inspection_id in sorted(added.get("inspections", ())):
             for child in sorted(INSPECTION_CHILDREN):
                 child_table = BY_TABLE[child].__table__
@@ -97,8 +102,25 @@ def rows_of(session: Session, model: type, ids: list[str], key: str = "id"):
         yield from session.execute(select(table).where(table.c[key].in_(chunk)).order_by(table.c[key])).mappings()
 
 
+def peer_has(session: Session, peer: str, table: str, record_ids: set[str]) -> set[str]:
+    """Those of ``record_ids`` sent to or received from ``peer`` (they have a base), a few queries."""
+    found: set[str] = set()
+    for chunk in chunks(sorted(record_ids)):
+        found.update(session.scalars(select(SyncBase.record_id).where(
+            SyncBase.peer_id == peer, SyncBase.table_name == table, SyncBase.record_id.in_(chunk))))
+    return found
+
+
 def base_version(session: Session, peer: str, table: str, record_id: str) -> int | None:
     return session.scalar(select(SyncBase.version).filter_by(peer_id=peer, table_name=table, record_id=record_id))
+
+
+def set_bases(session: Session, peer: str, versions: list[tuple[str, str, int]]) -> None:
+    """``set_base`` for many records at once: (table, record id, version) each."""
+    rows = {(table, record_id): version for table, record_id, version in versions}
+    upsert(session.connection(), SyncBase.__table__,
+           [{"peer_id": peer, "table_name": t, "record_id": r, "version": v} for (t, r), v in rows.items()],
+           key=("peer_id", "table_name", "record_id"), update=("version",))
 
 
 def set_base(session: Session, peer: str, table: str, record_id: str, version: int) -> None:

@@ -15,8 +15,8 @@ from sqlalchemy import func, insert, select
 from core import anchors
 from core.errors import InvalidInput
 from core.inspections import photo_path
-from core.sync.changes import add_missing_parents, changed_since, rows_of, set_base, watermark
-from core.sync.codec import to_json
+from core.sync.changes import add_missing_parents, changed_since, rows_of, set_bases, watermark
+from core.sync.codec import dump, to_json
 from core.sync.devices import peers, private_key
 from core.signing import sha256_hex, sign
 from core.sync.package import Batch, write_zip_atomically
@@ -56,7 +56,7 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     the same package: a signed inspection must arrive together with its children, since
     once it is signed at the receiver no child can be added to it.
     """
-    Unit = list[tuple[str, dict[str, Any], dict[str, bytes]]]
+    Unit = list[tuple[str, dict[str, Any], dict[str, bytes], str]]  # …, the record's line (dumped once)
     before: list[Unit] = []
     groups: dict[str, Unit] = {}
     after: list[Unit] = []
@@ -68,25 +68,27 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
             continue
         for row in rows_of(session, model, sorted(changed.get(table, ()))):
             record, attachments = _record_of(ctx, table, dict(row))
+            item = (table, record, attachments, dump(record))
             if table == "inspections":
                 snapshots.add(record["template_sha"])
-                groups.setdefault(record["id"], []).append((table, record, attachments))
+                groups.setdefault(record["id"], []).append(item)
             elif table in INSPECTION_CHILDREN:
-                groups.setdefault(record["inspection_id"], []).append((table, record, attachments))
+                groups.setdefault(record["inspection_id"], []).append(item)
             elif tables.index(table) < tables.index("inspections"):
-                before.append([(table, record, attachments)])
+                before.append([item])
             else:
-                after.append([(table, record, attachments)])
+                after.append([item])
     # the templates first, in the first package, before any inspection that uses them
-    first: Unit = [("template_snapshots", to_json("template_snapshots", dict(row))[0], {})
-                   for row in rows_of(session, TemplateSnapshot, sorted(snapshots), key="sha256")]
+    first: Unit = [("template_snapshots", record, {}, dump(record))
+                   for row in rows_of(session, TemplateSnapshot, sorted(snapshots), key="sha256")
+                   for record in [to_json("template_snapshots", dict(row))[0]]]
     batches = [Batch()]
     for unit in [first, *before, *groups.values(), *after]:
         # above max_bytes, or beyond what a reader accepts (members, member and total size)
         if not batches[-1].fits(unit, max_bytes):
             batches.append(Batch())
-        for table, record, attachments in unit:
-            batches[-1].add(table, record, attachments)
+        for table, record, attachments, line in unit:
+            batches[-1].add(table, record, attachments, line)
     return batches
 
 
@@ -163,6 +165,5 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
             s.execute(insert(SyncBatch.__table__), [{
                 "direction": "out", "peer_id": peer, "seq": seq, "sha256": sha256_hex(target.read_bytes()),
                 "audit_upto": upto, "created_at": utcnow()}])
-            for table, record_id, version in batch.versions:
-                set_base(s, peer, table, record_id, version)
+            set_bases(s, peer, batch.versions)
     return paths

@@ -93,8 +93,9 @@ class Batch:
     size: int = 0
     table_bytes: dict[str, int] = field(default_factory=dict)  # each records member, uncompressed
 
-    def add(self, table: str, record: dict[str, Any], attachments: dict[str, bytes]) -> None:
-        line = dump(record)
+    def add(self, table: str, record: dict[str, Any], attachments: dict[str, bytes], line: str | None = None) -> None:
+        """Add one record (``line``: its ``dump``, if made already)."""
+        line = dump(record) if line is None else line
         self.lines.setdefault(table, []).append(line)
         grown = len(line.encode("utf-8")) + 1
         self.size += grown
@@ -106,16 +107,17 @@ class Batch:
         if "version" in record and "id" in record:
             self.versions.append((table, record["id"], record["version"]))
 
-    def fits(self, unit: list[tuple[str, dict[str, Any], dict[str, bytes]]], max_bytes: int) -> bool:
-        """Whether ``unit`` can join this batch and the package stay within ``max_bytes`` and
-        within what any reader accepts (member count, each member's and the total size)."""
+    def fits(self, unit: list[tuple[str, dict[str, Any], dict[str, bytes], str]], max_bytes: int) -> bool:
+        """Whether ``unit`` — (table, record, attachments, its ``dump``) each — can join this batch
+        and the package stay within ``max_bytes`` and within what any reader accepts (member
+        count, each member's and the total size)."""
         if self.size == 0:
             return True
         lines: dict[str, int] = {}
         new_names = set()
         size = 0
-        for table, record, attachments in unit:
-            grown = len(dump(record).encode("utf-8")) + 1
+        for table, _record, attachments, line in unit:
+            grown = len(line.encode("utf-8")) + 1
             lines[table] = lines.get(table, 0) + grown
             size += grown
             for name, data in attachments.items():
