@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core.audit import ACTION_LABELS, HistoryRow, record_history
 from core.checklists import RESULT_LABELS, template_from_snapshot
+from core.inspections.legal import BOOL_FIELDS, PRODUCT_FIELDS, TEXT_FIELDS
 from core.inspections.records import KIND_LABELS, STATUS_LABELS
 from core.subjects import CATEGORIES, STATUSES
 from core.sync.conflicts import FIELD_LABELS
@@ -111,8 +112,47 @@ def _item_titles(ctx: AppContext, record_id: str) -> tuple[dict[str, str], dict[
     return titles, codes
 
 
+# the legal elements (``inspections.legal_json``, core.inspections.legal), one field each
+LEGAL_LABELS = {**{k: label for k, (label, _limit) in TEXT_FIELDS.items()}, **BOOL_FIELDS,
+                "wet": "纸质签名文书", "items": "不符合项的具体情形与产品"}
+
+
+def _legal_text(key: str, value: Any) -> str:
+    if key == "items" and isinstance(value, dict):
+        parts = []
+        for code, detail in sorted(value.items()):
+            product = detail.get("product") or {}
+            said = [detail.get("case") or "", "，".join(f"{PRODUCT_FIELDS.get(k, k)}{v}" for k, v in product.items() if v)]
+            parts.append(f"{code}：" + "；".join(x for x in said if x))
+        return "。".join(parts) or EMPTY
+    return value_text("inspections", key, value)
+
+
+def _expand_legal(entry: HistoryRow) -> HistoryRow:
+    """``legal_json`` as one column per legal element (the version of the canonical form hidden)."""
+    if "legal_json" not in entry.before and "legal_json" not in entry.after:
+        return entry
+
+    def unpack(values: dict) -> dict:
+        out = {k: v for k, v in values.items() if k != "legal_json"}
+        try:
+            legal = json.loads(values.get("legal_json") or "{}")
+        except (TypeError, ValueError):
+            legal = {}
+        out.update({f"legal:{k}": v for k, v in legal.items() if k != "canonical"})
+        return out
+
+    before, after = unpack(entry.before), unpack(entry.after)
+    for key in set(before) | set(after):  # an element added or removed reads as (空) on the other side
+        if key.startswith("legal:") and entry.action == "update":
+            before.setdefault(key, None)
+            after.setdefault(key, None)
+    return HistoryRow(entry.seq, entry.at, entry.actor, entry.action, entry.table, before, after, entry.record_id)
+
+
 def _rows(entry: HistoryRow, items: dict[str, str], codes: dict[str, str]) -> list[ChangeRow]:
     table = entry.table
+    entry = _expand_legal(entry)
     kind = TABLE_LABELS.get(table, table)
     action = ACTION_LABELS.get(entry.action, entry.action)
     keys = [k for k in (*entry.before, *[k for k in entry.after if k not in entry.before])
@@ -123,15 +163,18 @@ def _rows(entry: HistoryRow, items: dict[str, str], codes: dict[str, str]) -> li
         keys = [k for k in keys if k != "item_code"]
     rows = []
     for key in keys:
-        before = value_text(table, key, entry.before.get(key)) if entry.action != "insert" else ""
-        after = value_text(table, key, entry.after.get(key)) if entry.action != "delete" else ""
+        shown = _legal_text if key.startswith("legal:") else (lambda k, v: value_text(table, k, v))
+        name = key.removeprefix("legal:")
+        before = shown(name, entry.before.get(key)) if entry.action != "insert" else ""
+        after = shown(name, entry.after.get(key)) if entry.action != "delete" else ""
         if entry.action == "insert" and after in (EMPTY, RESULT_LABELS[None]):
             continue  # a new record's empty fields say nothing
         if entry.action == "delete" and before in (EMPTY, RESULT_LABELS[None]):
             continue
         if entry.action == "update" and before == after:
             continue
-        rows.append(ChangeRow(entry.seq, entry.at, entry.actor, action, kind, field_label(table, key), before, after))
+        label = LEGAL_LABELS.get(name, name) if key.startswith("legal:") else field_label(table, key)
+        rows.append(ChangeRow(entry.seq, entry.at, entry.actor, action, kind, label, before, after))
     if not rows and entry.action != "update":  # a record added or removed with nothing to show but itself
         rows.append(ChangeRow(entry.seq, entry.at, entry.actor, action, kind, "", "", ""))
     return rows

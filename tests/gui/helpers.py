@@ -19,6 +19,17 @@ def open_main_window(qtbot, ctx) -> MainWindow:
     return window
 
 
+def open_editor(qtbot, ctx, inspection_id):
+    """The inspection editor for one record, shown, with background jobs run at once."""
+    from gui.inspection_editor import InspectionEditor
+
+    editor = InspectionEditor(ctx, inspection_id, runner=ImmediateRunner())
+    qtbot.addWidget(editor)
+    editor.show()
+    qtbot.waitExposed(editor)
+    return editor
+
+
 def click_tab(qtbot, window: MainWindow, page: QWidget) -> QWidget:
     """Click the tab that shows ``page``, as a user would."""
     bar = window.tabs.tabBar()

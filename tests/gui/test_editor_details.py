@@ -5,18 +5,8 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QPushButton
 
 from core import inspections as svc
-from gui.inspection_editor import InspectionEditor
-from gui.jobs import ImmediateRunner
 from tests.gui.helpers import LEFT
-
-
-
-def _editor(qtbot, ctx, inspection_id) -> InspectionEditor:
-    editor = InspectionEditor(ctx, inspection_id, runner=ImmediateRunner())
-    qtbot.addWidget(editor)
-    editor.show()
-    qtbot.waitExposed(editor)
-    return editor
+from tests.gui.helpers import open_editor
 
 
 def _png() -> bytes:
@@ -31,7 +21,7 @@ def _png() -> bytes:
 
 def test_the_rest_all_pass_in_one_click(ctx, subject, officers, qtbot):
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
-    editor = _editor(qtbot, ctx, inspection_id)
+    editor = open_editor(qtbot, ctx, inspection_id)
     qtbot.mouseClick(editor.rows["A1"].buttons["fail"], LEFT)
     qtbot.mouseClick(editor.rows["A2"].buttons["na"], LEFT)
     total = len(editor.record.template.items)
@@ -53,7 +43,7 @@ def test_sign_says_what_is_missing_before_asking(ctx, subject, officers, qtbot, 
 
     answer_remaining(ctx, inspection_id)
     svc.complete_inspection(ctx, inspection_id)
-    editor = _editor(qtbot, ctx, inspection_id)
+    editor = open_editor(qtbot, ctx, inspection_id)
     assert editor.sign_button.isEnabled()
     qtbot.mouseClick(editor.sign_button, LEFT)
     assert message_boxes.shown == []  # no 确定吗 while signatures are missing
@@ -67,7 +57,7 @@ def test_sign_buttons_stay_where_they_are_after_a_signature(ctx, subject, office
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
     answer_remaining(ctx, inspection_id)
     svc.complete_inspection(ctx, inspection_id)
-    editor = _editor(qtbot, ctx, inspection_id)
+    editor = open_editor(qtbot, ctx, inspection_id)
     editor.tabs.setCurrentIndex(1)
     qtbot.wait(20)
     roles = svc.signature_roles(editor.record)

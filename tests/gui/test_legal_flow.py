@@ -10,21 +10,12 @@ from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QFileDialog, QMessage
 from pypdf import PdfReader
 
 from core import inspections as svc
-from gui.inspection_editor import InspectionEditor
-from gui.jobs import ImmediateRunner
 from gui.print_preview import PrintPreviewDialog
 from gui.settings_dialog import SettingsDialog
 from tests.gui.test_inspection_flow import _settle, _sign_button, draw_signatures  # noqa: F401 (fixture)
+from tests.gui.helpers import open_editor
 
 LEFT = Qt.MouseButton.LeftButton
-
-
-def _editor(qtbot, ctx, inspection_id) -> InspectionEditor:
-    editor = InspectionEditor(ctx, inspection_id, runner=ImmediateRunner())
-    qtbot.addWidget(editor)
-    editor.show()
-    qtbot.waitExposed(editor)
-    return editor
 
 
 def _answer(qtbot, type_text, editor, failures: dict[str, str]) -> None:
@@ -54,7 +45,7 @@ def test_one_officer_visit_is_a_patrol_record_and_cannot_print_an_order(ctx, sub
                                                                         message_boxes, monkeypatch):
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", [svc.OfficerData("王建国", "41170021001")],
                                          kind="routine")
-    editor = _editor(qtbot, ctx, inspection_id)
+    editor = open_editor(qtbot, ctx, inspection_id)
     _answer(qtbot, type_text, editor, {"G1": "无进货查验记录"})
     qtbot.mouseClick(editor.complete_button, LEFT)
     assert editor.message.text() == ""
@@ -77,7 +68,7 @@ def test_one_officer_visit_is_a_patrol_record_and_cannot_print_an_order(ctx, sub
 def test_refusal_with_reason_and_witness_signed_in_the_editor(ctx, subject, officers, qtbot, type_text, message_boxes,
                                                              monkeypatch, draw_signatures, tmp_path):  # noqa: F811
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
-    editor = _editor(qtbot, ctx, inspection_id)
+    editor = open_editor(qtbot, ctx, inspection_id)
     _answer(qtbot, type_text, editor, {"G1": "无进货查验记录"})
     qtbot.mouseClick(editor.complete_button, LEFT)
     assert svc.load_inspection(ctx, inspection_id).rectification is not None
@@ -115,7 +106,7 @@ def test_refusal_with_reason_and_witness_signed_in_the_editor(ctx, subject, offi
 def test_absence_and_refusal_exclude_each_other_and_absence_needs_no_party_signature(ctx, subject, officers, qtbot,
                                                                                      type_text):
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
-    editor = _editor(qtbot, ctx, inspection_id)
+    editor = open_editor(qtbot, ctx, inspection_id)
     editor.tabs.setCurrentIndex(1)
     _click_box(qtbot, editor.legal_panel.absent)
     assert svc.load_inspection(ctx, inspection_id).legal.get("party_absent") is True

@@ -8,20 +8,12 @@ from PySide6.QtWidgets import QDialogButtonBox
 from core import inspections as svc
 from core.corrections import correction_of
 from core.void_register import list_voided
-from gui.inspection_editor import InspectionEditor
 from gui.jobs import ImmediateRunner
 from gui.record_actions import CorrectionDialog, OfficersDialog, VoidDialog, VoidRegisterDialog
+from tests.gui.helpers import open_editor
 
 LEFT = Qt.MouseButton.LeftButton
 SAVE = QDialogButtonBox.StandardButton.Save
-
-
-def _editor(qtbot, ctx, inspection_id) -> InspectionEditor:
-    editor = InspectionEditor(ctx, inspection_id, runner=ImmediateRunner())
-    qtbot.addWidget(editor)
-    editor.show()
-    qtbot.waitExposed(editor)
-    return editor
 
 
 def test_edit_the_officers_of_a_draft_then_void_it(ctx, subject, officers, qtbot, monkeypatch, type_text):
@@ -29,7 +21,7 @@ def test_edit_the_officers_of_a_draft_then_void_it(ctx, subject, officers, qtbot
 
     add_inspector(ctx, "赵敏", "41170021006")
     draft = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
-    editor = _editor(qtbot, ctx, draft)
+    editor = open_editor(qtbot, ctx, draft)
     assert editor.actions.officers_button.isVisible() and editor.actions.void_button.isVisible()
     assert not editor.actions.correct_button.isVisible()
     seen = []
@@ -82,7 +74,7 @@ def test_edit_the_officers_of_a_draft_then_void_it(ctx, subject, officers, qtbot
 
 def test_correct_a_signed_record_in_the_editor_and_approve_it(demo_ctx, qtbot, monkeypatch, type_text):
     signed = next(r for r in svc.list_inspections(demo_ctx) if r.status == "signed")
-    editor = _editor(qtbot, demo_ctx, signed.id)
+    editor = open_editor(qtbot, demo_ctx, signed.id)
     assert editor.actions.correct_button.isVisible() and not editor.actions.void_button.isVisible()
     opened: list[str] = []
     editor.open_requested.connect(opened.append)
@@ -99,7 +91,7 @@ def test_correct_a_signed_record_in_the_editor_and_approve_it(demo_ctx, qtbot, m
     assert len(opened) == 1
     info = correction_of(demo_ctx, opened[0])
     assert (info.original_number, info.statement, info.reason) == (signed.number, "当事人陈述更正", "记录笔误")
-    copy = _editor(qtbot, demo_ctx, opened[0])
+    copy = open_editor(qtbot, demo_ctx, opened[0])
     assert f"更正 {signed.number}" in copy.actions.banner.text() and "待站所管理员批准" in copy.actions.banner.text()
     assert not copy.actions.approve_button.isVisible()  # until it is completed
     qtbot.mouseClick(copy.complete_button, LEFT)

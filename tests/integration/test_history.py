@@ -34,3 +34,15 @@ def test_a_subject_change_shows_the_old_and_new_value_per_field(ctx, subject):
                                                 legal_rep=subject.legal_rep, phone=subject.phone, grid=subject.grid))
     changes = [(r.field, r.before, r.after) for r in readable_history(ctx, subject.id) if r.action == "修改"]
     assert sorted(changes) == sorted([("类别", "化妆品经营者", "医疗器械经营者"), ("地址", subject.address, "新地址9号")])
+
+
+def test_the_legal_elements_read_one_field_each(ctx, subject, officers):
+    inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
+    svc.set_legal(ctx, inspection_id, recorder="李秀英")
+    svc.set_legal(ctx, inspection_id, recorder="王芳", party_absent=True)
+    texts = [(r.action, r.kind, r.field, r.before, r.after) for r in readable_history(ctx, inspection_id)]
+    legal = [t for t in texts if t[0] == "修改" and t[1] == "检查记录"]
+    assert ("修改", "检查记录", "记录人", "（空）", "李秀英") in legal
+    assert ("修改", "检查记录", "记录人", "李秀英", "王芳") in legal
+    assert ("修改", "检查记录", "当事人不在场", "（空）", "是") in legal
+    assert not [t for t in texts if "legal" in t[2] or "{" in t[3] + t[4]]
