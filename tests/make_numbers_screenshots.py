@@ -51,7 +51,7 @@ def main() -> None:
     svc.set_note(ctx, correction, failed.item.code, "货架上 2 批次产品无备案信息")
     svc.complete_inspection(ctx, correction)
     approve_correction(ctx, correction)
-    sign_all(ctx, correction)
+    sign_all(ctx, correction, refused=svc.load_inspection(ctx, correction).party_refused)
     # an order dropped on reopening
     other = svc.start_inspection(ctx, rows[-1].subject_id, "cosmetics-531", record.officers)
     answer_all(ctx, other, {"B2": "无备案信息"})
