@@ -107,6 +107,21 @@ DEMO_DETAILS = {
     "D1": ("化妆品最小销售单元无中文标签", {"name": "ROSE GARDEN 玫瑰精华水（进口）", "spec": "150 mL/瓶",
                                             "batch": "RG2503", "quantity": "2个批次共9瓶"}),
 }
+# one signed inspection with each of the other checklists: (subject index, checklist, failures, days ago)
+DEMO_CHECKLIST_INSPECTIONS = [
+    (7, "drug-retail", {"C2": "阴凉区温湿度计读数28℃，近一周无温湿度记录",
+                        "E1": "非处方药货架发现1盒已过有效期的药品，已拍照"}, 9),
+    (9, "device-user", {"D2": "护理站制氧机、雾化器无定期维护保养记录"}, 7),
+    (3, "device-operator", {"J1": "第三类医疗器械销售记录未记录唯一标识（UDI）"}, 4),
+]
+DEMO_CHECKLIST_DETAILS = {
+    "drug-retail": {
+        "C2": ("未按规定监测、记录温湿度", None),
+        "E1": (None, {"name": "复方感冒灵颗粒", "spec": "10 g×9袋/盒", "batch": "230415", "quantity": "1盒"}),
+    },
+    "device-user": {"D2": ("检查、检验、校准、保养、维护未予记录", None)},
+    "device-operator": {"J1": ("经营实施唯一标识的医疗器械未在经营环节记录使用唯一标识", None)},
+}
 DEMO_WITNESS = ("孙丽", "驿城区西园路10号 丽人服装店经营者", "13783960021")
 
 
@@ -122,14 +137,14 @@ def _signature_png(name: str) -> bytes:
     return buffer.getvalue()
 
 
-def _answer_all(ctx: AppContext, inspection_id: str, failures: dict[str, str]) -> None:
+def _answer_all(ctx: AppContext, inspection_id: str, failures: dict[str, str], details: dict) -> None:
     record = load_inspection(ctx, inspection_id)
     for item in record.template.items:
         result = "fail" if item.code in failures else "pass"
         set_answer(ctx, inspection_id, item.code, result)
         if item.code in failures:
             set_note(ctx, inspection_id, item.code, failures[item.code])
-            case, product = DEMO_DETAILS.get(item.code, (None, None))
+            case, product = details.get(item.code, (None, None))
             set_item_detail(ctx, inspection_id, item.code, case=case, product=product)
             if product:
                 _demo_photo(ctx, inspection_id, item.code, product["name"])
@@ -171,6 +186,33 @@ def _demo_legal(ctx: AppContext, inspection_id: str, subject: SubjectData, refus
                   checklist_opinion="无异议")
 
 
+def _signed_inspection(ctx: AppContext, subject_id: str, index: int, template_code: str, failures: dict[str, str],
+                       refused: bool, when) -> None:
+    """One inspection recorded at ``when``, completed, signed by all, locked."""
+    ctx.clock = lambda: when
+    inspection_id = start_inspection(ctx, subject_id, template_code, OFFICERS, notified_by="现场出示执法证件后告知")
+    _answer_all(ctx, inspection_id, failures, DEMO_DETAILS if template_code == "cosmetics-531"
+                else DEMO_CHECKLIST_DETAILS.get(template_code, {}))
+    subject = DEMO_SUBJECTS[index]
+    update_details(
+        ctx, inspection_id,
+        party_present_name=subject.legal_rep,
+        party_statement="" if refused else "对检查发现的问题无异议，将按要求整改。",
+        ended_at=when + timedelta(minutes=50),
+    )
+    _demo_legal(ctx, inspection_id, subject, refused, index)
+    ctx.clock = lambda: when + timedelta(minutes=55)
+    complete_inspection(ctx, inspection_id)
+    signers = [("witness", DEMO_WITNESS[0])] if refused else [(PARTY_ROLE, subject.legal_rep)]
+    if load_inspection(ctx, inspection_id).rectification is not None and not refused:
+        signers.append((ORDER_ROLE, subject.legal_rep))
+    for role, name in signers:
+        add_signature(ctx, inspection_id, role, name, _signature_png(name))
+    for i, officer in enumerate(OFFICERS):
+        add_signature(ctx, inspection_id, officer_role(i), officer.name, _signature_png(officer.name))
+    sign_inspection(ctx, inspection_id)
+
+
 def create_demo(ctx: AppContext) -> dict:
     """Create or top up the demo station (the system or an admin). Returns counts of what was added."""
     require(ctx, "demo")
@@ -193,34 +235,13 @@ def create_demo(ctx: AppContext) -> dict:
         inspected = set(s.scalars(select(Inspection.subject_id)))
     real_clock = ctx.clock
     try:
-        for index, failures, refused, days_ago in DEMO_INSPECTIONS:
-            subject_id = ids[index]
-            if subject_id in inspected:
+        plan = [(i, "cosmetics-531", f, r, d) for i, f, r, d in DEMO_INSPECTIONS]
+        plan += [(i, code, f, False, d) for i, code, f, d in DEMO_CHECKLIST_INSPECTIONS]
+        for index, template_code, failures, refused, days_ago in plan:
+            if ids[index] in inspected:
                 continue
             when = real_clock().replace(hour=9, minute=30) - timedelta(days=days_ago)
-            ctx.clock = lambda when=when: when
-            inspection_id = start_inspection(
-                ctx, subject_id, "cosmetics-531", OFFICERS, notified_by="现场出示执法证件后告知"
-            )
-            _answer_all(ctx, inspection_id, failures)
-            subject = DEMO_SUBJECTS[index]
-            update_details(
-                ctx, inspection_id,
-                party_present_name=subject.legal_rep,
-                party_statement="" if refused else "对检查发现的问题无异议，将按要求整改。",
-                ended_at=when + timedelta(minutes=50),
-            )
-            _demo_legal(ctx, inspection_id, subject, refused, index)
-            ctx.clock = lambda when=when: when + timedelta(minutes=55)
-            complete_inspection(ctx, inspection_id)
-            signers = [("witness", DEMO_WITNESS[0])] if refused else [(PARTY_ROLE, subject.legal_rep)]
-            if load_inspection(ctx, inspection_id).rectification is not None and not refused:
-                signers.append((ORDER_ROLE, subject.legal_rep))
-            for role, name in signers:
-                add_signature(ctx, inspection_id, role, name, _signature_png(name))
-            for i, officer in enumerate(OFFICERS):
-                add_signature(ctx, inspection_id, officer_role(i), officer.name, _signature_png(officer.name))
-            sign_inspection(ctx, inspection_id)
+            _signed_inspection(ctx, ids[index], index, template_code, failures, refused, when)
             added["inspections"] += 1
         # a draft left half-way, as an inspector would after being called away
         draft_subject = ids[DRAFT_SUBJECT]

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from core.checklist_fit import checklist_for_category, checklist_fits
 from core.checklists import load_templates
 from core.context import AppContext
 from core.errors import DomainError
@@ -28,6 +29,7 @@ from gui.i18n import tr_args
 from gui.widgets import dialog_buttons, message_label
 
 OFFICER_ROWS = 3
+WARNING_STYLE = "color: #a15c00; font-weight: bold;"
 LAST_OFFICERS_KEY = "gui.last_officers"
 
 
@@ -43,7 +45,10 @@ class NewInspectionDialog(QDialog):
         self.templates = load_templates()
 
         self.template = QComboBox()
-        ordered = sorted(self.templates.values(), key=lambda t: subject.category not in t.subject_categories)
+        # the checklist the rules map the subject's category to first, then the others that fit
+        mapped = checklist_for_category(subject.category)
+        ordered = sorted(self.templates.values(), key=lambda t: (
+            t.code != mapped, subject.category not in t.subject_categories, t.code))
         for template in ordered:
             self.template.addItem(tr_args(self.tr("%1（第%2版）"), template.title, template.version), template.code)
         if task is not None:
@@ -53,6 +58,13 @@ class NewInspectionDialog(QDialog):
                 index = 0
             self.template.setCurrentIndex(max(index, 0))
             self.template.setEnabled(False)
+        # a visible line when the chosen checklist does not fit the subject (core decides)
+        self.fit_warning = QLabel()
+        self.fit_warning.setObjectName("checklistFitWarning")
+        self.fit_warning.setWordWrap(True)
+        self.fit_warning.setStyleSheet(WARNING_STYLE)
+        self.template.currentIndexChanged.connect(self._check_fit)
+        self._check_fit()
         self.kind = QComboBox()
         for code, label in KIND_LABELS.items():
             self.kind.addItem(self.tr(label), code)
@@ -60,6 +72,7 @@ class NewInspectionDialog(QDialog):
         self.notified_by = QLineEdit(self.tr("现场出示执法证件后告知"))
         form = QFormLayout()
         form.addRow(self.tr("检查表(&T)："), self.template)
+        form.addRow("", self.fit_warning)
         form.addRow(self.tr("检查类型："), self.kind)
         form.addRow(self.tr("检查地点(&P)："), self.place)
         form.addRow(self.tr("告知方式："), self.notified_by)
@@ -97,6 +110,12 @@ class NewInspectionDialog(QDialog):
         layout.addWidget(officers_box)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
+
+    def _check_fit(self) -> None:
+        code = self.template.currentData()
+        warning = checklist_fits(self.subject.category, code, templates=self.templates) if code else ""
+        self.fit_warning.setText(warning)
+        self.fit_warning.setVisible(bool(warning))
 
     def _fill_cert(self, cert: QLineEdit, name: str) -> None:
         """Officers are chosen from the station's list: picking a name fills the 执法证号."""

@@ -109,7 +109,7 @@ def _demo_database(tmp_path_factory):
 
 @pytest.fixture
 def demo_ctx(_demo_database, tmp_path):
-    """A fresh copy of the demo station: 8 subjects, 3 signed inspections and a draft."""
+    """A fresh copy of the demo station: 11 subjects, 6 signed inspections (each checklist) and a draft."""
     from core.context import AppContext
 
     target = tmp_path / "demo"

@@ -18,7 +18,7 @@ def test_start_takes_a_number_and_snapshots_template_and_party(ctx, subject, off
     assert record.number == "示市监药检〔2026〕1号" or record.number.endswith("〕1号")
     assert record.status == "draft"
     assert record.party["name"] == subject.name
-    assert record.template.code == "cosmetics-531" and record.template.version == 2
+    assert record.template.code == "cosmetics-531" and record.template.version == 3
     assert [o.name for o in record.officers] == ["王建国", "李秀英"]
 
 

@@ -1,0 +1,68 @@
+"""The new-inspection dialog preselects the checklist the rules map a subject's category to,
+and warns, in a visible line, when the inspector picks one that does not fit."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from core import inspections as svc
+from core.subjects import SubjectData, add_subject
+from gui.new_inspection_dialog import NewInspectionDialog
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+def _subject(ctx, category, name):
+    return add_subject(ctx, SubjectData(name=name, category=category, address="驻马店市驿城区测试路9号"))
+
+
+@pytest.mark.parametrize("category, expected", [
+    ("drug_retailer", "drug-retail"), ("medical_beauty", "device-user"), ("elderly_care", "device-user"),
+    ("device_operator", "device-operator"), ("cosmetics_operator", "cosmetics-531"),
+])
+def test_dialog_preselects_the_mapped_checklist_without_a_warning(qtbot, ctx, category, expected):
+    dialog = NewInspectionDialog(ctx, _subject(ctx, category, f"测试{category}"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.template.currentData() == expected
+    assert dialog.fit_warning.isHidden() and dialog.fit_warning.text() == ""
+
+
+def test_picking_a_checklist_that_does_not_fit_warns_and_still_starts(qtbot, ctx, officers, type_text):
+    pharmacy = _subject(ctx, "drug_retailer", "仁和大药房测试店")
+    dialog = NewInspectionDialog(ctx, pharmacy)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.template.currentData() == "drug-retail"
+    codes = [dialog.template.itemData(i) for i in range(dialog.template.count())]
+    assert len(codes) == 4 and codes[0] == "drug-retail"
+
+    dialog.template.setFocus()
+    steps = codes.index("cosmetics-531")
+    for _ in range(steps):
+        qtbot.keyClick(dialog.template, Qt.Key.Key_Down)
+    assert dialog.template.currentData() == "cosmetics-531"
+    assert dialog.fit_warning.isVisible()
+    text = dialog.fit_warning.text()
+    assert "不适用于药品零售企业" in text and "《药品零售企业监督检查记录表》" in text
+
+    # back to the right one: the warning goes away
+    for _ in range(steps):
+        qtbot.keyClick(dialog.template, Qt.Key.Key_Up)
+    assert dialog.template.currentData() == "drug-retail" and dialog.fit_warning.isHidden()
+
+    # a warning, not a refusal: with the unfitting checklist picked, the inspection starts
+    for _ in range(steps):
+        qtbot.keyClick(dialog.template, Qt.Key.Key_Down)
+    for (name, cert), name_edit, cert_edit in zip([(o.name, o.cert_no) for o in officers],
+                                                  dialog.officer_names, dialog.officer_certs):
+        name_edit.clear()
+        type_text(name_edit, name)
+        cert_edit.clear()
+        qtbot.keyClicks(cert_edit, cert)
+    qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), LEFT)
+    assert dialog.message.text() == "" and dialog.inspection_id
+    assert svc.load_inspection(ctx, dialog.inspection_id).template.code == "cosmetics-531"

@@ -1,0 +1,35 @@
+"""The demo station has a signed inspection with each shipped checklist, at its newest version,
+each subject inspected with the checklist the rules give its category."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core import inspections as svc
+from core.checklist_fit import checklist_fits
+from core.checklists import load_templates
+from core.demo import create_demo
+from db.models import Inspection, Subject
+
+
+def test_demo_has_a_signed_inspection_per_checklist_with_a_failed_item(ctx):
+    create_demo(ctx)
+    templates = load_templates()
+    assert len(templates) == 4
+    with ctx.sessions() as s:
+        rows = s.execute(select(Inspection.id, Inspection.template_code, Inspection.template_version,
+                                Inspection.status, Subject.category)
+                         .join(Subject, Subject.id == Inspection.subject_id)).all()
+    signed = [r for r in rows if r.status == "signed"]
+    assert len(signed) == 6
+    assert {r.template_code for r in signed} == set(templates)
+    for row in signed:
+        assert row.template_version == templates[row.template_code].version
+        assert checklist_fits(row.category, row.template_code) == ""
+    for code in ("drug-retail", "device-user", "device-operator"):
+        [row] = [r for r in signed if r.template_code == code]
+        record = svc.load_inspection(ctx, row.id)
+        failed = [a for a in record.answers.values() if a.result == "fail"]
+        assert len(failed) >= 1, code
+        assert record.rectification is not None, code
+    # topping up adds nothing
+    assert create_demo(ctx) == {"subjects": 0, "inspections": 0}
