@@ -154,7 +154,9 @@ def _canvas_class(page: Page):
                 return
             # footer: signatures on every page, each with its date, then the page count
             x = left
-            if record.party_refused or record.legal.get("party_absent"):
+            if page.form == "questioning":  # the person asked signs every page (范本 14)
+                self._signature("person", "被询问人签名：", x, y)
+            elif record.party_refused or record.legal.get("party_absent"):
                 note = "当事人拒绝签字" if record.party_refused else "当事人不在场"
                 x += typeset.draw_text(self, x, y, note, 9.5) + 4 * mm
                 self._signature(WITNESS_ROLE, f"见证人（{record.witness_name}）：", x, y)
@@ -195,7 +197,7 @@ def render_pdf(record: InspectionRecord, form: str, *, organ: str, settings: dic
     from reportlab.platypus import SimpleDocTemplate
 
     if form not in STORIES:
-        raise InvalidInput(f"未知的文书类型“{form}”（可用：record、checklist、rectification）")
+        raise InvalidInput(f"未知的文书类型“{form}”（可用：{'、'.join(STORIES)}）")
     page = Page(record, form, form_number(record, form), make_payload(record, form), organ, _kit(), settings or {})
     story = STORIES[form](page)
     if notice:
@@ -234,4 +236,17 @@ def print_form(ctx: AppContext, id_or_number: str, form: str, out: Path) -> Path
     """Render one form of an inspection to a PDF file."""
     pdf = render_form(ctx, load_inspection(ctx, id_or_number), form)
     write_atomically(Path(out), pdf)
+    return Path(out)
+
+
+def render_questioning(ctx: AppContext, questioning_id: str) -> bytes:
+    """A 询问笔录 (``core.questioning``) as PDF bytes, for a user allowed to print."""
+    from core.questioning import FORM, load_questioning
+
+    require(ctx, "print")
+    return render_pdf(load_questioning(ctx, questioning_id), FORM, organ=ctx.setting("organ_name"))
+
+
+def print_questioning(ctx: AppContext, questioning_id: str, out: Path) -> Path:
+    write_atomically(Path(out), render_questioning(ctx, questioning_id))
     return Path(out)

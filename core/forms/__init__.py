@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from core.forms.checklist import checklist_story
 from core.forms.common import Page
+from core.forms.questioning import questioning_story
 from core.forms.record import record_story
 from core.forms.rectification import rectification_story
 
-STORIES = {"record": record_story, "checklist": checklist_story, "rectification": rectification_story}
+STORIES = {"record": record_story, "checklist": checklist_story, "rectification": rectification_story,
+           "questioning": questioning_story}  # 询问笔录 (core.questioning)
 
 __all__ = ["STORIES", "Page"]

@@ -49,6 +49,8 @@ def form_title(record: InspectionRecord, form: str) -> str:
         return "现场检查笔录" if can_enforce(record) else "巡查记录"
     if form == "checklist":
         return record.template.title
+    if form == "questioning":
+        return "询问笔录"
     return "责令改正通知书"
 
 
