@@ -151,7 +151,7 @@ def create_questioning(ctx: AppContext, *, inspection_id: str | None = None, sub
         return _record(row)
 
 
-def _edit(ctx: AppContext, questioning_id: str, change, *, keep_signatures: bool = False) -> QuestioningRecord:
+def _edit(ctx: AppContext, questioning_id: str, change) -> QuestioningRecord:
     """Apply ``change(content)`` to a draft; any change of content drops the signatures drawn so far."""
     require(ctx, "inspect")
     with ctx.transaction() as s:
@@ -160,8 +160,9 @@ def _edit(ctx: AppContext, questioning_id: str, change, *, keep_signatures: bool
             raise RecordLocked(f"询问笔录 {row.number} 已签名锁定，不能再修改")
         content = json.loads(row.content_json)
         change(content)
-        row.content_json = json.dumps(content, ensure_ascii=False)
-        if not keep_signatures:
+        text = json.dumps(content, ensure_ascii=False)
+        if text != row.content_json:  # saving what is there already keeps the signatures
+            row.content_json = text
             row.signatures_json = "{}"
         s.flush()
         return _record(row)

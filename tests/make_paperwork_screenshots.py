@@ -60,6 +60,26 @@ def main() -> None:
         q.add_signature(ctx, draft.id, role, "签名人", signature_png())
     q.sign_questioning(ctx, draft.id)
     page_png(print_questioning(ctx, draft.id, work / "q.pdf"), "paperwork-questioning.png")
+    dialog_png(ctx, signed.id)
+
+
+def dialog_png(ctx, inspection_id: str) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from gui.jobs import ImmediateRunner
+    from gui.questioning_dialog import QuestioningDialog
+
+    from gui.app import setup_application
+
+    app = QApplication.instance() or setup_application([])
+    dialog = QuestioningDialog(ctx, inspection_id, runner=ImmediateRunner())
+    dialog.resize(900, 760)
+    dialog.show()
+    dialog.qa_list.setCurrentRow(1)
+    app.processEvents()
+    target = OUT / "paperwork-questioning-dialog.png"
+    dialog.grab().save(str(target))
+    print(target)
 
 
 if __name__ == "__main__":
