@@ -149,7 +149,7 @@ def _canvas_class(page: Page):
             y = FOOTER_MM * mm - 8 * mm
             self.setLineWidth(0.5)
             self.line(left, FOOTER_MM * mm - 2 * mm, right, FOOTER_MM * mm - 2 * mm)
-            if page.form == "rectification":  # the party signs its receipt in the body, the organ seals
+            if page.form in ("rectification", "service"):  # signed in the body (送达回证: on paper)
                 typeset.draw_text(self, right, y - 11 * mm, f"第 {index} 页 共 {total} 页", 9.5, align="right")
                 return
             # footer: signatures on every page, each with its date, then the page count
@@ -249,4 +249,14 @@ def render_questioning(ctx: AppContext, questioning_id: str) -> bytes:
 
 def print_questioning(ctx: AppContext, questioning_id: str, out: Path) -> Path:
     write_atomically(Path(out), render_questioning(ctx, questioning_id))
+    return Path(out)
+
+
+def print_service_receipt(ctx: AppContext, receipt_id: str, out: Path) -> Path:
+    """A 送达回证 (``core.service_receipts``) as a PDF file."""
+    from core.service_receipts import FORM, load_receipt
+
+    require(ctx, "print")
+    pdf = render_pdf(load_receipt(ctx, receipt_id), FORM, organ=ctx.setting("organ_name"))
+    write_atomically(Path(out), pdf)
     return Path(out)

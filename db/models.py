@@ -287,6 +287,21 @@ class Questioning(SyncMixin, Base):
     created_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
 
 
+class ServiceReceipt(SyncMixin, Base):
+    """送达回证 (范本 10): how one document (the 责令改正通知书, the 笔录, a later one) was served,
+    to whom, where and when; for 留置送达 the reason, the witness and the photo/video reference.
+    ``content_json`` holds it; recorded (status ``signed``) it is locked by ``content_hash``;
+    the signatures are on the paper original."""
+
+    __tablename__ = "service_receipts"
+    number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="signed")
+    content_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
 class Correction(SyncMixin, Base):
     """更正: the link from a correcting inspection (a new record with its own number) to the
     signed original it corrects. The original is never changed; the link lives here."""

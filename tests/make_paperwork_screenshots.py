@@ -1,5 +1,5 @@
 """Render page 1 of the forms that follow an inspection to docs/screenshots/paperwork-*.png
-(pdftoppm), and the 询问笔录 dialog (``widget.grab()``).
+(pdftoppm: 询问笔录, 送达回证 留置送达), and the 询问笔录 dialog (``widget.grab()``).
 
     .venv/bin/python tests/make_paperwork_screenshots.py
 
@@ -60,6 +60,14 @@ def main() -> None:
         q.add_signature(ctx, draft.id, role, "签名人", signature_png())
     q.sign_questioning(ctx, draft.id)
     page_png(print_questioning(ctx, draft.id, work / "q.pdf"), "paperwork-questioning.png")
+    from core.printing import print_service_receipt
+    from core.service_receipts import record_service
+
+    receipt = record_service(
+        ctx, signed.id, method="留置送达", recipient=record.party.get("name", ""), place=record.party.get("address", ""),
+        refusal_reason="负责人称对检查结果有异议，拒绝签收", witness_name="孙丽", witness_unit="西园路社区居委会",
+        media_ref="执法记录仪 DSJ-0342，09时28分至09时35分；照片 留置-01.jpg、留置-02.jpg")
+    page_png(print_service_receipt(ctx, receipt.id, work / "s.pdf"), "paperwork-service-receipt.png")
     dialog_png(ctx, signed.id)
 
 

@@ -51,6 +51,8 @@ def form_title(record: InspectionRecord, form: str) -> str:
         return record.template.title
     if form == "questioning":
         return "询问笔录"
+    if form == "service":
+        return "送达回证"
     return "责令改正通知书"
 
 
