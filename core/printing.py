@@ -149,7 +149,7 @@ def _canvas_class(page: Page):
             y = FOOTER_MM * mm - 8 * mm
             self.setLineWidth(0.5)
             self.line(left, FOOTER_MM * mm - 2 * mm, right, FOOTER_MM * mm - 2 * mm)
-            if page.form in ("rectification", "service"):  # signed in the body (送达回证: on paper)
+            if page.form in ("rectification", "service", "review"):  # signed in the body (送达回证: on paper)
                 typeset.draw_text(self, right, y - 11 * mm, f"第 {index} 页 共 {total} 页", 9.5, align="right")
                 return
             # footer: signatures on every page, each with its date, then the page count
@@ -228,7 +228,12 @@ def render_form(ctx: AppContext, record: InspectionRecord, form: str) -> bytes:
     if record.status == "voided":
         raise InvalidInput(f"检查记录 {record.number} 已作废，不能打印（见作废登记）")
     settings = {key: ctx.setting_or(key, "") for key in ("review_organ", "review_days", "court", "lawsuit_months")}
-    return render_pdf(record, form, organ=ctx.setting("organ_name"), settings={k: v for k, v in settings.items() if v},
+    settings = {k: v for k, v in settings.items() if v}
+    if form == "review":  # the 整改复查意见书 cites the order it follows up
+        from core.reinspection import original_order
+
+        settings["original"] = original_order(ctx, record)
+    return render_pdf(record, form, organ=ctx.setting("organ_name"), settings=settings,
                       notice=correction_notice(ctx, record.id))
 
 

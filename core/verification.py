@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from core.context import AppContext
 
 PREFIX = "YXJC1"
-FORMS = {"record": "现场检查笔录", "checklist": "检查记录表", "rectification": "责令改正通知书"}
+FORMS = {"record": "现场检查笔录", "checklist": "检查记录表", "rectification": "责令改正通知书",
+         "review": "整改复查意见书"}  # the last only for a re-inspection
 SHORT_HASH = 16
 
 
@@ -35,6 +36,10 @@ def form_number(record: InspectionRecord, form: str) -> str:
         return record.rectification.number
     if form == "checklist":  # printed as the 笔录's 附件1, with its own number
         return f"{record.number}附件1"
+    if form == "review":  # printed from the re-inspection record, numbered after it
+        if record.purpose != "reinspection":
+            raise NotFound(f"检查记录 {record.number} 不是整改复查，没有整改复查意见书")
+        return f"{record.number}复查意见"
     return record.number
 
 

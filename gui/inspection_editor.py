@@ -99,6 +99,7 @@ class InspectionEditor(QWidget):
         for form, label in FORMS.items():
             action = self.print_menu.addAction(self.tr(label))
             action.setData(form)
+            action.setVisible(form != "review" or self.record.purpose == "reinspection")  # 整改复查意见书
             action.triggered.connect(partial(self.preview, form))
         self.print_button.setMenu(self.print_menu)
         self.wet_button = QPushButton(self.tr("纸质签名打印(&W)…"))

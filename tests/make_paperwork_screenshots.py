@@ -1,5 +1,5 @@
 """Render page 1 of the forms that follow an inspection to docs/screenshots/paperwork-*.png
-(pdftoppm: 询问笔录, 送达回证 留置送达), and the 询问笔录 dialog (``widget.grab()``).
+(pdftoppm: 询问笔录, 送达回证 留置送达, 整改复查意见书 未整改到位), and the 询问笔录 dialog (``widget.grab()``).
 
     .venv/bin/python tests/make_paperwork_screenshots.py
 
@@ -68,7 +68,30 @@ def main() -> None:
         refusal_reason="负责人称对检查结果有异议，拒绝签收", witness_name="孙丽", witness_unit="西园路社区居委会",
         media_ref="执法记录仪 DSJ-0342，09时28分至09时35分；照片 留置-01.jpg、留置-02.jpg")
     page_png(print_service_receipt(ctx, receipt.id, work / "s.pdf"), "paperwork-service-receipt.png")
+    review_png(ctx)
     dialog_png(ctx, signed.id)
+
+
+def review_png(ctx) -> None:
+    """A failed re-inspection of a demo order: 未整改到位."""
+    from core import inspections as svc
+    from core.printing import print_form
+    from core.tasks import list_tasks, start_task
+    from tests.integration.helpers import answer_all, sign_all
+
+    task = next(t for t in list_tasks(ctx, status="open") if t.rectification_id)
+    with ctx.transaction() as s:
+        from db.models import Rectification
+
+        original = svc.load_inspection(ctx, s.get(Rectification, task.rectification_id).inspection_id)
+    inspection_id = start_task(ctx, task.id, original.officers)
+    codes = [f.item.code for f in original.order_items()]
+    answer_all(ctx, inspection_id, {codes[0]: "复查时仍未改正"})
+    svc.update_details(ctx, inspection_id, party_present_name="张三")
+    svc.complete_inspection(ctx, inspection_id)
+    sign_all(ctx, inspection_id)
+    with tempfile.TemporaryDirectory() as work:
+        page_png(print_form(ctx, inspection_id, "review", Path(work) / "r.pdf"), "paperwork-review.png")
 
 
 def dialog_png(ctx, inspection_id: str) -> None:

@@ -53,6 +53,8 @@ def form_title(record: InspectionRecord, form: str) -> str:
         return "询问笔录"
     if form == "service":
         return "送达回证"
+    if form == "review":
+        return "整改复查意见书"
     return "责令改正通知书"
 
 
