@@ -6,11 +6,12 @@ from pathlib import Path
 
 from cli.app import EXIT_OK, bad_input, open_context
 
+# as core.service_receipts.METHODS (the core is not imported before a command runs)
+METHODS = ("直接送达", "留置送达", "邮寄送达", "委托送达", "电子送达")
+
 
 def register(sub) -> None:
     """Add ``serve`` (送达回证) and ``print-questioning`` (询问笔录) to the top-level subparsers."""
-    from core.service_receipts import METHODS
-
     serve = sub.add_parser("serve", help="登记送达回证并打印为 PDF（责令改正通知书等文书的送达）")
     serve.add_argument("--db", required=True, help="数据库文件")
     serve.add_argument("--inspection", required=True, metavar="ID_OR_NUMBER", help="检查记录的 ID 或文书编号")

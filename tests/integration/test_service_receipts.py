@@ -114,3 +114,10 @@ def test_the_cli_records_and_prints_a_left_service(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("已登记送达回证：示市监送〔") and out.is_file()
     assert "留置送达" in squeezed(out)
+
+
+def test_the_cli_offers_the_core_methods():
+    from cli.paperwork import METHODS as CLI_METHODS
+    from core.service_receipts import METHODS
+
+    assert CLI_METHODS == METHODS
