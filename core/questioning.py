@@ -104,12 +104,12 @@ def _row(session, id_or_number: str) -> Questioning:
 
 
 def load_questioning(ctx: AppContext, id_or_number: str) -> QuestioningRecord:
-    with ctx.transaction() as s:
+    with ctx.sessions() as s:
         return _record(_row(s, id_or_number))
 
 
 def list_questionings(ctx: AppContext, inspection_id: str) -> list[QuestioningRecord]:
-    with ctx.transaction() as s:
+    with ctx.sessions() as s:
         rows = s.query(Questioning).filter_by(inspection_id=inspection_id).order_by(Questioning.number).all()
         return [_record(r) for r in rows]
 

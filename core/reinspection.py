@@ -19,7 +19,7 @@ def original_order(ctx: AppContext, record: InspectionRecord) -> dict:
     """The order this re-inspection follows up, its ordered items and what the re-inspection found."""
     if record.purpose != "reinspection":
         raise NotFound(f"检查记录 {record.number} 不是整改复查，没有整改复查意见书")
-    with ctx.transaction() as s:
+    with ctx.sessions() as s:
         task = s.scalar(select(InspectionTask).where(InspectionTask.inspection_id == record.id))
         rect = s.get(Rectification, task.rectification_id) if task is not None and task.rectification_id else None
         if rect is None:

@@ -135,7 +135,7 @@ def record_service(ctx: AppContext, inspection_id: str, *, method: str, recipien
 
 
 def load_receipt(ctx: AppContext, id_or_number: str) -> ServiceRecord:
-    with ctx.transaction() as s:
+    with ctx.sessions() as s:
         row = s.get(ServiceReceipt, id_or_number) or s.query(ServiceReceipt).filter_by(
             number=id_or_number.strip()).one_or_none()
         if row is None:
@@ -144,6 +144,6 @@ def load_receipt(ctx: AppContext, id_or_number: str) -> ServiceRecord:
 
 
 def list_receipts(ctx: AppContext, inspection_id: str) -> list[ServiceRecord]:
-    with ctx.transaction() as s:
+    with ctx.sessions() as s:
         rows = s.query(ServiceReceipt).filter_by(inspection_id=inspection_id).order_by(ServiceReceipt.number).all()
         return [_record(r) for r in rows]
