@@ -17,8 +17,8 @@ def register(sub) -> None:
     prt = sub.add_parser("print", help="将一次检查的一种文书打印为 PDF")
     prt.add_argument("--db", required=True, help="数据库文件")
     prt.add_argument("--inspection", required=True, metavar="ID_OR_NUMBER", help="检查记录 ID 或文书编号")
-    prt.add_argument("--form", required=True, choices=["record", "checklist", "rectification"],
-                     help="record 现场检查笔录，checklist 检查记录表，rectification 责令改正通知书")
+    prt.add_argument("--form", required=True, choices=["record", "checklist", "rectification", "review"],
+                     help="record 现场检查笔录，checklist 检查记录表，rectification 责令改正通知书，review 整改复查意见书（复查记录）")
     prt.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="要写出的 PDF 文件")
     prt.set_defaults(handler=cmd_print)
 

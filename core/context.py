@@ -28,6 +28,8 @@ DEFAULT_SETTINGS = {
     "organ_name": "示例市市场监督管理局",
     "prefix.inspection": "示市监药检",
     "prefix.rectification": "示市监责改",
+    "prefix.questioning": "示市监询",
+    "prefix.service": "示市监送",
     # Each device writes its device_no into its document numbers (core.numbering),
     # so two laptops working offline never issue the same number.
     "device_no": "0",

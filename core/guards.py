@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import anchors
 from core.audit import write_audit
 from core.errors import RecordLocked
-from db.models import Correction, Inspection, InspectionOfficer, ItemResult, Photo, Rectification, Signature, SyncMixin
+from db.models import (Correction, Inspection, InspectionOfficer, ItemResult, Photo, Questioning, Rectification, ServiceReceipt,
+                       Signature, SyncMixin)
 from db.signed_lock import FRESH_TABLE, LOCK_MARK
 
 _BUMPED = "guards.bumped"  # session.info: rows whose version this transaction has moved
@@ -81,9 +82,21 @@ def _parent(session: Session, obj) -> Inspection | None:
     return None
 
 
+def _questioning_was_signed(row: Questioning | ServiceReceipt) -> bool:
+    history = sa_inspect(row).attrs.status.history
+    if history.deleted:
+        return history.deleted[0] == "signed"
+    return row.status == "signed" and not sa_inspect(row).pending
+
+
 def refuse_changes_when_signed(session: Session, _context, _instances) -> None:
     """Refuse the flush if it would change a signed inspection or one of its rows."""
     for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, (Questioning, ServiceReceipt)):  # 询问笔录, 送达回证: one row is the whole record
+            if _questioning_was_signed(obj) and (obj in session.deleted or session.is_modified(obj)):
+                label = "询问笔录" if isinstance(obj, Questioning) else "送达回证"
+                raise RecordLocked(f"{label} {obj.number} 已签名锁定，不能再修改")
+            continue
         parent = _parent(session, obj)
         if parent is None or not _was_signed(parent):
             continue

@@ -21,11 +21,11 @@ import re
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
-from db.models import DocumentCounter, Inspection, Rectification, VoidedNumber
+from db.models import DocumentCounter, Inspection, Questioning, Rectification, ServiceReceipt, VoidedNumber
 
 DEVICE_BLOCK = 10000  # the block size of the older format (device k issued k*10000+n)
 SEQ_DIGITS = 4
-KINDS = ("inspection", "rectification")
+KINDS = ("inspection", "rectification", "questioning", "service")
 _NUMBER = re.compile(r"(?P<prefix>.*)〔(?P<year>\d{4})〕(?:(?P<device>\d{1,2})-)?(?P<seq>\d+)号")
 
 
@@ -60,7 +60,7 @@ def parse_number(text: str) -> NumberParts | None:
 def _taken(session: Session, number: str) -> bool:
     """Whether ``number`` is used here already: one query over the three unique number indexes."""
     query = union_all(*(select(model.id).where(model.number == number) for model in
-                        (Inspection, Rectification, VoidedNumber))).limit(1)
+                        (Inspection, Rectification, Questioning, ServiceReceipt, VoidedNumber))).limit(1)
     return session.execute(query).first() is not None
 
 

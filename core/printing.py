@@ -151,12 +151,14 @@ def _canvas_class(page: Page):
             y = FOOTER_MM * mm - 8 * mm
             self.setLineWidth(0.5)
             self.line(left, FOOTER_MM * mm - 2 * mm, right, FOOTER_MM * mm - 2 * mm)
-            if page.form == "rectification":  # the party signs its receipt in the body, the organ seals
+            if page.form in ("rectification", "service", "review"):  # signed in the body (送达回证: on paper)
                 typeset.draw_text(self, right, y - 11 * mm, f"第 {index} 页 共 {total} 页", 9.5, align="right")
                 return
             # footer: signatures on every page, each with its date, then the page count
             x = left
-            if record.party_refused or record.legal.get("party_absent"):
+            if page.form == "questioning":  # the person asked signs every page (范本 14)
+                self._signature("person", "被询问人签名：", x, y)
+            elif record.party_refused or record.legal.get("party_absent"):
                 note = "当事人拒绝签字" if record.party_refused else "当事人不在场"
                 x += typeset.draw_text(self, x, y, note, 9.5) + 4 * mm
                 self._signature(WITNESS_ROLE, f"见证人（{record.witness_name}）：", x, y)
@@ -197,7 +199,7 @@ def render_pdf(record: InspectionRecord, form: str, *, organ: str, settings: dic
     from reportlab.platypus import SimpleDocTemplate
 
     if form not in STORIES:
-        raise InvalidInput(f"未知的文书类型“{form}”（可用：record、checklist、rectification）")
+        raise InvalidInput(f"未知的文书类型“{form}”（可用：{'、'.join(STORIES)}）")
     page = Page(record, form, form_number(record, form), make_payload(record, form), organ, _kit(), settings or {})
     story = STORIES[form](page)
     if notice:
@@ -228,12 +230,40 @@ def render_form(ctx: AppContext, record: InspectionRecord, form: str) -> bytes:
     if record.status == "voided":
         raise InvalidInput(f"检查记录 {record.number} 已作废，不能打印（见作废登记）")
     settings = {key: ctx.setting_or(key, "") for key in ("review_organ", "review_days", "court", "lawsuit_months")}
-    return render_pdf(record, form, organ=ctx.setting("organ_name"), settings={k: v for k, v in settings.items() if v},
+    settings = {k: v for k, v in settings.items() if v}
+    if form == "review":  # the 整改复查意见书 cites the order it follows up
+        from core.reinspection import original_order
+
+        settings["original"] = original_order(ctx, record)
+    return render_pdf(record, form, organ=ctx.setting("organ_name"), settings=settings,
                       notice=correction_notice(ctx, record.id))
 
 
 def print_form(ctx: AppContext, id_or_number: str, form: str, out: Path) -> Path:
     """Render one form of an inspection to a PDF file."""
     pdf = render_form(ctx, load_inspection(ctx, id_or_number), form)
+    write_atomically(Path(out), pdf)
+    return Path(out)
+
+
+def render_questioning(ctx: AppContext, questioning_id: str) -> bytes:
+    """A 询问笔录 (``core.questioning``) as PDF bytes, for a user allowed to print."""
+    from core.questioning import FORM, load_questioning
+
+    require(ctx, "print")
+    return render_pdf(load_questioning(ctx, questioning_id), FORM, organ=ctx.setting("organ_name"))
+
+
+def print_questioning(ctx: AppContext, questioning_id: str, out: Path) -> Path:
+    write_atomically(Path(out), render_questioning(ctx, questioning_id))
+    return Path(out)
+
+
+def print_service_receipt(ctx: AppContext, receipt_id: str, out: Path) -> Path:
+    """A 送达回证 (``core.service_receipts``) as a PDF file."""
+    from core.service_receipts import FORM, load_receipt
+
+    require(ctx, "print")
+    pdf = render_pdf(load_receipt(ctx, receipt_id), FORM, organ=ctx.setting("organ_name"))
     write_atomically(Path(out), pdf)
     return Path(out)

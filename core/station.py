@@ -26,6 +26,8 @@ class StationSettings:
     review_days: int = 60
     court: str = "示例市人民法院"
     lawsuit_months: int = 6
+    questioning_prefix: str = "示市监询"  # 询问笔录
+    service_prefix: str = "示市监送"  # 送达回证
 
 
 _KEYS = {
@@ -39,6 +41,8 @@ _KEYS = {
     "review_days": "review_days",
     "court": "court",
     "lawsuit_months": "lawsuit_months",
+    "questioning_prefix": "prefix.questioning",
+    "service_prefix": "prefix.service",
 }
 _INTS = ("device_no", "rectification_days", "review_days", "lawsuit_months")
 
@@ -54,14 +58,20 @@ def _check(settings: StationSettings) -> None:
     for label, value in (("所名", settings.station_name), ("执法机关名称", settings.organ_name),
                          ("检查笔录文号前缀", settings.inspection_prefix),
                          ("责令改正通知书文号前缀", settings.rectification_prefix),
+                         ("询问笔录文号前缀", settings.questioning_prefix),
+                         ("送达回证文号前缀", settings.service_prefix),
                          ("行政复议机关", settings.review_organ), ("行政诉讼管辖法院", settings.court)):
         if not value.strip():
             raise InvalidInput(f"{label}不能为空")
-    for prefix in (settings.inspection_prefix, settings.rectification_prefix):
+    prefixes = (settings.inspection_prefix, settings.rectification_prefix, settings.questioning_prefix,
+                settings.service_prefix)
+    for prefix in prefixes:
         if any(ch in prefix for ch in "〔〕[]()（）号") or any(ch.isdigit() for ch in prefix):
             raise InvalidInput(f"文号前缀“{prefix}”只写机关代字，例如“连市监药检”，年份和序号由系统生成")
     if settings.inspection_prefix.strip() == settings.rectification_prefix.strip():
         raise InvalidInput("检查笔录与责令改正通知书的文号前缀不能相同")
+    if len({p.strip() for p in prefixes}) < len(prefixes):
+        raise InvalidInput("各类文书的文号前缀不能相同")
     if not 0 <= settings.device_no <= MAX_DEVICE_NO:
         raise InvalidInput(f"设备号应在 0 到 {MAX_DEVICE_NO} 之间（所里的电脑用 0，每台笔记本一个不同的号）")
     if not 1 <= settings.rectification_days <= 365:

@@ -13,12 +13,15 @@ from urllib.parse import quote, unquote
 from core.corrections import corrected_by
 from core.errors import NotFound
 from core.inspections import InspectionRecord, enforcement_problems, load_inspection
+from core.questioning import load_questioning
+from core.service_receipts import load_receipt
 
 if TYPE_CHECKING:
     from core.context import AppContext
 
 PREFIX = "YXJC1"
-FORMS = {"record": "现场检查笔录", "checklist": "检查记录表", "rectification": "责令改正通知书"}
+FORMS = {"record": "现场检查笔录", "checklist": "检查记录表", "rectification": "责令改正通知书",
+         "review": "整改复查意见书"}  # the last only for a re-inspection
 SHORT_HASH = 16
 
 
@@ -33,6 +36,10 @@ def form_number(record: InspectionRecord, form: str) -> str:
         return record.rectification.number
     if form == "checklist":  # printed as the 笔录's 附件1, with its own number
         return f"{record.number}附件1"
+    if form == "review":  # printed from the re-inspection record, numbered after it
+        if record.purpose != "reinspection":
+            raise NotFound(f"检查记录 {record.number} 不是整改复查，没有整改复查意见书")
+        return f"{record.number}复查意见"
     return record.number
 
 
@@ -52,6 +59,8 @@ class Verdict:
 def verify_payload(ctx: AppContext, payload: str) -> Verdict:
     """Does a scanned or typed payload match a signed, unaltered record?"""
     parts = payload.strip().split("|")
+    if len(parts) == 5 and parts[0] == PREFIX and parts[1] in OWN_TABLES:  # 询问笔录, 送达回证
+        return verify_own_table(ctx, parts[1], parts[2], unquote(parts[3]), parts[4])
     if len(parts) != 5 or parts[0] != PREFIX or parts[1] not in FORMS:
         return Verdict(False, "无法识别的二维码内容：不是本系统打印的文书")
     _, form, record_id, number, short = parts
@@ -80,3 +89,25 @@ def verify_payload(ctx: AppContext, payload: str) -> Verdict:
     if correction is not None:  # genuine, but superseded: say so first
         message = f"已更正，见 {correction.number}。{message}（原文书保留存档）"
     return Verdict(True, message, record)
+
+
+# Forms kept in a table of their own (not an inspection's): title and loader.
+OWN_TABLES = {"questioning": ("询问笔录", load_questioning), "service": ("送达回证", load_receipt)}
+
+
+def verify_own_table(ctx: AppContext, form: str, record_id: str, number: str, short: str) -> Verdict:
+    """``verify_payload`` for a 询问笔录's or 送达回证's QR code."""
+    title, load = OWN_TABLES[form]
+    try:
+        record = load(ctx, record_id)
+    except NotFound:
+        return Verdict(False, f"数据库中没有该文书对应的记录（{number}）")
+    if number != record.number:
+        return Verdict(False, f"文书编号不符：二维码为 {number}，记录为 {record.number}")
+    if not record.locked or not record.content_hash:
+        return Verdict(False, f"{title} {number} 尚未签名锁定，不能作为正式文书核验")
+    if record.current_hash() != record.content_hash:
+        return Verdict(False, f"数据库中的{title} {number} 在签名后被改动过")
+    if short.lower() != record.content_hash[:SHORT_HASH]:
+        return Verdict(False, f"文书内容与数据库记录不一致：{title} {number} 已被改动")
+    return Verdict(True, f"核验通过：{title} {number} 与数据库中已签名的记录一致")

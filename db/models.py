@@ -269,6 +269,39 @@ class VoidedNumber(SyncMixin, Base):
     voided_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
+class Questioning(SyncMixin, Base):
+    """询问笔录 (范本 14): a record of questioning, tied to an inspection or standalone for a
+    subject. What was said (the person asked, time, place, officers, 告知, the questions and
+    answers, the confirmation) is ``content_json``; the drawn signatures ``signatures_json``
+    (role → name, time, PNG as base64). Locked once signed (``content_hash``, ``core.guards``)."""
+
+    __tablename__ = "questionings"
+    number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    subject_id: Mapped[str | None] = mapped_column(ForeignKey("subjects.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")  # draft | signed
+    content_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    signatures_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
+class ServiceReceipt(SyncMixin, Base):
+    """送达回证 (范本 10): how one document (the 责令改正通知书, the 笔录, a later one) was served,
+    to whom, where and when; for 留置送达 the reason, the witness and the photo/video reference.
+    ``content_json`` holds it; recorded (status ``signed``) it is locked by ``content_hash``;
+    the signatures are on the paper original."""
+
+    __tablename__ = "service_receipts"
+    number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="signed")
+    content_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
 class Correction(SyncMixin, Base):
     """更正: the link from a correcting inspection (a new record with its own number) to the
     signed original it corrects. The original is never changed; the link lives here."""

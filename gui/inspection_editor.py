@@ -99,19 +99,23 @@ class InspectionEditor(QWidget):
         for form, label in FORMS.items():
             action = self.print_menu.addAction(self.tr(label))
             action.setData(form)
+            action.setVisible(form != "review" or self.record.purpose == "reinspection")  # 整改复查意见书
             action.triggered.connect(partial(self.preview, form))
         self.print_button.setMenu(self.print_menu)
         self.wet_button = QPushButton(self.tr("纸质签名打印(&W)…"))
         self.wet_button.clicked.connect(self.print_for_wet_signing)
         self.history_button = QPushButton(self.tr("修改记录(&H)…"))
         self.history_button.clicked.connect(self.show_history)
+        self.questioning_button = QPushButton(self.tr("询问笔录(&Q)…"))
+        self.questioning_button.setToolTip(self.tr("就本次检查询问有关人员，制作询问笔录（范本14）"))
+        self.questioning_button.clicked.connect(self.open_questioning)
         from gui.record_actions import RecordActions
 
         self.actions = RecordActions(self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (*self.actions.buttons, self.history_button, self.remaining_button, self.complete_button,
-                       self.sign_button, self.wet_button, self.print_button):
+        for button in (*self.actions.buttons, self.history_button, self.questioning_button, self.remaining_button,
+                       self.complete_button, self.sign_button, self.wet_button, self.print_button):
             buttons.addWidget(button)
 
         layout = QVBoxLayout(self)
@@ -328,6 +332,11 @@ class InspectionEditor(QWidget):
         self.flush()
         self.findings.setPlainText(svc.draft_findings(self.record))
         self.save(svc.update_details, findings=self.findings.toPlainText())
+
+    def open_questioning(self) -> None:
+        from gui.questioning_dialog import open_questioning
+
+        open_questioning(self)
 
     def collect_signature(self, role: str) -> None:
         from gui.signature_pad import SignatureDialog

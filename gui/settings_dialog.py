@@ -19,6 +19,8 @@ class SettingsDialog(FormDialog):
         self.inspection_prefix = self.add_row(self.tr("现场检查笔录文号前缀："), QLineEdit(current.inspection_prefix))
         self.rectification_prefix = self.add_row(self.tr("责令改正通知书文号前缀："),
                                                  QLineEdit(current.rectification_prefix))
+        self.questioning_prefix = self.add_row(self.tr("询问笔录文号前缀："), QLineEdit(current.questioning_prefix))
+        self.service_prefix = self.add_row(self.tr("送达回证文号前缀："), QLineEdit(current.service_prefix))
         self.device_no = self.add_row(self.tr("本机设备号："), QSpinBox())
         self.device_no.setRange(0, MAX_DEVICE_NO)
         self.device_no.setValue(current.device_no)
@@ -59,4 +61,5 @@ class SettingsDialog(FormDialog):
             device_no=self.device_no.value(), rectification_days=self.days.value(),
             review_organ=self.review_organ.text(), review_days=self.review_days.value(),
             court=self.court.text(), lawsuit_months=self.lawsuit_months.value(),
+            questioning_prefix=self.questioning_prefix.text(), service_prefix=self.service_prefix.text(),
         ))

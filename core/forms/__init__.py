@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from core.forms.checklist import checklist_story
 from core.forms.common import Page
+from core.forms.questioning import questioning_story
 from core.forms.record import record_story
 from core.forms.rectification import rectification_story
+from core.forms.review import review_story
+from core.forms.service import service_story
 
-STORIES = {"record": record_story, "checklist": checklist_story, "rectification": rectification_story}
+STORIES = {"record": record_story, "checklist": checklist_story, "rectification": rectification_story,
+           "questioning": questioning_story,  # 询问笔录 (core.questioning)
+           "service": service_story,  # 送达回证 (core.service_receipts)
+           "review": review_story}  # 整改复查意见书 of a re-inspection (core.reinspection)
 
 __all__ = ["STORIES", "Page"]

@@ -49,6 +49,12 @@ def form_title(record: InspectionRecord, form: str) -> str:
         return "现场检查笔录" if can_enforce(record) else "巡查记录"
     if form == "checklist":
         return record.template.title
+    if form == "questioning":
+        return "询问笔录"
+    if form == "service":
+        return "送达回证"
+    if form == "review":
+        return "整改复查意见书"
     return "责令改正通知书"
 
 

@@ -104,6 +104,20 @@ def world(tmp_path_factory) -> dict:
     correction = request_correction(station, signed[1], statement="更正现场情况的笔误", reason="笔误")
     svc.complete_inspection(station, correction)
 
+    # 询问笔录: one ready to sign, one draft; the first signed inspection's 笔录 can be served
+    from core import questioning as qn
+    from tests.integration.helpers import signature_png
+
+    questioning, questioning_draft = (qn.create_questioning(station, inspection_id=signed[0]).id for _ in range(2))
+    qn.set_person(station, questioning, name="李小梅", id_no="410102199001011234")
+    qn.set_details(station, questioning, recorder="李秀英", confirmation=qn.DEFAULT_CONFIRMATION)
+    qn.add_qa(station, questioning, "你是什么职务？", "店长。")
+    for role in qn.signature_roles(qn.load_questioning(station, questioning)):
+        qn.add_signature(station, questioning, role, "签名人", signature_png())
+    from core.service_receipts import record_service
+
+    receipt = record_service(station, signed[0], document="record", method="直接送达", recipient="张三", place="店内").id
+
     # leads: one reported (demo), one assigned to the inspector (demo), one handled, one fed back
     leads = {lead.status: lead.id for lead in list_leads(station)}
     station.user = people["grid_worker"]
@@ -146,6 +160,7 @@ def world(tmp_path_factory) -> dict:
     return {"base": base, "people": people, "subject": subject, "graded": graded, "package": package, "enrolment": enrolment,
             "completed": completed, "ready": ready, "signable": signable, "wet": wet, "draft": draft, "photo": photo.id,
             "signed": signed[0], "correction": correction,
+            "questioning": questioning, "questioning_draft": questioning_draft, "receipt": receipt,
             "leads": leads, "handled": handled, "fed_back": fed_back, "conflict": conflict_id,
             "task": tasks[0].id, "backup": backup, "locked_user": locked_user, **files}
 
@@ -282,6 +297,23 @@ SERVICES = [
             lambda c, w, o: svc.attach_paper_scan(c, w["wet"], _photo_source(o))),
     Service("printing.print_form", OFFICERS_ROLES,
             lambda c, w, o: _lazy("core.printing", "print_form")(c, w["completed"], "record", o / "forms" / "r.pdf"),
+            effect="file"),
+    # the forms that follow an inspection (询问笔录, 送达回证)
+    Service("questioning.create_questioning", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.questioning", "create_questioning")(c, inspection_id=w["signed"])),
+    Service("questioning.add_signature", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.questioning", "add_signature")(
+                c, w["questioning_draft"], "officer1", "王建国", _lazy("tests.integration.helpers", "signature_png")())),
+    Service("questioning.sign_questioning", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.questioning", "sign_questioning")(c, w["questioning"])),
+    Service("printing.print_questioning", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.printing", "print_questioning")(c, w["questioning"], o / "forms" / "q.pdf"),
+            effect="file"),
+    Service("service_receipts.record_service", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.service_receipts", "record_service")(
+                c, w["signed"], document="record", method="直接送达", recipient="张三", place="店内")),
+    Service("printing.print_service_receipt", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.printing", "print_service_receipt")(c, w["receipt"], o / "forms" / "s.pdf"),
             effect="file"),
     # the void register and corrections
     Service("void_register.void_draft", OFFICERS_ROLES,
