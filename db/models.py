@@ -78,7 +78,7 @@ class Subject(SyncMixin, Base):
 
     __tablename__ = "subjects"
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18))
     category: Mapped[str] = mapped_column(String(32), nullable=False)
     licence_no: Mapped[str] = mapped_column(String(64), default="")
     filing_no: Mapped[str] = mapped_column(String(64), default="")
@@ -95,7 +95,11 @@ class Subject(SyncMixin, Base):
         back_populates="subject", order_by="GradeChange.changed_at"
     )
 
-    __table_args__ = (Index("ix_subjects_name", "name"),)
+    __table_args__ = (
+        Index("ix_subjects_name", "name"),
+        # what the statistics read of a subject, by id (migration 0016)
+        Index("ix_subjects_stats", "id", "category", "grid", "status", "created_at"),
+    )
 
 
 class TemplateSnapshot(Base):
@@ -189,7 +193,8 @@ class InspectionOfficer(SyncMixin, Base):
     cert_no: Mapped[str] = mapped_column(String(64), default="")
 
     inspection: Mapped[Inspection] = relationship(back_populates="officers")
-    __table_args__ = (UniqueConstraint("inspection_id", "position"),)
+    __table_args__ = (UniqueConstraint("inspection_id", "position"),
+                      Index("ix_inspection_officers_names", "inspection_id", "name"))
 
 
 class ItemResult(SyncMixin, Base):
@@ -243,7 +248,7 @@ class Rectification(SyncMixin, Base):
     """An order to correct (责令改正通知书) issued for failed items; stays open until follow-up."""
 
     __tablename__ = "rectifications"
-    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, unique=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False)
     number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     deadline: Mapped[date] = mapped_column(Date, nullable=False)
     requirements: Mapped[str] = mapped_column(Text, default="")
@@ -253,6 +258,9 @@ class Rectification(SyncMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     inspection: Mapped[Inspection] = relationship(back_populates="rectification", foreign_keys=[inspection_id])
+    # the statistics: completed in a period; unresolved at a period's end (migration 0016)
+    __table_args__ = (Index("ix_rectifications_closed", "status", "closed_at"),
+                      Index("ix_rectifications_closed_at", "closed_at"))
 
 
 class VoidedNumber(SyncMixin, Base):
@@ -274,7 +282,7 @@ class Correction(SyncMixin, Base):
     signed original it corrects. The original is never changed; the link lives here."""
 
     __tablename__ = "corrections"
-    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, unique=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False)
     original_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, index=True)
     original_number: Mapped[str] = mapped_column(String(64), nullable=False)
     statement: Mapped[str] = mapped_column(Text, nullable=False)  # what is corrected
@@ -298,7 +306,7 @@ class User(SyncMixin, Base):
     __tablename__ = "users"
     name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
-    cert_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    cert_no: Mapped[str | None] = mapped_column(String(64))
     grid: Mapped[str] = mapped_column(String(64), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
@@ -403,7 +411,7 @@ class TriggerEvent(SyncMixin, Base):
     event_type: Mapped[str] = mapped_column(String(32), nullable=False)
     occurred_on: Mapped[date] = mapped_column(Date, nullable=False)
     # 来源编号 from the upper platform; a row already imported is skipped
-    source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    source_ref: Mapped[str | None] = mapped_column(String(100))
     details: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(16), default="manual")
 
@@ -419,7 +427,7 @@ class InspectionTask(SyncMixin, Base):
     template_code: Mapped[str] = mapped_column(String(64), nullable=False)
     officers_json: Mapped[str] = mapped_column(Text, default="[]")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
-    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"))
     rectification_id: Mapped[str | None] = mapped_column(ForeignKey("rectifications.id"), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
