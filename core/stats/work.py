@@ -84,9 +84,12 @@ def failed_items(session: Session, period: Period) -> dict:
 
     Advisory items are counted apart (``advisory``), never in ``total``.
     """
-    table = period_table(session, period)
-    rows = session.execute(_failed_results(session, period, table.c.template_sha, ItemResult.item_code, func.count())
-                           .group_by(table.c.template_sha, ItemResult.item_code)).all()
+    # from the base tables (no subject needed): the signed inspections' covering index, then the
+    # partial index on failed results — this figure alone never builds the period table
+    rows = session.execute(
+        select(Inspection.template_sha, ItemResult.item_code, func.count()).select_from(Inspection)
+        .join(ItemResult, ItemResult.inspection_id == Inspection.id).where(signed_in(period), FAILED)
+        .group_by(Inspection.template_sha, ItemResult.item_code)).all()
     where = headings(session, [r[0] for r in rows])
     total = advisory = 0
     by_heading: dict[str, dict[str, int]] = {}
