@@ -78,7 +78,7 @@ class Subject(SyncMixin, Base):
 
     __tablename__ = "subjects"
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    credit_code: Mapped[str | None] = mapped_column(String(18))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     category: Mapped[str] = mapped_column(String(32), nullable=False)
     licence_no: Mapped[str] = mapped_column(String(64), default="")
     filing_no: Mapped[str] = mapped_column(String(64), default="")
@@ -248,7 +248,7 @@ class Rectification(SyncMixin, Base):
     """An order to correct (责令改正通知书) issued for failed items; stays open until follow-up."""
 
     __tablename__ = "rectifications"
-    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, unique=True)
     number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     deadline: Mapped[date] = mapped_column(Date, nullable=False)
     requirements: Mapped[str] = mapped_column(Text, default="")
@@ -282,7 +282,7 @@ class Correction(SyncMixin, Base):
     signed original it corrects. The original is never changed; the link lives here."""
 
     __tablename__ = "corrections"
-    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, unique=True)
     original_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False, index=True)
     original_number: Mapped[str] = mapped_column(String(64), nullable=False)
     statement: Mapped[str] = mapped_column(Text, nullable=False)  # what is corrected
@@ -306,7 +306,7 @@ class User(SyncMixin, Base):
     __tablename__ = "users"
     name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
-    cert_no: Mapped[str | None] = mapped_column(String(64))
+    cert_no: Mapped[str | None] = mapped_column(String(64), unique=True)
     grid: Mapped[str] = mapped_column(String(64), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
@@ -411,7 +411,7 @@ class TriggerEvent(SyncMixin, Base):
     event_type: Mapped[str] = mapped_column(String(32), nullable=False)
     occurred_on: Mapped[date] = mapped_column(Date, nullable=False)
     # 来源编号 from the upper platform; a row already imported is skipped
-    source_ref: Mapped[str | None] = mapped_column(String(100))
+    source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
     details: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(16), default="manual")
 
@@ -427,7 +427,7 @@ class InspectionTask(SyncMixin, Base):
     template_code: Mapped[str] = mapped_column(String(64), nullable=False)
     officers_json: Mapped[str] = mapped_column(Text, default="[]")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
-    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"))
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), unique=True)
     rectification_id: Mapped[str | None] = mapped_column(ForeignKey("rectifications.id"), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
