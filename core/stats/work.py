@@ -84,9 +84,12 @@ def failed_items(session: Session, period: Period) -> dict:
 
     Advisory items are counted apart (``advisory``), never in ``total``.
     """
-    table = period_table(session, period)
-    rows = session.execute(_failed_results(session, period, table.c.template_sha, ItemResult.item_code, func.count())
-                           .group_by(table.c.template_sha, ItemResult.item_code)).all()
+    # from the base tables (no subject needed): the signed inspections' covering index, then the
+    # partial index on failed results — this figure alone never builds the period table
+    rows = session.execute(
+        select(Inspection.template_sha, ItemResult.item_code, func.count()).select_from(Inspection)
+        .join(ItemResult, ItemResult.inspection_id == Inspection.id).where(signed_in(period), FAILED)
+        .group_by(Inspection.template_sha, ItemResult.item_code)).all()
     where = headings(session, [r[0] for r in rows])
     total = advisory = 0
     by_heading: dict[str, dict[str, int]] = {}
@@ -123,28 +126,30 @@ def completed_condition(period: Period, status: str = "closed"):
 
 def overdue_condition(period: Period):
     """Ordered by a record signed before the period ended, deadline passed by its last day, not resolved by then."""
+    # the inspection's status through coalesce (the same truth: NULL is not "signed") so that the
+    # planner starts from the few unresolved orders (migration 0016's indexes) instead of walking
+    # every inspection signed before the period's end in ix_inspections_signed
     return and_(
-        Inspection.status == "signed", Inspection.signed_at < period.ends, Rectification.deadline < period.end,
+        func.coalesce(Inspection.status, "") == "signed", Inspection.signed_at < period.ends,
+        Rectification.deadline < period.end,
         or_(Rectification.status == "open", Rectification.closed_at.is_(None), Rectification.closed_at >= period.ends),
     )
 
 
 def rectifications(session: Session, period: Period) -> dict[str, dict]:
     """责令改正 issued, 完成整改, overdue at period end, 立案建议 — each with a breakdown by 药/械/化."""
-    def counted(condition, ordered: bool = False) -> dict:
-        if ordered:  # the orders of the period's inspections: from the period's table
-            table = period_table(session, period)
-            base = (select(table.c.by_domain, func.count(Rectification.id)).select_from(table)
-                    .join(Rectification, Rectification.inspection_id == table.c.id).group_by(table.c.by_domain))
-        else:
-            base = (select(DOMAIN, func.count(Rectification.id)).select_from(Rectification)
-                    .join(Inspection, Inspection.id == Rectification.inspection_id)
-                    .join(Subject, Subject.id == Inspection.subject_id).where(condition).group_by(DOMAIN))
+    def counted(condition) -> dict:
+        # from the base tables, not the period's table: the planner starts from the signed
+        # inspections (ordered) or from the closed / unresolved orders (migration 0016's indexes),
+        # so this figure alone never pays for building the period's table
+        base = (select(DOMAIN, func.count(Rectification.id)).select_from(Rectification)
+                .join(Inspection, Inspection.id == Rectification.inspection_id)
+                .join(Subject, Subject.id == Inspection.subject_id).where(condition).group_by(DOMAIN))
         rows = session.execute(base).all()
         return {"total": sum(n for _, n in rows), "by_domain": {k: n for k, n in sorted(rows, key=lambda r: -r[1])}}
 
     return {
-        "rectifications_ordered": counted(ordered_condition(period), ordered=True),
+        "rectifications_ordered": counted(ordered_condition(period)),
         "rectifications_completed": counted(completed_condition(period)),
         "rectifications_overdue": counted(overdue_condition(period)),
         "case_suggestions": counted(completed_condition(period, "case_recommended")),

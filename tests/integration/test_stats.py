@@ -274,6 +274,15 @@ def test_the_period_table_path_equals_a_straightforward_count(station, q4):
         assert q4["inspections_with_problems"]["total"] == len(problems)
         orders = [r for r in s.query(Rectification).all() if r.inspection_id in {i.id for i in counted}]
         assert q4["rectifications_ordered"]["total"] == len(orders)
+        every = s.query(Rectification).all()
+        closed = [r for r in every if r.status == "closed" and Q4.begins <= r.closed_at < Q4.ends]
+        cases = [r for r in every if r.status == "case_recommended" and Q4.begins <= r.closed_at < Q4.ends]
+        overdue = [r for r in every if r.inspection.status == "signed" and r.inspection.signed_at < Q4.ends
+                   and r.deadline < Q4.end and (r.status == "open" or r.closed_at is None or r.closed_at >= Q4.ends)]
+        assert (len(closed), len(overdue)) == (1, 1)
+        assert q4["rectifications_completed"]["total"] == len(closed)
+        assert q4["rectifications_overdue"]["total"] == len(overdue)
+        assert q4["case_suggestions"]["total"] == len(cases)
         inspected = Counter(c for c, _s in {(i.subject.category, i.subject_id) for i in counted
                                             if i.subject.status == "active"})
         assert {k: v["inspected"] for k, v in q4["coverage"]["by_category"].items() if v["inspected"]} == dict(inspected)
