@@ -38,6 +38,7 @@ from core.verification import FORMS
 from gui.i18n import tr_args
 from gui.item_row import ItemRow, _Debounced
 from gui.legal_panel import LegalPanel
+from gui.widgets import clear_layout
 from gui.windows import fit_to_screen
 
 SIGNATURE_SIZE = QSize(160, 50)
@@ -269,10 +270,7 @@ class InspectionEditor(QWidget):
         return not widget.hasFocus() and not (saver is not None and saver.dirty)
 
     def _show_signatures(self, record: svc.InspectionRecord) -> None:
-        while self.sign_layout.count():
-            widget = self.sign_layout.takeAt(0).widget()
-            if widget:
-                widget.deleteLater()
+        clear_layout(self.sign_layout)
         labels = svc.signer_labels(record)
         for row, role in enumerate(svc.signature_roles(record)):
             signature = record.signatures.get(role)

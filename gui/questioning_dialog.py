@@ -30,7 +30,7 @@ from core.errors import DomainError
 from core.printing import render_questioning
 from gui.i18n import tr_args
 from gui.operations import run_op
-from gui.widgets import message_label
+from gui.widgets import clear_layout, message_label
 from gui.windows import fit_to_screen
 
 PERSON_LABELS = {"name": "姓名：", "sex": "性别：", "id_no": "身份证件号码：", "unit": "工作单位：",
@@ -180,10 +180,7 @@ class QuestioningDialog(QDialog):
         self._show_signatures(record)
 
     def _show_signatures(self, record: q.QuestioningRecord) -> None:
-        while self.sign_layout.count():
-            widget = self.sign_layout.takeAt(0).widget()
-            if widget:
-                widget.deleteLater()
+        clear_layout(self.sign_layout)
         labels = q.signer_labels(record)
         for row, role in enumerate(q.signature_roles(record)):
             signature = record.signatures.get(role)

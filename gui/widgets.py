@@ -76,6 +76,14 @@ def add_row(form: QFormLayout, label: str, field: F) -> F:
     return field
 
 
+def clear_layout(layout) -> None:
+    """Remove every widget from ``layout`` (to fill it anew)."""
+    while layout.count():
+        widget = layout.takeAt(0).widget()
+        if widget:
+            widget.deleteLater()
+
+
 def message_label() -> QLabel:
     """The red, word-wrapped line where a dialog says why it did not do what was asked."""
     label = QLabel()
