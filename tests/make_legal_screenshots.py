@@ -5,7 +5,6 @@ a refusal, a photo) to docs/screenshots/legal-*.png with pdftoppm.
 """
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +21,7 @@ def main() -> None:
     from core.demo import DEMO_INSPECTIONS, DEMO_SUBJECTS, create_demo
     from core.inspections import list_inspections
     from core.printing import print_form
+    from tests.support.screens import pdf_page_png
 
     refused = next(DEMO_SUBJECTS[i].name for i, _f, was_refused, _d in DEMO_INSPECTIONS if was_refused)
     with tempfile.TemporaryDirectory() as folder:
@@ -33,10 +33,8 @@ def main() -> None:
             pdf = print_form(ctx, summary.id, form, work / f"{form}.pdf")
             pages = len(PdfReader(str(pdf)).pages)
             for label, page in (("p1", 1), ("last", pages)):
-                target = OUT / f"legal-{form}-{label}"
-                subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", str(page), "-l", str(page), "-singlefile",
-                                str(pdf), str(target)], check=True)
-                print(f"{target}.png  (page {page} of {pages})")
+                target = pdf_page_png(pdf, OUT / f"legal-{form}-{label}.png", page)
+                print(f"{target}  (page {page} of {pages})")
         ctx.close()
 
 

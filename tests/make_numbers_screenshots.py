@@ -9,7 +9,6 @@ corrected (statement, reason, approval, signatures) and one order is dropped on 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,12 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
 
+from tests.support.screens import pdf_page_png  # noqa: E402
+
 
 def page_png(pdf: Path, name: str, page: int = 1) -> None:
-    target = OUT / name
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", str(page), "-l", str(page), "-singlefile", str(pdf),
-                    str(target.with_suffix(""))], check=True)
-    print(target)
+    print(pdf_page_png(pdf, OUT / name, page))
 
 
 def main() -> None:

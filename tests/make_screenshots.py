@@ -8,8 +8,6 @@ Windows are grabbed offscreen; page 1 of each printed form is rendered with pdft
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,19 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
 
-
-def pdf_page_png(pdf: Path, target: Path) -> None:
-    if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                        str(target.with_suffix(""))], check=True)
-        return
-    from PySide6.QtCore import QSize
-    from PySide6.QtPdf import QPdfDocument
-
-    document = QPdfDocument()
-    document.load(str(pdf))
-    points = document.pagePointSize(0)
-    document.render(0, QSize(int(points.width() * 80 / 72), int(points.height() * 80 / 72))).save(str(target))
+from tests.support.screens import pdf_page_png  # noqa: E402
 
 
 def sync_panel_screenshot(app, ctx, tmp: Path, draft_id: str) -> None:
