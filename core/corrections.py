@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import InvalidInput, NotFound, WorkflowError
-from core.inspections.approval import SIGNING_FACTS, approval_hash, correction_problems
+from core.errors import NotFound, WorkflowError
+from core.text import bounded_text
+from core.inspections.approval import SIGNING_FACTS, approval_hash
 from core.inspections.records import load_orm
 from core.numbering import next_number
 from core.users import require
@@ -58,15 +59,6 @@ class CorrectionInfo:
         return self.approved_at is not None
 
 
-def _text(value: str, label: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(f"请填写{label}")
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(f"{label}过长（最多 {MAX_TEXT} 字）")
-    return text
-
-
 def _actor(ctx: AppContext) -> str:
     return ctx.user.name if ctx.user is not None else "系统"
 
@@ -79,7 +71,8 @@ def _info(c: Correction, i: Inspection, current: bool = False) -> CorrectionInfo
 def request_correction(ctx: AppContext, of: str, *, statement: str, reason: str) -> str:
     """Start the correction of signed record ``of`` (id or number); returns the new record's id."""
     require(ctx, "inspect")
-    statement, reason = _text(statement, "更正内容"), _text(reason, "更正原因")
+    statement, reason = (bounded_text(statement, "更正内容", MAX_TEXT, required=True),
+                         bounded_text(reason, "更正原因", MAX_TEXT, required=True))
     with ctx.transaction() as s:
         original = load_orm(s, of)
         if original.status != "signed":

@@ -19,7 +19,15 @@ import json
 from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, NotFound, RecordLocked
-from core.inspections import MIN_OFFICERS, OfficerData, SignatureRow, enforcement_problems, load_inspection
+from core.text import bounded_text
+from core.inspections import (
+    MIN_OFFICERS,
+    OfficerData,
+    SignatureRow,
+    enforcement_problems,
+    load_inspection,
+    officer_role,
+)
 from core.numbering import next_number
 from core.users import require
 from db.models import Questioning, Subject
@@ -35,10 +43,6 @@ PERSON_FIELDS = {"name": "姓名", "sex": "性别", "id_no": "身份证件号码
 DEFAULT_CONFIRMATION = "以上笔录我已看过，与我说的相符。"
 DETAIL_FIELDS = ("place", "started_at", "ended_at", "recorder", "notice_answer", "recusal_answer", "confirmation")
 MAX_TEXT = 4000
-
-
-def officer_role(index: int) -> str:
-    return f"officer{index + 1}"
 
 
 @dataclass(frozen=True)
@@ -169,10 +173,7 @@ def _edit(ctx: AppContext, questioning_id: str, change) -> QuestioningRecord:
 
 
 def _text(value, label: str) -> str:
-    text = str(value or "").strip()
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(f"{label}过长（最多 {MAX_TEXT} 字）")
-    return text
+    return bounded_text(value, label, MAX_TEXT)
 
 
 def set_person(ctx: AppContext, questioning_id: str, **person: str) -> QuestioningRecord:

@@ -18,6 +18,7 @@ import json
 from typing import TYPE_CHECKING
 
 from core.errors import InvalidInput, NotFound
+from core.text import bounded_text
 from core.inspections import OfficerData, load_inspection
 from core.numbering import next_number
 from core.users import require
@@ -78,10 +79,7 @@ def _document(record, document: str, name: str, number: str) -> tuple[str, str]:
 
 
 def _text(value: str, label: str) -> str:
-    text = (value or "").strip()
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(f"{label}过长（最多 {MAX_TEXT} 字）")
-    return text
+    return bounded_text(value, label, MAX_TEXT)
 
 
 def record_service(ctx: AppContext, inspection_id: str, *, method: str, recipient: str, place: str,

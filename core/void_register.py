@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from core.errors import InvalidInput
+from core.text import bounded_text
 from core.files import write_atomically
 from core.inspections.records import editable
 from core.numbering import DOC_KIND_LABELS, register_void
@@ -49,12 +49,7 @@ def _actor(ctx: AppContext) -> str:
 
 
 def clean_reason(reason: str) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise InvalidInput("请填写作废原因")
-    if len(text) > MAX_REASON:
-        raise InvalidInput(f"作废原因过长（最多 {MAX_REASON} 字）")
-    return text
+    return bounded_text(reason, "作废原因", MAX_REASON, required=True)
 
 
 def void_draft(ctx: AppContext, inspection_id: str, reason: str) -> list[str]:
