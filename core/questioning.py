@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from core.errors import InvalidInput, NotFound, RecordLocked
 from core.text import bounded_text
 from core.inspections import (
-    MIN_OFFICERS,
     OfficerData,
     SignatureRow,
     enforcement_problems,
@@ -279,9 +278,10 @@ def add_signature(ctx: AppContext, questioning_id: str, role: str, name: str, pn
 def problems(record: QuestioningRecord) -> list[str]:
     """What keeps this 询问笔录 from being signed and locked."""
     found = []
-    if len(record.officers) < MIN_OFFICERS or enforcement_problems(record):
+    officers = enforcement_problems(record)  # fewer than two, or one without 执法证号
+    if officers:
         found.append("询问须由两名以上持有执法证件的执法人员进行（《中华人民共和国行政处罚法》第四十二条）："
-                     + "；".join(enforcement_problems(record)))
+                     + "；".join(officers))
     person = record.person
     missing = [label for key, label in PERSON_FIELDS.items() if key in ("name", "id_no") and not person.get(key)]
     if missing:
