@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cli.app import EXIT_OK, bad_input, open_context
+from cli.casework import register_casework
 
 # as core.service_receipts.METHODS (the core is not imported before a command runs)
 METHODS = ("直接送达", "留置送达", "邮寄送达", "委托送达", "电子送达")
@@ -38,6 +39,15 @@ def register(sub) -> None:
     prq.add_argument("--out", required=True, type=Path, metavar="FILE.pdf", help="输出的 PDF 文件")
     prq.set_defaults(handler=cmd_print_questioning)
 
+    group = sub.add_parser("paperwork", help="检查后续文书：案件来源登记、立案审批、先行登记保存、送达地址确认、作废询问笔录")
+    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    register_casework(actions)
+    vq = actions.add_parser("void-questioning", help="作废未签名的询问笔录（编号记入作废登记）")
+    vq.add_argument("--db", required=True, help="数据库文件")
+    vq.add_argument("--questioning", required=True, metavar="ID_OR_NUMBER", help="询问笔录的 ID 或文书编号")
+    vq.add_argument("--reason", required=True, help="作废原因")
+    vq.set_defaults(handler=cmd_void_questioning)
+
 
 def cmd_serve(args) -> int:
     from core.printing import print_service_receipt
@@ -64,4 +74,11 @@ def cmd_print_questioning(args) -> int:
     from core.printing import print_questioning
 
     print(print_questioning(open_context(args.db), args.questioning, args.out))
+    return EXIT_OK
+
+
+def cmd_void_questioning(args) -> int:
+    from core.void_register import void_questioning
+
+    print(f"已作废询问笔录：{void_questioning(open_context(args.db), args.questioning, args.reason)}")
     return EXIT_OK

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import anchors
 from core.audit import write_audit
 from core.errors import RecordLocked
-from db.models import (Correction, Inspection, InspectionOfficer, ItemResult, Photo, Questioning, Rectification, ServiceReceipt,
-                       Signature, SyncMixin)
+from db.models import (CaseDocument, Correction, Inspection, InspectionOfficer, ItemResult, Photo, Questioning,
+                       Rectification, ServiceReceipt, Signature, SyncMixin)
 from db.signed_lock import FRESH_TABLE, LOCK_MARK
 
 _BUMPED = "guards.bumped"  # session.info: rows whose version this transaction has moved
@@ -82,7 +82,18 @@ def _parent(session: Session, obj) -> Inspection | None:
     return None
 
 
-def _questioning_was_signed(row: Questioning | ServiceReceipt) -> bool:
+# One row is the whole document: locked once its stored status is "signed".
+DOCUMENT_MODELS = (Questioning, ServiceReceipt, CaseDocument)
+
+
+def document_label(row) -> str:
+    if isinstance(row, CaseDocument):
+        from core.casework.kinds import KIND_TITLES  # the titles live with the service
+        return KIND_TITLES.get(row.kind, "文书")
+    return "询问笔录" if isinstance(row, Questioning) else "送达回证"
+
+
+def _questioning_was_signed(row) -> bool:
     history = sa_inspect(row).attrs.status.history
     if history.deleted:
         return history.deleted[0] == "signed"
@@ -92,10 +103,9 @@ def _questioning_was_signed(row: Questioning | ServiceReceipt) -> bool:
 def refuse_changes_when_signed(session: Session, _context, _instances) -> None:
     """Refuse the flush if it would change a signed inspection or one of its rows."""
     for obj in [*session.new, *session.dirty, *session.deleted]:
-        if isinstance(obj, (Questioning, ServiceReceipt)):  # 询问笔录, 送达回证: one row is the whole record
+        if isinstance(obj, DOCUMENT_MODELS):  # 询问笔录, 送达回证, case papers: one row is the whole record
             if _questioning_was_signed(obj) and (obj in session.deleted or session.is_modified(obj)):
-                label = "询问笔录" if isinstance(obj, Questioning) else "送达回证"
-                raise RecordLocked(f"{label} {obj.number} 已签名锁定，不能再修改")
+                raise RecordLocked(f"{document_label(obj)} {obj.number} 已签名锁定，不能再修改")
             continue
         parent = _parent(session, obj)
         if parent is None or not _was_signed(parent):
@@ -111,7 +121,8 @@ def refuse_changes_when_signed(session: Session, _context, _instances) -> None:
 
 _TABLE_LABELS = {"inspections": "检查记录", "inspection_officers": "检查人员", "item_results": "检查项结果",
                  "photos": "照片", "signatures": "签名", "rectifications": "责令改正",
-                 "corrections": "更正", "template_snapshots": "检查表模板"}
+                 "corrections": "更正", "template_snapshots": "检查表模板",
+                 "questionings": "询问笔录", "service_receipts": "送达回证", "case_documents": "案件文书"}
 
 
 def refused_by_trigger(context) -> None:
@@ -121,6 +132,8 @@ def refused_by_trigger(context) -> None:
         return
     found = re.search(re.escape(LOCK_MARK) + r" \((\w+)\)", text)
     label = _TABLE_LABELS.get(found.group(1), found.group(1)) if found else "检查记录"
+    if found and found.group(1) in ("questionings", "service_receipts", "case_documents"):
+        raise RecordLocked(f"已签名锁定的{label}不能修改或删除（数据库拒绝了这一更改）")
     raise RecordLocked(f"已签名锁定的检查记录不能修改或删除（数据库拒绝了对{label}的更改）；如需更正请新建记录")
 
 

@@ -21,11 +21,12 @@ import re
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
-from db.models import DocumentCounter, Inspection, Questioning, Rectification, ServiceReceipt, VoidedNumber
+from db.models import CaseDocument, DocumentCounter, Inspection, Questioning, Rectification, ServiceReceipt, VoidedNumber
 
 DEVICE_BLOCK = 10000  # the block size of the older format (device k issued k*10000+n)
 SEQ_DIGITS = 4
-KINDS = ("inspection", "rectification", "questioning", "service")
+KINDS = ("inspection", "rectification", "questioning", "service", "case_source", "case_filing", "evidence_hold",
+         "evidence_release", "address_confirm")
 _NUMBER = re.compile(r"(?P<prefix>.*)〔(?P<year>\d{4})〕(?:(?P<device>\d{1,2})-)?(?P<seq>\d+)号")
 
 
@@ -60,7 +61,7 @@ def parse_number(text: str) -> NumberParts | None:
 def _taken(session: Session, number: str) -> bool:
     """Whether ``number`` is used here already: one query over the three unique number indexes."""
     query = union_all(*(select(model.id).where(model.number == number) for model in
-                        (Inspection, Rectification, Questioning, ServiceReceipt, VoidedNumber))).limit(1)
+                        (Inspection, Rectification, Questioning, ServiceReceipt, CaseDocument, VoidedNumber))).limit(1)
     return session.execute(query).first() is not None
 
 
@@ -82,7 +83,9 @@ def next_number(session: Session, *, kind: str, prefix: str, year: int, device_n
     return number
 
 
-DOC_KIND_LABELS = {"inspection": "现场检查笔录", "rectification": "责令改正通知书"}
+DOC_KIND_LABELS = {"inspection": "现场检查笔录", "rectification": "责令改正通知书", "questioning": "询问笔录",
+                   "case_source": "案件来源登记表", "case_filing": "立案审批表", "evidence_hold": "先行登记保存证据通知书",
+                   "evidence_release": "解除先行登记保存证据通知书", "address_confirm": "送达地址确认书"}
 
 
 def register_void(session: Session, *, number: str, doc_kind: str, inspection_id: str | None, reason: str,

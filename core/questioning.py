@@ -106,6 +106,16 @@ def _row(session, id_or_number: str) -> Questioning:
     return row
 
 
+def _writable(session, id_or_number: str) -> Questioning:
+    """The draft row, or ``RecordLocked`` for a signed one, ``InvalidInput`` for a voided one."""
+    row = _row(session, id_or_number)
+    if row.status == "signed":
+        raise RecordLocked(f"询问笔录 {row.number} 已签名锁定，不能再修改")
+    if row.status == "voided":
+        raise InvalidInput(f"询问笔录 {row.number} 已作废，不能再修改")
+    return row
+
+
 def load_questioning(ctx: AppContext, id_or_number: str) -> QuestioningRecord:
     with ctx.sessions() as s:
         return _record(_row(s, id_or_number))
@@ -158,9 +168,7 @@ def _edit(ctx: AppContext, questioning_id: str, change) -> QuestioningRecord:
     """Apply ``change(content)`` to a draft; any change of content drops the signatures drawn so far."""
     require(ctx, "inspect")
     with ctx.transaction() as s:
-        row = _row(s, questioning_id)
-        if row.status == "signed":
-            raise RecordLocked(f"询问笔录 {row.number} 已签名锁定，不能再修改")
+        row = _writable(s, questioning_id)
         content = json.loads(row.content_json)
         change(content)
         text = json.dumps(content, ensure_ascii=False)
@@ -265,9 +273,7 @@ def add_signature(ctx: AppContext, questioning_id: str, role: str, name: str, pn
 
     require(ctx, "inspect")
     with ctx.transaction() as s:
-        row = _row(s, questioning_id)
-        if row.status == "signed":
-            raise RecordLocked(f"询问笔录 {row.number} 已签名锁定，不能再修改")
+        row = _writable(s, questioning_id)
         signatures = json.loads(row.signatures_json)
         signatures[role] = {"name": name.strip(), "signed_at": signed_at, "png": base64.b64encode(png).decode()}
         row.signatures_json = json.dumps(signatures, ensure_ascii=False)
@@ -306,6 +312,8 @@ def sign_questioning(ctx: AppContext, questioning_id: str) -> QuestioningRecord:
     record = load_questioning(ctx, questioning_id)
     if record.locked:
         raise InvalidInput(f"询问笔录 {record.number} 已签名锁定")
+    if record.status == "voided":
+        raise InvalidInput(f"询问笔录 {record.number} 已作废，不能签名")
     found = problems(record)
     if found:
         raise InvalidInput(f"询问笔录 {record.number} 不能签名锁定：{'；'.join(found)}")

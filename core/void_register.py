@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from core.errors import InvalidInput, NotFound, RecordLocked
 from core.text import bounded_text
 from core.files import write_atomically
 from core.inspections.records import editable
 from core.numbering import DOC_KIND_LABELS, register_void
 from core.users import require
-from db.models import InspectionTask, VoidedNumber
+from db.models import InspectionTask, Questioning, VoidedNumber
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -73,6 +74,25 @@ def void_draft(ctx: AppContext, inspection_id: str, reason: str) -> list[str]:
             task.inspection_id = None
             task.status = "open"
         return [number for number, _kind in entries]
+
+
+def void_questioning(ctx: AppContext, questioning_id: str, reason: str) -> str:
+    """Void an unsigned 询问笔录: it stays, read-only (status ``voided``); its number goes in the register."""
+    require(ctx, "inspect")
+    reason = clean_reason(reason)
+    with ctx.transaction() as s:
+        row = s.get(Questioning, questioning_id) or s.scalar(
+            select(Questioning).where(Questioning.number == questioning_id.strip()))
+        if row is None:
+            raise NotFound(f"没有询问笔录 {questioning_id}")
+        if row.status == "signed":
+            raise RecordLocked(f"询问笔录 {row.number} 已签名锁定，不能作废；如有错误请另行制作询问笔录并说明")
+        if row.status == "voided":
+            raise InvalidInput(f"询问笔录 {row.number} 已作废")
+        register_void(s, number=row.number, doc_kind="questioning", inspection_id=row.inspection_id, reason=reason,
+                      voided_by=_actor(ctx), voided_at=ctx.clock(), device_id=ctx.device_id)
+        row.status = "voided"
+        return row.number
 
 
 def list_voided(ctx: AppContext, *, year: int | None = None) -> list[VoidRow]:

@@ -310,6 +310,28 @@ class ServiceReceipt(SyncMixin, Base):
     created_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
 
 
+class CaseDocument(SyncMixin, Base):
+    """The paperwork after an inspection that one row holds whole (``core.casework``):
+    案件来源登记表 (``case_source``), 立案审批表 (``case_filing``), 先行登记保存证据通知书
+    (``evidence_hold``) and its 解除 (``evidence_release``), 送达地址确认书 (``address_confirm``).
+    ``content_json`` holds what it says; ``parent_id`` names the document it follows (the
+    registration a filing is approved on, the notice a release lifts). Locked once ``signed``
+    (issued, or approved by the 所长) by ``content_hash``, ``core.guards`` and the triggers of
+    ``db.document_lock``."""
+
+    __tablename__ = "case_documents"
+    number: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False, index=True)
+    inspection_id: Mapped[str | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    subject_id: Mapped[str | None] = mapped_column(ForeignKey("subjects.id"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("case_documents.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")  # draft|submitted|signed|voided
+    content_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
 class Correction(SyncMixin, Base):
     """更正: the link from a correcting inspection (a new record with its own number) to the
     signed original it corrects. The original is never changed; the link lives here."""

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -30,11 +31,29 @@ from core.errors import DomainError
 from core.printing import render_questioning
 from gui.i18n import tr_args
 from gui.operations import run_op
-from gui.widgets import clear_layout, message_label
+from core.void_register import void_questioning
+from gui.widgets import FormDialog, clear_layout, message_label
 from gui.windows import fit_to_screen
 
 PERSON_LABELS = {"name": "姓名：", "sex": "性别：", "id_no": "身份证件号码：", "unit": "工作单位：",
                  "position": "职务：", "phone": "联系电话：", "address": "住址：", "relation": "与当事人关系："}
+
+
+class VoidQuestioningDialog(FormDialog):
+    """作废 an unsigned 询问笔录: the reason is required; its number goes to the void register."""
+
+    def __init__(self, ctx: AppContext, record: q.QuestioningRecord, parent=None):
+        super().__init__(tr_args(self.tr("作废询问笔录 — %1"), record.number), parent)
+        self.ctx, self.record = ctx, record
+        self.reason = self.add_row(self.tr("作废原因(&R)："), QPlainTextEdit())
+        self.reason.setObjectName("void-questioning-reason")
+        self.reason.setTabChangesFocus(True)
+        self.lay_out(note=tr_args(self.tr("作废后笔录保留、不能再修改，文书编号 %1 记入作废登记，不再使用。"),
+                                  record.number))
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("作废"))
+
+    def apply(self) -> None:
+        void_questioning(self.ctx, self.record.id, self.reason.toPlainText())
 
 
 class QuestioningDialog(QDialog):
@@ -124,11 +143,13 @@ class QuestioningDialog(QDialog):
         self.lock_button.clicked.connect(self.sign)
         self.print_button = QPushButton(self.tr("打印预览(&P)"))
         self.print_button.clicked.connect(self.preview)
+        self.void_button = QPushButton(self.tr("作废(&V)…"))
+        self.void_button.clicked.connect(self.void)
         close = QPushButton(self.tr("关闭"))
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
         buttons.addWidget(self.number, 1)
-        for button in (self.new_button, self.save_button, self.lock_button, self.print_button, close):
+        for button in (self.new_button, self.save_button, self.lock_button, self.void_button, self.print_button, close):
             buttons.addWidget(button)
 
         self.body = QWidget()
@@ -149,7 +170,7 @@ class QuestioningDialog(QDialog):
     # --- showing ----------------------------------------------------------------
     def show_record(self, record: q.QuestioningRecord | None) -> None:
         self.record = record
-        editable = record is not None and not record.locked
+        editable = record is not None and record.status == "draft"
         self.body.setEnabled(record is not None)
         for widget in (*self.person.values(), self.place, self.recorder, self.notice_answer, self.recusal_answer,
                        self.question, self.answer, self.confirmation, self.add_button, self.edit_button,
@@ -157,11 +178,12 @@ class QuestioningDialog(QDialog):
             widget.setEnabled(editable)
         self.save_button.setEnabled(editable)
         self.lock_button.setEnabled(editable)
+        self.void_button.setEnabled(editable)
         self.print_button.setEnabled(record is not None)
         if record is None:
             self.number.setText(self.tr("本次检查尚无询问笔录"))
             return
-        state = self.tr("已签名锁定") if record.locked else self.tr("草稿")
+        state = {"signed": self.tr("已签名锁定"), "voided": self.tr("已作废")}.get(record.status, self.tr("草稿"))
         self.number.setText(tr_args(self.tr("询问笔录 %1（%2）"), record.number, state))
         for key, widget in self.person.items():
             value = record.person.get(key, "")
@@ -188,7 +210,7 @@ class QuestioningDialog(QDialog):
             self.sign_layout.addWidget(QLabel(self.tr("已签名") if signature else self.tr("未签名")), row, 1)
             button = QPushButton(self.tr("签名…") if not signature else self.tr("重新签名…"))
             button.setObjectName(f"sign-q-{role}")
-            button.setEnabled(not record.locked)
+            button.setEnabled(record.status == "draft")
             button.clicked.connect(partial(self.collect_signature, role))
             self.sign_layout.addWidget(button, row, 2)
 
@@ -214,7 +236,7 @@ class QuestioningDialog(QDialog):
 
     def save_fields(self) -> bool:
         """Save the person and the details as typed (nothing changed: the signatures stay)."""
-        if self.record is None or self.record.locked:
+        if self.record is None or self.record.status != "draft":
             return True
         person = {k: (w.currentText() if isinstance(w, QComboBox) else w.text()) for k, w in self.person.items()}
         details = dict(place=self.place.text(), recorder=self.recorder.text(), notice_answer=self.notice_answer.text(),
@@ -259,6 +281,13 @@ class QuestioningDialog(QDialog):
         dialog = SignatureDialog(tr_args(self.tr("%1签名"), q.signer_labels(record)[role]), name, parent=self)
         if dialog.exec():
             self._run(q.add_signature, record.id, role, dialog.name.text(), dialog.pad.png())
+
+    def void(self) -> None:
+        if not self.save_fields():
+            return
+        dialog = VoidQuestioningDialog(self.ctx, self.record, parent=self)
+        if dialog.exec():
+            self.show_record(q.load_questioning(self.ctx, self.record.id))
 
     def sign(self) -> None:
         if self.save_fields():

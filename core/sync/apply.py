@@ -28,10 +28,11 @@ from core.sync.changes import base_version, received_batch, set_base
 from core.sync.codec import current, dump, record_values
 from core.sync.devices import role, sender_key
 from core.sync.package import Package, read_package
+from core.sync.documents import prove_documents
 from core.sync.signed import prove_signed
 from core.sync.validate import shown
 from core.sync.spec import (
-    ATTACHMENT_TABLES, BY_TABLE, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
+    ATTACHMENT_TABLES, BY_TABLE, DOCUMENT_TABLES, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
 from core.users import require
 from db.models import Inspection, SyncBatch, SyncConflict, SyncPeer, TemplateSnapshot, utcnow
@@ -65,8 +66,12 @@ def _signed_before(inspection: Inspection | None) -> bool:
     return (history.deleted[0] if history.deleted else inspection.status) == "signed"
 
 
-def _locked(session: Session, table: str, inspection_id: str | None) -> bool:
-    """Whether a row of ``table`` belongs to (or is) an inspection signed before this import."""
+def _locked(session: Session, table: str, inspection_id: str | None, record_id: str | None = None) -> bool:
+    """Whether a row of ``table`` belongs to (or is) an inspection signed before this import,
+    or is a one-row document (询问笔录, 送达回证, case paper) signed here."""
+    if table in DOCUMENT_TABLES:
+        local = session.get(BY_TABLE[table], record_id) if record_id else None
+        return local is not None and _signed_before(local)
     if table != "inspections" and table not in INSPECTION_CHILDREN:
         return False
     return _signed_before(session.get(Inspection, inspection_id)) if inspection_id else False
@@ -118,7 +123,7 @@ def _apply_record(session: Session, pkg: Package, table: str, remote: dict[str, 
     local = session.get(model, remote["id"])
     base = base_version(session, sender, table, remote["id"])
     parent_id = remote["id"] if table == "inspections" else remote.get("inspection_id")
-    locked = _locked(session, table, parent_id)
+    locked = _locked(session, table, parent_id, remote["id"])
     clash = _clash(session, table, remote) if local is None else None
     if local is None and (locked or clash is not None):
         # a new row for an inspection signed here, or in the place of a row changed here:
@@ -314,6 +319,7 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
             _record_receipt(ctx, s, pkg)
             # signed means proven: checked against this database inside the transaction
             prove_signed(ctx, s, pkg)
+            prove_documents(ctx, s, pkg)
             if ctx.engine.dialect.name == "sqlite":
                 # The single flush inserts rows of unrelated mappers in no guaranteed FK
                 # order (a task before its inspection): check the keys at commit instead.

@@ -19,7 +19,7 @@ from core.errors import InvalidInput, NotFound, RecordLocked
 from core.sync.codec import local_time, record_values
 from core.sync.devices import role
 from core.sync.spec import (
-    BY_TABLE, INSPECTION_CHILDREN, S_DEVICE_NAME, S_STATION_DEVICE, S_STATION_NAME, TABLE_LABELS,
+    BY_TABLE, DOCUMENT_TABLES, INSPECTION_CHILDREN, S_DEVICE_NAME, S_STATION_DEVICE, S_STATION_NAME, TABLE_LABELS,
 )
 from core.users import require
 from db.models import AuditEntry, Device, Inspection, Subject, SyncConflict, utcnow
@@ -153,12 +153,14 @@ def list_conflicts(ctx: AppContext, *, include_resolved: bool = False) -> list[C
     return rows
 
 
-def _signed_parent(session, table: str, obj) -> Inspection | None:
+def _signed_parent(session, table: str, obj):
     """The signed inspection this row is (or belongs to), if any."""
     if table == "inspections":
         parent = obj
     elif table in INSPECTION_CHILDREN:
         parent = session.get(Inspection, obj.inspection_id)
+    elif table in DOCUMENT_TABLES:
+        parent = obj  # a one-row document: locked once signed
     else:
         return None
     return parent if parent is not None and parent.status == "signed" else None

@@ -38,11 +38,11 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from core.errors import InvalidInput
 from core.files import write_through_temp
 from core.inspections import PHOTO_EXTS
-from core.sync import validate
+from core.sync import documents, validate
 from core.sync.codec import dump
 from core.sync.devices import sender_key
 from core.signing import signature_ok
-from core.sync.spec import BY_TABLE, FORMAT, FORMAT_VERSION, S_STATION_ID
+from core.sync.spec import BY_TABLE, DOCUMENT_TABLES, FORMAT, FORMAT_VERSION, S_STATION_ID
 from core.sync.validate import shown
 
 # --- limits (docs/sync-format.md "Limits") -----------------------------------------------
@@ -366,6 +366,8 @@ def _verified(ctx: AppContext, zf: zipfile.ZipFile, infos: dict[str, zipfile.Zip
             records[table] = _parse_records(member, data, name)
             del data
             validate.check_records(name, table, records[table])
+            if table in DOCUMENT_TABLES:  # the JSON a document row holds, key by key
+                documents.check_records(name, table, records[table])
             if manifest["counts"].get(table, 0) != len(records[table]):
                 raise InvalidInput(f"同步包 {name} 无效：{member} 的记录数与清单不符")
         else:

@@ -10,6 +10,7 @@ from core.tasks import TASK_STATUS_LABELS
 from core.users import ROLES
 from core.numbering import DOC_KIND_LABELS
 from db.models import (
+    CaseDocument,
     Correction,
     GradeChange,
     Inspection,
@@ -21,7 +22,9 @@ from db.models import (
     LeadPhoto,
     PaperScan,
     Photo,
+    Questioning,
     Rectification,
+    ServiceReceipt,
     Signature,
     Subject,
     TaskReason,
@@ -44,8 +47,11 @@ MAX_DEVICE_NO = 99
 MODELS: tuple[type, ...] = (
     TemplateSnapshot, Subject, User, TriggerEvent, GradeChange, InspectionPlan, Inspection,
     InspectionOfficer, ItemResult, Photo, Signature, Rectification, Correction, VoidedNumber, InspectionTask,
-    TaskReason, Lead, LeadPhoto, PaperScan,
+    TaskReason, Lead, LeadPhoto, PaperScan, Questioning, ServiceReceipt, CaseDocument,
 )
+# One-row documents (询问笔录, 送达回证, case papers): a row signed here is never overwritten,
+# one arriving signed must prove its content hash (``core.sync.documents``).
+DOCUMENT_TABLES = ("questionings", "service_receipts", "case_documents")
 # Tables whose rows name a file in the attachments folder (``<sha256>.<ext>``), sent along.
 ATTACHMENT_TABLES: dict[str, type] = {"photos": Photo, "lead_photos": LeadPhoto, "paper_scans": PaperScan}
 BY_TABLE: dict[str, type] = {m.__tablename__: m for m in MODELS}
@@ -76,6 +82,7 @@ TABLE_LABELS = {
     "inspection_officers": "检查人员", "item_results": "检查项结果", "photos": "照片", "signatures": "签名",
     "rectifications": "责令改正", "inspection_tasks": "检查任务", "task_reasons": "任务原因", "leads": "线索",
     "lead_photos": "线索照片", "corrections": "更正", "voided_numbers": "作废登记", "paper_scans": "纸质原件扫描件",
+    "questionings": "询问笔录", "service_receipts": "送达回证", "case_documents": "案件文书",
 }
 
 # The values a status-like column may hold, per (table, column): an incoming record with
@@ -104,4 +111,8 @@ ENUMS: dict[tuple[str, str], tuple] = {
     ("lead_photos", "ext"): tuple(sorted(PHOTO_EXTS)),
     ("voided_numbers", "doc_kind"): tuple(DOC_KIND_LABELS),     # inspection, rectification
     ("paper_scans", "ext"): tuple(sorted(PHOTO_EXTS)),
+    ("questionings", "status"): ("draft", "signed", "voided"),
+    ("service_receipts", "status"): ("signed",),                # recorded whole, locked at once
+    ("case_documents", "status"): ("draft", "submitted", "signed", "voided"),
+    ("case_documents", "kind"): ("case_source", "case_filing", "evidence_hold", "evidence_release", "address_confirm"),
 }

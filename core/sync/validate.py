@@ -35,6 +35,11 @@ TEXT_LIMITS = {
     ("inspections", "findings"): 100_000,  # the parts of a printed record a person writes at length
     ("inspections", "party_statement"): 100_000,
     ("rectifications", "requirements"): 100_000,
+    # one-row documents: what was said (a long questioning), the drawn signatures (PNG as base64)
+    ("questionings", "content_json"): 1_000_000,
+    ("questionings", "signatures_json"): 4_000_000,
+    ("service_receipts", "content_json"): 100_000,
+    ("case_documents", "content_json"): 1_000_000,
 }
 INT_LIMITS = {
     "version": (1, 2**62), "position": (0, 98), "template_version": (1, 1_000_000),
@@ -273,3 +278,4 @@ def check_records(package: str, table: str, records: list) -> None:
         for number, record in enumerate(records, 1):
             if hashlib.sha256(record["json"].encode("utf-8")).hexdigest() != record["sha256"]:
                 raise refuse(package, table, record, number, "json", "的 SHA-256 与 sha256 字段不符")
+

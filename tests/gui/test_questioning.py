@@ -108,3 +108,39 @@ def test_record_a_questioning_through_the_widgets(ctx, subject, officers, qtbot,
     payload = make_payload(record, q.FORM)
     assert decode_qr(out) == [payload]
     assert verify_payload(ctx, payload).ok
+
+
+def test_void_a_draft_questioning_through_the_widgets(ctx, subject, officers, qtbot, type_text, monkeypatch):
+    from core.void_register import list_voided
+    from gui.questioning_dialog import VoidQuestioningDialog
+
+    register_officers(ctx)
+    inspection_id = signed_inspection(ctx, subject.id, officers)
+    editor = open_editor(qtbot, ctx, inspection_id)
+    qtbot.mouseClick(editor.questioning_button, LEFT)
+    dialog = editor.questioning_dialog
+    qtbot.mouseClick(dialog.new_button, LEFT)
+    type_text(dialog.question, "你是这家店的负责人吗？")
+    qtbot.mouseClick(dialog.add_button, LEFT)
+    number = dialog.record.number
+    seen = []
+
+    def fill(void: VoidQuestioningDialog) -> int:
+        void.show()
+        save = void.buttons.button(QDialogButtonBox.StandardButton.Save)
+        qtbot.mouseClick(save, LEFT)  # no reason: refused, stays open
+        seen.append(void.message.text())
+        type_text(void.reason, "被询问人不是本案相关人员")
+        qtbot.mouseClick(save, LEFT)
+        return void.result()
+
+    monkeypatch.setattr(VoidQuestioningDialog, "exec", fill)
+    qtbot.mouseClick(dialog.void_button, LEFT)
+    assert seen == ["请填写作废原因"]
+    record = q.load_questioning(ctx, dialog.record.id)
+    assert record.status == "voided" and len(record.qa) == 1  # kept, read-only
+    entries = [v for v in list_voided(ctx) if v.number == number]
+    assert len(entries) == 1 and entries[0].doc_label == "询问笔录"
+    assert "已作废" in dialog.number.text()
+    assert not dialog.add_button.isEnabled() and not dialog.void_button.isEnabled()
+    assert not dialog.lock_button.isEnabled()

@@ -62,9 +62,17 @@ def test_a_signed_questioning_prints_its_elements_on_every_page_and_verifies(ctx
     assert payload in decode_qr(out)
     verdict = verify_payload(ctx, payload)
     assert verdict.ok and record.number in verdict.message
-    # a tampered row no longer verifies
+    # the database itself refuses to change it (db.document_lock) ...
+    from sqlalchemy import text as sql
+
+    with pytest.raises(RecordLocked):
+        with ctx.engine.begin() as conn:
+            conn.execute(sql("UPDATE questionings SET content_json='{}' WHERE id=:i"), {"i": qid})
+    # ... and a row tampered with behind its back (the triggers dropped) no longer verifies
+    from db import document_lock
+
     with ctx.engine.begin() as conn:
-        from sqlalchemy import text as sql
+        document_lock.drop(conn)
 
         content = json.loads(conn.execute(sql("SELECT content_json FROM questionings WHERE id=:i"), {"i": qid}).scalar())
         content["qa"][0]["a"] = "改过的回答"
@@ -148,3 +156,34 @@ def test_an_inspector_without_the_permission_is_refused(ctx, subject, officers):
     ctx.user = UserRow(id="x", name="网格员", role="grid_worker", cert_no="", grid="", can_log_in=True)
     with pytest.raises(PermissionDenied):
         q.create_questioning(ctx, inspection_id=inspection_id)
+
+
+def test_a_draft_is_voided_with_its_number_registered_and_a_signed_one_cannot_be(ctx, subject, officers, capsys):
+    import main
+    from core.void_register import list_voided, void_questioning
+
+    inspection_id = signed_inspection(ctx, subject.id, officers)
+    draft = filled(ctx, inspection_id, questions=1)
+    with pytest.raises(InvalidInput, match="请填写作废原因"):
+        void_questioning(ctx, draft, "  ")
+    assert q.load_questioning(ctx, draft).status == "draft"
+    number = q.load_questioning(ctx, draft).number
+    code = main.main(["paperwork", "void-questioning", "--db", str(ctx.engine.url.database), "--questioning", number,
+                      "--reason", "被询问人身份填错"])
+    out, err = capsys.readouterr()
+    assert code == 0 and number in out, err
+    voided = q.load_questioning(ctx, draft)
+    assert voided.status == "voided" and len(voided.qa) == 1  # nothing entered is lost
+    [entry] = [v for v in list_voided(ctx) if v.number == number]
+    assert entry.doc_kind == "questioning" and entry.reason == "被询问人身份填错"
+    with pytest.raises(InvalidInput, match="已作废"):
+        q.add_qa(ctx, draft, "再问", "")
+    with pytest.raises(InvalidInput, match="已作废"):
+        void_questioning(ctx, draft, "再作废一次")
+    signed = filled(ctx, inspection_id)
+    sign_everyone(ctx, signed)
+    with pytest.raises(RecordLocked, match="不能作废"):
+        void_questioning(ctx, signed, "想作废")
+    assert q.load_questioning(ctx, signed).locked
+    # the next number is a new one: a voided number is never issued again
+    assert q.create_questioning(ctx, inspection_id=inspection_id).number not in {number}

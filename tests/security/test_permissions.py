@@ -318,6 +318,8 @@ SERVICES = [
     # the void register and corrections
     Service("void_register.void_draft", OFFICERS_ROLES,
             lambda c, w, o: _lazy("core.void_register", "void_draft")(c, w["draft"], "误开的检查")),
+    Service("void_register.void_questioning", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.void_register", "void_questioning")(c, w["questioning_draft"], "重新制作")),
     Service("void_register.print_voided", OFFICERS_ROLES,
             lambda c, w, o: _lazy("core.void_register", "print_voided")(c, o / "forms" / "voided.pdf"), effect="file"),
     Service("corrections.request_correction", OFFICERS_ROLES,
