@@ -30,6 +30,12 @@ DEFAULT_SETTINGS = {
     "prefix.rectification": "示市监责改",
     "prefix.questioning": "示市监询",
     "prefix.service": "示市监送",
+    # the case papers (core.casework.kinds.PREFIX_KEYS)
+    "prefix.case_source": "示市监案源",
+    "prefix.case_filing": "示市监立",
+    "prefix.evidence_hold": "示市监先保",
+    "prefix.evidence_release": "示市监解保",
+    "prefix.address_confirm": "示市监址",
     # Each device writes its device_no into its document numbers (core.numbering),
     # so two laptops working offline never issue the same number.
     "device_no": "0",

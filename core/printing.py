@@ -18,7 +18,7 @@ from core.corrections import correction_notice
 from core.errors import InvalidInput
 from core.files import write_atomically
 from core.forms import STORIES, Page
-from core.forms.common import date_cn
+from core.forms.common import CASE_TITLES, date_cn
 from core.inspections import (
     PARTY_ROLE,
     WITNESS_ROLE,
@@ -151,7 +151,7 @@ def _canvas_class(page: Page):
             y = FOOTER_MM * mm - 8 * mm
             self.setLineWidth(0.5)
             self.line(left, FOOTER_MM * mm - 2 * mm, right, FOOTER_MM * mm - 2 * mm)
-            if page.form in ("rectification", "service", "review"):  # signed in the body (送达回证: on paper)
+            if page.form in ("rectification", "service", "review", *CASE_TITLES):  # signed in the body or on paper
                 typeset.draw_text(self, right, y - 11 * mm, f"第 {index} 页 共 {total} 页", 9.5, align="right")
                 return
             # footer: signatures on every page, each with its date, then the page count
@@ -256,6 +256,22 @@ def render_questioning(ctx: AppContext, questioning_id: str) -> bytes:
 
 def print_questioning(ctx: AppContext, questioning_id: str, out: Path) -> Path:
     write_atomically(Path(out), render_questioning(ctx, questioning_id))
+    return Path(out)
+
+
+def render_case_document(ctx: AppContext, document_id: str) -> bytes:
+    """A case paper (``core.casework``: 立案审批表, 先行登记保存证据通知书 …) as PDF bytes."""
+    from core.casework.store import load_case_document
+
+    require(ctx, "print")
+    record = load_case_document(ctx, document_id)
+    if record.status == "voided":
+        raise InvalidInput(f"{record.title} {record.number} 已作废，不能打印（见作废登记）")
+    return render_pdf(record, record.kind, organ=ctx.setting("organ_name"))
+
+
+def print_case_document(ctx: AppContext, document_id: str, out: Path) -> Path:
+    write_atomically(Path(out), render_case_document(ctx, document_id))
     return Path(out)
 
 

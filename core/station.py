@@ -28,6 +28,11 @@ class StationSettings:
     lawsuit_months: int = 6
     questioning_prefix: str = "示市监询"  # 询问笔录
     service_prefix: str = "示市监送"  # 送达回证
+    case_source_prefix: str = "示市监案源"  # 案件来源登记表
+    case_filing_prefix: str = "示市监立"  # 立案审批表
+    evidence_hold_prefix: str = "示市监先保"  # 先行登记保存证据通知书
+    evidence_release_prefix: str = "示市监解保"  # 解除先行登记保存证据通知书
+    address_confirm_prefix: str = "示市监址"  # 送达地址确认书
 
 
 _KEYS = {
@@ -43,6 +48,11 @@ _KEYS = {
     "lawsuit_months": "lawsuit_months",
     "questioning_prefix": "prefix.questioning",
     "service_prefix": "prefix.service",
+    "case_source_prefix": "prefix.case_source",
+    "case_filing_prefix": "prefix.case_filing",
+    "evidence_hold_prefix": "prefix.evidence_hold",
+    "evidence_release_prefix": "prefix.evidence_release",
+    "address_confirm_prefix": "prefix.address_confirm",
 }
 _INTS = ("device_no", "rectification_days", "review_days", "lawsuit_months")
 
@@ -60,11 +70,17 @@ def _check(settings: StationSettings) -> None:
                          ("责令改正通知书文号前缀", settings.rectification_prefix),
                          ("询问笔录文号前缀", settings.questioning_prefix),
                          ("送达回证文号前缀", settings.service_prefix),
+                         ("案件来源登记表文号前缀", settings.case_source_prefix),
+                         ("立案审批表文号前缀", settings.case_filing_prefix),
+                         ("先行登记保存证据通知书文号前缀", settings.evidence_hold_prefix),
+                         ("解除先行登记保存证据通知书文号前缀", settings.evidence_release_prefix),
+                         ("送达地址确认书文号前缀", settings.address_confirm_prefix),
                          ("行政复议机关", settings.review_organ), ("行政诉讼管辖法院", settings.court)):
         if not value.strip():
             raise InvalidInput(f"{label}不能为空")
     prefixes = (settings.inspection_prefix, settings.rectification_prefix, settings.questioning_prefix,
-                settings.service_prefix)
+                settings.service_prefix, settings.case_source_prefix, settings.case_filing_prefix,
+                settings.evidence_hold_prefix, settings.evidence_release_prefix, settings.address_confirm_prefix)
     for prefix in prefixes:
         if any(ch in prefix for ch in "〔〕[]()（）号") or any(ch.isdigit() for ch in prefix):
             raise InvalidInput(f"文号前缀“{prefix}”只写机关代字，例如“连市监药检”，年份和序号由系统生成")

@@ -44,7 +44,7 @@ class LoginFailed(DomainError):
 PERMISSIONS = {
     "admin": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "manage_leads",
               "handle_lead", "users", "settings", "resolve_conflicts", "manage_devices", "restore", "demo", "sync",
-              "stats", "approve_corrections"},
+              "stats", "approve_corrections", "approve_cases"},
     "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead", "sync", "stats"},
     "grid_worker": {"report_lead", "sync"},
 }
@@ -55,6 +55,7 @@ ACTION_TEXT = {
     "resolve_conflicts": "处理同步冲突", "manage_devices": "登记或吊销同步设备", "restore": "从备份恢复数据库",
     "demo": "建立示例站所", "sync": "同步数据", "stats": "查看统计报表",
     "approve_corrections": "批准更正已签名的执法文书",
+    "approve_cases": "审批立案（所长）",
 }
 
 

@@ -7,9 +7,12 @@ handheld scanner "types" what it reads, and most cannot type Chinese.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
+from core.casework.kinds import KIND_TITLES
+from core.casework.store import load_case_document
 from core.corrections import corrected_by
 from core.errors import NotFound
 from core.inspections import InspectionRecord, enforcement_problems, load_inspection
@@ -92,7 +95,8 @@ def verify_payload(ctx: AppContext, payload: str) -> Verdict:
 
 
 # Forms kept in a table of their own (not an inspection's): title and loader.
-OWN_TABLES = {"questioning": ("询问笔录", load_questioning), "service": ("送达回证", load_receipt)}
+OWN_TABLES = {"questioning": ("询问笔录", load_questioning), "service": ("送达回证", load_receipt),
+              **{kind: (title, partial(load_case_document, kind=kind)) for kind, title in KIND_TITLES.items()}}
 
 
 def verify_own_table(ctx: AppContext, form: str, record_id: str, number: str, short: str) -> Verdict:

@@ -1,7 +1,7 @@
 """站所设置: the names printed on forms, document-number prefixes, this device's number."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
 from core.context import AppContext
 from core.numbering import format_number
@@ -21,6 +21,21 @@ class SettingsDialog(FormDialog):
                                                  QLineEdit(current.rectification_prefix))
         self.questioning_prefix = self.add_row(self.tr("询问笔录文号前缀："), QLineEdit(current.questioning_prefix))
         self.service_prefix = self.add_row(self.tr("送达回证文号前缀："), QLineEdit(current.service_prefix))
+        # the case papers' series, two a line (core.casework)
+        case_box = QWidget()
+        case_grid = QGridLayout(case_box)
+        case_grid.setContentsMargins(0, 0, 0, 0)
+        self.case_prefixes: dict[str, QLineEdit] = {}
+        for i, (field, label) in enumerate((
+                ("case_source_prefix", self.tr("案件来源登记表")), ("case_filing_prefix", self.tr("立案审批表")),
+                ("evidence_hold_prefix", self.tr("先行登记保存")), ("evidence_release_prefix", self.tr("解除先行登记保存")),
+                ("address_confirm_prefix", self.tr("送达地址确认书")))):
+            edit = QLineEdit(getattr(current, field))
+            edit.setObjectName(field)
+            self.case_prefixes[field] = edit
+            case_grid.addWidget(QLabel(label), i // 2, (i % 2) * 2)
+            case_grid.addWidget(edit, i // 2, (i % 2) * 2 + 1)
+        self.add_row(self.tr("案件文书文号前缀："), case_box)
         self.device_no = self.add_row(self.tr("本机设备号："), QSpinBox())
         self.device_no.setRange(0, MAX_DEVICE_NO)
         self.device_no.setValue(current.device_no)
@@ -62,4 +77,5 @@ class SettingsDialog(FormDialog):
             review_organ=self.review_organ.text(), review_days=self.review_days.value(),
             court=self.court.text(), lawsuit_months=self.lawsuit_months.value(),
             questioning_prefix=self.questioning_prefix.text(), service_prefix=self.service_prefix.text(),
+            **{field: edit.text() for field, edit in self.case_prefixes.items()},
         ))

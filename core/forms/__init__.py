@@ -8,6 +8,7 @@ these modules do not import ``core.printing``. See docs/forms.md "Legal elements
 """
 from __future__ import annotations
 
+from core.forms.casework import CASE_STORIES
 from core.forms.checklist import checklist_story
 from core.forms.common import Page
 from core.forms.questioning import questioning_story
@@ -19,6 +20,7 @@ from core.forms.service import service_story
 STORIES = {"record": record_story, "checklist": checklist_story, "rectification": rectification_story,
            "questioning": questioning_story,  # 询问笔录 (core.questioning)
            "service": service_story,  # 送达回证 (core.service_receipts)
-           "review": review_story}  # 整改复查意见书 of a re-inspection (core.reinspection)
+           "review": review_story,  # 整改复查意见书 of a re-inspection (core.reinspection)
+           **CASE_STORIES}  # 案件来源登记表, 立案审批表, 先行登记保存 and its 解除, 送达地址确认书 (core.casework)
 
 __all__ = ["STORIES", "Page"]

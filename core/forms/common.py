@@ -8,6 +8,7 @@ from io import BytesIO
 import re
 from types import SimpleNamespace
 
+from core.casework.kinds import KIND_TITLES as CASE_TITLES
 from core.inspections import InspectionRecord, SignatureRow, can_enforce
 
 # The usual words of the 范本 for the receipt and confirmation lines a party writes by hand.
@@ -55,6 +56,8 @@ def form_title(record: InspectionRecord, form: str) -> str:
         return "送达回证"
     if form == "review":
         return "整改复查意见书"
+    if form in CASE_TITLES:
+        return CASE_TITLES[form]
     return "责令改正通知书"
 
 
