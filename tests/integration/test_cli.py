@@ -213,7 +213,8 @@ def test_every_command_in_help_dispatches_to_a_handler():
     assert sorted(checked) == [
         "approve-correction", "audit verify", "backup", "correct", "demo", "devices add", "devices enrol", "devices list", "devices revoke",
         "events import", "export", "hub", "inspections", "inspectors", "inspectors add", "leads", "numbers print",
-        "numbers void", "numbers voided", "paperwork void-questioning", "plan", "print", "print-questioning", "restore", "serve",
+        "numbers void", "numbers voided", "paperwork address", "paperwork case-decide", "paperwork case-draft", "paperwork case-submit",
+        "paperwork hold", "paperwork list", "paperwork print", "paperwork release", "paperwork void-questioning", "plan", "print", "print-questioning", "restore", "serve",
         "stats", "subjects import",
         "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
 

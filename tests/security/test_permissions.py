@@ -132,6 +132,22 @@ def world(tmp_path_factory) -> dict:
 
     give_feedback(station, fed_back, "已核查")
 
+    # the case papers: a lead handled as a case, a filing draft ready to submit, one submitted, a hold notice
+    from core.casework import cases, evidence
+
+    station.user = people["grid_worker"]
+    case_lead = report_lead(station, category="fake_drugs", subject_id=subject.id, description="销售无批准文号的药膏")
+    station.user = None
+    receive_lead(station, case_lead)
+    assign_lead(station, case_lead, people["inspector"].id)
+    handle_lead(station, case_lead, "case", "核实属实")
+    filing_draft, filing_submitted = (cases.draft_case(station, lead_id=case_lead, officers=OFFICERS).id for _ in range(2))
+    for filing in (filing_draft, filing_submitted):
+        cases.edit_case(station, filing, handler_opinion="建议立案调查")
+    cases.submit_case(station, filing_submitted)
+    hold = evidence.hold_evidence(station, signed[0], cause="销售未备案化妆品", place="仓库", approved_by="所长",
+                                  items=[{"name": "保湿乳", "quantity": "1瓶", "kept_at": "仓库"}]).id
+
     with station.transaction() as s:
         s.add(SyncConflict(table_name="subjects", record_id=subject.id, local_json="{}",
                            remote_json=json.dumps({"version": 1}), from_device=enrolment["device_id"],
@@ -161,6 +177,7 @@ def world(tmp_path_factory) -> dict:
             "completed": completed, "ready": ready, "signable": signable, "wet": wet, "draft": draft, "photo": photo.id,
             "signed": signed[0], "correction": correction,
             "questioning": questioning, "questioning_draft": questioning_draft, "receipt": receipt,
+            "case_lead": case_lead, "filing_draft": filing_draft, "filing_submitted": filing_submitted, "hold": hold,
             "leads": leads, "handled": handled, "fed_back": fed_back, "conflict": conflict_id,
             "task": tasks[0].id, "backup": backup, "locked_user": locked_user, **files}
 
@@ -318,6 +335,29 @@ SERVICES = [
     # the void register and corrections
     Service("void_register.void_draft", OFFICERS_ROLES,
             lambda c, w, o: _lazy("core.void_register", "void_draft")(c, w["draft"], "误开的检查")),
+    # the case papers (core.casework)
+    Service("casework.cases.draft_case", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.casework.cases", "draft_case")(c, lead_id=w["case_lead"], officers=_lazy("core.demo", "OFFICERS"))),
+    Service("casework.cases.edit_case", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.casework.cases", "edit_case")(c, w["filing_draft"], cause="某某涉嫌违法案")),
+    Service("casework.cases.set_evidence", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.casework.cases", "set_evidence")(c, w["filing_draft"], ["线索登记"])),
+    Service("casework.cases.submit_case", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.casework.cases", "submit_case")(c, w["filing_draft"])),
+    Service("casework.cases.decide_case", ADMIN,
+            lambda c, w, o: _lazy("core.casework.cases", "decide_case")(c, w["filing_submitted"], "approve")),
+    Service("casework.evidence.release_evidence", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.casework.evidence", "release_evidence")(c, w["hold"], reason="经核查合格")),
+    Service("printing.print_case_document", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.printing", "print_case_document")(c, w["hold"], o / "forms" / "c.pdf"),
+            effect="file"),
+    Service("casework.evidence.hold_evidence", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.casework.evidence", "hold_evidence")(
+                c, w["signed"], cause="经营未备案的化妆品", place="仓库", approved_by="所长",
+                items=[{"name": "保湿乳", "quantity": "1瓶", "kept_at": "仓库"}])),
+    Service("casework.evidence.confirm_address", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.casework.evidence", "confirm_address")(
+                c, w["signed"], recipient="张三", address="店内", phone="13800000000")),
     Service("void_register.void_questioning", OFFICERS_ROLES,
             lambda c, w, o: _lazy("core.void_register", "void_questioning")(c, w["questioning_draft"], "重新制作")),
     Service("void_register.print_voided", OFFICERS_ROLES,
