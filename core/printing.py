@@ -275,11 +275,15 @@ def print_case_document(ctx: AppContext, document_id: str, out: Path) -> Path:
     return Path(out)
 
 
-def print_service_receipt(ctx: AppContext, receipt_id: str, out: Path) -> Path:
-    """A 送达回证 (``core.service_receipts``) as a PDF file."""
+def render_service_receipt(ctx: AppContext, receipt_id: str) -> bytes:
+    """A 送达回证 (``core.service_receipts``) as PDF bytes."""
     from core.service_receipts import FORM, load_receipt
 
     require(ctx, "print")
-    pdf = render_pdf(load_receipt(ctx, receipt_id), FORM, organ=ctx.setting("organ_name"))
-    write_atomically(Path(out), pdf)
+    return render_pdf(load_receipt(ctx, receipt_id), FORM, organ=ctx.setting("organ_name"))
+
+
+def print_service_receipt(ctx: AppContext, receipt_id: str, out: Path) -> Path:
+    """A 送达回证 as a PDF file."""
+    write_atomically(Path(out), render_service_receipt(ctx, receipt_id))
     return Path(out)

@@ -129,7 +129,10 @@ class RecordActions(QObject):
         self.void_button = QPushButton(self.tr("作废(&V)…"))
         self.correct_button = QPushButton(self.tr("更正(&E)…"))
         self.approve_button = QPushButton(self.tr("批准更正(&A)"))
+        self.serve_button = QPushButton(self.tr("送达回证(&D)…"))
+        self.serve_button.setToolTip(self.tr("登记责令改正通知书等文书的送达（范本10），含留置送达"))
         for button, slot in ((self.officers_button, self.edit_officers), (self.void_button, self.void),
+                             (self.serve_button, self.serve),
                              (self.correct_button, self.correct), (self.approve_button, self.approve)):
             button.clicked.connect(slot)
         self.banner = QLabel()
@@ -138,7 +141,7 @@ class RecordActions(QObject):
 
     @property
     def buttons(self) -> tuple[QPushButton, ...]:
-        return (self.officers_button, self.void_button, self.correct_button, self.approve_button)
+        return (self.officers_button, self.void_button, self.correct_button, self.approve_button, self.serve_button)
 
     def show_record(self, record: svc.InspectionRecord) -> None:
         ctx = self.editor.ctx
@@ -147,6 +150,7 @@ class RecordActions(QObject):
         self.officers_button.setVisible(not record.read_only)
         self.void_button.setVisible(not record.read_only)
         self.correct_button.setVisible(record.status == "signed")
+        self.serve_button.setVisible(record.status == "signed")
         self.approve_button.setVisible(info is not None and admin and record.status == "completed"
                                        and not info.approval_current)
         self.banner.setVisible(info is not None or record.status == "voided")
@@ -177,6 +181,25 @@ class RecordActions(QObject):
     def approve(self) -> None:
         self.editor.flush()
         self.editor.save(approve_correction)
+
+    def serve(self) -> None:
+        """登记送达回证, then its print preview (rendered off the UI thread)."""
+        from core.printing import render_service_receipt
+        from gui.print_preview import PrintPreviewDialog
+        from gui.service_dialog import ServiceDialog
+
+        dialog = ServiceDialog(self.editor.ctx, self.editor.record, parent=self.editor)
+        if not dialog.exec():
+            return
+        receipt = dialog.receipt
+        self.editor.changed.emit()
+
+        def done(pdf: bytes) -> None:
+            PrintPreviewDialog(pdf, f"送达回证 {receipt.number}", f"送达回证-{receipt.number}.pdf",
+                               parent=self.editor).exec()
+
+        run_op(self.editor, self.tr("正在生成送达回证…"), lambda _p, _c: render_service_receipt(self.editor.ctx, receipt.id),
+               on_done=done, failure_title=self.tr("无法生成文书"), runner=self.editor.runner)
 
 
 class VoidRegisterDialog(QDialog):
