@@ -180,3 +180,55 @@ def test_a_questioning_signed_here_is_never_overwritten(world):
         sync.resolve_conflict(station, conflicts[0].id, "remote")
     assert sync.resolve_conflict(station, conflicts[0].id, "local").version is None  # a signed row stays as it is
     assert q.load_questioning(station, world["qid"]) == kept
+
+
+@pytest.fixture
+def case_world(ctx, subject, officers, tmp_path):
+    from core.casework import evidence
+
+    register_officers(ctx)
+    laptop, enrolment = enrolled_laptop(ctx, tmp_path, "笔记本1")
+    pull_master_data(ctx, laptop, tmp_path / "down")
+    inspection_id = signed_inspection(laptop, subject.id, officers)
+    hold = evidence.hold_evidence(laptop, inspection_id, cause="经营未备案的化妆品", place="仓库", approved_by="所长王",
+                                  items=[{"name": "保湿乳", "spec": "50ml", "batch": "2026", "quantity": "3瓶",
+                                          "kept_at": "仓库"}])
+    release = evidence.release_evidence(laptop, hold.id, reason="已备案")
+    address = evidence.confirm_address(laptop, inspection_id, recipient="张三", address="测试路1号", phone="13800000000")
+    up = tmp_path / "up"
+    up.mkdir()
+    [package] = sync.export_packages(laptop, up)
+    yield {"station": ctx, "laptop": laptop, "key": enrolment["device_private_key"], "package": package,
+           "docs": [hold, release, address], "tmp": tmp_path}
+    laptop.close()
+
+
+def test_case_papers_round_trip_and_verify_at_the_station(case_world):
+    from core.casework.store import load_case_document
+
+    station = case_world["station"]
+    assert sync.import_package(station, case_world["package"]).conflicts == 0
+    for doc in case_world["docs"]:
+        arrived = load_case_document(station, doc.id)
+        assert arrived == doc and arrived.locked and arrived.current_hash() == arrived.content_hash
+        assert verify_payload(station, make_payload(arrived, arrived.kind)).ok
+    assert len(case_world["docs"]) == 3
+
+
+def test_a_case_paper_changed_after_issuing_is_refused(case_world):
+    def change(rows):
+        row = next(r for r in rows if r["kind"] == "evidence_hold")
+        content = json.loads(row["content_json"])
+        content["items"][0]["quantity"] = "1瓶"
+        row["content_json"] = json.dumps(content, ensure_ascii=False)
+    refused(case_world, forged(case_world, "c.zip", "case_documents", change), "内容摘要与文书内容不符")
+
+
+def test_a_case_paper_with_a_non_finite_number_or_unknown_kind_is_refused(case_world):
+    def nan(rows):
+        rows[0]["content_json"] = '{"items": [{"quantity": Infinity}]}'
+    refused(case_world, forged(case_world, "n.zip", "case_documents", nan), "非有限数值")
+
+    def kind(rows):
+        rows[0]["kind"] = "arrest_warrant"
+    refused(case_world, forged(case_world, "k.zip", "case_documents", kind), "kind")
