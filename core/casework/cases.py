@@ -41,6 +41,10 @@ def _actor(ctx: AppContext) -> str:
     return ctx.user.name if ctx.user is not None else "系统"
 
 
+def _cn(value) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
 def _party_of_subject(subject: Subject) -> dict:
     return {"name": subject.name, "credit_code": subject.credit_code or "", "address": subject.address or "",
             "legal_rep": subject.legal_rep or "", "phone": subject.phone or ""}
@@ -76,9 +80,9 @@ def _from_rectification(ctx: AppContext, s, rect: Rectification) -> tuple[dict, 
     evidence += [f"复查现场检查笔录 {review.number}", f"整改复查意见书 {review.number}复查意见"]
     evidence += [f"询问笔录 {n}" for n in _signed_numbers(s, Questioning, ids)]
     party = dict(original.party)
-    facts = (f"{original.started_at:%Y年%m月%d日}，本所执法人员对{party.get('name', '')}进行现场检查，发现"
+    facts = (f"{_cn(original.started_at)}，本所执法人员对{party.get('name', '')}进行现场检查，发现"
              + "；".join(i["fact"] for i in items) + f"。本所于当日出具责令改正通知书（{rect.number}），"
-             f"责令其于{rect.deadline:%Y年%m月%d日}前改正。{review.started_at:%Y年%m月%d日}复查（{review.number}），"
+             f"责令其于{_cn(rect.deadline)}前改正。{_cn(review.started_at)}复查（{review.number}），"
              "上述问题仍未改正（未整改到位）。")
     source = {"source": "监督检查（整改复查未整改到位）", "source_ref": f"责令改正通知书 {rect.number}；复查 {review.number}",
               "found_at": review.started_at.date().isoformat(), "party": party, "summary": facts,
@@ -94,7 +98,7 @@ def _from_lead(s, lead: Lead, officers) -> tuple[dict, dict, str | None, None]:
         raise InvalidInput("该线索未处置为“并入案件办理”，没有立案建议")
     subject = s.get(Subject, lead.subject_id) if lead.subject_id else None
     party = _party_of_subject(subject) if subject else {"name": lead.party_name, "address": lead.party_address}
-    facts = (f"{lead.reported_at:%Y年%m月%d日}收到网格员线索（{LEAD_CATEGORIES.get(lead.category, lead.category)}）："
+    facts = (f"{_cn(lead.reported_at)}收到网格员线索（{LEAD_CATEGORIES.get(lead.category, lead.category)}）："
              f"{lead.description}" + (f"。核查情况：{lead.handling_note}" if lead.handling_note else ""))
     source = {"source": f"线索（{LEAD_CATEGORIES.get(lead.category, lead.category)}）", "source_ref": f"线索 LEAD-{lead.id[:8]}",
               "found_at": lead.reported_at.date().isoformat(), "party": party, "summary": facts,

@@ -85,7 +85,7 @@ def evidence_hold_story(page: Page) -> list:
     story = [*_head(page), page.p(f"{party.get('name', '')}：", "base")]
     story.append(page.p(
         f"你（单位）涉嫌{c.get('cause', '')}。因证据可能灭失或者以后难以取得，依据《中华人民共和国行政处罚法》"
-        f"第五十六条的规定，经本机关负责人批准，决定对你（单位）的下列物品予以先行登记保存，保存期限为"
+        f"第五十六条的规定，经本机关负责人{('（' + c['approved_by'] + '）') if c.get('approved_by') else ''}批准，决定对你（单位）的下列物品予以先行登记保存，保存期限为"
         f"{_when(c.get('from'))}至{_when(c.get('until'))}（七日内作出处理决定）。保存地点：{c.get('place', '')}；"
         f"保存方式：{c.get('keeping', '')}。", "body"))
     data = [[str(n), i["name"], i.get("spec", ""), i.get("batch", ""), i.get("quantity", ""), i.get("kept_at", "")]
@@ -109,7 +109,7 @@ def evidence_release_story(page: Page) -> list:
     story = [*_head(page), page.p(f"{party.get('name', '')}：", "base")]
     story.append(page.p(
         f"本机关于{_when(c.get('held_from'))}以先行登记保存证据通知书（{c.get('hold_number', '')}）对你（单位）的"
-        f"下列物品予以先行登记保存。经研究，{c.get('reason', '')}，决定自{_when(c.get('released_at'))}起解除先行登记保存。",
+        f"下列物品予以先行登记保存。{c.get('reason', '')}，本机关决定自{_when(c.get('released_at'))}起解除先行登记保存。",
         "body"))
     data = [[str(n), i["name"], i.get("spec", ""), i.get("batch", ""), i.get("quantity", "")]
             for n, i in enumerate(c.get("items", []), 1)]
