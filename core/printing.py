@@ -18,7 +18,8 @@ from core.corrections import correction_notice
 from core.errors import InvalidInput
 from core.files import write_atomically
 from core.forms import STORIES, Page
-from core.forms.common import CASE_TITLES, date_cn
+from core.casework.kinds import KIND_TITLES as CASE_TITLES
+from core.forms.common import date_cn
 from core.inspections import (
     PARTY_ROLE,
     WITNESS_ROLE,

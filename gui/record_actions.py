@@ -195,7 +195,7 @@ class RecordActions(QObject):
         self.editor.changed.emit()
 
         def done(pdf: bytes) -> None:
-            PrintPreviewDialog(pdf, f"送达回证 {receipt.number}", f"送达回证-{receipt.number}.pdf",
+            PrintPreviewDialog(pdf, tr_args(self.tr("送达回证 %1"), receipt.number), f"送达回证-{receipt.number}.pdf",
                                parent=self.editor).exec()
 
         run_op(self.editor, self.tr("正在生成送达回证…"), lambda _p, _c: render_service_receipt(self.editor.ctx, receipt.id),

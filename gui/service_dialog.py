@@ -28,8 +28,10 @@ class ServiceDialog(FormDialog):
         self.doc_name = self.add_row(self.tr("文书名称："), QLineEdit())
         self.doc_number = self.add_row(self.tr("文书文号："), QLineEdit())
         self.method = self.add_row(self.tr("送达方式(&M)："), QComboBox())
+        labels = {"直接送达": self.tr("直接送达"), "留置送达": self.tr("留置送达"), "邮寄送达": self.tr("邮寄送达"),
+                  "委托送达": self.tr("委托送达"), "电子送达": self.tr("电子送达")}
         for method in sr.METHODS:
-            self.method.addItem(self.tr(method), method)
+            self.method.addItem(labels.get(method, method), method)
         self.recipient = self.add_row(self.tr("受送达人(&R)："), QLineEdit(record.party_present_name or
                                                                       record.party.get("name", "")))
         self.place = self.add_row(self.tr("送达地点(&P)："), QLineEdit(record.party.get("address", "")))

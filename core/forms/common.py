@@ -8,7 +8,6 @@ from io import BytesIO
 import re
 from types import SimpleNamespace
 
-from core.casework.kinds import KIND_TITLES as CASE_TITLES
 from core.inspections import InspectionRecord, SignatureRow, can_enforce
 
 # The usual words of the 范本 for the receipt and confirmation lines a party writes by hand.
@@ -56,8 +55,8 @@ def form_title(record: InspectionRecord, form: str) -> str:
         return "送达回证"
     if form == "review":
         return "整改复查意见书"
-    if form in CASE_TITLES:
-        return CASE_TITLES[form]
+    if form == getattr(record, "kind", None):  # a case paper (core.casework) knows its title
+        return record.title
     return "责令改正通知书"
 
 
