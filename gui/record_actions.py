@@ -131,8 +131,10 @@ class RecordActions(QObject):
         self.approve_button = QPushButton(self.tr("批准更正(&A)"))
         self.serve_button = QPushButton(self.tr("送达回证(&D)…"))
         self.serve_button.setToolTip(self.tr("登记责令改正通知书等文书的送达（范本10），含留置送达"))
+        self.cases_button = QPushButton(self.tr("案件文书(&J)…"))
+        self.cases_button.setToolTip(self.tr("立案审批表、先行登记保存、送达地址确认书等案件文书"))
         for button, slot in ((self.officers_button, self.edit_officers), (self.void_button, self.void),
-                             (self.serve_button, self.serve),
+                             (self.serve_button, self.serve), (self.cases_button, self.case_papers),
                              (self.correct_button, self.correct), (self.approve_button, self.approve)):
             button.clicked.connect(slot)
         self.banner = QLabel()
@@ -141,7 +143,8 @@ class RecordActions(QObject):
 
     @property
     def buttons(self) -> tuple[QPushButton, ...]:
-        return (self.officers_button, self.void_button, self.correct_button, self.approve_button, self.serve_button)
+        return (self.officers_button, self.void_button, self.correct_button, self.approve_button, self.serve_button,
+                self.cases_button)
 
     def show_record(self, record: svc.InspectionRecord) -> None:
         ctx = self.editor.ctx
@@ -151,6 +154,7 @@ class RecordActions(QObject):
         self.void_button.setVisible(not record.read_only)
         self.correct_button.setVisible(record.status == "signed")
         self.serve_button.setVisible(record.status == "signed")
+        self.cases_button.setVisible(record.status == "signed")
         self.approve_button.setVisible(info is not None and admin and record.status == "completed"
                                        and not info.approval_current)
         self.banner.setVisible(info is not None or record.status == "voided")
@@ -181,6 +185,11 @@ class RecordActions(QObject):
     def approve(self) -> None:
         self.editor.flush()
         self.editor.save(approve_correction)
+
+    def case_papers(self) -> None:
+        from gui.case_papers import CasePapersDialog
+
+        CasePapersDialog(self.editor.ctx, self.editor.record.id, runner=self.editor.runner, parent=self.editor).exec()
 
     def serve(self) -> None:
         """登记送达回证, then its print preview (rendered off the UI thread)."""

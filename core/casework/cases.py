@@ -249,6 +249,13 @@ def decide_case(ctx: AppContext, filing_id: str, decision: str, opinion: str = "
         return record_of(row)
 
 
-def cases_of(ctx: AppContext, inspection_id: str) -> list[CaseRecord]:
-    """The 立案审批表 drafted from a re-inspection."""
-    return list_case_documents(ctx, inspection_id=inspection_id, kind="case_filing")
+def recommendation_of(ctx: AppContext, inspection_id: str) -> str | None:
+    """The number of the order a re-inspection recommends a case on (立案建议), if any."""
+    with ctx.sessions() as s:
+        return s.scalar(select(Rectification.number).where(Rectification.reinspection_id == inspection_id,
+                                                           Rectification.status == "case_recommended"))
+
+
+def papers_of(ctx: AppContext, inspection_id: str) -> list[CaseRecord]:
+    """Every case paper of an inspection (a 立案 from its re-inspection, 先行登记保存, 送达地址确认书), oldest first."""
+    return list_case_documents(ctx, inspection_id=inspection_id)
