@@ -20,7 +20,8 @@ def test_enums_name_real_columns_and_photo_extensions_cover_what_photos_store():
     columns = {(t, c.key) for t, model in BY_TABLE.items() for c in model.__table__.columns}
     assert len(ENUMS) >= 15 and set(ENUMS) <= columns
     assert ENUMS["inspections", "status"] == ("draft", "completed", "signed", "voided")
-    assert ENUMS["voided_numbers", "doc_kind"] == ("inspection", "rectification")
+    assert ENUMS["voided_numbers", "doc_kind"][:3] == ("inspection", "rectification", "questioning")
+    assert ENUMS["questionings", "status"] == ("draft", "signed", "voided")
     assert set(_IMAGE_EXT.values()) <= PHOTO_EXTS
 
 
