@@ -14,6 +14,8 @@ def register(sub) -> None:
     stats.add_argument("--json", action="store_true", help="以一个 JSON 对象输出数字")
     stats.add_argument("--xlsx", help="将报表写入此 Excel 文件（.xlsx）")
     stats.add_argument("--pdf", help="将报表写入此 PDF 文件")
+    stats.add_argument("--station", action="append", metavar="NAME",
+                       help="县局、市局数据库：只统计此站所（可多次给出，或逗号分隔；all 为全部站所）")
     stats.set_defaults(handler=cmd_stats)
 
 
@@ -37,7 +39,10 @@ def cmd_stats(args) -> int:
     for name, suffix in ((args.xlsx, ".xlsx"), (args.pdf, ".pdf")):
         if name and not name.lower().endswith(suffix):
             bad_input(f"输出文件名应以 {suffix} 结尾：{name}")
-    result = report(open_context(args.db), period)
+    chosen = [name for value in args.station or () for name in value.replace("，", ",").split(",")]
+    if args.station and not any(name.strip() for name in chosen):
+        bad_input("--station 后应为站所名称（或 all）")
+    result = report(open_context(args.db), period, stations=chosen or None)
     if args.xlsx:
         write_xlsx(result, args.xlsx)
     if args.pdf:

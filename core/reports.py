@@ -72,6 +72,8 @@ def report_tables(report: dict) -> list[Table]:
         _breakdown(report, "by_origin", "检查家次和户数（按检查来由）", "by_origin", ORIGIN_LABELS, "来由"),
         _breakdown(report, "by_month", "检查家次和户数（按月份）", "by_month", None, "月份"),
     ]
+    if "by_station" in report["inspections"]:  # a county's or city's database: its stations first
+        tables.insert(0, _breakdown(report, "by_station", "检查家次和户数（按站所）", "by_station", None, "站所"))
     problems = Table("problems", "发现问题家次", "家次", ("领域", "检查家次", "发现问题家次", "发现问题比例"),
                      percent_columns=(3,))
     for key, n in report["inspections"]["by_domain"].items():

@@ -520,6 +520,17 @@ class InspectionPlan(SyncMixin, Base):
 # These tables never travel in a package themselves.
 
 
+class StationDevice(Base):
+    """Which station a device's records belong to, in a database that holds several stations (a county's
+    or a city's): a record's station is its creating device's (``device_id``). Devices not listed are this
+    database's own station's. Read by the statistics (``stats --station``, docs/statistics.md)."""
+
+    __tablename__ = "station_devices"
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Device(Base):
     """A laptop the station has registered for sync: its Ed25519 public key and number block."""
 

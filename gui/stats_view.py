@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from core.context import AppContext
 from core.reports import Table, report_tables, write_pdf, write_xlsx
 from core.stats import DrillRow, Period, drill, report
+from core.stats import stations as stats_stations
 from core.subjects import CATEGORIES
 from gui.i18n import tr_args
 from gui.models import RowTableModel
@@ -191,8 +192,19 @@ class StatsView(QWidget):
             edit.setDisplayFormat("yyyy-MM-dd")
         self.date_from.setDate(QDate(today.year, 1, 1))
         self.date_to.setDate(QDate(today.year, today.month, today.day))
+        self.to_label = QLabel(self.tr("至"))
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()
+        # a county's or city's database: which station(s) to count (hidden for a station's own database)
+        self.station_box = QComboBox()
+        self.station_box.addItem(self.tr("全部站所"), None)
+        for name in stats_stations(ctx):
+            self.station_box.addItem(name, name)
+        self.station_label = QLabel(self.tr("站所(&S)："))
+        self.station_label.setBuddy(self.station_box)
+        for widget in (self.station_label, self.station_box):
+            widget.setVisible(self.station_box.count() > 2)
+        self.stations: list[str] | None = None
         self.part.setCurrentIndex((today.month - 1) // 3)
         self.compute_button = QPushButton(self.tr("统计(&T)"))
         self.compute_button.clicked.connect(self.compute)
@@ -206,8 +218,8 @@ class StatsView(QWidget):
         bar = QHBoxLayout()
         label = QLabel(self.tr("统计期间(&P)："))
         label.setBuddy(self.kind)
-        for widget in (label, self.kind, self.year, self.part, self.date_from, QLabel(self.tr("至")), self.date_to,
-                       self.compute_button):
+        for widget in (label, self.kind, self.year, self.part, self.date_from, self.to_label, self.date_to,
+                       self.station_label, self.station_box, self.compute_button):
             bar.addWidget(widget)
         bar.addStretch(1)
         bar.addWidget(self.xlsx_button)
@@ -272,7 +284,7 @@ class StatsView(QWidget):
                 self.part.addItem(tr_args(self.tr("%1月"), n), n)
         self.part.setVisible(kind in ("quarter", "month"))
         self.year.setVisible(kind != "range")
-        for edit in (self.date_from, self.date_to):
+        for edit in (self.date_from, self.to_label, self.date_to):
             edit.setVisible(kind == "range")
 
     def set_period(self, kind: str, year: int | None = None, part: int | None = None,
@@ -309,9 +321,11 @@ class StatsView(QWidget):
             show_failure(self, exc)
             return
         self.compute_button.setEnabled(False)
+        chosen = self.station_box.currentData()
+        stations = [chosen] if chosen else None
 
         def job(progress, _cancelled):
-            return period, report(self.ctx, period, progress=progress)
+            return period, stations, report(self.ctx, period, progress=progress, stations=stations)
 
         run_op(self, tr_args(self.tr("正在统计 %1…"), period.label), job, on_done=self._computed,
                runner=self.runner, on_error=self._failed)
@@ -323,7 +337,7 @@ class StatsView(QWidget):
         show_failure(self, exc)
 
     def _computed(self, value) -> None:
-        self.period, self.result = value
+        self.period, self.stations, self.result = value
         self.compute_button.setEnabled(True)
         self.tables = report_tables(self.result)
         r = self.result
@@ -420,11 +434,11 @@ class StatsView(QWidget):
         if target is None or self.period is None:
             return
         figure, breakdown, key = target
-        period, title = self.period, self.table_model.table.title
+        period, stations, title = self.period, self.stations, self.table_model.table.title
         label = str(self.table_model.table.rows[row][0])
 
         def job(_progress, _cancelled):
-            return drill(self.ctx, period, figure, breakdown, key)
+            return drill(self.ctx, period, figure, breakdown, key, stations=stations)
 
         def done(rows: list[DrillRow]) -> None:
             self.drill_model.set_rows(rows)

@@ -81,6 +81,38 @@ def draw_sheet(xlsx: Path, sheet_name: str, target: Path) -> None:
     image.save(str(target))
 
 
+def county_shot(tmp: Path) -> None:
+    """The 统计 tab on a county's database (three stations' records), one station chosen:
+    docs/screenshots/stats-stations.png."""
+    import datetime as dt
+
+    from core.context import AppContext
+    from gui.jobs import ImmediateRunner
+    from gui.main_window import MainWindow
+    from tests.integration.test_stats_stations import _fill
+
+    ctx = AppContext.open(tmp / "county.db")
+    _fill(ctx)
+    ctx.clock = lambda: dt.datetime(2026, 12, 1, 9, 0)
+    window = MainWindow(ctx, runner=ImmediateRunner())
+    window.resize(1440, 900)
+    window.show()
+    window.tabs.setCurrentWidget(window.stats_view)
+    view = window.stats_view
+    view.set_period("quarter", 2026, 4)
+    view.station_box.setCurrentIndex(view.station_box.findData("乙所"))
+    view.compute()
+    view.table_list.setCurrentRow(0)
+    view.drill_row(0)
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(5):
+        QApplication.processEvents()
+    window.grab().save(str(OUT / "stats-stations.png"))
+    window.close()
+    ctx.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", help="a database to read (a copy: settings may be added to it)")
@@ -118,6 +150,8 @@ def main() -> int:
         app.processEvents()
     OUT.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(OUT / "stats-tab.png"))
+    if not args.db:
+        county_shot(tmp)
     xlsx = write_xlsx(view.result, tmp / "report.xlsx")
     from core.exports import ExportFilter, export_xlsx
 

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Callable
 from sqlalchemy import func, select
 
 from core.errors import InvalidInput
-from core.stats import common, drills, oversight, work
+from core.stats import common, drills, oversight, scope, work
 from core.stats.common import DrillRow
+from core.stats.stations import assign_devices, scoped, station_names
 from core.stats.period import Period, parse_day, parse_period
 from core.users import PermissionDenied, require
 from db.models import Inspection, Lead, Rectification, Subject, TriggerEvent
@@ -21,7 +22,8 @@ from db.models import Inspection, Lead, Rectification, Subject, TriggerEvent
 if TYPE_CHECKING:
     from core.context import AppContext
 
-__all__ = ["FIGURES", "DrillRow", "Period", "drill", "parse_day", "parse_period", "report"]
+__all__ = ["FIGURES", "DrillRow", "Period", "assign_devices", "drill", "parse_day", "parse_period", "report",
+           "stations"]
 
 # the report's keys, in the order the issue lists them
 FIGURES = ("inspections", "subjects_inspected", "inspections_with_problems", "failed_items",
@@ -33,9 +35,28 @@ def _sees_reporters(ctx: AppContext) -> bool:
     return ctx.user is None or ctx.user.role == "admin"
 
 
+def stations(ctx: AppContext) -> list[str]:
+    """The stations whose records the database holds (its own first); one name for a station's database."""
+    require(ctx, "stats")
+    with ctx.sessions() as s:
+        return station_names(s, ctx.setting("station_name"))
+
+
+def _scope(ctx: AppContext, s, period: Period, chosen) -> tuple[Period, list[str]]:
+    """``period`` limited to the ``chosen`` stations (None: all), and every station's name."""
+    home = ctx.setting("station_name")
+    names = station_names(s, home)
+    scope.several_stations(s, len(names) > 1)
+    return scoped(s, period, chosen, home), names
+
+
 def report(ctx: AppContext, period: Period, *, progress: Callable[[int, int], None] | None = None,
-           station: str | None = None) -> dict:
-    """All figures for ``period``: a dict whose keys are ``FIGURES`` plus ``period`` and ``station``."""
+           station: str | None = None, stations: list[str] | None = None) -> dict:
+    """All figures for ``period``: a dict whose keys are ``FIGURES`` plus ``period`` and ``station``.
+
+    ``stations`` (a county's or city's database): count only those stations' records (None, empty or
+    ``all``: every record); where the database holds several stations, ``inspections`` and
+    ``subjects_inspected`` also have ``by_station`` and the report lists them under ``stations``."""
     require(ctx, "stats")
     steps: list[tuple[str, Callable]] = [
         ("inspections", lambda s: work.inspections_and_subjects(s, period)),
@@ -51,6 +72,11 @@ def report(ctx: AppContext, period: Period, *, progress: Callable[[int, int], No
     out: dict = {"period": period.as_dict(), "station": station or ctx.setting("station_name"),
                  "generated_at": ctx.clock().isoformat(timespec="seconds")}
     with ctx.sessions() as s:
+        period, names = _scope(ctx, s, period, stations)
+        if len(names) > 1:
+            out["stations"] = list(period.stations or names)
+            if period.stations and station is None:
+                out["station"] = "、".join(period.stations)
         for done, (name, step) in enumerate(steps):
             value = step(s)
             if name == "inspections":
@@ -61,6 +87,10 @@ def report(ctx: AppContext, period: Period, *, progress: Callable[[int, int], No
                 out[name] = value
             if progress is not None:
                 progress(done + 1, len(steps))
+    home = ctx.setting("station_name")
+    for figure in ("inspections", "subjects_inspected"):  # '' is the database's own station
+        if "by_station" in out[figure]:
+            out[figure]["by_station"] = {home if k == "" else k: n for k, n in out[figure]["by_station"].items()}
     return out
 
 
@@ -70,14 +100,18 @@ DRILLABLE = ("inspections", "subjects_inspected", "inspections_with_problems", "
 
 
 def drill(ctx: AppContext, period: Period, figure: str, breakdown: str | None = None,
-          key: str | None = None, *, limit: int = 5000) -> list[DrillRow]:
-    """The records counted in ``figure`` (and, with ``breakdown`` and ``key``, in that cell)."""
+          key: str | None = None, *, limit: int = 5000, stations: list[str] | None = None) -> list[DrillRow]:
+    """The records counted in ``figure`` (and, with ``breakdown`` and ``key``, in that cell); ``stations``
+    as in ``report``."""
     require(ctx, "stats")
     if figure not in DRILLABLE:
         raise InvalidInput(f"“{figure}”不能列出明细")
     if figure == "leads" and breakdown == "by_worker" and not _sees_reporters(ctx):
         raise PermissionDenied("上报人仅所长可见，不能按网格员列出线索")
+    if breakdown == "by_station" and key == ctx.setting("station_name"):
+        key = ""  # the database's own station: its devices are the ones not listed
     with ctx.sessions() as s:
+        period, _names = _scope(ctx, s, period, stations)
         if figure in drills.FIGURES:
             return drills.FIGURES[figure](s, period, breakdown, key)[:limit]
         return _drill(s, period, figure, breakdown, key, limit)

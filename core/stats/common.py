@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, case, cast, exists, false, func, not_, or_, select
+from sqlalchemy import String, and_, case, cast, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from core.stats.period import Period
@@ -16,6 +16,7 @@ from db.models import (
     InspectionOfficer,
     InspectionTask,
     ItemResult,
+    StationDevice,
     Subject,
     TaskReason,
     TemplateSnapshot,
@@ -41,6 +42,17 @@ DOMAIN = case(
 )
 
 
+# the same 药/械/化, with the subject read only where the checklist does not decide (a sub-query evaluated
+# for the rows it is needed for): lets a query start from the failed results and skip the subject join
+_CATEGORY_DOMAIN = (select(case(*((Subject.category == category, domain)
+                                  for category, domain in _DOMAIN_BY_CATEGORY.items()), else_="other"))
+                    .where(Subject.id == Inspection.subject_id).scalar_subquery())
+DOMAIN_BY_TEMPLATE_FIRST = case(
+    *((Inspection.template_code.like(f"{prefix}%"), domain) for prefix, domain in _DOMAIN_BY_TEMPLATE),
+    else_=func.coalesce(_CATEGORY_DOMAIN, "other"),
+)
+
+
 def _task_reason(condition) -> exists:
     return exists().where(InspectionTask.inspection_id == Inspection.id, TaskReason.task_id == InspectionTask.id,
                           condition)
@@ -59,6 +71,21 @@ ORIGIN = case(
     else_="routine",
 )
 
+# the station a record belongs to: the station its creating device belongs to (table station_devices,
+# a county's or city's database); '' for this database's own station (devices not listed there)
+STATION = func.coalesce(select(StationDevice.station).where(StationDevice.device_id == Inspection.device_id)
+                        .scalar_subquery(), "")
+
+
+def station_condition(device_column, period: Period):
+    """True for a record (by its creating device) of the stations ``period`` counts."""
+    if not period.stations:
+        return true()
+    if period.exclude:
+        return device_column.not_in(period.devices) if period.devices else true()
+    return device_column.in_(period.devices) if period.devices else false()
+
+
 # breakdown name → the grouped expression (the inspector one needs the officers joined)
 DIMENSIONS = {
     "by_domain": DOMAIN,
@@ -69,18 +96,20 @@ DIMENSIONS = {
     "by_origin": ORIGIN,
     # YYYY-MM of the signing time (the stored text's first 7 characters on SQLite and PostgreSQL)
     "by_month": func.substr(cast(Inspection.signed_at, String), 1, 7),
+    "by_station": STATION,  # filled only where the database holds several stations
 }
 
 
 def signed_in(period: Period):
     """The rule for every inspection figure: signed (locked), with its signing time in the period."""
     return and_(Inspection.status == "signed", Inspection.signed_at >= period.begins,
-                Inspection.signed_at < period.ends)
+                Inspection.signed_at < period.ends, station_condition(Inspection.device_id, period))
 
 
 def register_condition(period: Period):
     """The register the coverage divides by: subjects in business (在营) entered before the period ended."""
-    return and_(Subject.status == "active", Subject.created_at < period.ends)
+    return and_(Subject.status == "active", Subject.created_at < period.ends,
+                station_condition(Subject.device_id, period))
 
 
 def inspections_query(columns, period: Period, dimension: str | None = None):

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from core.rules import default_rules
-from core.stats.common import register_condition, share
+from core.stats.common import register_condition, share, station_condition
 from core.stats.period import Period
 from core.stats.scope import period_table
 from core.workdays import working_days_between
@@ -34,7 +34,7 @@ def coverage(session: Session, period: Period) -> dict:
         select(Subject.category, func.count()).where(register_condition(period)).group_by(Subject.category)).all())
     table = period_table(session, period)  # the period's counted inspections, read once per report
     inspected = dict(session.execute(
-        select(table.c.by_category, func.count(func.distinct(table.c.subject_id)))
+        select(table.c.by_category, func.count(func.distinct(table.c.subject_key)))
         .where(table.c.in_register == 1).group_by(table.c.by_category)).all())
     by_category = {c: {"register": n, "inspected": inspected.get(c, 0), "rate": share(inspected.get(c, 0), n)}
                    for c, n in sorted(register.items(), key=lambda kv: -kv[1])}
@@ -45,7 +45,8 @@ def coverage(session: Session, period: Period) -> dict:
 def plan_sets(session: Session, period: Period) -> tuple[int, list[int], dict[str, set[str]]]:
     """The year, its plans' seeds, and the subjects behind each plan figure (the count and its drill-down)."""
     year = period.end.year
-    plans = session.scalars(select(InspectionPlan).where(InspectionPlan.year == year)).all()
+    plans = session.scalars(select(InspectionPlan).where(InspectionPlan.year == year,
+                                                         station_condition(InspectionPlan.device_id, period))).all()
     drawn = {e["subject_id"] for p in plans for e in json.loads(p.entries_json)}
     tasks = session.execute(
         select(InspectionTask.subject_id, InspectionTask.status, InspectionTask.closed_at, InspectionTask.due)
@@ -74,7 +75,8 @@ def plan(session: Session, period: Period) -> dict:
 
 
 def event_condition(period: Period):
-    return and_(TriggerEvent.occurred_on >= period.start, TriggerEvent.occurred_on <= period.end)
+    return and_(TriggerEvent.occurred_on >= period.start, TriggerEvent.occurred_on <= period.end,
+                station_condition(TriggerEvent.device_id, period))
 
 
 def triggers(session: Session, period: Period) -> dict:
@@ -115,7 +117,8 @@ def triggers(session: Session, period: Period) -> dict:
 
 
 def lead_condition(period: Period):
-    return and_(Lead.reported_at >= period.begins, Lead.reported_at < period.ends)
+    return and_(Lead.reported_at >= period.begins, Lead.reported_at < period.ends,
+                station_condition(Lead.device_id, period))
 
 
 def lead_handling_days(received_at, handled_at) -> int:
@@ -175,7 +178,8 @@ def grades_at_end(session: Session, period: Period) -> dict[str, int]:
 
 
 def grade_change_condition(period: Period):
-    return and_(GradeChange.changed_at >= period.begins, GradeChange.changed_at < period.ends)
+    return and_(GradeChange.changed_at >= period.begins, GradeChange.changed_at < period.ends,
+                station_condition(GradeChange.device_id, period))
 
 
 def grade_direction(from_grade, to_grade) -> str:

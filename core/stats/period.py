@@ -7,7 +7,7 @@ moment (docs/statistics.md) falls in the period when ``start <= moment < end + 1
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from core.errors import InvalidInput
@@ -18,6 +18,12 @@ class Period:
     start: date
     end: date  # included
     kind: str = "range"  # month | quarter | year | range
+    # where (docs/statistics.md "Stations"): the stations counted, empty for the whole database;
+    # resolved by ``core.stats.stations.scoped`` into the devices whose records count
+    # (``exclude``: every device but these — the database's own station among those chosen)
+    stations: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    exclude: bool = False
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -71,6 +77,15 @@ class Period:
 
     def as_dict(self) -> dict:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(), "kind": self.kind, "label": self.label}
+
+    def at(self, stations: tuple[str, ...], devices: tuple[str, ...], exclude: bool) -> Period:
+        """The same days, counting only the records of ``stations`` (their ``devices``)."""
+        return replace(self, stations=tuple(stations), devices=tuple(sorted(devices)), exclude=exclude)
+
+    @property
+    def when(self) -> Period:
+        """The same days, every station."""
+        return Period(self.start, self.end, self.kind)
 
 
 def _check_year(year: int) -> None:

@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 from core.stats.common import (
     DIMENSIONS,
     DOMAIN,
+    DOMAIN_BY_TEMPLATE_FIRST,
     advisory_condition,
     failed_condition,
     headings,
     inspections_query,
     outlines,
     signed_in,
+    station_condition,
 )
 from core.stats.period import Period
 from core.stats.scope import FAILED, period_table
@@ -26,25 +28,31 @@ def inspections_and_subjects(session: Session, period: Period) -> tuple[dict, di
     """检查家次 (signed inspections) and 检查户数 (distinct subjects), each with its breakdowns.
 
     Counted in SQL from the period's table (``scope.period_table``: every breakdown's key computed
-    once with the expressions the drill-down filters by); the officers joined to it.
+    once with the expressions the drill-down filters by); the officers joined to it. The totals are
+    the sums of a breakdown every record has exactly one key in (inspections by kind, households by
+    category: a subject has one category), so no query of their own.
     """
     table = period_table(session, period)
-    total, households = session.execute(select(func.count(), func.count(func.distinct(table.c.subject_id)))
-                                        .select_from(table)).one()
-    inspections: dict = {"total": total}
-    inspected: dict = {"total": households}
+    inspections: dict = {}
+    inspected: dict = {}
+    several = session.info.get("stats_several_stations", False)
     for name in DIMENSIONS:
+        if name == "by_station" and not several:
+            continue
         if name == "by_inspector":
             key = func.coalesce(DIMENSIONS[name], "")
-            query = (select(key, func.count(func.distinct(table.c.id)), func.count(func.distinct(table.c.subject_id)))
+            query = (select(key, func.count(func.distinct(table.c.row_key)),
+                            func.count(func.distinct(table.c.subject_key)))
                      .select_from(table).join(InspectionOfficer, InspectionOfficer.inspection_id == table.c.id))
         else:
             key = func.coalesce(table.c[name], "")
-            query = select(key, func.count(), func.count(func.distinct(table.c.subject_id))).select_from(table)
+            query = select(key, func.count(), func.count(func.distinct(table.c.subject_key))).select_from(table)
         rows = session.execute(query.group_by(key)).all()
         for target, column in ((inspections, 1), (inspected, 2)):
             order = (lambda r: r[0]) if name == "by_month" else (lambda r, c=column: (-r[c], r[0]))
             target[name] = {r[0]: r[column] for r in sorted(rows, key=order)}
+    inspections = {"total": sum(inspections["by_kind"].values()), **inspections}
+    inspected = {"total": sum(inspected["by_category"].values()), **inspected}
     return inspections, inspected
 
 
@@ -54,22 +62,18 @@ def problems_query(session: Session, columns, period: Period):
     return inspections_query(columns, period).join(ItemResult, ItemResult.inspection_id == Inspection.id).where(failed)
 
 
-def _failed_results(session: Session, period: Period, *columns):
-    """The period's failed item results (the partial index on failed results serves the join)."""
-    table = period_table(session, period)
-    return (select(*columns).select_from(table).join(ItemResult, ItemResult.inspection_id == table.c.id)
-            .where(FAILED))
-
-
 def inspections_with_problems(session: Session, period: Period) -> dict:
     """发现问题家次: signed inspections with at least one failed item that is not advisory.
 
-    The failed results are read once and the advisory ones dropped by the template snapshot's
-    own flags (the drill-down, ``problems_query``, filters the same in SQL).
+    The failed results are read once from the base tables (the signed inspections' covering index,
+    then the partial index on failed results; the subject only where the checklist does not decide
+    药/械/化) and the advisory ones dropped by the template snapshot's own flags (the drill-down,
+    ``problems_query``, filters the same in SQL).
     """
-    table = period_table(session, period)
-    rows = session.execute(_failed_results(session, period, table.c.id, table.c.by_domain, table.c.template_sha,
-                                           ItemResult.item_code)).all()
+    rows = session.execute(
+        select(Inspection.id, DOMAIN_BY_TEMPLATE_FIRST, Inspection.template_sha, ItemResult.item_code)
+        .select_from(Inspection).join(ItemResult, ItemResult.inspection_id == Inspection.id)
+        .where(signed_in(period), FAILED)).all()
     where = headings(session, {r[2] for r in rows})
     found: dict[str, set] = {}
     for inspection_id, domain, sha, code in rows:
@@ -121,7 +125,7 @@ def ordered_condition(period: Period):
 def completed_condition(period: Period, status: str = "closed"):
     """Rectifications closed (or, with ``case_recommended``, sent to a case) by a re-inspection signed in the period."""
     return and_(Rectification.status == status, Rectification.closed_at >= period.begins,
-                Rectification.closed_at < period.ends)
+                Rectification.closed_at < period.ends, station_condition(Inspection.device_id, period))
 
 
 def overdue_condition(period: Period):
@@ -131,7 +135,7 @@ def overdue_condition(period: Period):
     # every inspection signed before the period's end in ix_inspections_signed
     return and_(
         func.coalesce(Inspection.status, "") == "signed", Inspection.signed_at < period.ends,
-        Rectification.deadline < period.end,
+        Rectification.deadline < period.end, station_condition(Inspection.device_id, period),
         or_(Rectification.status == "open", Rectification.closed_at.is_(None), Rectification.closed_at >= period.ends),
     )
 

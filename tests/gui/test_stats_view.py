@@ -122,3 +122,36 @@ def test_a_plan_or_grade_row_lists_its_subjects(qtbot, ctx, station):
     qtbot.mouseClick(view.table_view.viewport(), LEFT, pos=rect.center())
     listed = [view.drill_model.row_at(i) for i in range(view.drill_model.rowCount())]
     assert [(r.kind, r.id) for r in listed] == [("subject", station["C"])]
+
+
+def test_a_county_database_offers_a_station_filter(qtbot, ctx, tmp_path):
+    """Several stations' records in one database: the 站所 chooser counts one of them, or all."""
+    from tests.integration.test_stats_stations import _fill
+
+    _fill(ctx)
+    ctx.clock = lambda: __import__("datetime").datetime(2026, 12, 1, 9, 0)
+    window = open_main_window(qtbot, ctx)
+    view = click_tab(qtbot, window, window.stats_view)
+    assert view.station_box.isVisible() and view.station_box.count() == 4  # 全部站所 + three stations
+    view.set_period("quarter", 2026, 4)
+    qtbot.mouseClick(view.compute_button, LEFT)
+    assert "检查 7 家次、4 户" in view.summary.text()
+    assert view.table_list.item(0).text() == "检查家次和户数（按站所）"
+    view.station_box.setFocus()
+    for _ in range(3):  # 全部站所 → the database's own → 丙所 → 乙所
+        qtbot.keyClick(view.station_box, Qt.Key.Key_Down)
+    assert view.station_box.currentText() == "乙所"
+    qtbot.mouseClick(view.compute_button, LEFT)
+    assert view.summary.text().startswith("乙所") and "检查 4 家次、2 户" in view.summary.text()
+    view.table_list.setCurrentRow(0)
+    view.table_view.setFocus()
+    rect = view.table_view.visualRect(view.table_model.index(0, 1))
+    qtbot.mouseClick(view.table_view.viewport(), LEFT, pos=rect.center())
+    qtbot.waitUntil(lambda: view.drill_model.rowCount() > 0)
+    assert view.drill_model.rowCount() == view.result["inspections"]["by_domain"]["cosmetics"]
+
+
+def test_a_station_database_shows_no_station_filter(qtbot, ctx, station):
+    window = open_main_window(qtbot, ctx)
+    view = click_tab(qtbot, window, window.stats_view)
+    assert not view.station_box.isVisible() and view.station_box.count() == 2
