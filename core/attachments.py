@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
@@ -210,6 +210,54 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _files(root: Path) -> list[Path]:
+    """The attachment files of ``root`` (the staging folder included), temp files left out."""
+    if not root.is_dir():
+        return []
+    return [p for p in sorted(root.rglob("*")) if not p.is_symlink() and p.is_file() and not _is_temp(p)]
+
+
+@dataclass
+class AttachmentStatus:
+    total: int = 0
+    encrypted: int = 0
+    plain: int = 0
+    problems: list[str] = field(default_factory=list)  # one line per file that does not read back
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def describe(self) -> str:
+        return (f"附件 {self.total} 个：已加密 {self.encrypted} 个，明文 {self.plain} 个，"
+                f"无法读取 {len(self.problems)} 个")
+
+
+def attachment_status(ctx: AppContext, *, progress: Callable[[int, int], None] | None = None,
+                      cancelled: Callable[[], bool] | None = None) -> AttachmentStatus:
+    """Read every attachment file back through ``load``: how many are encrypted, how many plain,
+    and which do not decrypt or do not hash to their name (changes nothing)."""
+    key = getattr(ctx, "file_key", None)
+    files = _files(Path(ctx.attachments_dir))
+    status = AttachmentStatus(total=len(files))
+    for index, path in enumerate(files):
+        if cancelled is not None and cancelled():
+            raise InvalidInput("附件检查已取消")
+        if progress is not None:
+            progress(index, len(files))
+        try:
+            encrypted = is_encrypted(path)
+            load(path, key)
+        except (InvalidInput, OSError) as exc:
+            status.problems.append(getattr(exc, "message", None) or f"无法读取附件 {path.name}")
+            continue
+        if encrypted:
+            status.encrypted += 1
+        else:
+            status.plain += 1
+    return status
+
+
 def encrypt_existing(ctx: AppContext, *, progress: Callable[[int, int], None] | None = None,
                      cancelled: Callable[[], bool] | None = None) -> EncryptSummary:
     """Encrypt in place every plain file in the attachments folder under ``ctx.file_key``.
@@ -228,14 +276,10 @@ def encrypt_existing(ctx: AppContext, *, progress: Callable[[int, int], None] | 
     summary = EncryptSummary()
     if not root.is_dir():
         return summary
-    files = []
     for path in sorted(root.rglob("*")):
-        if path.is_symlink() or not path.is_file():
-            continue
-        if _is_temp(path):
+        if _is_temp(path) and path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)  # partial output of a killed run (or of a failed write)
-            continue
-        files.append(path)
+    files = _files(root)
     summary.total = len(files)
     for index, path in enumerate(files):
         if cancelled is not None and cancelled():
@@ -260,5 +304,5 @@ def encrypt_existing(ctx: AppContext, *, progress: Callable[[int, int], None] | 
     return summary
 
 
-__all__ = ["CHUNK", "EncryptSummary", "MAGIC", "encrypt_bytes", "encrypt_existing", "encrypted_chunks",
+__all__ = ["CHUNK", "AttachmentStatus", "EncryptSummary", "attachment_status", "MAGIC", "encrypt_bytes", "encrypt_existing", "encrypted_chunks",
            "is_encrypted", "load", "read_attachment", "stored_form", "write_attachment"]

@@ -357,3 +357,40 @@ def test_printed_checklist_shows_the_encrypted_photo(keyed, subject, officers, t
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(refused)).pages)
     assert "照片文件缺失或无法读取" in text
     assert "照片文件缺失或无法读取" not in "".join(page.extract_text() for page in PdfReader(BytesIO(shown)).pages)
+
+
+# --- the CLI -------------------------------------------------------------------------------------
+
+def test_cli_status_and_encrypt(tmp_path, subject, officers, ctx, capsys, monkeypatch):
+    import main
+
+    _photo_of(ctx, subject, officers, tmp_path)
+    db = ctx.engine.url.database
+    assert main.main(["attachments", "status", "--db", db]) == 0
+    assert capsys.readouterr().out.strip() == "附件 1 个：已加密 0 个，明文 1 个，无法读取 0 个"
+    before = folder_digest(Path(ctx.attachments_dir))
+    assert main.main(["attachments", "encrypt", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：没有附件密钥") and err.count("\n") == 1
+    assert folder_digest(Path(ctx.attachments_dir)) == before
+
+    key = os.urandom(32)  # what the "enc" part's log-in gives a command; here patched in
+    real_open = AppContext.open.__func__
+
+    def opened(cls, *args, **kwargs):
+        context = real_open(cls, *args, **kwargs)
+        context.file_key = key
+        return context
+
+    monkeypatch.setattr(AppContext, "open", classmethod(opened))
+    assert main.main(["attachments", "encrypt", "--db", db]) == 0
+    assert capsys.readouterr().out.strip() == "已加密附件 1 个（此前已加密 0 个，共 1 个）"
+    assert main.main(["attachments", "status", "--db", db, "--json"]) == 0
+    assert '"encrypted": 1, "plain": 0' in capsys.readouterr().out
+    [path] = attachment_files(ctx)
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 0x01
+    path.write_bytes(bytes(raw))
+    assert main.main(["attachments", "status", "--db", db]) == 2
+    out, err = capsys.readouterr()
+    assert "无法读取 1 个" in out and err.startswith(f"错误：附件 {path.name} 无法解密") and err.count("\n") == 1
