@@ -28,6 +28,7 @@ from core.attachments import MAGIC, encrypt_existing, read_attachment
 from core.context import AppContext
 from core.errors import InvalidInput
 from core.printing import render_form
+from core.subjects import SubjectData, add_subject
 from core.users import add_user, log_in
 from tests.integration.helpers import answer_all, register_officers, sign_all
 from tests.integration.test_sync import enrolled_laptop, pull_master_data
@@ -108,15 +109,21 @@ def test_no_attachment_holds_an_image_or_a_piece_of_it(keyed, subject, officers,
     assert [read_attachment(keyed, p) for p in lead.photos] == [lead_photo.read_bytes()]
 
 
-def test_content_hash_does_not_depend_on_the_key(ctx, subject, officers, tmp_path):
-    """The same record signed with and without encryption has the same content hash."""
-    register_officers(ctx)
-    photo = noisy_image(tmp_path / "p.jpg", 4)
-    plain_id = _failed_inspection(ctx, subject, officers, photo)
-    ctx.file_key = os.urandom(32)
-    keyed_id = _failed_inspection(ctx, subject, officers, noisy_image(tmp_path / "q.jpg", 4))
-    a, b = svc.load_inspection(ctx, plain_id), svc.load_inspection(ctx, keyed_id)
-    assert [p.sha256 for p in a.photos] == [p.sha256 for p in b.photos]  # the same file, stored once (plain)
+def test_a_photos_hash_does_not_depend_on_the_key(ctx, subject, officers, tmp_path):
+    """The hash a record (and its content hash) lists is of the plain photo, stored plain or encrypted."""
+    ctx.file_key = None  # plain files from before (whatever the fixture's database)
+    source = noisy_image(tmp_path / "p.jpg", 4)
+    plain_id = _failed_inspection(ctx, subject, officers, source)
+    other = AppContext.open(tmp_path / "other.db")
+    other.file_key = os.urandom(32)
+    try:
+        keyed_id = _failed_inspection(other, add_subject(other, SubjectData(name="另一店", category="cosmetics_operator",
+                                                                            address="另一路1号")), officers, source)
+        [a], [b] = svc.load_inspection(ctx, plain_id).photos, svc.load_inspection(other, keyed_id).photos
+        assert a.sha256 == b.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+        assert a.path.read_bytes() == source.read_bytes() and b.path.read_bytes().startswith(MAGIC)
+    finally:
+        other.close()
 
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -167,6 +174,7 @@ def test_swapped_files_refused(keyed, subject, officers, tmp_path):
 
 
 def test_legacy_plain_files_read_then_are_migrated(ctx, subject, officers, tmp_path):
+    ctx.file_key = None  # plain files from before (whatever the fixture's database)
     _id, path, data = _photo_of(ctx, subject, officers, tmp_path)
     assert path.read_bytes() == data  # written plain: no key yet
     ctx.file_key = os.urandom(32)
@@ -182,6 +190,7 @@ def test_legacy_plain_files_read_then_are_migrated(ctx, subject, officers, tmp_p
 
 
 def test_migration_cancelled_leaves_the_rest_plain_and_re_runs(ctx, subject, officers, tmp_path):
+    ctx.file_key = None  # plain files from before (whatever the fixture's database)
     sources = [_photo_of(ctx, subject, officers, tmp_path, seed=s) for s in (11, 12, 13)]
     ctx.file_key = os.urandom(32)
     calls = iter([False, True])
@@ -196,6 +205,7 @@ def test_migration_cancelled_leaves_the_rest_plain_and_re_runs(ctx, subject, off
 
 
 def test_migration_without_a_key_is_refused(ctx, subject, officers, tmp_path):
+    ctx.file_key = None  # plain files from before (whatever the fixture's database)
     _photo_of(ctx, subject, officers, tmp_path)
     before = folder_digest(Path(ctx.attachments_dir))
     with pytest.raises(InvalidInput, match="没有附件密钥"):
