@@ -11,14 +11,14 @@ import argparse
 import sys
 from typing import Any, Callable
 
-from cli import (audit, backup, corrections, exports, inspections, leads, numbers, oversight, paperwork, register, stats,
-                 sync, users)
+from cli import (attachments, audit, backup, corrections, exports, inspections, leads, numbers, oversight, paperwork,
+                 register, stats, sync, users)
 from cli.app import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, ChineseArgumentParser, guarded
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "build_parser", "main", "parse_args", "run"]
 
 AREAS = (register, inspections, corrections, numbers, paperwork, oversight, users, leads, audit, sync, backup, stats,
-         exports)
+         exports, attachments)
 
 
 def build_parser(extra: tuple[Callable[[Any], None], ...] = ()) -> argparse.ArgumentParser:

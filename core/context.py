@@ -70,6 +70,9 @@ class AppContext:
     events: EventBus = field(default_factory=EventBus)
     # failed log-ins of names that are no user here: name → (failures, locked until)
     unknown_logins: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
+    # the attachments' key (32 bytes, from the database key) when the database is encrypted;
+    # None: attachment files are written plain (core.attachments)
+    file_key: bytes | None = None
     _settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod

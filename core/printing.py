@@ -192,16 +192,18 @@ def _kit() -> SimpleNamespace:
 
 
 def render_pdf(record: InspectionRecord, form: str, *, organ: str, settings: dict | None = None,
-               notice: list[str] | None = None) -> bytes:
+               notice: list[str] | None = None, file_key: bytes | None = None) -> bytes:
     """The form as PDF bytes. ``settings``: the station's (复议机关, time limits), as ``AppContext.setting``;
-    ``notice``: the lines of a correction's box (``core.corrections.correction_notice``)."""
+    ``notice``: the lines of a correction's box (``core.corrections.correction_notice``);
+    ``file_key``: the database's attachments key (``AppContext.file_key``), to read encrypted photos."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
 
     if form not in STORIES:
         raise InvalidInput(f"未知的文书类型“{form}”（可用：{'、'.join(STORIES)}）")
-    page = Page(record, form, form_number(record, form), make_payload(record, form), organ, _kit(), settings or {})
+    page = Page(record, form, form_number(record, form), make_payload(record, form), organ, _kit(), settings or {},
+                file_key)
     story = STORIES[form](page)
     if notice:
         story[3:3] = _notice_box(notice)  # after the heading: organ, title, number
@@ -237,7 +239,7 @@ def render_form(ctx: AppContext, record: InspectionRecord, form: str) -> bytes:
 
         settings["original"] = original_order(ctx, record)
     return render_pdf(record, form, organ=ctx.setting("organ_name"), settings=settings,
-                      notice=correction_notice(ctx, record.id))
+                      notice=correction_notice(ctx, record.id), file_key=ctx.file_key)
 
 
 def print_form(ctx: AppContext, id_or_number: str, form: str, out: Path) -> Path:

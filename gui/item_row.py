@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from core import inspections as svc
+from core.attachments import read_attachment
 from core.checklists import ChecklistItem
+from core.errors import DomainError
 from gui.i18n import tr_args
 from gui.legal_panel import ItemFacts
 
@@ -121,7 +123,7 @@ class ItemRow(QFrame):
                 if widget:
                     widget.deleteLater()
             for photo in photos:
-                thumb = _thumbnail(photo.path, photo.original_name)
+                thumb = _thumbnail(self.editor.ctx, photo.path, photo.original_name)
                 thumb.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
                 remove = QAction(self.editor.tr("删除这张照片"), thumb)
                 remove.triggered.connect(lambda _checked=False, pid=photo.id: self.editor.save(svc.remove_photo, pid))
@@ -142,15 +144,25 @@ class ItemRow(QFrame):
                 break
 
 
-def _thumbnail(path: Path, name: str) -> QLabel:
-    """A small preview; big photos are decoded at thumbnail size, the file stays whole."""
-    reader = QImageReader(str(path))
+def _thumbnail(ctx, path: Path, name: str) -> QLabel:
+    """A small preview, decrypted in memory (core.attachments); big photos are decoded at
+    thumbnail size, the file stays whole. A photo that cannot be read says so."""
+    label = QLabel()
+    label.setToolTip(name)
+    label.setFrameShape(QFrame.Shape.Box)
+    try:
+        data = read_attachment(ctx, path)
+    except DomainError as exc:
+        label.setText(QCoreApplication.translate("ItemRow", "无法显示"))
+        label.setToolTip(exc.message)
+        return label
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
     reader.setAutoTransform(True)
     size = reader.size()
     if size.isValid():
         reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
-    label = QLabel()
     label.setPixmap(QPixmap.fromImage(reader.read()))
-    label.setToolTip(name)
-    label.setFrameShape(QFrame.Shape.Box)
     return label

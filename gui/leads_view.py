@@ -314,7 +314,7 @@ class LeadInbox(QWidget):
         lead = self._current()
         if lead is None or not lead.photos:
             return
-        viewer = PhotoViewer(tr_args(self.tr("线索照片 — %1"), lead.subject), lead.photos, parent=self)
+        viewer = PhotoViewer(tr_args(self.tr("线索照片 — %1"), lead.subject), self.ctx, lead.photos, parent=self)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         viewer.open()
 

@@ -2,6 +2,10 @@
 result, 处理措施, the party's opinion, and the failed items' photos as thumbnails."""
 from __future__ import annotations
 
+from io import BytesIO
+
+from core.attachments import load
+from core.errors import DomainError
 from core.forms.common import Page, date_cn, info_table, items_table, officers_text, party_rows, signature_block
 from core.inspections import PARTY_ROLE, WITNESS_ROLE, InspectionRecord, can_enforce, fact_text, officer_role
 
@@ -131,10 +135,11 @@ def _photo_appendix(page: Page) -> list:
     for f in r.failed_items():
         for n, photo in enumerate(r.photos_of(f.item.code), 1):
             caption = page.p(f"{f.item.code} 照片{n}：{fact_text(r, f)}", "small")
-            try:
-                image = Image(str(photo.path), width=52 * mm, height=39 * mm, kind="proportional")
-            except OSError:
-                image = page.p("（照片文件缺失）", "small")
+            try:  # decrypted in memory: no plain copy of the photo on disk
+                image = Image(BytesIO(load(photo.path, page.file_key)), width=52 * mm, height=39 * mm,
+                              kind="proportional")
+            except (DomainError, OSError):
+                image = page.p("（照片文件缺失或无法读取）", "small")
             cells.append([image, caption])
     if not cells:
         return []

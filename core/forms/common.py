@@ -27,6 +27,7 @@ class Page:
     organ: str
     kit: SimpleNamespace
     settings: dict = field(default_factory=dict)
+    file_key: bytes | None = None  # the attachments' key (core.attachments): photos are read through it
 
     @property
     def wet(self) -> bool:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from core.checklists import template_from_snapshot
 from sqlalchemy import select
 
+from core.attachments import write_attachment
 from core.errors import InvalidInput, NotFound, WorkflowError
-from core.files import write_atomically
 from core.inspections.records import PhotoRow, editable, load_orm, photo_path, touch
 from core.users import require
 from db.models import (
@@ -55,7 +55,7 @@ def store_image(ctx: AppContext, source: Path) -> tuple[str, str, Path]:
     sha = hashlib.sha256(data).hexdigest()
     target = photo_path(ctx, sha, ext)
     if not target.exists():
-        write_atomically(target, data)
+        write_attachment(ctx, target, data)  # encrypted when the database is
     return sha, ext, target
 
 

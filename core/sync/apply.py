@@ -7,7 +7,6 @@ this machine has never seen go in by the bulk path (``bulk``) on SQLite.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core import anchors
 from core.errors import InvalidInput
+from core.attachments import read_attachment, stored_form
 from core.inspections import photo_path, safe_attachment_name
 from core.sync.bulk import Prefetch, bulk_insert, prefetch
 from core.sync.changes import base_version, received_batch, set_base
@@ -232,7 +232,7 @@ def _stage_attachments(ctx: AppContext, pkg: Package) -> _Staged:
         for target, data in wanted.items():
             source = staged.work / target.name
             with open(source, "xb") as fh:
-                fh.write(data)
+                fh.write(stored_form(ctx, target.name, data))  # encrypted under this database's key
                 fh.flush()
                 os.fsync(fh.fileno())
             staged.moves.append((source, target))
@@ -261,7 +261,7 @@ def _recover_staging(ctx: AppContext) -> None:
             target = photo_path(ctx, sha, ext)
             if target.exists() or not _referenced(ctx, sha, ext):
                 continue
-            if hashlib.sha256(source.read_bytes()).hexdigest() == sha:
+            if _intact(ctx, source):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source, target)
                 moved += 1
@@ -273,6 +273,15 @@ def _recover_staging(ctx: AppContext) -> None:
         staging.rmdir()  # only if nothing is left
     except OSError:
         pass
+
+
+def _intact(ctx: AppContext, source: Path) -> bool:
+    """A staged file decrypts (or reads) whole and hashes to its name."""
+    try:
+        read_attachment(ctx, source)
+    except InvalidInput:
+        return False
+    return True
 
 
 def _referenced(ctx: AppContext, sha: str, ext: str) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 
 from core import anchors
 from core.errors import InvalidInput
+from core.attachments import read_attachment
 from core.inspections import photo_path
 from core.sync.changes import add_missing_parents, changed_since, rows_of, set_bases, watermark
 from core.sync.codec import dump, to_json
@@ -44,8 +45,8 @@ def _record_of(ctx: AppContext, table: str, row: dict[str, Any]) -> tuple[dict[s
         record["password_hash"] = None
     if table in ATTACHMENT_TABLES:
         path = photo_path(ctx, record["sha256"], record["ext"])
-        if path.is_file():
-            attachments[f"attachments/{record['sha256']}.{record['ext']}"] = path.read_bytes()
+        if path.is_file():  # the package carries the plain photo: the receiver stores it under its own key
+            attachments[f"attachments/{record['sha256']}.{record['ext']}"] = read_attachment(ctx, path)
     return record, attachments
 
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from core.attachments import read_attachment
 from core import inspections as svc
 from core.errors import RecordLocked
 from core.verification import make_payload
@@ -167,7 +168,7 @@ def test_whole_inspection_from_new_subject_to_saved_pdf(
     qtbot.mouseClick(row.photo_button, LEFT)
     record = svc.load_inspection(ctx, inspection_id)
     assert [(p.item_code, p.original_name) for p in record.photos] == [("B2", png_file.name)]
-    assert record.photos[0].path.read_bytes() == png_file.read_bytes()
+    assert read_attachment(ctx, record.photos[0].path) == png_file.read_bytes()
     assert row.thumbs.count() == 2  # the thumbnail and the stretch
 
     # --- complete: the rectification order appears ------------------------------------------

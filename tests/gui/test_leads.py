@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import leads
+from core.attachments import read_attachment
 from core import inspections as svc
 from core.tasks import list_tasks
 from core.users import add_user, list_users, log_in
@@ -293,7 +294,7 @@ def test_grid_worker_reports_a_finding_with_a_photo(ctx, people, subject, qtbot,
     assert lead.description == "货架上有无中文标签的面霜出售"
     assert lead.reporter == GRID_WORKER[0]
     [photo] = lead.photos
-    assert photo.is_file() and photo.read_bytes() == jpeg_file.read_bytes()
+    assert photo.is_file() and read_attachment(ctx, photo) == jpeg_file.read_bytes()
     # the form is empty again, ready for the next finding
     assert window.subject.text() == window.place.text() == window.description.toPlainText() == ""
     assert window.photo_label.text() == "未添加照片" and window.photos == []
@@ -386,7 +387,7 @@ def test_grid_worker_can_still_report_after_a_refused_photo(
     [lead] = [lead for lead in leads.list_leads(ctx) if lead.id != reported[0].id]
     assert lead.description == "货架上的面霜已过期"
     assert len(lead.photos) == 1
-    assert all(photo.read_bytes() == jpeg_file.read_bytes() for photo in lead.photos)
+    assert all(read_attachment(ctx, photo) == jpeg_file.read_bytes() for photo in lead.photos)
 
 
 def test_grid_worker_can_tell_apart_two_shops_of_the_same_name(ctx, people, qtbot, type_text):

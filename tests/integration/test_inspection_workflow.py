@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from core.attachments import read_attachment
 from core import inspections as svc
 from core.errors import InvalidInput, NotFound, RecordLocked, WorkflowError
 from db.models import Inspection, ItemResult
@@ -196,7 +197,7 @@ def test_photos_are_stored_by_hash_and_non_images_refused(ctx, subject, officers
     big = tmp_path / "货架.jpg"
     Image.new("RGB", (4000, 3000), (200, 120, 40)).save(big, quality=90)
     photo = svc.add_photo(ctx, inspection_id, "B2", big)
-    assert photo.path.read_bytes() == big.read_bytes()  # kept whole
+    assert read_attachment(ctx, photo.path) == big.read_bytes()  # kept whole
     assert photo.path.name.startswith(photo.sha256)
     text = tmp_path / "notes.jpg"
     text.write_text("not an image")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.attachments import read_attachment
 from core import inspections as svc
 from core import sync
 from core.errors import WorkflowError
@@ -36,6 +37,6 @@ def test_wet_signed_record_and_its_scan_sync_to_the_station(ctx, subject, office
         assert record.locked and record.legal["wet"] and record.current_hash() == record.content_hash
         assert verify_payload(ctx, make_payload(record, "record")).ok
         [arrived] = svc.paper_scans(ctx, inspection_id)
-        assert arrived.path.read_bytes() == scan.path.read_bytes() and arrived.path != scan.path
+        assert read_attachment(ctx, arrived.path) == read_attachment(laptop, scan.path) and arrived.path != scan.path
     finally:
         laptop.close()

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import select, text
 
 import main
+from core.attachments import read_attachment
 from core import inspections as svc
 from core import sync
 from core.signing import new_key_pair, sign
@@ -173,7 +174,7 @@ def test_round_trip_station_laptop_station(setup, capsys):
     assert record.status == "signed" and record.current_hash() == record.content_hash
     [photo] = record.photos
     laptop_photo = svc.load_inspection(laptop, inspection_id).photos[0]
-    assert photo.path.read_bytes() == laptop_photo.path.read_bytes()
+    assert read_attachment(station, photo.path) == read_attachment(laptop, laptop_photo.path)
     assert photo.path != laptop_photo.path  # the station's own attachments folder
     with station.engine.connect() as conn:
         actors = {a for (a,) in conn.execute(text("SELECT DISTINCT actor FROM audit_log WHERE table_name='inspections'"

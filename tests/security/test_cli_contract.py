@@ -104,6 +104,8 @@ READERS = {
     "numbers void": lambda db, f: ["numbers", "void", "--db", db, "--inspection", "1", "--reason", "误开"],
     "correct": lambda db, f: ["correct", "--db", db, "--of", "1", "--statement", "更正", "--reason", "笔误"],
     "approve-correction": lambda db, f: ["approve-correction", "--db", db, "--inspection", "1"],
+    "attachments status": lambda db, f: ["attachments", "status", "--db", db],
+    "attachments encrypt": lambda db, f: ["attachments", "encrypt", "--db", db],
 }
 # Commands that set a database up: they create it.
 SETTERS = {

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 import main
+from core.attachments import read_attachment
 from core import inspections as svc
 from core import sync
 from core.context import AppContext
@@ -353,7 +354,7 @@ def test_genuine_package_places_its_photo_after_the_commit(world, station):
         record = svc.load_inspection(ctx, world.inspection_id)
         assert record.status == "signed" and record.current_hash() == record.content_hash
         [photo] = record.photos
-        assert photo.path.is_file() and hashlib.sha256(photo.path.read_bytes()).hexdigest() == photo.sha256
+        assert photo.path.is_file() and hashlib.sha256(read_attachment(ctx, photo.path)).hexdigest() == photo.sha256
         assert photo.path.resolve().is_relative_to(station.attachments.resolve())
         assert not (station.attachments / ".staging").exists()
     finally:
@@ -374,7 +375,7 @@ def test_import_killed_between_commit_and_moves(world, station, monkeypatch):
         monkeypatch.undo()
         assert sync.import_package(ctx, world.package).already_imported
         assert photo.path.is_file() and not staged.exists() and not (station.attachments / ".staging").exists()
-        assert hashlib.sha256(photo.path.read_bytes()).hexdigest() == photo.sha256
+        assert hashlib.sha256(read_attachment(ctx, photo.path)).hexdigest() == photo.sha256
     finally:
         ctx.close()
 
