@@ -192,7 +192,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
     result = run("--help")
     assert result.returncode == 0
     listed = _listed(result.stdout)
-    assert len(listed) == 25, listed
+    assert len(listed) == 26, listed
     parser = cli.build_parser(EXTRA_COMMANDS)
     assert sorted(listed) == sorted(_subcommands(parser))
     checked = []
