@@ -27,10 +27,14 @@ def build_parser(extra: tuple[Callable[[Any], None], ...] = ()) -> argparse.Argu
     ``extra``: more ``register(subparsers)`` functions from other interfaces (the hub's
     ``hub`` command), handed in by the entry point so that ``cli`` does not import them.
     """
+    from core.paths import program_name
+    from core.version import app_banner
+
     parser = ChineseArgumentParser(
-        prog="main.py",
+        prog=program_name(),
         description="药械化现场检查：化妆品、医疗器械和药品经营者的离线现场检查。不带子命令时启动图形界面。",
     )
+    parser.add_argument("--version", action="version", version=app_banner(), help="显示版本号并退出")
     parser.add_argument("--db", help="数据库文件（默认：用户数据文件夹中的 inspections.db）")
     parser.set_defaults(handler=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
