@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
-from PySide6.QtWidgets import QProgressDialog
+from PySide6.QtWidgets import QProgressBar, QProgressDialog
 
 from core.context import AppContext
 from core.schema import back_up_before_upgrade, pending_upgrades
@@ -36,6 +36,9 @@ class UpgradeDialog(QProgressDialog):
                                           "升级前已自动备份；升级要么全部完成，要么保持原样，中途断电也不会损坏数据。"),
                                   app_version(), steps))
         self.setCancelButton(None)
+        bar = QProgressBar()
+        bar.setFormat(self.tr("第 %v 步，共 %m 步"))  # QProgressBar's own placeholders: value, maximum
+        self.setBar(bar)
         self.setRange(0, steps)
         self.setValue(0)
         self.setMinimumDuration(0)

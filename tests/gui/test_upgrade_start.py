@@ -54,8 +54,11 @@ def test_the_first_start_upgrades_behind_a_progress_dialog_and_keeps_the_data(mo
     original = UpgradeDialog.setValue
 
     def watch(dialog, value):  # what the user sees as each step is done
-        seen.append((value, dialog.maximum(), dialog.isVisible(), dialog.labelText()))
+        from PySide6.QtWidgets import QProgressBar
+
         original(dialog, value)
+        seen.append((value, dialog.maximum(), dialog.isVisible(), dialog.labelText(),
+                     dialog.findChild(QProgressBar).text()))
 
     monkeypatch.setattr(UpgradeDialog, "setValue", watch)
     monkeypatch.setattr(LoginDialog, "exec", lambda dialog: 0)  # reached the log-in; the user quits there
@@ -64,6 +67,7 @@ def test_the_first_start_upgrades_behind_a_progress_dialog_and_keeps_the_data(mo
     assert [s[0] for s in shown] == list(range(1, len(steps) + 1))
     assert len(shown) == len(steps) and all(s[1] == len(steps) and s[2] for s in shown)
     assert "正在把数据库升级到" in shown[0][3] and "已自动备份" in shown[0][3]
+    assert shown[0][4] == f"第 1 步，共 {len(steps)} 步" and shown[-1][4] == f"第 {len(steps)} 步，共 {len(steps)} 步"
     assert _revision(path) == HEAD
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT name FROM subjects").fetchall() == [("老店",)]
