@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NAME = "yaoxiehua-inspect"
 with open(ROOT / "pyproject.toml", "rb") as _fh:
     VERSION = tomllib.load(_fh)["project"]["version"]
-# the bundle's size, measured: 207 MiB with the fonts and SQLCipher (269–315 MiB before the spec
-# was trimmed); a ceiling that catches a dependency or Qt module creeping back in
-MAX_MIB = 225
+# the bundle's size, measured: ~187 MiB with the fonts and SQLCipher (315 MiB with the old spec);
+# a ceiling that catches a dependency or a Qt module creeping back in
+MAX_MIB = 195
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +167,9 @@ def test_the_bundle_is_lean(bundle):
     qm = [p.name for p in files if p.suffix == ".qm"]
     assert qm == ["qtbase_zh_CN.qm"]
     assert (bundle / "_internal" / "resources" / "icons" / f"{NAME}.png").is_file()
+    icu = bundle / "_internal" / "PySide6" / "Qt" / "lib" / "libicudata.so.73"
+    if shutil.which("icupkg"):  # tools/trim_icu.py ran: Qt's ICU data without the unused locales
+        assert icu.stat().st_size < 12 * 2**20
 
 
 def _dpkg(root: Path, *args: str) -> subprocess.CompletedProcess:
