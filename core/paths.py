@@ -32,13 +32,6 @@ def cjk_font_path() -> Path:
 CLI_SUFFIX = "-cli"  # the console program beside the windowed one in a build (pyinstaller.spec)
 
 
-def program_name() -> str:
-    """What the usage text calls this program: the executable of a build, else ``main.py``."""
-    if getattr(sys, "frozen", False):
-        return Path(sys.executable).stem
-    return "main.py"
-
-
 def entry_command(*args: str) -> tuple[str, list[str]]:
     """This program again with a subcommand, as (program, arguments): how the GUI starts the
     station's hub as a child process without importing it. A PyInstaller build runs its

@@ -47,8 +47,14 @@ class UpgradeDialog(QProgressDialog):
         self.setWindowModality(Qt.WindowModality.ApplicationModal)
         self.setMinimumWidth(460)
 
-    def reject(self) -> None:  # Esc or the window's close button: the upgrade goes on
+    def reject(self) -> None:  # Esc: the upgrade goes on, and so does its dialog
         pass
+
+    def closeEvent(self, event) -> None:  # the window's close button: likewise, until open_context hides it
+        if self.isVisible() and self.value() < self.maximum():
+            event.ignore()
+            return
+        super().closeEvent(event)
 
 
 def open_context(db: str | Path) -> AppContext:
@@ -91,7 +97,7 @@ def open_context(db: str | Path) -> AppContext:
     worker.start()
     loop.exec()
     worker.join()
-    dialog.close()
+    dialog.hide()  # not close(): its closeEvent refuses while the steps are not all done
     dialog.deleteLater()
     if "error" in outcome:
         crash.logger.info("database upgrade to %s refused or failed: %s", steps[-1], outcome["error"])

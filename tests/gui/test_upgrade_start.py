@@ -92,4 +92,5 @@ def test_a_failed_upgrade_says_why_and_leaves_the_database_as_it_was(monkeypatch
     monkeypatch.setattr(startup, "back_up_before_upgrade", full_disk)
     assert app_module.run(str(path)) == 2
     assert message_boxes.texts("critical") == ["磁盘已满：无法备份数据库"]
+    assert [w for w in qapp.topLevelWidgets() if isinstance(w, startup.UpgradeDialog) and w.isVisible()] == []
     assert _revision(path) == "0003"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.app import program_name
 from core import paths
 from core.version import APP_TITLE, app_banner, app_version
 
@@ -41,13 +42,13 @@ def test_a_build_names_itself_and_starts_the_hub_through_its_console_program(tmp
     gui_exe.write_bytes(b"")
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", str(gui_exe))
-    assert paths.program_name() == "yaoxiehua-inspect"
+    assert program_name() == "yaoxiehua-inspect"
     assert paths.entry_command("hub", "--port", "1") == (str(gui_exe), ["hub", "--port", "1"])  # no console program
     cli_exe = tmp_path / "yaoxiehua-inspect-cli.exe"
     cli_exe.write_bytes(b"")
     assert paths.entry_command("hub") == (str(cli_exe), ["hub"])
     monkeypatch.setattr(sys, "executable", str(cli_exe))
-    assert paths.program_name() == "yaoxiehua-inspect-cli"
+    assert program_name() == "yaoxiehua-inspect-cli"
     assert paths.entry_command("hub") == (str(cli_exe), ["hub"])
 
 
