@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from cli import (attachments, audit, backup, corrections, exports, inspections, leads, numbers, oversight, paperwork,
                  register, stats, sync, users)
-from cli.app import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, ChineseArgumentParser, guarded
+from cli.app import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, ChineseArgumentParser, ShowVersion, guarded, program_name
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "build_parser", "main", "parse_args", "run"]
 
@@ -28,9 +28,10 @@ def build_parser(extra: tuple[Callable[[Any], None], ...] = ()) -> argparse.Argu
     ``hub`` command), handed in by the entry point so that ``cli`` does not import them.
     """
     parser = ChineseArgumentParser(
-        prog="main.py",
+        prog=program_name(),
         description="药械化现场检查：化妆品、医疗器械和药品经营者的离线现场检查。不带子命令时启动图形界面。",
     )
+    parser.add_argument("--version", action=ShowVersion, help="显示版本号并退出")
     parser.add_argument("--db", help="数据库文件（默认：用户数据文件夹中的 inspections.db）")
     parser.set_defaults(handler=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

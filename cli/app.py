@@ -100,6 +100,27 @@ _REFUSALS = (
 )
 
 
+def program_name() -> str:
+    """What the usage text calls this program: the executable of a build (pyinstaller.spec:
+    ``yaoxiehua-inspect-cli``, ``yaoxiehua-inspect``), else ``main.py``."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).stem
+    return "main.py"
+
+
+class ShowVersion(argparse.Action):
+    """``--version``: "药械化现场检查 0.2.0" (``core.version``, read only when asked: --help stays fast)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from core.version import app_banner
+
+        print(app_banner())
+        parser.exit()
+
+
 class ChineseArgumentParser(argparse.ArgumentParser):
     """argparse with its headings, ``-h`` and refusals in Chinese; a refusal is one ``错误：…`` line, exit 2.
 

@@ -76,18 +76,20 @@ class AppContext:
     _settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, db: str | Path, *, create: bool = True, attachments_dir: Path | None = None) -> AppContext:
+    def open(cls, db: str | Path, *, create: bool = True, attachments_dir: Path | None = None,
+             progress: Callable[[str], None] | None = None) -> AppContext:
         """Open the database ``db`` (a file or a URL).
 
         ``create=False`` (commands that read, verify, export or import): a missing or
         empty database is refused ("数据库不存在" / "数据库是空的") and nothing is created. ``create``
         (commands that set a station or laptop up, the GUI): file and schema are made
         as needed. Either way a folder, a file that is not ours or a newer schema is
-        refused with one Chinese line (``InvalidInput``) and left as it was.
+        refused with one Chinese line (``InvalidInput``) and left as it was. ``progress(revision)``:
+        after each migration step of an upgrade (``core.schema.pending_upgrades`` lists them).
         """
         url = database_url(db)
         try:
-            engine, sessions = open_database(url, create=create)
+            engine, sessions = open_database(url, create=create, progress=progress)
         except DatabaseProblem as problem:
             raise InvalidInput(database_message(problem)) from problem
         guards.install(sessions)

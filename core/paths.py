@@ -29,10 +29,24 @@ def cjk_font_path() -> Path:
     return resources_dir() / "fonts" / "wqy-microhei.ttc"
 
 
+CLI_SUFFIX = "-cli"  # the console program beside the windowed one in a build (pyinstaller.spec)
+
+
 def entry_command(*args: str) -> tuple[str, list[str]]:
     """This program again with a subcommand, as (program, arguments): how the GUI starts the
-    station's hub as a child process without importing it. A PyInstaller build is its own
-    entry point; from source it is this Python running the entry script."""
+    station's hub as a child process without importing it. A PyInstaller build runs its
+    console program (on Windows the windowed one has no stdout/stderr to read); from source
+    it is this Python running the entry script."""
     if getattr(sys, "frozen", False):
+        exe = Path(sys.executable)
+        if not exe.stem.endswith(CLI_SUFFIX):
+            cli = exe.with_name(f"{exe.stem}{CLI_SUFFIX}{exe.suffix}")
+            if cli.exists():
+                return str(cli), list(args)
         return sys.executable, list(args)
     return sys.executable, [str(Path(__file__).resolve().parent.parent / "main.py"), *args]
+
+
+def icon_path() -> Path:
+    """The app's icon (256 px PNG): the windows, the .desktop entry."""
+    return resources_dir() / "icons" / "yaoxiehua-inspect.png"

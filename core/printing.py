@@ -29,6 +29,7 @@ from core.inspections import (
 )
 from core.users import require
 from core.verification import FORMS, form_number, make_payload
+from core.version import app_banner
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -212,7 +213,7 @@ def render_pdf(record: InspectionRecord, form: str, *, organ: str, settings: dic
         buffer, pagesize=A4,
         leftMargin=LEFT_MARGIN_MM * mm, rightMargin=RIGHT_MARGIN_MM * mm,
         topMargin=30 * mm, bottomMargin=(FOOTER_MM + 2) * mm,
-        initialFontName=FONT, title=f"{page.title} {page.number}", author=organ, creator="药械化现场检查",
+        initialFontName=FONT, title=f"{page.title} {page.number}", author=organ, creator=app_banner(),
     )
     doc.build(story, canvasmaker=_canvas_class(page))
     return buffer.getvalue()

@@ -20,6 +20,7 @@ from core.stats.common import (
 )
 from core.stats.drills import heading_key
 from core.subjects import CATEGORIES
+from core.version import app_banner
 from core.xlsx import write_sheet
 
 PERCENT = "percent"
@@ -246,7 +247,7 @@ def write_pdf(report: dict, path: Path) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                      bottomMargin=16 * mm, initialFontName=font, initialFontSize=9, creator="药械化现场检查",
+                      bottomMargin=16 * mm, initialFontName=font, initialFontSize=9, creator=app_banner(),
                       title=f"{report['station']}药械化监管统计（{period['label']}）").build(
         story, onFirstPage=footer, onLaterPages=footer)
     return path

@@ -23,6 +23,7 @@ from core.files import write_atomically
 from core.inspections.records import editable
 from core.numbering import DOC_KIND_LABELS, register_void
 from core.users import require
+from core.version import app_banner
 from db.models import InspectionTask, Questioning, VoidedNumber
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def voided_pdf(ctx: AppContext, *, year: int | None = None) -> bytes:
 
     buffer = BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=20 * mm,
-                            bottomMargin=20 * mm, title="文书编号作废登记表", author=organ, creator="药械化现场检查")
+                            bottomMargin=20 * mm, title="文书编号作废登记表", author=organ, creator=app_banner())
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 

@@ -154,10 +154,11 @@ def known_revisions() -> frozenset[str]:
     return frozenset(found)
 
 
-def _alembic_config(engine: Engine, connection: Connection | None = None):
+def _alembic_config(engine: Engine, connection: Connection | None = None, progress: Callable | None = None):
     from alembic.config import Config
 
     cfg = Config()
+    cfg.attributes["progress"] = progress  # env.py: called after each migration step
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     cfg.attributes["engine"] = engine
@@ -315,8 +316,10 @@ def _peek(path: Path, *, create: bool) -> None:
         conn.close()
 
 
-def upgrade(engine: Engine, *, create: bool = True) -> None:
-    """Bring the schema to the newest migration (a no-op when it is there already), atomically."""
+def upgrade(engine: Engine, *, create: bool = True, progress: Callable[[str], None] | None = None) -> None:
+    """Bring the schema to the newest migration (a no-op when it is there already), atomically.
+
+    ``progress(revision)`` is called after each migration step (inside the one transaction)."""
     where = str(sqlite_file(str(engine.url)) or engine.url.render_as_string(hide_password=True))
     try:
         revision = current_revision(engine)
@@ -328,7 +331,7 @@ def upgrade(engine: Engine, *, create: bool = True) -> None:
 
         with migration_connection(engine) as connection:
             _prepare(connection, where, create=create)
-            command.upgrade(_alembic_config(engine, connection), "head")
+            command.upgrade(_alembic_config(engine, connection, progress), "head")
             if current_revision(connection) != HEAD:
                 raise DatabaseProblem("interrupted", where, "upgrade did not reach head")
     except DBAPIError as exc:
@@ -340,7 +343,8 @@ def upgrade(engine: Engine, *, create: bool = True) -> None:
         raise DatabaseProblem(kind, where, str(exc.orig)) from exc
 
 
-def open_database(path_or_url: str | Path, *, create: bool = True) -> tuple[Engine, sessionmaker[Session]]:
+def open_database(path_or_url: str | Path, *, create: bool = True,
+                  progress: Callable[[str], None] | None = None) -> tuple[Engine, sessionmaker[Session]]:
     """Open a database at the newest schema; ``create``: make the file and schema if missing.
 
     Without ``create`` a missing or empty database is refused (``DatabaseProblem``
@@ -360,7 +364,7 @@ def open_database(path_or_url: str | Path, *, create: bool = True) -> tuple[Engi
                                   exc.strerror or "") from exc
     engine = make_engine(url)
     try:
-        upgrade(engine, create=create)
+        upgrade(engine, create=create, progress=progress)
     except BaseException:
         engine.dispose()
         if made:  # a file this call created and could not set up (a full disk...): leave nothing

@@ -5,16 +5,20 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from core.paths import cjk_font_path, default_db_path, user_data_dir
+from core.paths import cjk_font_path, default_db_path, icon_path, user_data_dir
+from core.version import app_banner, app_version
 
 
 def setup_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with the bundled font and Qt's own Chinese translations."""
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("药械化现场检查")
+    app.setApplicationVersion(app_version())
+    app.setDesktopFileName("yaoxiehua-inspect")  # the .deb's menu entry: the window groups under its icon
+    app.setWindowIcon(QIcon(str(icon_path())))
     # dates, calendars (Monday first, 十二月) and Qt's own dialogs in Chinese whatever the system locale
     QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     if sys.platform != "win32":
@@ -33,15 +37,16 @@ def setup_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run(db: str | None) -> int:
-    from core.context import AppContext
     from core.demo import create_demo, demo_needed
     from core.errors import DomainError
     from gui import crash
+    from gui.startup import open_context
 
     app = setup_application()
     crash.install(user_data_dir() / "logs")  # a windowed build has no console: tracebacks go to the log
+    crash.logger.info("start: %s, database %s", app_banner(), db or default_db_path())
     try:
-        ctx = AppContext.open(db or default_db_path())
+        ctx = open_context(db or default_db_path())  # the first start after an upgrade: behind a progress dialog
         if db is None and demo_needed(ctx):
             create_demo(ctx)  # first run on the default database: a demo station to try
     except DomainError as exc:
@@ -70,9 +75,15 @@ class Session:
         from gui.login_dialog import LoginDialog
         from gui.main_window import MainWindow
 
+        from PySide6.QtCore import QTimer
+
+        from gui.crash import logger
+
         result = LoginDialog.RELOAD
         while result == LoginDialog.RELOAD:  # joined the station: the log-in of a laptop now
-            result = LoginDialog(self.ctx).exec()
+            dialog = LoginDialog(self.ctx)
+            QTimer.singleShot(0, lambda: logger.info("log-in window shown: %s", dialog.windowTitle()))
+            result = dialog.exec()
         if not result:
             return False
         self.window = GridWorkerWindow(self.ctx) if self.ctx.user.role == "grid_worker" else MainWindow(self.ctx)

@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.log_out_action = self._action(toolbar, self.tr("注销"), QKeySequence("Ctrl+Shift+L"),
                                            self.log_out_requested.emit)
         self.log_out_action.setToolTip(self.tr("退出当前用户，回到登录界面（换人使用）"))
+        self.about_action = self._action(toolbar, self.tr("关于"), QKeySequence("F1"), self.show_about)
         # the core refuses what a role may not do; the GUI does not offer it either
         if ctx.user is not None and ctx.user.role != "admin":
             self.settings_action.setVisible(False)
@@ -236,3 +237,8 @@ class MainWindow(QMainWindow):
         from gui.verify_dialog import VerifyDialog
 
         VerifyDialog(self.ctx, parent=self).exec()
+
+    def show_about(self) -> None:
+        from gui.about_dialog import AboutDialog
+
+        AboutDialog(self.ctx, parent=self).exec()

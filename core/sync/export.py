@@ -25,6 +25,7 @@ from core.sync.spec import (
     ATTACHMENT_TABLES, BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_STATION_ID,
 )
 from core.users import LAPTOP_ROLES, require
+from core.version import app_version
 from db.models import AuditEntry, SyncBatch, SyncPeer, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
             seq += 1
             members = batch.members()
             manifest = {
-                "format": FORMAT, "format_version": FORMAT_VERSION,
+                "format": FORMAT, "format_version": FORMAT_VERSION, "app_version": app_version(),
                 "station_id": ctx.setting(S_STATION_ID), "device_id": ctx.device_id,
                 "to_device_id": peer, "seq": seq, "created_at": ctx.clock().isoformat(),
                 "counts": {t: len(lines) for t, lines in batch.lines.items()},

@@ -21,8 +21,16 @@ def include_name(name, type_, _parent_names) -> bool:
     return not (type_ == "table" and name and name.startswith("subjects_fts"))
 
 
+def _step_done(ctx, step, heads, run_args) -> None:
+    """Alembic's ``on_version_apply``: tell ``db.engine.upgrade``'s caller a step is done."""
+    progress = config.attributes.get("progress")
+    if progress is not None:
+        progress(step.up_revision_id)
+
+
 def _run(connection) -> None:
     context.configure(
+        on_version_apply=_step_done,
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
