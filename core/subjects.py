@@ -196,6 +196,15 @@ def _has_grams(ctx: AppContext) -> bool:
 _GRAM_MATCHES = "SELECT subject_rowid FROM subject_grams WHERE gram = lower(:gram_q)"  # one or two characters
 
 
+def _gram_query(ctx: AppContext, text: str) -> bool:
+    """Whether the gram index answers ``text`` exactly as the LIKE path would: one or two
+    characters, none whose upper case (the credit-code pattern) turns into ASCII or into
+    more characters (ß → SS, ﬀ → FF, ı → I)."""
+    upper = text.upper()
+    return (0 < len(text) < FTS_MIN and len(upper) == len(text)
+            and all(a.isascii() == b.isascii() for a, b in zip(text, upper)) and _has_grams(ctx))
+
+
 def _sparse(ctx: AppContext, text: str) -> bool:
     """Whether at most ``GRAMS_MAX`` subjects hold a short ``text`` in their name, address or code."""
     with ctx.sessions() as s:
@@ -214,7 +223,7 @@ def _filtered(ctx: AppContext, query, text: str, category: str | None, grid: str
         phrase = '"' + text.replace('"', '""') + '"'
         clause = text_sql("subjects.rowid IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :q)").bindparams(q=phrase)
         query = query.where(clause if by_category is None else or_(clause, by_category))
-    elif text and by_category is None and _has_grams(ctx) and _sparse(ctx, text):
+    elif by_category is None and _gram_query(ctx, text) and _sparse(ctx, text):
         # one or two characters held by few subjects: their rowids from the gram index
         query = query.where(text_sql(f"subjects.rowid IN ({_GRAM_MATCHES})").bindparams(gram_q=text))
     elif text:
@@ -252,7 +261,7 @@ def count_subjects(ctx: AppContext, text: str = "", *, category: str | None = No
                    status: str | None = None) -> int:
     """How many subjects ``search_subjects`` with the same text and filters finds in all its pages."""
     short = text.strip()
-    if (short and len(short) < FTS_MIN and not (category or grid or status) and _has_grams(ctx)
+    if (not (category or grid or status) and _gram_query(ctx, short)
             and not any(short in label for label in CATEGORIES.values())):
         # from the gram index alone, however many hold it (no filter to check row by row)
         with ctx.sessions() as s:
