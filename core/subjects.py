@@ -223,9 +223,11 @@ def _filtered(ctx: AppContext, query, text: str, category: str | None, grid: str
         phrase = '"' + text.replace('"', '""') + '"'
         clause = text_sql("subjects.rowid IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :q)").bindparams(q=phrase)
         query = query.where(clause if by_category is None else or_(clause, by_category))
-    elif by_category is None and _gram_query(ctx, text) and _sparse(ctx, text):
-        # one or two characters held by few subjects: their rowids from the gram index
-        query = query.where(text_sql(f"subjects.rowid IN ({_GRAM_MATCHES})").bindparams(gram_q=text))
+    elif _gram_query(ctx, text) and (by_category is not None or _sparse(ctx, text)):
+        # one or two characters: their subjects' rowids from the gram index — alone when few
+        # hold them; with a category's (药, 美容: many subjects, the name-ordered walk) no LIKE
+        grams = text_sql(f"subjects.rowid IN ({_GRAM_MATCHES})").bindparams(gram_q=text)
+        query = query.where(grams if by_category is None else or_(by_category, grams))
     elif text:
         # the name-ordered walk: short text held by many subjects (a page comes quickly), or no index
         pattern = like_pattern(text)
