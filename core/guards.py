@@ -8,7 +8,9 @@ Whatever writes through the ORM — a GUI action, the CLI, a sync import, the hu
   the writer set the version itself (a sync import, a conflict resolution) — sync tells
   "changed since we last exchanged it" by the version;
 * the audit trail: every insert, update and delete is chained into the audit log
-  (``core.audit``), and the chain's head is sealed now and then (``core.anchors``).
+  (``core.audit``), and the chain's head is sealed now and then (``core.anchors``);
+* tombstones: a deleted row that had synced leaves a ``sync_tombstones`` row, so the
+  deletion travels (``core.deletions``).
 
 Below the ORM the database's own triggers hold the same lock (``db.signed_lock``); at
 each commit the transaction's "signed here" markers are cleared, and the triggers'
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import anchors
 from core.audit import write_audit
+from core.deletions import delete_orphans, record_deletions
 from core.errors import RecordLocked
 from db.models import (CaseDocument, Correction, Inspection, InspectionOfficer, ItemResult, Photo, Questioning,
                        Rectification, ServiceReceipt, Signature, SyncMixin)
@@ -37,9 +40,11 @@ _LOCKED_RECTIFICATION_FIELDS = ("number", "deadline", "requirements", "inspectio
 
 def install(sessions: sessionmaker[Session]) -> None:
     """Attach the rules to every session this factory makes."""
+    event.listen(sessions, "before_flush", delete_orphans)  # first: the lock and the audit see them
     event.listen(sessions, "before_flush", refuse_changes_when_signed)
     event.listen(sessions, "before_flush", bump_versions)
     event.listen(sessions, "after_flush", write_audit)
+    event.listen(sessions, "after_flush", record_deletions)  # after the audit: its head places the tombstone
     event.listen(sessions, "before_commit", _before_commit)
     event.listen(sessions, "after_commit", _after_commit)
     event.listen(sessions, "after_soft_rollback", lambda session, _previous: _forget_bumps(session))

@@ -166,6 +166,11 @@ def like_pattern(text: str) -> str:
 
 
 FTS_MIN = 3  # the trigram index answers substrings of three characters or more
+# Shorter text goes through ``subject_grams`` (migration 0019: the distinct characters and
+# pairs of names, addresses and credit codes) unless more subjects than this hold it: then
+# the name-ordered LIKE walk fills a page sooner than sorting them all (a page of 200 among
+# 2,000 of 50,000 subjects: ~5,000 rows walked ≈ sorting 2,000; docs/performance.md).
+GRAMS_MAX = 2000
 
 
 def _has_fts(ctx: AppContext) -> bool:
@@ -178,6 +183,36 @@ def _has_fts(ctx: AppContext) -> bool:
     return cached
 
 
+def _has_grams(ctx: AppContext) -> bool:
+    cached = ctx.__dict__.get("_has_subject_grams")
+    if cached is None:
+        from sqlalchemy import inspect as sa_inspect
+
+        cached = sa_inspect(ctx.engine).has_table("subject_grams")
+        ctx.__dict__["_has_subject_grams"] = cached
+    return cached
+
+
+_GRAM_MATCHES = "SELECT subject_rowid FROM subject_grams WHERE gram = lower(:gram_q)"  # one or two characters
+
+
+def _gram_query(ctx: AppContext, text: str) -> bool:
+    """Whether the gram index answers ``text`` exactly as the LIKE path would: one or two
+    characters, none whose upper case (the credit-code pattern) turns into ASCII or into
+    more characters (ß → SS, ﬀ → FF, ı → I)."""
+    upper = text.upper()
+    return (0 < len(text) < FTS_MIN and len(upper) == len(text)
+            and all(a.isascii() == b.isascii() for a, b in zip(text, upper)) and _has_grams(ctx))
+
+
+def _sparse(ctx: AppContext, text: str) -> bool:
+    """Whether at most ``GRAMS_MAX`` subjects hold a short ``text`` in their name, address or code."""
+    with ctx.sessions() as s:
+        held = s.execute(text_sql(f"SELECT count(*) FROM ({_GRAM_MATCHES} LIMIT :cap)"),
+                         {"gram_q": text, "cap": GRAMS_MAX + 1}).scalar()
+    return held <= GRAMS_MAX
+
+
 def _filtered(ctx: AppContext, query, text: str, category: str | None, grid: str | None, status: str | None):
     """``query`` narrowed to the subjects matching ``text`` and the filters."""
     text = text.strip()
@@ -188,7 +223,13 @@ def _filtered(ctx: AppContext, query, text: str, category: str | None, grid: str
         phrase = '"' + text.replace('"', '""') + '"'
         clause = text_sql("subjects.rowid IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH :q)").bindparams(q=phrase)
         query = query.where(clause if by_category is None else or_(clause, by_category))
+    elif _gram_query(ctx, text) and (by_category is not None or _sparse(ctx, text)):
+        # one or two characters: their subjects' rowids from the gram index — alone when few
+        # hold them; with a category's (药, 美容: many subjects, the name-ordered walk) no LIKE
+        grams = text_sql(f"subjects.rowid IN ({_GRAM_MATCHES})").bindparams(gram_q=text)
+        query = query.where(grams if by_category is None else or_(by_category, grams))
     elif text:
+        # the name-ordered walk: short text held by many subjects (a page comes quickly), or no index
         pattern = like_pattern(text)
         code_pattern = like_pattern(text.upper())
         parts = [Subject.name.like(pattern, escape="\\"), Subject.address.like(pattern, escape="\\"),
@@ -208,8 +249,9 @@ def search_subjects(ctx: AppContext, text: str = "", *, category: str | None = N
     """Subjects whose name, address, credit code or category contains ``text`` (any part, Chinese
     too), narrowed by category, grid and status; a page of ``limit`` from ``offset``.
 
-    Three characters or more go through the FTS5 trigram index; shorter text is a LIKE
-    scan (a trigram index cannot answer it).
+    Three characters or more go through the FTS5 trigram index; one or two through the
+    gram index (``subject_grams``) when few subjects hold them, else the LIKE walk in name
+    order, which soon fills a page of a common text (both: SQLite; PostgreSQL: LIKE).
     """
     query = select(Subject).order_by(Subject.name, Subject.id).limit(limit).offset(offset)
     query = _filtered(ctx, query, text, category, grid, status)
@@ -220,6 +262,12 @@ def search_subjects(ctx: AppContext, text: str = "", *, category: str | None = N
 def count_subjects(ctx: AppContext, text: str = "", *, category: str | None = None, grid: str | None = None,
                    status: str | None = None) -> int:
     """How many subjects ``search_subjects`` with the same text and filters finds in all its pages."""
+    short = text.strip()
+    if (not (category or grid or status) and _gram_query(ctx, short)
+            and not any(short in label for label in CATEGORIES.values())):
+        # from the gram index alone, however many hold it (no filter to check row by row)
+        with ctx.sessions() as s:
+            return s.execute(text_sql(f"SELECT count(*) FROM ({_GRAM_MATCHES})"), {"gram_q": short}).scalar()
     query = _filtered(ctx, select(func.count(Subject.id)), text, category, grid, status)
     with ctx.sessions() as s:
         return s.scalar(query) or 0

@@ -608,6 +608,23 @@ class SyncConflict(Base):
     from_device: Mapped[str] = mapped_column(String(36), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # which side deleted the record: "remote" (a tombstone came in), "local" (deleted here,
+    # edited there), "" (both edited it) — migration 0019
+    deleted: Mapped[str] = mapped_column(String(8), nullable=False, default="", server_default="")
+
+
+class SyncTombstone(Base):
+    """A deleted record that had been exchanged with a peer: travels as a tombstone (migration 0019)."""
+
+    __tablename__ = "sync_tombstones"
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)  # the record's version when deleted
+    deleted_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    deleted_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    device_id: Mapped[str] = mapped_column(String(36), nullable=False)  # where it was deleted
+    origin: Mapped[str | None] = mapped_column(String(36))  # the peer it came from (None: deleted here)
+    audit_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)  # the export's watermark
 
 
 # --- the signed-record lock and the audit anchors (migration 0008) --------------------------

@@ -17,12 +17,13 @@ exchange signed ``.zip`` packages (docs/sync-format.md):
 
 Records are matched by UUID and version against ``sync_base`` — the version last sent
 to or received from *that* peer — so "both sides changed it" is a conflict that is kept
-(``sync_conflicts``), never silently dropped. Deletions do not travel (no tombstones yet).
+(``sync_conflicts``), never silently dropped. Deletions travel as tombstones
+(``tombstones``, ``core.deletions``); a delete against an edit is a conflict too.
 
 The modules, each one concern: ``spec`` (what syncs, the enums), ``keys``, ``devices``,
 ``codec`` (records as JSON), ``package`` (write/read/verify, the limits), ``validate`` (the
 schema per table), ``signed`` (signed means proven), ``changes``, ``export``, ``apply``,
-``bulk``, ``conflicts``, ``status``, ``client``, ``replay`` (the hub's record of requests it
+``bulk``, ``tombstones``, ``conflicts``, ``status``, ``client``, ``replay`` (the hub's record of requests it
 accepted). Import from here, not from them.
 """
 from __future__ import annotations

@@ -30,12 +30,13 @@ from core.sync.devices import role, sender_key
 from core.sync.package import Package, read_package
 from core.sync.documents import prove_documents
 from core.sync.signed import prove_signed
+from core.sync.tombstones import apply_tombstones
 from core.sync.validate import shown
 from core.sync.spec import (
     ATTACHMENT_TABLES, BY_TABLE, DOCUMENT_TABLES, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
 from core.users import require
-from db.models import Inspection, SyncBatch, SyncConflict, SyncPeer, TemplateSnapshot, utcnow
+from db.models import Inspection, SyncBatch, SyncConflict, SyncPeer, SyncTombstone, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -125,6 +126,13 @@ def _apply_record(session: Session, pkg: Package, table: str, remote: dict[str, 
     parent_id = remote["id"] if table == "inspections" else remote.get("inspection_id")
     locked = _locked(session, table, parent_id, remote["id"])
     clash = _clash(session, table, remote) if local is None else None
+    if local is None and session.get(SyncTombstone, (table, remote["id"])) is not None:
+        if base is not None and remote["version"] <= base:
+            summary.unchanged += 1  # an old copy of a record deleted here
+        else:  # deleted here, changed there: for a person to decide
+            _keep_conflict(session, table, remote["id"], {}, remote, sender, deleted="local")
+            summary.conflicts += 1
+        return
     if local is None and (locked or clash is not None):
         # a new row for an inspection signed here, or in the place of a row changed here:
         # never added, kept for a person to look at
@@ -151,14 +159,15 @@ def _apply_record(session: Session, pkg: Package, table: str, remote: dict[str, 
     set_base(session, sender, table, remote["id"], remote["version"])
 
 
-def _keep_conflict(session: Session, table: str, record_id: str, mine: dict, remote: dict, sender: str) -> None:
+def _keep_conflict(session: Session, table: str, record_id: str, mine: dict, remote: dict, sender: str, *,
+                   deleted: str = "") -> None:
     remote_json = dump(remote)
     known = session.scalar(select(SyncConflict.id).filter_by(
         table_name=table, record_id=record_id, remote_json=remote_json, resolved_at=None))
     if known is None:
         session.execute(insert(SyncConflict.__table__), [{
             "table_name": table, "record_id": record_id, "local_json": dump(mine), "remote_json": remote_json,
-            "from_device": sender, "created_at": utcnow(), "resolved_at": None}])
+            "from_device": sender, "created_at": utcnow(), "resolved_at": None, "deleted": deleted}])
 
 
 STAGING = ".staging"  # inside the attachments folder: photo files of imports not yet committed
@@ -326,6 +335,12 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
             s.info["actor"] = f"{SYNC_ACTOR_PREFIX}:{pkg.sender_name}"
             # the receipt first: its INSERT opens the database transaction the pragma needs
             _record_receipt(ctx, s, pkg)
+            # deletions first (children before parents): the proof below and the records
+            # then meet the rows as they stand after them (a photo removed, then signed)
+            deleted, kept, conflicts = apply_tombstones(s, pkg, _keep_conflict)
+            summary.applied += deleted
+            summary.unchanged += kept
+            summary.conflicts += conflicts
             # signed means proven: checked against this database inside the transaction
             prove_signed(ctx, s, pkg)
             prove_documents(ctx, s, pkg)

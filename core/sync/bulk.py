@@ -17,6 +17,7 @@ from core.audit import append_entries, inserted_entry
 from core.sync.codec import record_values
 from core.sync.package import Package
 from core.sync.spec import BY_TABLE, INSPECTION_CHILDREN, NATURAL_KEYS
+from core.sync.tombstones import tombstoned
 from db.bulk import chunks, insert_json_rows, insert_tuples
 from db.models import Inspection, SyncBase
 
@@ -55,6 +56,7 @@ def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:
             known |= set(session.scalars(select(model.id).where(model.id.in_(chunk))))
             known |= set(session.scalars(select(SyncBase.record_id).where(
                 SyncBase.peer_id == sender, SyncBase.table_name == table, SyncBase.record_id.in_(chunk))))
+        known |= tombstoned(session, table, table_ids)  # deleted here: decided one by one
         clashes = set()
         if table in NATURAL_KEYS:
             columns = NATURAL_KEYS[table]

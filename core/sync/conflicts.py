@@ -3,8 +3,14 @@
 ``resolve_conflict``: "local" keeps this database's row, "remote" applies the other side's
 row through the ORM (audit trail, signed-record lock). Either way the row's version moves
 past both sides so the outcome syncs onward and the other side accepts it; the conflict is
-marked resolved (who: the audit entry of that change). Nothing is deleted. Only the admin
-may resolve (permission ``resolve_conflicts``).
+marked resolved (who: the audit entry of that change). Only the admin may resolve
+(permission ``resolve_conflicts``).
+
+A delete against an edit (``ConflictRow.deleted``, docs/sync-format.md "Tombstones"):
+when the other side deleted it, "remote" deletes the row here (never a signed one; the
+tombstone goes on to the other peers) and "local" keeps it with a version past the
+tombstone's, so the other side gets it back; when it was deleted here, "remote" restores the
+other side's row and "local" keeps it deleted, the tombstone sent again past both versions.
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import LargeBinary, select
+from sqlalchemy import LargeBinary, delete, select
 
 from core.errors import InvalidInput, NotFound, RecordLocked
 from core.sync.codec import local_time, record_values
@@ -22,7 +28,8 @@ from core.sync.spec import (
     BY_TABLE, DOCUMENT_TABLES, INSPECTION_CHILDREN, S_DEVICE_NAME, S_STATION_DEVICE, S_STATION_NAME, TABLE_LABELS,
 )
 from core.users import require
-from db.models import AuditEntry, Device, Inspection, Subject, SyncConflict, utcnow
+from core.deletions import referring, write_tombstones
+from db.models import AuditEntry, Device, Inspection, Subject, SyncConflict, SyncTombstone, utcnow
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -72,6 +79,12 @@ class ConflictRow:
     resolved_by: str = ""
     # ids shown as names: devices, subjects, inspections (their numbers)
     device_names: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # a delete against an edit: "remote" (the other side deleted it), "local" (deleted here)
+    deleted: str = ""
+
+    @property
+    def deleted_label(self) -> str:
+        return {"remote": "对方已删除", "local": "本机已删除"}.get(self.deleted, "")
 
     @property
     def fields(self) -> list[FieldDiff]:
@@ -88,12 +101,17 @@ class ConflictRow:
                 return self.device_names[value]  # a device's name, a subject's name, an inspection's number
             return _show(value)
 
-        diffs = [FieldDiff(n, FIELD_LABELS.get(n, n), show(self.local, n) if self.local else "（本机无此记录）",
-                           show(self.remote, n)) for n in names]
+        if self.deleted == "remote":  # the remote side is a tombstone, not a row
+            names = [n for n in order if n in self.local] or list(self.local)
+        absent_here = "（本机已删除）" if self.deleted == "local" else "（本机无此记录）"
+        diffs = [FieldDiff(n, FIELD_LABELS.get(n, n), show(self.local, n) if self.local else absent_here,
+                           "（对方已删除）" if self.deleted == "remote" else show(self.remote, n)) for n in names]
         return [d for d in diffs if d.differs] + [d for d in diffs if not d.differs]
 
     @property
     def differing(self) -> list[str]:
+        if self.deleted:
+            return [self.deleted_label]
         return [f.label for f in self.fields if f.differs and f.name not in ("version", "updated_at")]
 
 
@@ -149,7 +167,7 @@ def list_conflicts(ctx: AppContext, *, include_resolved: bool = False) -> list[C
             rows.append(ConflictRow(c.id, c.table_name, TABLE_LABELS.get(c.table_name, c.table_name), c.record_id,
                                     _title(c.table_name, local, remote), names.get(c.from_device, c.from_device[:8]),
                                     local_time(c.created_at), local, remote, local_time(c.resolved_at), by,
-                                    names))
+                                    names, deleted=c.deleted or ""))
     return rows
 
 
@@ -196,7 +214,20 @@ def resolve_conflict(ctx: AppContext, conflict_id: int, choice: str) -> Resoluti
             remote, local_json = json.loads(conflict.remote_json), json.loads(conflict.local_json)
             obj = s.get(model, conflict.record_id)
             version = None
-            if choice == "remote":
+            if conflict.deleted == "remote" and choice == "remote":  # take the deletion
+                if obj is not None:
+                    if _signed_parent(s, conflict.table_name, obj) is not None:
+                        raise RecordLocked(f"{label}属于已签名锁定的检查记录，不能删除")
+                    if referring(s, conflict.table_name, conflict.record_id,
+                                 besides=("task_reasons",) if conflict.table_name == "inspection_tasks" else ()):
+                        raise InvalidInput(f"本机仍有记录引用该{label}，不能删除；请保留本机版本")
+                    s.delete(obj)  # the tombstone goes on to the other peers (core.deletions)
+            elif conflict.deleted == "local" and choice == "local":  # keep it deleted, and say so again
+                tomb = s.get(SyncTombstone, (conflict.table_name, conflict.record_id))
+                if tomb is not None:
+                    version = max(tomb.version, int(remote.get("version") or 0)) + 1
+                    tomb_row = {c.key: getattr(tomb, c.key) for c in SyncTombstone.__table__.columns}
+            elif choice == "remote":
                 values = record_values(model, remote, {}, binary=False)
                 if obj is None:
                     if local_json:
@@ -221,6 +252,12 @@ def resolve_conflict(ctx: AppContext, conflict_id: int, choice: str) -> Resoluti
                 version = obj.version = max(obj.version, int(remote.get("version") or 0)) + 1
             conflict.resolved_at = utcnow()
             s.flush()
+            if conflict.deleted == "local" and choice == "remote":
+                s.execute(delete(SyncTombstone.__table__).where(
+                    SyncTombstone.table_name == conflict.table_name, SyncTombstone.record_id == conflict.record_id))
+            elif conflict.deleted == "local" and version is not None:  # after this flush's audit entry
+                write_tombstones(s.connection(), [{**tomb_row, "version": version, "origin": None,
+                                                   "deleted_by": s.info.get("actor", "系统")[:64]}])
     except RecordLocked as exc:
         raise RecordLocked(exc.message.split("，")[0] + "，不能采用对方版本；请选择“保留本机版本”") from exc
     return Resolution(conflict_id, choice, version)

@@ -21,6 +21,7 @@ from core.sync.codec import dump, to_json
 from core.sync.devices import peers, private_key
 from core.signing import sha256_hex, sign
 from core.sync.package import Batch, write_zip_atomically
+from core.sync.tombstones import MAX_TOMBSTONES, tombstones_for
 from core.sync.spec import (
     ATTACHMENT_TABLES, BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_STATION_ID,
 )
@@ -145,6 +146,10 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
         changed = changed_since(s, watermark(s, peer), upto)
         add_missing_parents(s, peer, changed)
         batches = _collect(ctx, s, changed, max_bytes)
+        for number, tombstone in enumerate(tombstones_for(s, peer, watermark(s, peer), upto)):
+            if number and number % MAX_TOMBSTONES == 0:
+                batches.append(Batch())
+            batches[-1 if number >= MAX_TOMBSTONES else 0].add_tombstone(tombstone)
         last_in = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == peer)) or 0
         seq = s.scalar(select(func.max(SyncBatch.seq)).where(
             SyncBatch.direction == "out", SyncBatch.peer_id == peer)) or 0
@@ -158,6 +163,7 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
                 "counts": {t: len(lines) for t, lines in batch.lines.items()},
                 "members": {name: sha256_hex(data) for name, data in sorted(members.items())},
                 "acks": {peer: last_in},
+                **({"tombstones": len(batch.tombstones)} if batch.tombstones else {}),
                 **sealed,
             }
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from core.errors import InvalidInput
 from core.files import write_through_temp
 from core.inspections import PHOTO_EXTS
-from core.sync import documents, validate
+from core.sync import documents, tombstones, validate
 from core.sync.codec import dump
 from core.sync.devices import sender_key
 from core.signing import signature_ok
@@ -60,6 +60,7 @@ MAX_FILE_BYTES = MAX_TOTAL_BYTES + MAX_TOTAL_BYTES // 256 + MAX_DIRECTORY_BYTES 
 CHUNK = 1024 * 1024
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+TOMBSTONES = tombstones.MEMBER
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\Z")
 _RECORDS = re.compile(r"records/([a-z_]{1,64})\.jsonl\Z")
 ATTACHMENT = re.compile(r"attachments/([0-9a-f]{64})\.([a-z]{3,4})\Z")
@@ -92,6 +93,13 @@ class Batch:
     versions: list[tuple[str, str, int]] = field(default_factory=list)  # (table, id, version) sent
     size: int = 0
     table_bytes: dict[str, int] = field(default_factory=dict)  # each records member, uncompressed
+    tombstones: list[str] = field(default_factory=list)  # deletions (``core.sync.tombstones``), dumped
+
+    def add_tombstone(self, tombstone: dict[str, Any]) -> None:
+        line = dump(tombstone)
+        self.tombstones.append(line)
+        self.size += len(line.encode("utf-8")) + 1
+        self.versions.append((tombstone["table"], tombstone["id"], tombstone["version"]))
 
     def add(self, table: str, record: dict[str, Any], attachments: dict[str, bytes], line: str | None = None) -> None:
         """Add one record (``line``: its ``dump``, if made already)."""
@@ -134,6 +142,8 @@ class Batch:
     def members(self) -> dict[str, bytes]:
         out = {f"records/{t}.jsonl": ("\n".join(lines) + "\n").encode("utf-8")
                for t in BY_TABLE if (lines := self.lines.get(t))}
+        if self.tombstones:
+            out[TOMBSTONES] = ("\n".join(self.tombstones) + "\n").encode("utf-8")
         out.update(self.attachments)
         return out
 
@@ -148,6 +158,7 @@ class Package:
     sender_name: str
     records: dict[str, list[dict[str, Any]]]
     attachments: dict[str, bytes]
+    tombstones: list[dict[str, Any]] = field(default_factory=list)
 
 
 
@@ -264,6 +275,9 @@ def _manifest_problem(m: dict[str, Any]) -> str | None:
     if not isinstance(acks, dict) or any(
             type(k) is not str or type(v) is not int or not 0 <= v <= 2**62 for k, v in acks.items()):
         return "字段 acks 应为 {设备编号: 批次号}"
+    dead = m.get("tombstones", 0)
+    if type(dead) is not int or not 0 <= dead <= tombstones.MAX_TOMBSTONES:
+        return f"字段 tombstones 应为 0–{tombstones.MAX_TOMBSTONES} 的整数"
     return None
 
 
@@ -345,6 +359,8 @@ def _verified(ctx: AppContext, zf: zipfile.ZipFile, infos: dict[str, zipfile.Zip
         raise InvalidInput(f"同步包 {name} 无效：成员与清单不符（{shown(', '.join(extra + missing), 120)}）")
     tables: dict[str, str] = {}
     for member in sorted(present):
+        if member == TOMBSTONES:
+            continue
         found = _RECORDS.match(member)
         if found is not None:
             if found.group(1) not in BY_TABLE:
@@ -357,7 +373,8 @@ def _verified(ctx: AppContext, zf: zipfile.ZipFile, infos: dict[str, zipfile.Zip
                                "（附件名应为 attachments/<64 位十六进制>.<图片扩展名>），已拒绝")
     records: dict[str, list[dict[str, Any]]] = {}
     attachments: dict[str, bytes] = {}
-    for member in sorted(present, key=lambda m: (m not in tables, m)):  # the records first
+    dead: list[Any] = []
+    for member in sorted(present, key=lambda m: (m not in tables and m != TOMBSTONES, m)):  # the records first
         data, digest = _read_member(zf, infos[member], name, MAX_MEMBER_BYTES)
         if digest != listed[member]:
             raise InvalidInput(f"同步包 {name} 已损坏：{member} 的 SHA-256 与清单不符")
@@ -370,6 +387,10 @@ def _verified(ctx: AppContext, zf: zipfile.ZipFile, infos: dict[str, zipfile.Zip
                 documents.check_records(name, table, records[table])
             if manifest["counts"].get(table, 0) != len(records[table]):
                 raise InvalidInput(f"同步包 {name} 无效：{member} 的记录数与清单不符")
+        elif member == TOMBSTONES:
+            if data.count(b"\n") > tombstones.MAX_TOMBSTONES + 1:  # bounded before parsing
+                raise InvalidInput(f"同步包 {name} 无效：删除记录过多（上限 {tombstones.MAX_TOMBSTONES:,} 条），已拒绝")
+            dead = _parse_records(member, data, name)
         else:
             file_name = member.removeprefix("attachments/")
             if digest != file_name.partition(".")[0]:
@@ -377,7 +398,10 @@ def _verified(ctx: AppContext, zf: zipfile.ZipFile, infos: dict[str, zipfile.Zip
             attachments[file_name] = bytes(data)
     if any(n and t not in records for t, n in manifest["counts"].items()):
         raise InvalidInput(f"同步包 {name} 无效：记录数与清单不符")
+    if len(dead) != manifest.get("tombstones", 0):
+        raise InvalidInput(f"同步包 {name} 无效：{TOMBSTONES} 的删除记录数与清单不符")
+    tombstones.check_tombstones(name, dead, records)
     for record in records.get("signatures", ()):
         if f"{record['sha256']}.png" not in attachments:
             raise InvalidInput(f"同步包 {name} 无效：缺少签名图像 {record['sha256']}")
-    return Package(path, "", manifest, sender_name, records, attachments)
+    return Package(path, "", manifest, sender_name, records, attachments, dead)

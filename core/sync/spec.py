@@ -35,7 +35,7 @@ from db.models import (
 )
 
 FORMAT = "yxjc-sync"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: tombstones (deletions travel)
 ENROLMENT_FORMAT = "yxjc-enrolment"
 # Audit entries written while importing carry this actor prefix ("同步:<sender>"), so an
 # export never echoes back what it received.

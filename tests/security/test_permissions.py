@@ -131,6 +131,19 @@ def world(tmp_path_factory) -> dict:
     from core.leads import feed_back as give_feedback
 
     give_feedback(station, fed_back, "已核查")
+    # what the delete services delete: a subject entered by mistake, a lead photo (its reporter's)
+    spare = add_subject(station, SubjectData(name="误录的店", category="cosmetics_operator", address="误录路1号")).id
+    from tests.integration.test_sync import photo_file
+
+    (base / "lead-photo").mkdir()
+    station.user = people["grid_worker"]
+    with_photo = report_lead(station, category="expired_in_use", subject_id=subject.id, description="过期药品三",
+                             photos=[photo_file(base / "lead-photo")])
+    station.user = None
+    from db.models import LeadPhoto
+
+    with station.sessions() as s:
+        lead_photo = s.query(LeadPhoto.id).filter_by(lead_id=with_photo).scalar()
 
     # the case papers: a lead handled as a case, a filing draft ready to submit, one submitted, a hold notice
     from core.casework import cases, evidence
@@ -179,7 +192,7 @@ def world(tmp_path_factory) -> dict:
             "questioning": questioning, "questioning_draft": questioning_draft, "receipt": receipt,
             "case_lead": case_lead, "filing_draft": filing_draft, "filing_submitted": filing_submitted, "hold": hold,
             "leads": leads, "handled": handled, "fed_back": fed_back, "conflict": conflict_id,
-            "task": tasks[0].id, "backup": backup, "locked_user": locked_user, **files}
+            "task": tasks[0].id, "spare": spare, "lead_photo": lead_photo, "backup": backup, "locked_user": locked_user, **files}
 
 
 # --- the services and who may call them ---------------------------------------------------------
@@ -383,6 +396,12 @@ SERVICES = [
             lambda c, w, o: _lazy("core.users", "set_active")(c, w["people"]["grid_worker"].id, False)),
     Service("inspectors.add_inspector", ADMIN,
             lambda c, w, o: _lazy("core.inspectors", "add_inspector")(c, "新执法员", "41170029999")),
+    # deletions (core/deletions.py): a mistaken subject, a task nobody started, a lead photo
+    Service("deletions.delete_subject", OFFICERS_ROLES,
+            lambda c, w, o: _lazy("core.deletions", "delete_subject")(c, w["spare"])),
+    Service("deletions.delete_task", OFFICERS_ROLES, lambda c, w, o: _lazy("core.deletions", "delete_task")(c, w["task"])),
+    Service("deletions.remove_lead_photo", frozenset({"admin", "grid_worker"}),  # its reporter, or who manages leads
+            lambda c, w, o: _lazy("core.deletions", "remove_lead_photo")(c, w["lead_photo"])),
     # leads
     Service("leads.report_lead", ALL,
             lambda c, w, o: _lazy("core.leads", "report_lead")(c, category="expired_in_use", subject_id=w["subject"].id,
