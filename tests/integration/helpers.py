@@ -16,16 +16,34 @@ def signature_png(text: str = "签") -> bytes:
     return buffer.getvalue()
 
 
-def register_officers(ctx, officers=None) -> None:
-    """Put the officers on the station's list (执法人员名录), once: a signed inspection from a
-    laptop is accepted only when its officers are active inspectors there (core/sync/signed.py)."""
+# the password of every officer the tests register: it opens their signing keys (core.officer_keys)
+OFFICER_PASSWORD = "officer-pass-1"
+
+
+def register_officers(ctx, officers=None, *, password: str | None = OFFICER_PASSWORD) -> None:
+    """Put the officers on the station's list (执法人员名录), once, with a password and so a
+    signing key: a signed inspection from a laptop is accepted only when its officers are
+    active inspectors there and their own keys signed it (core/sync/signed.py)."""
     from core.inspectors import add_inspector, list_inspectors
     from tests.conftest import OFFICERS_DATA
 
     known = {o.cert_no for o in list_inspectors(ctx, active_only=False)}
-    for name, cert_no in officers if officers is not None else OFFICERS_DATA:
-        if cert_no not in known:
-            add_inspector(ctx, name, cert_no)
+    user, ctx.user = ctx.user, None  # as the system (the station's admin)
+    try:
+        for name, cert_no in officers if officers is not None else OFFICERS_DATA:
+            if cert_no not in known:
+                add_inspector(ctx, name, cert_no, password=password)
+    finally:
+        ctx.user = user
+
+
+def officer_passwords(ctx, inspection_id) -> dict[str, str]:
+    """What each officer present types at signing: their password (执法证号 → password). Officers
+    unknown here are put on this database's list first (a test that signs where it inspects)."""
+    signers = svc.officer_signers(ctx, inspection_id)
+    if not any(s.has_key for s in signers):
+        register_officers(ctx, [(s.name, s.cert_no) for s in signers if s.cert_no])
+    return {s.cert_no: OFFICER_PASSWORD for s in signers if s.cert_no}
 
 
 PRODUCT = {"name": "某品牌保湿乳", "spec": "100 mL/瓶", "batch": "20260301", "quantity": "3瓶"}
@@ -63,7 +81,7 @@ def sign_all(ctx, inspection_id, *, refused: bool = False) -> str:
     for role in roles:
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
     assert sorted(svc.load_inspection(ctx, inspection_id).signatures) == sorted(roles)
-    return svc.sign_inspection(ctx, inspection_id)
+    return svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id))
 
 
 def signed_inspection(ctx, subject_id, officers, failures=None, *, refused=False) -> str:
