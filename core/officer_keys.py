@@ -112,6 +112,25 @@ class KeyRow:
         return "有效" if self.revoked_at is None else f"已于 {self.revoked_at:%Y-%m-%d %H:%M} 停用"
 
 
+def officer_by_name(ctx: AppContext, name: str) -> str:
+    """The id of the officer (inspector) called ``name``; ``InvalidInput`` if there is none."""
+    with ctx.sessions() as s:
+        user_id = s.scalar(select(User.id).where(User.name == name.strip(), User.role == "inspector"))
+    if user_id is None:
+        raise InvalidInput(f"没有名为“{name.strip()}”的执法人员")
+    return user_id
+
+
+def revoke_current_key(ctx: AppContext, user_id: str) -> int:
+    """A lost or exposed key (the admin's, "users"): revoked for new signatures from now; what
+    it signed before stays valid. The officer signs again once given a new password (a new key)."""
+    from core.users import require
+
+    require(ctx, "users")
+    with ctx.transaction() as s:
+        return revoke_keys(s, user_id, now=ctx.clock())
+
+
 def keys_of(ctx: AppContext, user_id: str) -> list[KeyRow]:
     """Every key the officer ever had, newest first (the admin's users dialog, ``users keys``)."""
     with ctx.sessions() as s:

@@ -40,10 +40,21 @@ def register_officers(ctx, officers=None, *, password: str | None = OFFICER_PASS
 def officer_passwords(ctx, inspection_id) -> dict[str, str]:
     """What each officer present types at signing: their password (执法证号 → password). Officers
     unknown here are put on this database's list first (a test that signs where it inspects)."""
+    from sqlalchemy import select
+
+    from core.demo import DEMO_PASSWORD
+    from core.users import check_password
+    from db.models import User
+
     signers = svc.officer_signers(ctx, inspection_id)
     if not any(s.has_key for s in signers):
         register_officers(ctx, [(s.name, s.cert_no) for s in signers if s.cert_no])
-    return {s.cert_no: OFFICER_PASSWORD for s in signers if s.cert_no}
+    with ctx.sessions() as session:
+        stored = dict(session.execute(select(User.cert_no, User.password_hash).where(
+            User.cert_no.in_([s.cert_no for s in signers]))).all())
+    # the tests' officers, or the demo's (the same names and numbers, the demo's password)
+    return {s.cert_no: DEMO_PASSWORD if stored.get(s.cert_no) and check_password(DEMO_PASSWORD, stored[s.cert_no])
+            else OFFICER_PASSWORD for s in signers if s.cert_no}
 
 
 PRODUCT = {"name": "某品牌保湿乳", "spec": "100 mL/瓶", "batch": "20260301", "quantity": "3瓶"}

@@ -215,7 +215,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
         "events import", "export", "hub", "inspections", "inspectors", "inspectors add", "leads", "numbers print",
         "numbers void", "numbers voided", "plan", "print", "print-questioning", "restore", "serve",
         "stats", "subjects import",
-        "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
+        "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "users keys", "users revoke-key", "verify"]
 
 
 def test_no_subcommand_starts_the_gui_under_the_same_error_mapping(monkeypatch, capsys):

@@ -104,6 +104,8 @@ READERS = {
     "numbers void": lambda db, f: ["numbers", "void", "--db", db, "--inspection", "1", "--reason", "误开"],
     "correct": lambda db, f: ["correct", "--db", db, "--of", "1", "--statement", "更正", "--reason", "笔误"],
     "approve-correction": lambda db, f: ["approve-correction", "--db", db, "--inspection", "1"],
+    "users keys": lambda db, f: ["users", "keys", "--db", db, "--name", "王建国"],
+    "users revoke-key": lambda db, f: ["users", "revoke-key", "--db", db, "--name", "王建国"],
 }
 # Commands that set a database up: they create it.
 SETTERS = {

@@ -261,3 +261,23 @@ def test_an_old_record_signed_before_officers_had_keys_verifies_as_such(ctx, sub
     ctx.set_setting("officer_keys.since", (ctx.clock() + timedelta(days=1)).isoformat())  # upgraded after it
     verdict = verify_payload(ctx, payload)
     assert verdict.ok and "签名前的旧记录" in verdict.message, verdict.message
+
+
+def test_cli_lists_and_revokes_an_officers_key(ctx, capsys):
+    import main
+
+    register_officers(ctx)
+    db = ctx.engine.url.database
+    assert main.main(["users", "keys", "--db", db, "--name", "王建国", "--json"]) == 0
+    import json
+    [key] = json.loads(capsys.readouterr().out)
+    assert key["revoked_at"] is None and key["here"] is True and len(key["public_key"]) == 64
+    assert main.main(["users", "revoke-key", "--db", db, "--name", "王建国"]) == 0
+    assert "已停用执法人员王建国的签名密钥" in capsys.readouterr().out
+    assert main.main(["users", "revoke-key", "--db", db, "--name", "王建国"]) == 2
+    assert capsys.readouterr().err.strip() == "错误：执法人员王建国没有有效的签名密钥"
+    assert main.main(["users", "keys", "--db", db, "--name", "无此人"]) == 2
+    assert capsys.readouterr().err.strip() == "错误：没有名为“无此人”的执法人员"
+    wang = next(u for u in list_users(ctx) if u.name == "王建国")
+    [revoked] = keys_of(ctx, wang.id)
+    assert revoked.revoked_at is not None and not revoked.here
