@@ -17,7 +17,7 @@ class OfficerSignDialog(FormDialog):
 
     def __init__(self, signers, sign: Callable[[Mapping[str, str]], object], *, title: str, question: str,
                  parent=None):
-        super().__init__(title, parent)
+        super().__init__(title, parent, min_width=560)
         self._sign = sign
         self.passwords: dict[str, QLineEdit] = {}
         self.buttons.button(self.buttons.StandardButton.Save).setText(self.tr("签名锁定"))
@@ -30,7 +30,9 @@ class OfficerSignDialog(FormDialog):
                 field.setObjectName(f"password-{signer.position}")
                 self.passwords[signer.cert_no] = self.add_row(label, field)
             else:
-                self.add_row(label, QLabel(self.tr("外单位执法人员：本机没有其签名密钥，仅手写签名")))
+                note = QLabel(self.tr("外单位执法人员：本机没有其签名密钥，仅手写签名"))
+                note.setWordWrap(True)
+                self.add_row(label, note)
         self.lay_out(question)
 
     def apply(self) -> None:
