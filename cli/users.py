@@ -61,5 +61,6 @@ def cmd_users_revoke_key(args) -> int:
     ctx = open_context(args.db)
     if not revoke_current_key(ctx, officer_by_name(ctx, args.name)):
         bad_input(f"执法人员{args.name.strip()}没有有效的签名密钥")
-    print(f"已停用执法人员{args.name.strip()}的签名密钥；此前签名的记录仍然有效，重设其密码后将生成新的签名密钥")
+    print(f"已停用执法人员{args.name.strip()}的签名密钥；此前签名的记录仍然有效，"
+          "重设其密码后将生成新的签名密钥")
     return EXIT_OK

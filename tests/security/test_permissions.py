@@ -23,6 +23,7 @@ import pytest
 from core import inspections as svc
 from core.context import AppContext
 from core.users import PermissionDenied
+from tests.integration.helpers import officer_passwords
 from tests.security.digest import database_digest, folder_digest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,7 @@ def world(tmp_path_factory) -> dict:
     from core.tasks import list_tasks
     from core.users import list_users
     from db.models import SyncConflict, utcnow
-    from tests.integration.helpers import officer_passwords, answer_all, signature_png
+    from tests.integration.helpers import answer_all, officer_passwords, signature_png
     from tests.integration.test_sync import enrolled_laptop, inspect_offline, pull_master_data, photo_file
 
     base = tmp_path_factory.mktemp("permissions")
@@ -335,6 +336,8 @@ SERVICES = [
     Service("users.update_user", ADMIN,
             lambda c, w, o: _lazy("core.users", "update_user")(
                 c, w["people"]["grid_worker"].id, name="改名网格员", role="grid_worker", grid="东园")),
+    Service("officer_keys.revoke_current_key", ADMIN,
+            lambda c, w, o: _lazy("core.officer_keys", "revoke_current_key")(c, w["people"]["inspector"].id)),
     Service("users.unlock_user", ADMIN,
             lambda c, w, o: _lazy("core.users", "unlock_user")(c, w["locked_user"])),
     Service("users.set_active", ADMIN,
