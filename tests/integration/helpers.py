@@ -18,6 +18,8 @@ def signature_png(text: str = "签") -> bytes:
 
 # the password of every officer the tests register: it opens their signing keys (core.officer_keys)
 OFFICER_PASSWORD = "officer-pass-1"
+# passwords other tests give their officers (tried, in order, by ``officer_passwords``)
+KNOWN_PASSWORDS = ("correct horse", "station-pass-1", "secret123", "secret1", "inspector-1")
 
 
 def register_officers(ctx, officers=None, *, password: str | None = OFFICER_PASSWORD) -> None:
@@ -37,7 +39,7 @@ def register_officers(ctx, officers=None, *, password: str | None = OFFICER_PASS
         ctx.user = user
 
 
-def officer_passwords(ctx, inspection_id) -> dict[str, str]:
+def officer_passwords(ctx, inspection_id, *, password: str | None = None) -> dict[str, str]:
     """What each officer present types at signing: their password (执法证号 → password). Officers
     unknown here are put on this database's list first (a test that signs where it inspects)."""
     from sqlalchemy import select
@@ -47,14 +49,17 @@ def officer_passwords(ctx, inspection_id) -> dict[str, str]:
     from db.models import User
 
     signers = svc.officer_signers(ctx, inspection_id)
+    if password is not None:  # the officers were made with this password
+        return {s.cert_no: password for s in signers if s.cert_no}
     if not any(s.has_key for s in signers):
         register_officers(ctx, [(s.name, s.cert_no) for s in signers if s.cert_no])
     with ctx.sessions() as session:
         stored = dict(session.execute(select(User.cert_no, User.password_hash).where(
             User.cert_no.in_([s.cert_no for s in signers]))).all())
-    # the tests' officers, or the demo's (the same names and numbers, the demo's password)
-    return {s.cert_no: DEMO_PASSWORD if stored.get(s.cert_no) and check_password(DEMO_PASSWORD, stored[s.cert_no])
-            else OFFICER_PASSWORD for s in signers if s.cert_no}
+    # the tests' officers, the demo's (the same names and numbers) or a test's own: the password that opens
+    candidates = (OFFICER_PASSWORD, DEMO_PASSWORD, *KNOWN_PASSWORDS)
+    return {s.cert_no: next((p for p in candidates if stored.get(s.cert_no) and check_password(p, stored[s.cert_no])),
+                            OFFICER_PASSWORD) for s in signers if s.cert_no}
 
 
 PRODUCT = {"name": "某品牌保湿乳", "spec": "100 mL/瓶", "batch": "20260301", "quantity": "3瓶"}
@@ -75,7 +80,7 @@ def answer_all(ctx, inspection_id, failures: dict[str, str]) -> None:
 WITNESS = dict(witness_id="西园社区居委会", witness_phone="13900000000")
 
 
-def sign_all(ctx, inspection_id, *, refused: bool = False) -> str:
+def sign_all(ctx, inspection_id, *, refused: bool = False, password: str | None = None) -> str:
     record = svc.load_inspection(ctx, inspection_id)
     assert record.status == "completed", record.status  # callers complete the inspection first
     if refused:
@@ -92,7 +97,7 @@ def sign_all(ctx, inspection_id, *, refused: bool = False) -> str:
     for role in roles:
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
     assert sorted(svc.load_inspection(ctx, inspection_id).signatures) == sorted(roles)
-    return svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id))
+    return svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id, password=password))
 
 
 def signed_inspection(ctx, subject_id, officers, failures=None, *, refused=False) -> str:
