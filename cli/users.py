@@ -56,10 +56,11 @@ def cmd_users_keys(args) -> int:
 
 
 def cmd_users_revoke_key(args) -> int:
-    from core.officer_keys import officer_by_name, revoke_current_key
+    from core.officer_keys import officer_by_name
+    from core.users import revoke_signing_key
 
     ctx = open_context(args.db)
-    if not revoke_current_key(ctx, officer_by_name(ctx, args.name)):
+    if not revoke_signing_key(ctx, officer_by_name(ctx, args.name)):
         bad_input(f"执法人员{args.name.strip()}没有有效的签名密钥")
     print(f"已停用执法人员{args.name.strip()}的签名密钥；此前签名的记录仍然有效，"
           "重设其密码后将生成新的签名密钥")

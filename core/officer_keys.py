@@ -121,16 +121,6 @@ def officer_by_name(ctx: AppContext, name: str) -> str:
     return user_id
 
 
-def revoke_current_key(ctx: AppContext, user_id: str) -> int:
-    """A lost or exposed key (the admin's, "users"): revoked for new signatures from now; what
-    it signed before stays valid. The officer signs again once given a new password (a new key)."""
-    from core.users import require
-
-    require(ctx, "users")
-    with ctx.transaction() as s:
-        return revoke_keys(s, user_id, now=ctx.clock())
-
-
 def keys_of(ctx: AppContext, user_id: str) -> list[KeyRow]:
     """Every key the officer ever had, newest first (the admin's users dialog, ``users keys``)."""
     with ctx.sessions() as s:

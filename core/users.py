@@ -361,3 +361,13 @@ def set_active(ctx: AppContext, user_id: str, active: bool) -> UserRow:
         user.active = active
         s.flush()
         return _row(user, ctx.clock())
+
+
+def revoke_signing_key(ctx: AppContext, user_id: str) -> int:
+    """A lost or exposed officer's signing key (the admin's, "users"): revoked for new signatures
+    from now; what it signed before stays valid. The officer signs again once given a new
+    password (a new key). Returns how many keys were revoked (0: none was valid)."""
+    require(ctx, "users")
+    with ctx.transaction() as s:
+        _account(s, user_id)
+        return revoke_keys(s, user_id, now=ctx.clock())

@@ -336,8 +336,8 @@ SERVICES = [
     Service("users.update_user", ADMIN,
             lambda c, w, o: _lazy("core.users", "update_user")(
                 c, w["people"]["grid_worker"].id, name="改名网格员", role="grid_worker", grid="东园")),
-    Service("officer_keys.revoke_current_key", ADMIN,
-            lambda c, w, o: _lazy("core.officer_keys", "revoke_current_key")(c, w["people"]["inspector"].id)),
+    Service("users.revoke_signing_key", ADMIN,
+            lambda c, w, o: _lazy("core.users", "revoke_signing_key")(c, w["people"]["inspector"].id)),
     Service("users.unlock_user", ADMIN,
             lambda c, w, o: _lazy("core.users", "unlock_user")(c, w["locked_user"])),
     Service("users.set_active", ADMIN,
