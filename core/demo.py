@@ -210,7 +210,8 @@ def _signed_inspection(ctx: AppContext, subject_id: str, index: int, template_co
         add_signature(ctx, inspection_id, role, name, _signature_png(name))
     for i, officer in enumerate(OFFICERS):
         add_signature(ctx, inspection_id, officer_role(i), officer.name, _signature_png(officer.name))
-    sign_inspection(ctx, inspection_id)
+    # each officer present enters their password: their own key signs the record
+    sign_inspection(ctx, inspection_id, {officer.cert_no: DEMO_PASSWORD for officer in OFFICERS})
 
 
 def create_demo(ctx: AppContext) -> dict:
@@ -235,6 +236,11 @@ def create_demo(ctx: AppContext) -> dict:
         inspected = set(s.scalars(select(Inspection.subject_id)))
     real_clock = ctx.clock
     try:
+        # the officers (and their signing keys) first, made before the oldest demo inspection
+        oldest = max(row[-1] for row in [*DEMO_INSPECTIONS, *DEMO_CHECKLIST_INSPECTIONS])
+        ctx.clock = lambda: real_clock() - timedelta(days=oldest + 1)
+        _demo_officers(ctx)
+        ctx.clock = real_clock
         plan = [(i, "cosmetics-531", f, r, d) for i, f, r, d in DEMO_INSPECTIONS]
         plan += [(i, code, f, False, d) for i, code, f, d in DEMO_CHECKLIST_INSPECTIONS]
         for index, template_code, failures, refused, days_ago in plan:
@@ -263,9 +269,20 @@ DEMO_ADMIN = "张所长"
 DEMO_GRID_WORKER = ("马红", "西园社区")
 
 
+def _demo_officers(ctx: AppContext) -> None:
+    """The list of officers: the two demo officers can log in (and have signing keys); the others
+    are on the list only, as officers from elsewhere are (they sign by hand)."""
+    from core.inspectors import add_inspector, list_inspectors
+
+    known = {o.cert_no for o in list_inspectors(ctx, active_only=False)}
+    for officer in INSPECTORS:
+        if officer.cert_no not in known:
+            password = DEMO_PASSWORD if officer in OFFICERS else None
+            add_inspector(ctx, officer.name, officer.cert_no, password=password)
+
+
 def _demo_oversight(ctx: AppContext) -> None:
     """Users, device operators' grades, two trigger events and two leads (top-up safe)."""
-    from core.inspectors import add_inspector, list_inspectors
     from core.grades import grade_history, set_grade
     from core.tasks import record_event
     from core.users import add_user, list_users
@@ -276,12 +293,7 @@ def _demo_oversight(ctx: AppContext) -> None:
         add_user(ctx, name=DEMO_ADMIN, role="admin", password=DEMO_PASSWORD)
     if DEMO_GRID_WORKER[0] not in names:
         add_user(ctx, name=DEMO_GRID_WORKER[0], role="grid_worker", password=DEMO_PASSWORD, grid=DEMO_GRID_WORKER[1])
-    known = {o.cert_no for o in list_inspectors(ctx, active_only=False)}
-    for officer in INSPECTORS:
-        if officer.cert_no not in known:
-            # the two demo officers can log in; the others are on the list only
-            password = DEMO_PASSWORD if officer in OFFICERS else None
-            add_inspector(ctx, officer.name, officer.cert_no, password=password)
+    _demo_officers(ctx)
     ctx.set_setting("demo.accounts", f"{DEMO_ADMIN}、{OFFICERS[0].name}、{DEMO_GRID_WORKER[0]}，密码均为 {DEMO_PASSWORD}")
     with ctx.sessions() as s:
         ids = dict(s.execute(select(Subject.name, Subject.id)).all())

@@ -29,8 +29,8 @@ from core import anchors
 from core.audit import write_audit
 from core.deletions import delete_orphans, record_deletions
 from core.errors import RecordLocked
-from db.models import (CaseDocument, Correction, Inspection, InspectionOfficer, ItemResult, Photo, Questioning,
-                       Rectification, ServiceReceipt, Signature, SyncMixin)
+from db.models import (CaseDocument, Correction, Inspection, InspectionOfficer, ItemResult, OfficerSignature, Photo,
+                       Questioning, Rectification, ServiceReceipt, Signature, SyncMixin)
 from db.signed_lock import FRESH_TABLE, LOCK_MARK
 
 _BUMPED = "guards.bumped"  # session.info: rows whose version this transaction has moved
@@ -79,7 +79,8 @@ def _was_signed(inspection: Inspection) -> bool:
 def _parent(session: Session, obj) -> Inspection | None:
     if isinstance(obj, Inspection):
         return obj
-    if isinstance(obj, (ItemResult, Photo, Signature, InspectionOfficer, Rectification, Correction)):
+    if isinstance(obj, (ItemResult, Photo, Signature, InspectionOfficer, Rectification, Correction,
+                        OfficerSignature)):
         if obj.inspection is not None:
             return obj.inspection
         with session.no_autoflush:

@@ -27,6 +27,7 @@ from core.inspections import (
     load_inspection,
     officer_role,
 )
+from core.officer_keys import describe, record_check
 from core.users import require
 from core.verification import FORMS, form_number, make_payload
 from core.version import app_banner
@@ -171,6 +172,8 @@ def _canvas_class(page: Page):
             x += typeset.draw_text(self, x, y, "执法人员签名：", 9.5) + 1 * mm
             for i, _officer in enumerate(record.officers):
                 x = self._signature(officer_role(i), "", x, y)
+            if page.settings.get("officer_keys"):
+                typeset.draw_text(self, left, y - 5.5 * mm, page.settings["officer_keys"][:90], 7)
             typeset.draw_text(self, right, y, f"第 {index} 页 共 {total} 页", 9.5, align="right")
 
     return FormCanvas
@@ -239,6 +242,8 @@ def render_form(ctx: AppContext, record: InspectionRecord, form: str) -> bytes:
         from core.reinspection import original_order
 
         settings["original"] = original_order(ctx, record)
+    if record.locked:  # whose own key signed it, and who signed by hand only (an officer from elsewhere)
+        settings["officer_keys"] = describe(record_check(ctx, record))
     return render_pdf(record, form, organ=ctx.setting("organ_name"), settings=settings,
                       notice=correction_notice(ctx, record.id), file_key=ctx.file_key)
 

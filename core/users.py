@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from core.errors import DomainError, InvalidInput, NotFound
+from core.officer_keys import make_key, revoke_keys, rewrap_key
 from db.models import User
 
 if TYPE_CHECKING:
@@ -151,6 +152,8 @@ def add_user(ctx: AppContext, *, name: str, role: str, password: str | None, cer
                     password_hash=hash_password(password) if password is not None else None)
         s.add(user)
         s.flush()
+        if role == "inspector" and password is not None:  # the officer's own signing key, made here
+            make_key(s, user, password, now=ctx.clock(), device_id=ctx.device_id)
         return _row(user)
 
 
@@ -173,7 +176,10 @@ def _check_unique(s, name: str, cert_no: str, user_id: str | None = None) -> Non
         raise InvalidInput(f"执法证号 {cert_no} 已登记")
 
 
-def set_password(ctx: AppContext, user_id: str, password: str) -> None:
+def set_password(ctx: AppContext, user_id: str, password: str, *, old_password: str | None = None) -> None:
+    """Set a password. An officer's signing key: rewrapped when the officer gives the old
+    password (``old_password``); otherwise (a reset by the admin, who does not know it) a new
+    key, the old one revoked for new signatures — the signatures it made stay valid."""
     if ctx.user is None or ctx.user.id != user_id:
         require(ctx, "users")
     _check_password_rules(password)
@@ -181,8 +187,16 @@ def set_password(ctx: AppContext, user_id: str, password: str) -> None:
         user = s.get(User, user_id)
         if user is None:
             raise NotFound("找不到该用户")
+        if old_password is not None and (user.password_hash is None or not check_password(old_password,
+                                                                                        user.password_hash)):
+            raise InvalidInput("原密码不正确，密码未更改")
         user.password_hash = hash_password(password)
         user.failed_logins, user.locked_until = 0, None
+        if user.role == "inspector" and user.cert_no:
+            if old_password is not None:
+                rewrap_key(s, user, old_password, password, now=ctx.clock(), device_id=ctx.device_id)
+            else:
+                make_key(s, user, password, now=ctx.clock(), device_id=ctx.device_id)
 
 
 def has_admin(ctx: AppContext) -> bool:
@@ -312,6 +326,9 @@ def update_user(ctx: AppContext, user_id: str, *, name: str, role: str, cert_no:
             raise InvalidInput("本所至少要保留一位在用的站所管理员，不能更改最后一位管理员的角色")
         if ctx.user is not None and ctx.user.id == user_id and role != user.role:
             raise InvalidInput("不能更改自己正在使用的账户的角色，请由另一位管理员更改")
+        if user.role == "inspector" and (role != "inspector" or (cert_no or None) != user.cert_no):
+            # a key signs for one 执法证号: a new key with the next password
+            revoke_keys(s, user.id, now=ctx.clock())
         user.name, user.role, user.cert_no, user.grid = name, role, cert_no or None, grid
         s.flush()
         return _row(user, ctx.clock())
@@ -340,6 +357,18 @@ def set_active(ctx: AppContext, user_id: str, active: bool) -> UserRow:
                 raise InvalidInput("不能停用自己正在使用的账户")
             if user.role == "admin" and user.active and not _other_active_admins(s, user_id):
                 raise InvalidInput("本所至少要保留一位在用的站所管理员，不能停用最后一位管理员")
+        if not active:  # an officer who leaves signs nothing new; what they signed stays valid
+            revoke_keys(s, user.id, now=ctx.clock())
         user.active = active
         s.flush()
         return _row(user, ctx.clock())
+
+
+def revoke_signing_key(ctx: AppContext, user_id: str) -> int:
+    """A lost or exposed officer's signing key (the admin's, "users"): revoked for new signatures
+    from now; what it signed before stays valid. The officer signs again once given a new
+    password (a new key). Returns how many keys were revoked (0: none was valid)."""
+    require(ctx, "users")
+    with ctx.transaction() as s:
+        _account(s, user_id)
+        return revoke_keys(s, user_id, now=ctx.clock())

@@ -15,6 +15,7 @@ from core.casework.kinds import KIND_TITLES
 from core.casework.store import load_case_document
 from core.corrections import corrected_by
 from core.errors import NotFound
+from core.officer_keys import describe, record_check
 from core.inspections import InspectionRecord, enforcement_problems, load_inspection
 from core.questioning import load_questioning
 from core.service_receipts import load_receipt
@@ -86,8 +87,11 @@ def verify_payload(ctx: AppContext, payload: str) -> Verdict:
         return Verdict(False, f"数据库中的记录 {record.number} 在签名后被改动过", record)
     if short.lower() != record.content_hash[:SHORT_HASH]:
         return Verdict(False, f"文书内容与数据库记录不一致：{FORMS[form]} {number} 已被改动", record)
+    officers = record_check(ctx, record)
+    if not officers.ok:
+        return Verdict(False, f"{FORMS[form]} {number} 的执法人员签名不成立：{'；'.join(officers.problems)}", record)
     party = record.party.get("name", "")
-    message = f"核验通过：{FORMS[form]} {number}（{party}）与数据库中已签名的记录一致"
+    message = f"核验通过：{FORMS[form]} {number}（{party}）与数据库中已签名的记录一致；{describe(officers)}"
     correction = corrected_by(ctx, record.id)
     if correction is not None:  # genuine, but superseded: say so first
         message = f"已更正，见 {correction.number}。{message}（原文书保留存档）"

@@ -663,3 +663,41 @@ class AuditAnchor(Base):
     public_key: Mapped[str] = mapped_column(String(64), nullable=False)
     signature: Mapped[str] = mapped_column(String(128), nullable=False)
     stored_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class OfficerKey(SyncMixin, Base):
+    """An officer's own Ed25519 signing key (可靠电子签名): the public half for everyone, the
+    private half wrapped by the officer's password (``core.officer_keys``).
+
+    A key is never deleted: a password reset or an officer who leaves revokes it
+    (``revoked_at``) for new signatures; signatures made while it was valid stay valid.
+    ``wrapped_key`` (JSON of ``core.keywrap.wrap_with_password``) travels only to the laptops
+    where the officer may log in, and is cleared when the key is revoked.
+    """
+
+    __tablename__ = "officer_keys"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    # the 执法证号 the key was made for: its signatures name that officer whatever the user becomes
+    cert_no: Mapped[str] = mapped_column(String(64), nullable=False)
+    public_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    wrapped_key: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class OfficerSignature(SyncMixin, Base):
+    """One officer's signature of a signed inspection, by position: their key's Ed25519
+    signature over the content hash (``core.officer_keys.signing_message``), or — an officer
+    with no key here (a joint inspection's officer from elsewhere) — ``key_id`` and
+    ``signature`` null: signed by drawn signature only."""
+
+    __tablename__ = "officer_signatures"
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    cert_no: Mapped[str] = mapped_column(String(64), default="")
+    key_id: Mapped[str | None] = mapped_column(String(36))
+    signature: Mapped[str | None] = mapped_column(String(128))
+    signed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+    inspection: Mapped[Inspection] = relationship()
+    __table_args__ = (UniqueConstraint("inspection_id", "position"),)

@@ -362,15 +362,28 @@ class InspectionEditor(QWidget):
         if problems:  # what is missing first; the question only when signing can be done
             self.message.setText(tr_args(self.tr("还不能签名锁定：%1"), "；".join(problems)))
             return
-        if self._confirmed(self.tr("签名锁定"), self.tr("签名锁定后，本检查记录将不能再修改。确定吗？")):
-            self.save(svc.sign_inspection)
+        self._officers_sign(svc.sign_inspection, self.tr("签名锁定"),
+                            self.tr("签名锁定后，本检查记录将不能再修改。请在场的每位执法人员输入本人密码签名。"))
+
+    def _officers_sign(self, service, title: str, question: str) -> bool:
+        """Each officer present types their password; their own key signs the record (``service``)."""
+        from gui.officer_sign_dialog import OfficerSignDialog
+
+        self.flush()
+        dialog = OfficerSignDialog(svc.officer_signers(self.ctx, self.inspection_id),
+                                   lambda passwords: service(self.ctx, self.inspection_id, passwords),
+                                   title=title, question=question, parent=self)
+        if not dialog.exec():
+            return False
+        self.after_change()
+        return True
 
     def print_for_wet_signing(self) -> None:
         """Lock the record and print it with blank lines for handwritten signatures."""
-        if self._confirmed(self.tr("纸质签名打印"),
-                           self.tr("将锁定本检查记录，打印带空白签名栏的纸质文书，由当事人和执法人员亲笔签名；"
-                                   "签名后的纸质原件扫描件作为附件留存。锁定后不能再修改。确定吗？")) \
-                and self.save(svc.lock_for_wet_signing):
+        if self._officers_sign(svc.lock_for_wet_signing, self.tr("纸质签名打印"),
+                               self.tr("将锁定本检查记录，打印带空白签名栏的纸质文书，由当事人和执法人员亲笔签名；"
+                                       "签名后的纸质原件扫描件作为附件留存。锁定后不能再修改。"
+                                       "请在场的每位执法人员输入本人密码签名。")):
             self.preview("record")
 
     def preview(self, form: str) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QMessageBox
 
 from core.context import AppContext
 from core.errors import InvalidInput
+from core.officer_keys import keys_of
 from core.users import (
     MIN_PASSWORD, ROLES, UserRow, add_user, list_accounts, set_active, set_password, unlock_user, update_user,
 )
@@ -88,7 +89,10 @@ class PasswordForm(FormDialog):
         self.ctx, self.user = ctx, user
         self.password = self.add_row(self.tr("新密码(&P)："), _password_field())
         self.repeat = self.add_row(self.tr("再次输入："), _password_field())
-        self.lay_out(note=tr_args(self.tr("至少 %1 位。请当面告诉本人，并请其登录后自行修改。"), MIN_PASSWORD))
+        note = tr_args(self.tr("至少 %1 位。请当面告诉本人，并请其登录后自行修改。"), MIN_PASSWORD)
+        if user.role == "inspector":
+            note += self.tr("执法人员重设密码后生成新的签名密钥，原密钥停用；此前签名的记录仍然有效。")
+        self.lay_out(note=note)
 
     def apply(self) -> None:
         if self.password.text() != self.repeat.text():
@@ -114,12 +118,15 @@ class UsersDialog(QDialog):
         self.active_button = push_button(self.tr("停用(&D)"), self.toggle_active)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.key_state = QLabel()  # the chosen officer's signing key (core.officer_keys)
+        self.key_state.setWordWrap(True)
         note = QLabel(self.tr("用户不会被删除：停用后不能登录，其检查记录和线索仍归其本人。"))
         note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 1)
         layout.addLayout(button_row((self.add_button, self.edit_button, self.password_button, self.unlock_button,
                                      self.active_button)))
+        layout.addWidget(self.key_state)
         layout.addWidget(self.status)
         layout.addWidget(note)
         layout.addWidget(dialog_buttons(self, None))
@@ -145,6 +152,20 @@ class UsersDialog(QDialog):
         self.unlock_button.setEnabled(user is not None and user.locked)
         self.active_button.setText(self.tr("重新启用(&D)") if user is not None and not user.active
                                    else self.tr("停用(&D)"))
+        self.key_state.setText(self._key_text(user) if user is not None and user.role == "inspector" else "")
+
+    def _key_text(self, user: UserRow) -> str:
+        keys = keys_of(self.ctx, user.id)
+        current = next((k for k in keys if k.revoked_at is None), None)
+        old = len(keys) - (current is not None)
+        if current is None:
+            text = self.tr("签名密钥：无（设置密码后生成；没有密钥的执法人员只能手写签名）")
+        else:
+            text = tr_args(self.tr("签名密钥：有效，指纹 %1，%2 起"), current.fingerprint,
+                           current.valid_from.strftime("%Y-%m-%d"))
+        if old:
+            text += tr_args(self.tr("；已停用的旧密钥 %1 把（其签名的记录仍然有效）"), old)
+        return text
 
     def _done(self, text: str, user_id: str | None) -> None:
         self.status.setText(text)
@@ -166,7 +187,10 @@ class UsersDialog(QDialog):
     def reset_password(self) -> None:
         user = self.current()
         if user is not None and PasswordForm(self.ctx, user, parent=self).exec():
-            self._done(tr_args(self.tr("已为 %1 设置新密码"), user.name), user.id)
+            done = tr_args(self.tr("已为 %1 设置新密码"), user.name)
+            if user.role == "inspector":
+                done += self.tr("，并生成了新的签名密钥")
+            self._done(done, user.id)
 
     def unlock(self) -> None:
         user = self.current()

@@ -5,7 +5,7 @@ from datetime import timedelta
 import hashlib
 import json
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from core.errors import InvalidInput, WorkflowError
 from core.events import InspectionSigned
@@ -30,14 +30,17 @@ from core.inspections.records import (
     PARTY_ROLE,
     WITNESS_ROLE,
     InspectionRecord,
+    OfficerData,
     canonical_version,
     content_hash,
     editable,
+    load_orm,
     officer_role,
     record_of,
     touch,
 )
 from core.numbering import next_number, register_void
+from core.officer_keys import Signer, signers_of, sign_record, unlock_signers
 from core.users import require
 from db.models import (
     Rectification,
@@ -206,8 +209,16 @@ def signer_labels(record: InspectionRecord) -> dict[str, str]:
     return labels
 
 
-def sign_inspection(ctx: AppContext, inspection_id: str) -> str:
-    """Lock the record: store its content hash. Returns the hash."""
+def officer_signers(ctx: AppContext, inspection_id: str) -> list[Signer]:
+    """The record's officers as the signing step asks them: who has a signing key here (enters
+    their password) and who signs by drawn signature only (an officer from elsewhere)."""
+    with ctx.sessions() as s:
+        return signers_of(s, record_of(ctx, load_orm(s, inspection_id)).officers)
+
+
+def sign_inspection(ctx: AppContext, inspection_id: str, passwords: Mapping[str, str] | None = None) -> str:
+    """Lock the record: store its content hash, signed by the key of each officer present
+    (``passwords``: 执法证号 → the password that officer typed). Returns the hash."""
     require(ctx, "sign")
     with ctx.transaction() as s:
         inspection = editable(s, inspection_id)
@@ -216,7 +227,7 @@ def sign_inspection(ctx: AppContext, inspection_id: str) -> str:
         problems += correction_problems(ctx, s, inspection)
         if problems:
             raise WorkflowError("；".join(problems))
-        return _lock(ctx, s, inspection)
+        return _lock(ctx, s, inspection, passwords or {})
 
 
 def _upgrade(inspection) -> None:
@@ -227,19 +238,26 @@ def _upgrade(inspection) -> None:
         inspection.legal_json = json.dumps(legal, ensure_ascii=False, sort_keys=True)
 
 
-def _lock(ctx: AppContext, s, inspection) -> str:
+def _lock(ctx: AppContext, s, inspection, passwords: Mapping[str, str]) -> str:
     check_witness(s, inspection, inspection.witness_name)
+    signers = signers_of(s, [OfficerData(o.name, o.cert_no) for o in inspection.officers])
+    if not any(signer.has_key for signer in signers):
+        raise WorkflowError("本次检查的执法人员在本机都没有签名密钥，不能签名锁定：至少一名本所执法人员须用本人密码签名"
+                            "（请先从站所同步用户）")
+    opened = unlock_signers(s, signers, passwords)  # every password checked before anything changes
     inspection.signed_at = ctx.clock()
     inspection.status = "signed"
     inspection.content_hash = content_hash(record_of(ctx, inspection))
+    sign_record(s, inspection, signers, opened, device_id=ctx.device_id)
     ctx.events.publish(InspectionSigned(s, ctx, inspection))
     return inspection.content_hash
 
 
-def lock_for_wet_signing(ctx: AppContext, inspection_id: str) -> str:
+def lock_for_wet_signing(ctx: AppContext, inspection_id: str, passwords: Mapping[str, str] | None = None) -> str:
     """Lock the record to print it with blank lines for handwritten signatures (stations that
     keep paper originals). The content hash covers everything but signature images; drawn
-    signatures, if any, are not part of it. A scan of the signed paper is attached afterwards."""
+    signatures, if any, are not part of it. A scan of the signed paper is attached afterwards.
+    The officers' keys sign it as ``sign_inspection``'s do (``passwords``)."""
     require(ctx, "sign")
     with ctx.transaction() as s:
         inspection = editable(s, inspection_id)
@@ -253,4 +271,4 @@ def lock_for_wet_signing(ctx: AppContext, inspection_id: str) -> str:
             raise WorkflowError("；".join(problems))
         if inspection.signatures:
             raise WorkflowError("本记录已有在屏幕上手写的签名，不能再改为打印纸质文书签名；请直接签名锁定")
-        return _lock(ctx, s, inspection)
+        return _lock(ctx, s, inspection, passwords or {})

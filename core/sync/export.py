@@ -27,7 +27,7 @@ from core.sync.spec import (
 )
 from core.users import LAPTOP_ROLES, require
 from core.version import app_version
-from db.models import AuditEntry, SyncBatch, SyncPeer, TemplateSnapshot, utcnow
+from db.models import AuditEntry, SyncBatch, SyncPeer, TemplateSnapshot, User, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -35,16 +35,20 @@ if TYPE_CHECKING:
     from core.context import AppContext
 
 
-def _record_of(ctx: AppContext, table: str, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _record_of(ctx: AppContext, table: str, row: dict[str, Any],
+               may_log_in: frozenset[str] = frozenset()) -> tuple[dict[str, Any], dict[str, bytes]]:
     """One exported record with its attachments (signature PNG, photo file).
 
     A laptop receives the password verifiers only of the users who may log in on it (active
     inspectors and grid workers), never the admin's: a stolen laptop holds nothing that
-    opens the station.
+    opens the station. An officer's wrapped signing key goes with the verifier (``may_log_in``:
+    the ids of those users), so the officer can sign there and nowhere else.
     """
     record, attachments = to_json(table, row)
     if table == "users" and not (record.get("active") and record.get("role") in LAPTOP_ROLES):
         record["password_hash"] = None
+    if table == "officer_keys" and record["user_id"] not in may_log_in:  # the wrapped private key, likewise
+        record["wrapped_key"] = None
     if table in ATTACHMENT_TABLES:
         path = photo_path(ctx, record["sha256"], record["ext"])
         if path.is_file():  # the package carries the plain photo: the receiver stores it under its own key
@@ -65,12 +69,13 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     after: list[Unit] = []
     snapshots: set[str] = set()
     tables = list(BY_TABLE)
+    may_log_in = frozenset(session.scalars(select(User.id).where(User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
     for model in MODELS:
         table = model.__tablename__
         if table == "template_snapshots":
             continue
         for row in rows_of(session, model, sorted(changed.get(table, ()))):
-            record, attachments = _record_of(ctx, table, dict(row))
+            record, attachments = _record_of(ctx, table, dict(row), may_log_in)
             item = (table, record, attachments, dump(record))
             if table == "inspections":
                 snapshots.add(record["template_sha"])

@@ -14,16 +14,24 @@ only if
   database's list of users (执法人员名录). At the station, which owns that list, the
   inspector must be active: work from the field is signed by current officers. On a
   laptop, whose list comes from the station (also in the same package), an inactive
-  (retired) inspector is accepted: the station sends older records too.
+  (retired) inspector is accepted: the station sends older records too;
+* its officers' **own signatures** hold (``core.officer_keys.check_signatures``): each
+  officer has an Ed25519 signature over the content hash by a key of that officer valid at
+  the signing time, or is marked drawn-only (an officer from elsewhere, with no key here —
+  refused for an officer who had a valid key), and at least one officer's key signed. The
+  public keys are read once per package. Only the station may send (to a laptop) a record
+  signed before officers had keys, which carries none.
 
 Otherwise the whole package is refused (``InvalidInput``), nothing written. An inspection
 already signed here is never overwritten (``apply``), so it needs no proof.
 
-This is a consistency proof, not an officer's signature: whoever holds an enrolled device
-key can compute a content hash; the officer check is what ties it to real people here.
+The content hash is a consistency proof that whoever holds an enrolled device key can
+compute; the officers' key signatures, made with keys only their passwords open, are what
+ties a record to the people who signed it.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -32,12 +40,14 @@ from sqlalchemy.orm import Session
 from core.checklists import template_from_snapshot
 from core.errors import InvalidInput
 from core.inspections import content_hash, record_from_rows, signature_roles
+from core.officer_keys import check_signatures, package_keys, public_keys
 from core.sync.devices import role
-from core.sync.spec import NATURAL_KEYS
+from core.sync.spec import NATURAL_KEYS, S_STATION_DEVICE
 from core.sync.validate import SCHEMAS, shown
 from db.bulk import chunks
 from db.models import (
-    Inspection, InspectionOfficer, ItemResult, Photo, Rectification, Signature, TemplateSnapshot, User,
+    Inspection, InspectionOfficer, ItemResult, OfficerSignature, Photo, Rectification, Signature, TemplateSnapshot,
+    User,
 )
 
 if TYPE_CHECKING:
@@ -51,6 +61,8 @@ _CHILD_COLUMNS = {
     "photos": (Photo, ("id", "item_code", "sha256", "original_name")),
     "signatures": (Signature, ("id", "role", "signer_name", "sha256")),
     "rectifications": (Rectification, ("id", "number", "deadline", "requirements", "status")),
+    # not in the hash: the officers' key signatures of it (core.officer_keys)
+    "officer_signatures": (OfficerSignature, ("id", "position", "cert_no", "key_id", "signature")),
 }
 
 
@@ -123,6 +135,13 @@ def prove_signed(ctx: AppContext, session: Session, pkg: Package) -> None:
     templates: dict[str, Any] = {}
     station = role(ctx) == "station"
     roster = _roster(session, pkg, with_package=not station)
+    keys = public_keys(session)  # every officer key known here: one query for the whole package
+    if not station:  # a laptop's list of keys comes from the station, maybe in this very package
+        keys.update(package_keys(map(SCHEMAS["officer_keys"].complete, pkg.records.get("officer_keys", ()))))
+    # records signed before officers had keys carry no officer signatures: only the station,
+    # which accepted them then, may send them (to a laptop); everything new needs them
+    from_station = not station and pkg.manifest["device_id"] == ctx.setting_or(S_STATION_DEVICE, "")
+    legacy_before = datetime.max if from_station else None
     complete = SCHEMAS["inspections"].complete
     for row in map(complete, todo):
         number = shown(row["number"], 64)
@@ -161,3 +180,8 @@ def prove_signed(ctx: AppContext, session: Session, pkg: Package) -> None:
                 where = "不是本所执法人员名录中的在职执法人员" if station else "不在本所执法人员名录中"
                 raise InvalidInput(f"{refused}执法人员“{shown(officer.name, 32)}”（执法证号 "
                                    f"{shown(officer.cert_no, 32) or '无'}）{where}，未导入任何内容")
+        check = check_signatures(row["id"], row["content_hash"], datetime.fromisoformat(row["signed_at"]),
+                                 record.officers, rows["officer_signatures"], keys, legacy_before=legacy_before)
+        if not check.ok:
+            raise InvalidInput(f"{refused}没有有效的执法人员密钥签名（{shown('；'.join(check.problems), 200)}），"
+                               "未导入任何内容")

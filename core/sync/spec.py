@@ -20,6 +20,8 @@ from db.models import (
     ItemResult,
     Lead,
     LeadPhoto,
+    OfficerKey,
+    OfficerSignature,
     PaperScan,
     Photo,
     Questioning,
@@ -45,9 +47,9 @@ MAX_DEVICE_NO = 99
 
 # Every synced table, parents before children (the order records are written and applied).
 MODELS: tuple[type, ...] = (
-    TemplateSnapshot, Subject, User, TriggerEvent, GradeChange, InspectionPlan, Inspection,
-    InspectionOfficer, ItemResult, Photo, Signature, Rectification, Correction, VoidedNumber, InspectionTask,
-    TaskReason, Lead, LeadPhoto, PaperScan, Questioning, ServiceReceipt, CaseDocument,
+    TemplateSnapshot, Subject, User, OfficerKey, TriggerEvent, GradeChange, InspectionPlan, Inspection,
+    InspectionOfficer, ItemResult, Photo, Signature, OfficerSignature, Rectification, Correction, VoidedNumber,
+    InspectionTask, TaskReason, Lead, LeadPhoto, PaperScan, Questioning, ServiceReceipt, CaseDocument,
 )
 # One-row documents (询问笔录, 送达回证, case papers): a row signed here is never overwritten,
 # one arriving signed must prove its content hash (``core.sync.documents``).
@@ -58,16 +60,16 @@ BY_TABLE: dict[str, type] = {m.__tablename__: m for m in MODELS}
 # Tables whose changes are found in the audit log (template snapshots are immutable and
 # not audited: they travel with the inspections that use them).
 AUDITED_TABLES = tuple(name for name in BY_TABLE if name != "template_snapshots")
-# The station keeps its own list of users and passwords; laptops never change it.
-STATION_REFUSES = {"users"}
+# The station keeps its own list of users, passwords and officers' keys; laptops never change it.
+STATION_REFUSES = {"users", "officer_keys"}
 # Rows that belong to an inspection: never overwritten once it is signed.
 INSPECTION_CHILDREN = {"inspection_officers", "item_results", "photos", "signatures", "rectifications",
-                       "corrections"}
+                       "corrections", "officer_signatures"}
 # An inspection and its rows: flushed together on PostgreSQL (see ``apply.import_package``).
 INSPECTION_GROUP = {"inspections", *INSPECTION_CHILDREN}
 # Child rows that also have a natural key: re-drawing a signature (or re-entering an
 # officer) makes a new row, with a new UUID, in the same place as the old one.
-NATURAL_KEYS = {"signatures": ("inspection_id", "role"), "inspection_officers": ("inspection_id", "position"),
+NATURAL_KEYS = {"signatures": ("inspection_id", "role"), "officer_signatures": ("inspection_id", "position"), "inspection_officers": ("inspection_id", "position"),
                 "item_results": ("inspection_id", "item_code")}
 
 # Settings (table ``settings``) that make a database a station or an enrolled laptop.
@@ -83,6 +85,7 @@ TABLE_LABELS = {
     "rectifications": "责令改正", "inspection_tasks": "检查任务", "task_reasons": "任务原因", "leads": "线索",
     "lead_photos": "线索照片", "corrections": "更正", "voided_numbers": "作废登记", "paper_scans": "纸质原件扫描件",
     "questionings": "询问笔录", "service_receipts": "送达回证", "case_documents": "案件文书",
+    "officer_keys": "执法人员签名密钥", "officer_signatures": "执法人员密钥签名",
 }
 
 # The values a status-like column may hold, per (table, column): an incoming record with

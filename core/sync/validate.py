@@ -51,6 +51,9 @@ DIGESTS = {"sha256", "content_hash", "inputs_sha256", "template_sha"}
 PATTERNS = {
     ("signatures", "role"): re.compile(r"(party|party_order|witness|officer[1-9][0-9]?)\Z"),
     ("trigger_events", "event_type"): re.compile(r"[a-z][a-z0-9_]{0,31}\Z"),
+    ("officer_keys", "public_key"): re.compile(r"[0-9a-f]{64}\Z"),
+    ("officer_signatures", "key_id"): re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"),
+    ("officer_signatures", "signature"): re.compile(r"[0-9a-f]{128}\Z"),
 }
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")

@@ -126,3 +126,36 @@ def png_file(tmp_path):
     path = tmp_path / "现场照片.png"
     Image.new("RGB", (64, 48), (200, 40, 40)).save(path, format="PNG")
     return path
+
+
+@pytest.fixture
+def officer_sign(request, qtbot, monkeypatch):
+    """The signing step's password dialog, driven as the officers would: each types their
+    password into their own field (``password``, by default the tests' officers' one), then
+    clicks 签名锁定. With the ``ctx`` fixture, the tests' officers are put on its list first
+    (with passwords, so signing keys). ``dialogs`` records (title, officer labels, message)."""
+    from PySide6.QtCore import Qt
+
+    from gui.officer_sign_dialog import OfficerSignDialog
+    from tests.integration.helpers import OFFICER_PASSWORD, register_officers
+
+    if "ctx" in request.fixturenames:
+        register_officers(request.getfixturevalue("ctx"))
+
+    class Driver:
+        password = OFFICER_PASSWORD
+        dialogs: list[tuple[str, list[str], str]] = []
+
+    def exec_(dialog: OfficerSignDialog) -> int:
+        for field in dialog.passwords.values():
+            field.setFocus()
+            qtbot.keyClicks(field, Driver.password)
+        qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
+        labels = [dialog.form.itemAt(i, dialog.form.ItemRole.LabelRole).widget().text()
+                  for i in range(dialog.form.rowCount())]
+        Driver.dialogs.append((dialog.windowTitle(), labels, dialog.message.text()))
+        return dialog.result()
+
+    monkeypatch.setattr(OfficerSignDialog, "exec", exec_)
+    Driver.dialogs = []
+    return Driver

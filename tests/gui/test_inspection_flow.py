@@ -10,14 +10,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QMessageBox,
     QPushButton,
 )
 
 from core.attachments import read_attachment
 from core import inspections as svc
 from core.errors import RecordLocked
-from core.verification import make_payload
+from core.verification import make_payload, verify_payload
 from gui.inspection_editor import InspectionEditor
 from gui.jobs import ImmediateRunner
 from gui.main_window import MainWindow
@@ -77,7 +76,7 @@ def draw_signatures(qtbot, monkeypatch, type_text):
 
 
 def test_whole_inspection_from_new_subject_to_saved_pdf(
-    ctx, qtbot, monkeypatch, type_text, message_boxes, png_file, tmp_path, draw_signatures
+    ctx, qtbot, monkeypatch, type_text, message_boxes, png_file, tmp_path, draw_signatures, officer_sign
 ):
     from pypdf import PdfReader
 
@@ -199,11 +198,13 @@ def test_whole_inspection_from_new_subject_to_saved_pdf(
     assert _sign_button(editor, "party").text() == "重新签名…"
 
     # --- sign and lock -------------------------------------------------------------------------
-    message_boxes.answer = QMessageBox.StandardButton.Yes
+    # each officer present types their own password; their keys sign the record
     qtbot.mouseClick(editor.sign_button, LEFT)
-    assert message_boxes.texts("question") == ["签名锁定后，本检查记录将不能再修改。确定吗？"]
+    assert [labels for _title, labels, _message in officer_sign.dialogs] == [
+        [f"执法人员{name}（{cert}）" for name, cert in OFFICERS]]
     record = svc.load_inspection(ctx, inspection_id)
     assert record.status == "signed"
+    assert "执法人员密钥签名有效：王建国、李秀英" in verify_payload(ctx, make_payload(record, "record")).message
     assert record.content_hash == record.current_hash()
     assert "已签名" in editor.status.text()
     assert not editor.sign_button.isEnabled() and not editor.complete_button.isEnabled()

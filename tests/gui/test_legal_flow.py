@@ -66,7 +66,8 @@ def test_one_officer_visit_is_a_patrol_record_and_cannot_print_an_order(ctx, sub
 
 
 def test_refusal_with_reason_and_witness_signed_in_the_editor(ctx, subject, officers, qtbot, type_text, message_boxes,
-                                                             monkeypatch, draw_signatures, tmp_path):  # noqa: F811
+                                                             monkeypatch, draw_signatures, tmp_path,  # noqa: F811
+                                                             officer_sign):
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
     editor = open_editor(qtbot, ctx, inspection_id)
     _answer(qtbot, type_text, editor, {"G1": "无进货查验记录"})

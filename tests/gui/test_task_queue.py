@@ -110,7 +110,7 @@ def _editors(window: MainWindow) -> list[InspectionEditor]:
 # --- 1. from the queue to a signed inspection that closes the task ---------------------------
 
 def test_task_from_queue_to_signed_inspection_closes_the_task(
-    ctx, qtbot, message_boxes, start_dialogs, draw_signatures  # noqa: F811
+    ctx, qtbot, message_boxes, start_dialogs, draw_signatures, officer_sign  # noqa: F811
 ):
     shop = _device(ctx, "驿城区百姓健康医疗器械店", 1, grid="前进路社区")
     record_event(ctx, shop.id, "complaint", ctx.clock().date(), source_ref="TS-001",

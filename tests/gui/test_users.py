@@ -156,8 +156,12 @@ def test_resetting_a_password_and_unlocking(station, qtbot, monkeypatch, type_te
         return form.result()
 
     monkeypatch.setattr(PasswordForm, "exec", new_password)
+    assert dialog.key_state.text().startswith("签名密钥：有效，指纹 ")
+    assert "已停用的旧密钥" not in dialog.key_state.text()
     qtbot.mouseClick(dialog.password_button, LEFT)
-    assert dialog.status.text() == "已为 王建国 设置新密码"
+    # an officer's reset makes a new signing key; the old one is kept, revoked, for the records it signed
+    assert dialog.status.text() == "已为 王建国 设置新密码，并生成了新的签名密钥"
+    assert dialog.key_state.text().endswith("；已停用的旧密钥 1 把（其签名的记录仍然有效）")
     with pytest.raises(LoginFailed):
         log_in(station, "王建国", PASSWORD)
     assert log_in(station, "王建国", "new-secret-9").name == "王建国"

@@ -16,16 +16,50 @@ def signature_png(text: str = "签") -> bytes:
     return buffer.getvalue()
 
 
-def register_officers(ctx, officers=None) -> None:
-    """Put the officers on the station's list (执法人员名录), once: a signed inspection from a
-    laptop is accepted only when its officers are active inspectors there (core/sync/signed.py)."""
+# the password of every officer the tests register: it opens their signing keys (core.officer_keys)
+OFFICER_PASSWORD = "officer-pass-1"
+# passwords other tests give their officers (tried, in order, by ``officer_passwords``)
+KNOWN_PASSWORDS = ("correct horse", "station-pass-1", "secret123", "secret1", "inspector-1")
+
+
+def register_officers(ctx, officers=None, *, password: str | None = OFFICER_PASSWORD) -> None:
+    """Put the officers on the station's list (执法人员名录), once, with a password and so a
+    signing key: a signed inspection from a laptop is accepted only when its officers are
+    active inspectors there and their own keys signed it (core/sync/signed.py)."""
     from core.inspectors import add_inspector, list_inspectors
     from tests.conftest import OFFICERS_DATA
 
     known = {o.cert_no for o in list_inspectors(ctx, active_only=False)}
-    for name, cert_no in officers if officers is not None else OFFICERS_DATA:
-        if cert_no not in known:
-            add_inspector(ctx, name, cert_no)
+    user, ctx.user = ctx.user, None  # as the system (the station's admin)
+    try:
+        for name, cert_no in officers if officers is not None else OFFICERS_DATA:
+            if cert_no not in known:
+                add_inspector(ctx, name, cert_no, password=password)
+    finally:
+        ctx.user = user
+
+
+def officer_passwords(ctx, inspection_id, *, password: str | None = None) -> dict[str, str]:
+    """What each officer present types at signing: their password (执法证号 → password). Officers
+    unknown here are put on this database's list first (a test that signs where it inspects)."""
+    from sqlalchemy import select
+
+    from core.demo import DEMO_PASSWORD
+    from core.users import check_password
+    from db.models import User
+
+    signers = svc.officer_signers(ctx, inspection_id)
+    if password is not None:  # the officers were made with this password
+        return {s.cert_no: password for s in signers if s.cert_no}
+    if not any(s.has_key for s in signers):
+        register_officers(ctx, [(s.name, s.cert_no) for s in signers if s.cert_no])
+    with ctx.sessions() as session:
+        stored = dict(session.execute(select(User.cert_no, User.password_hash).where(
+            User.cert_no.in_([s.cert_no for s in signers]))).all())
+    # the tests' officers, the demo's (the same names and numbers) or a test's own: the password that opens
+    candidates = (OFFICER_PASSWORD, DEMO_PASSWORD, *KNOWN_PASSWORDS)
+    return {s.cert_no: next((p for p in candidates if stored.get(s.cert_no) and check_password(p, stored[s.cert_no])),
+                            OFFICER_PASSWORD) for s in signers if s.cert_no}
 
 
 PRODUCT = {"name": "某品牌保湿乳", "spec": "100 mL/瓶", "batch": "20260301", "quantity": "3瓶"}
@@ -46,7 +80,7 @@ def answer_all(ctx, inspection_id, failures: dict[str, str]) -> None:
 WITNESS = dict(witness_id="西园社区居委会", witness_phone="13900000000")
 
 
-def sign_all(ctx, inspection_id, *, refused: bool = False) -> str:
+def sign_all(ctx, inspection_id, *, refused: bool = False, password: str | None = None) -> str:
     record = svc.load_inspection(ctx, inspection_id)
     assert record.status == "completed", record.status  # callers complete the inspection first
     if refused:
@@ -63,7 +97,7 @@ def sign_all(ctx, inspection_id, *, refused: bool = False) -> str:
     for role in roles:
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
     assert sorted(svc.load_inspection(ctx, inspection_id).signatures) == sorted(roles)
-    return svc.sign_inspection(ctx, inspection_id)
+    return svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id, password=password))
 
 
 def signed_inspection(ctx, subject_id, officers, failures=None, *, refused=False) -> str:

@@ -47,7 +47,7 @@ def _sign(ctx, subject_id, failures, template="cosmetics-531", task_id=None) -> 
     answer_all(ctx, inspection_id, failures)
     svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
     svc.complete_inspection(ctx, inspection_id)
-    sign_all(ctx, inspection_id)
+    sign_all(ctx, inspection_id, password=PASSWORD)
     return inspection_id
 
 

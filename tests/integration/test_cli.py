@@ -216,7 +216,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
         "numbers void", "numbers voided", "paperwork address", "paperwork case-decide", "paperwork case-draft", "paperwork case-submit",
         "paperwork hold", "paperwork list", "paperwork print", "paperwork release", "paperwork void-questioning", "plan", "print", "print-questioning", "restore", "serve",
         "stats", "subjects import",
-        "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
+        "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "users keys", "users revoke-key", "verify"]
 
 
 def test_no_subcommand_starts_the_gui_under_the_same_error_mapping(monkeypatch, capsys):

@@ -10,7 +10,7 @@ from core.attachments import read_attachment
 from core import inspections as svc
 from core.errors import InvalidInput, NotFound, RecordLocked, WorkflowError
 from db.models import Inspection, ItemResult
-from tests.integration.helpers import answer_all, signature_png, signed_inspection
+from tests.integration.helpers import officer_passwords, answer_all, signature_png, signed_inspection
 
 
 def test_start_takes_a_number_and_snapshots_template_and_party(ctx, subject, officers):
@@ -96,7 +96,7 @@ def test_signing_needs_every_signature(ctx, subject, officers):
     svc.complete_inspection(ctx, inspection_id)
     svc.add_signature(ctx, inspection_id, "party", "张三", signature_png())
     with pytest.raises(WorkflowError, match="还缺少签名"):
-        svc.sign_inspection(ctx, inspection_id)
+        svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id))
 
 
 def test_refusal_needs_a_witness(ctx, subject, officers):

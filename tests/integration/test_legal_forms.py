@@ -9,7 +9,7 @@ from core import inspections as svc
 from core.errors import InvalidInput, NotFound, WorkflowError
 from core.printing import print_form
 from core.verification import make_payload, verify_payload
-from tests.integration.helpers import PRODUCT, WITNESS, answer_all, sign_all, signature_png
+from tests.integration.helpers import officer_passwords, PRODUCT, WITNESS, answer_all, sign_all, signature_png
 from tests.integration.pdfcheck import pdf_text
 
 ONE_OFFICER = [svc.OfficerData("王建国", "41170021001")]
@@ -153,7 +153,7 @@ def test_the_order_is_signed_for_separately_from_the_record(ctx, subject, office
     for role in (svc.PARTY_ROLE, "officer1", "officer2"):
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
     with pytest.raises(WorkflowError, match="签收责令改正通知书"):
-        svc.sign_inspection(ctx, inspection_id)
+        svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id))
 
 
 # --- 4. 现场检查笔录 --------------------------------------------------------------------------
@@ -207,10 +207,10 @@ def test_refusal_records_its_reason_and_a_whole_witness(ctx, subject, officers, 
     for role in svc.signature_roles(svc.load_inspection(ctx, inspection_id)):
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
     with pytest.raises(WorkflowError) as problem:
-        svc.sign_inspection(ctx, inspection_id)
+        svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id))
     assert "拒绝的理由" in str(problem.value) and "身份证件号码或工作单位、联系电话" in str(problem.value)
     svc.set_legal(ctx, inspection_id, refusal_reason="不认可", **WITNESS)
-    svc.sign_inspection(ctx, inspection_id)
+    svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id))
     text = text_of(ctx, inspection_id, "record", tmp_path)
     assert "当事人拒绝签字，理由：不认可。见证人：孙丽（西园社区居委会，联系电话13900000000）" in text
     assert "以上笔录我已看过" not in text
@@ -227,7 +227,7 @@ def test_absent_party_is_its_own_case_with_a_witness(ctx, subject, officers, tmp
     assert svc.PARTY_ROLE not in roles and svc.ORDER_ROLE not in roles and svc.WITNESS_ROLE in roles
     for role in roles:
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
-    svc.sign_inspection(ctx, inspection_id)
+    svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id))
     text = text_of(ctx, inspection_id, "record", tmp_path)
     assert "当事人不在场。见证人：孙丽" in text and "《中华人民共和国行政强制法》第十八条" in text
     assert "当事人拒绝签字" not in text
@@ -260,7 +260,7 @@ def test_the_reporter_of_a_lead_cannot_witness_its_inspection(ctx, subject, offi
 # --- 5. wet signatures and the canonical versions -----------------------------------------
 def test_printed_for_wet_signatures_the_record_locks_and_prints_blank_lines(ctx, subject, officers, tmp_path):
     inspection_id = completed(ctx, subject.id, officers, {"G1": "无记录"})
-    svc.lock_for_wet_signing(ctx, inspection_id)
+    svc.lock_for_wet_signing(ctx, inspection_id, officer_passwords(ctx, inspection_id))
     record = svc.load_inspection(ctx, inspection_id)
     assert record.locked and record.legal["wet"] is True and record.signatures == {}
     assert record.current_hash() == record.content_hash
@@ -276,7 +276,7 @@ def test_wet_signing_refused_once_a_signature_was_drawn(ctx, subject, officers):
     inspection_id = completed(ctx, subject.id, officers, {})
     svc.add_signature(ctx, inspection_id, "officer1", "王建国", signature_png())
     with pytest.raises(WorkflowError, match="手写的签名"):
-        svc.lock_for_wet_signing(ctx, inspection_id)
+        svc.lock_for_wet_signing(ctx, inspection_id, officer_passwords(ctx, inspection_id))
     assert not svc.load_inspection(ctx, inspection_id).locked
 
 
@@ -307,7 +307,7 @@ def test_a_record_signed_under_canonical_v1_keeps_verifying(ctx, subject, office
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
     monkeypatch.setattr(workflow, "_upgrade", lambda inspection: None)
     monkeypatch.setattr(workflow, "signing_problems", lambda record: [])
-    svc.sign_inspection(ctx, inspection_id)
+    svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id))
     monkeypatch.undo()
     record = svc.load_inspection(ctx, inspection_id)
     assert svc.canonical_version(record) == 1 and record.legal == {}

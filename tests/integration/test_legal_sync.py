@@ -9,7 +9,7 @@ from core import inspections as svc
 from core import sync
 from core.errors import WorkflowError
 from core.verification import make_payload, verify_payload
-from tests.integration.helpers import answer_all, register_officers
+from tests.integration.helpers import officer_passwords, answer_all, register_officers
 from tests.integration.test_sync import enrolled_laptop, photo_file, pull_master_data
 
 
@@ -24,7 +24,7 @@ def test_wet_signed_record_and_its_scan_sync_to_the_station(ctx, subject, office
         svc.complete_inspection(laptop, inspection_id)
         with pytest.raises(WorkflowError, match="未按纸质签名打印锁定"):
             svc.attach_paper_scan(laptop, inspection_id, photo_file(tmp_path))
-        content_hash = svc.lock_for_wet_signing(laptop, inspection_id)
+        content_hash = svc.lock_for_wet_signing(laptop, inspection_id, officer_passwords(laptop, inspection_id))
         svc.attach_paper_scan(laptop, inspection_id, photo_file(tmp_path))
         record = svc.load_inspection(laptop, inspection_id)
         assert record.content_hash == content_hash == record.current_hash()  # the scan is not in the hash

@@ -12,7 +12,7 @@ from core.errors import InvalidInput, RecordLocked, WorkflowError
 from core.printing import print_form
 from core.verification import make_payload, verify_payload
 from core.void_register import list_voided, print_voided, void_draft
-from tests.integration.helpers import answer_all, sign_all, signed_inspection
+from tests.integration.helpers import officer_passwords, answer_all, sign_all, signed_inspection
 from tests.integration.pdfcheck import pdf_text
 
 
@@ -156,7 +156,7 @@ def test_a_correction_is_a_new_record_that_needs_the_admins_approval(ctx, subjec
     for role in svc.signature_roles(record):
         svc.add_signature(ctx, correction, role, "签名人", _png())
     with pytest.raises(WorkflowError, match="须经站所管理员批准"):
-        svc.sign_inspection(ctx, correction)
+        svc.sign_inspection(ctx, correction, officer_passwords(ctx, correction))
     inspector = _log_in(ctx, "inspector")
     admin = _log_in(ctx, "admin")
     ctx.user = inspector
@@ -169,7 +169,7 @@ def test_a_correction_is_a_new_record_that_needs_the_admins_approval(ctx, subjec
     approve_correction(ctx, correction)
     assert correction_of(ctx, correction).approved_by == admin.name
     ctx.user = inspector
-    svc.sign_inspection(ctx, correction)
+    svc.sign_inspection(ctx, correction, officer_passwords(ctx, correction))
     ctx.user = None
     # the original is unchanged, and both verify; the original's answer names its correction
     after = svc.load_inspection(ctx, original)
@@ -205,9 +205,9 @@ def test_an_edit_after_approval_needs_approval_again(ctx, subject, officers):
     for role in svc.signature_roles(sign_ready):
         svc.add_signature(ctx, correction, role, "签名人", _png())
     with pytest.raises(WorkflowError, match="重新批准"):
-        svc.sign_inspection(ctx, correction)
+        svc.sign_inspection(ctx, correction, officer_passwords(ctx, correction))
     approve_correction(ctx, correction)
-    svc.sign_inspection(ctx, correction)  # signatures do not undo the approval
+    svc.sign_inspection(ctx, correction, officer_passwords(ctx, correction))  # signatures do not undo the approval
     assert svc.load_inspection(ctx, correction).status == "signed"
 
 

@@ -15,7 +15,7 @@ from core.subjects import SubjectData, add_subject
 from core.tasks import list_tasks
 from core.users import LoginFailed, PermissionDenied, add_user, check_password, hash_password, log_in
 from core.workdays import add_working_days
-from tests.integration.helpers import signed_inspection
+from tests.integration.helpers import officer_passwords, signed_inspection
 
 PASSWORD = "correct horse"
 
@@ -78,7 +78,7 @@ def test_grid_worker_is_refused_enforcement_actions_by_the_services(ctx, people,
     for call in (
         lambda: svc.start_inspection(ctx, subject.id, "cosmetics-531", officers),
         lambda: svc.set_answer(ctx, draft, "A1", "pass"),
-        lambda: svc.sign_inspection(ctx, draft),
+        lambda: svc.sign_inspection(ctx, draft, officer_passwords(ctx, draft)),
         lambda: print_form(ctx, signed, "record", tmp_path / "x.pdf"),
         lambda: add_subject(ctx, SubjectData(name="新店", category="other")),
         lambda: add_user(ctx, name="冒充", role="admin", password=PASSWORD),

@@ -53,7 +53,8 @@ TARGET_S = 5.0  # DESIGN.md "Targets": a batch of 10,000 inspections in ≤ 5 s
 TARGET_RATIO = 3.0  # … and within 3× a bare SQLite bulk insert of the same rows
 # the tables the generated batch fills, parents first (as core.sync applies them)
 BATCH_TABLES = ("template_snapshots", "inspections", "inspection_officers", "item_results", "signatures",
-                "rectifications")
+                "officer_signatures", "rectifications")
+BENCH_PASSWORD = "bench-officer-1"  # the batch's officers' password: it opens their signing keys
 
 
 def _copy(db: Path, target: Path) -> None:
@@ -77,7 +78,39 @@ def _counts(db: Path, tables) -> dict[str, int]:
 def _rows_by_table(rows) -> dict[str, list[dict]]:
     return {"template_snapshots": rows.snapshots, "inspections": rows.inspections,
             "inspection_officers": rows.officers, "item_results": rows.results,
-            "signatures": rows.signatures, "rectifications": rows.rectifications}
+            "signatures": rows.signatures, "officer_signatures": getattr(rows, "officer_signatures", []),
+            "rectifications": rows.rectifications}
+
+
+def sign_as_officers(station, rows) -> None:
+    """Each signed inspection of the batch signed by its officers' own keys (core.officer_keys),
+    as the laptop does at signing: one key unwrap per officer, one Ed25519 signature each."""
+    import json as json_
+
+    from sqlalchemy import select
+
+    from core.keywrap import unwrap_with_password
+    from core.officer_keys import _aad, signing_message
+    from core.signing import sign
+    from db.models import OfficerKey, new_uuid
+
+    with station.sessions() as s:
+        keys = {k.cert_no: k for k in s.scalars(select(OfficerKey).where(OfficerKey.revoked_at.is_(None)))}
+        opened = {cert: (k.user_id, k.id, unwrap_with_password(json_.loads(k.wrapped_key), BENCH_PASSWORD,
+                                                               aad=_aad(k.user_id, k.id)).hex())
+                  for cert, k in keys.items() if k.wrapped_key}
+    inspections = {r["id"]: r for r in rows.inspections}
+    out = []
+    for officer in rows.officers:
+        inspection = inspections[officer["inspection_id"]]
+        user_id, key_id, private = opened[officer["cert_no"]]
+        message = signing_message(inspection["content_hash"], inspection["id"], officer["position"],
+                                  officer["cert_no"], user_id, key_id)
+        out.append({"id": new_uuid(), "inspection_id": inspection["id"], "position": officer["position"],
+                    "cert_no": officer["cert_no"], "key_id": key_id, "signature": sign(private, message).hex(),
+                    "signed_at": inspection["signed_at"], "created_at": inspection["signed_at"],
+                    "updated_at": inspection["signed_at"], "version": 1, "device_id": inspection["device_id"]})
+    rows.officer_signatures = out
 
 
 def batch_rows(station_db: Path, size: int):
@@ -129,12 +162,13 @@ def make_laptop(station, work: Path, rows):
     from core.inspectors import add_inspector, list_inspectors
 
     # the batch's officers are on the station's list: a signed inspection is accepted only
-    # when its officers are active inspectors there (core/sync/signed.py)
+    # when its officers are active inspectors there and their own keys signed it (core/sync/signed.py)
     known = {o.cert_no for o in list_inspectors(station, active_only=False)}
     for name, cert_no in sorted({(o["name"], o["cert_no"]) for o in rows.officers}):
         if cert_no not in known:
-            add_inspector(station, name, cert_no)
+            add_inspector(station, name, cert_no, password=BENCH_PASSWORD)
             known.add(cert_no)
+    sign_as_officers(station, rows)
     enrolment = sync.add_device(station, "性能测试笔记本")
     laptop = AppContext.open(work / "laptop.db")
     sync.enrol_device(laptop, enrolment)

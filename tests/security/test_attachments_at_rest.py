@@ -30,7 +30,7 @@ from core.errors import InvalidInput
 from core.printing import render_form
 from core.subjects import SubjectData, add_subject
 from core.users import add_user, log_in
-from tests.integration.helpers import answer_all, register_officers, sign_all
+from tests.integration.helpers import answer_all, officer_passwords, register_officers, sign_all
 from tests.integration.test_sync import enrolled_laptop, pull_master_data
 from tests.security.digest import folder_digest
 
@@ -88,7 +88,7 @@ def test_no_attachment_holds_an_image_or_a_piece_of_it(keyed, subject, officers,
                                noisy_image(tmp_path / "原件.jpg", 3))
     inspection_id = _failed_inspection(keyed, subject, officers, photo)
     svc.complete_inspection(keyed, inspection_id)
-    svc.lock_for_wet_signing(keyed, inspection_id)
+    svc.lock_for_wet_signing(keyed, inspection_id, passwords=officer_passwords(keyed, inspection_id))
     svc.attach_paper_scan(keyed, inspection_id, scan)
     add_user(keyed, name="马红", role="grid_worker", grid="西园社区", password="mahong1")
     log_in(keyed, "马红", "mahong1")

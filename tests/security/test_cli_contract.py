@@ -106,6 +106,8 @@ READERS = {
     "approve-correction": lambda db, f: ["approve-correction", "--db", db, "--inspection", "1"],
     "attachments status": lambda db, f: ["attachments", "status", "--db", db],
     "attachments encrypt": lambda db, f: ["attachments", "encrypt", "--db", db],
+    "users keys": lambda db, f: ["users", "keys", "--db", db, "--name", "王建国"],
+    "users revoke-key": lambda db, f: ["users", "revoke-key", "--db", db, "--name", "王建国"],
 }
 # Commands that set a database up: they create it.
 SETTERS = {

@@ -23,6 +23,7 @@ import pytest
 from core import inspections as svc
 from core.context import AppContext
 from core.users import PermissionDenied
+from tests.integration.helpers import officer_passwords
 from tests.security.digest import database_digest, folder_digest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,7 @@ def world(tmp_path_factory) -> dict:
     from core.tasks import list_tasks
     from core.users import list_users
     from db.models import SyncConflict, utcnow
-    from tests.integration.helpers import answer_all, signature_png
+    from tests.integration.helpers import answer_all, officer_passwords, signature_png
     from tests.integration.test_sync import enrolled_laptop, inspect_offline, pull_master_data, photo_file
 
     base = tmp_path_factory.mktemp("permissions")
@@ -89,7 +90,7 @@ def world(tmp_path_factory) -> dict:
     answer_all(station, wet, {})
     svc.update_details(station, wet, party_present_name="张三")
     svc.complete_inspection(station, wet)
-    svc.lock_for_wet_signing(station, wet)
+    svc.lock_for_wet_signing(station, wet, officer_passwords(station, wet))
     for role in svc.signature_roles(svc.load_inspection(station, signable)):
         svc.add_signature(station, signable, role, "签名人", signature_png())
     draft = next(r.id for r in svc.list_inspections(station) if r.status == "draft" and r.id not in (ready,))
@@ -316,13 +317,13 @@ SERVICES = [
     Service("inspections.workflow.reopen_inspection", OFFICERS_ROLES,
             lambda c, w, o: svc.reopen_inspection(c, w["completed"])),
     Service("inspections.workflow.sign_inspection", OFFICERS_ROLES,
-            lambda c, w, o: svc.sign_inspection(c, w["signable"])),
+            lambda c, w, o: svc.sign_inspection(c, w["signable"], officer_passwords(c, w["signable"]))),
     Service("inspections.legal.set_legal", OFFICERS_ROLES,
             lambda c, w, o: svc.set_legal(c, w["draft"], recorder="李秀英")),
     Service("inspections.legal.set_item_detail", OFFICERS_ROLES,
             lambda c, w, o: svc.set_item_detail(c, w["draft"], "G1", case="未如实记录化妆品进货查验情况（无进货查验记录）")),
     Service("inspections.workflow.lock_for_wet_signing", OFFICERS_ROLES,
-            lambda c, w, o: svc.lock_for_wet_signing(c, w["completed"])),
+            lambda c, w, o: svc.lock_for_wet_signing(c, w["completed"], officer_passwords(c, w["completed"]))),
     Service("inspections.photos.attach_paper_scan", OFFICERS_ROLES,
             lambda c, w, o: svc.attach_paper_scan(c, w["wet"], _photo_source(o))),
     Service("printing.print_form", OFFICERS_ROLES,
@@ -390,6 +391,8 @@ SERVICES = [
     Service("users.update_user", ADMIN,
             lambda c, w, o: _lazy("core.users", "update_user")(
                 c, w["people"]["grid_worker"].id, name="改名网格员", role="grid_worker", grid="东园")),
+    Service("users.revoke_signing_key", ADMIN,
+            lambda c, w, o: _lazy("core.users", "revoke_signing_key")(c, w["people"]["inspector"].id)),
     Service("users.unlock_user", ADMIN,
             lambda c, w, o: _lazy("core.users", "unlock_user")(c, w["locked_user"])),
     Service("users.set_active", ADMIN,
