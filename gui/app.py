@@ -40,8 +40,18 @@ def run(db: str | None) -> int:
 
     app = setup_application()
     crash.install(user_data_dir() / "logs")  # a windowed build has no console: tracebacks go to the log
+    from core.dbkeys import KeyRequired
+
     try:
-        ctx = AppContext.open(db or default_db_path())
+        try:
+            ctx = AppContext.open(db or default_db_path())
+        except KeyRequired:  # encrypted: the log-in unwraps its key before it opens
+            from gui.unlock_dialog import UnlockDialog
+
+            dialog = UnlockDialog(Path(db or default_db_path()))
+            if not dialog.exec():
+                return 0
+            ctx = dialog.ctx
         if db is None and demo_needed(ctx):
             create_demo(ctx)  # first run on the default database: a demo station to try
     except DomainError as exc:
@@ -61,20 +71,29 @@ class Session:
     worker's own); cancelling the log-in dialog then quits.
     """
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, runner=None):
         self.ctx = ctx
         self.window = None
+        self.runner = runner  # None: a JobRunner (tests pass ImmediateRunner)
 
     def log_in(self) -> bool:
         from gui.leads_view import GridWorkerWindow
         from gui.login_dialog import LoginDialog
         from gui.main_window import MainWindow
 
-        result = LoginDialog.RELOAD
-        while result == LoginDialog.RELOAD:  # joined the station: the log-in of a laptop now
-            result = LoginDialog(self.ctx).exec()
-        if not result:
-            return False
+        from core.unlock import needs_encryption
+
+        if self.ctx.user is None:  # (an encrypted database's log-in came before it opened)
+            result = LoginDialog.RELOAD
+            while result == LoginDialog.RELOAD:  # joined the station: the log-in of a laptop now
+                dialog = LoginDialog(self.ctx)
+                result = dialog.exec()
+            if not result:
+                return False
+            if needs_encryption(self.ctx):  # a plain laptop database: encrypted at this log-in
+                from gui.unlock_dialog import encrypt_after_log_in
+
+                encrypt_after_log_in(self.ctx, dialog.name.text().strip(), dialog.password.text(), self.runner)
         self.window = GridWorkerWindow(self.ctx) if self.ctx.user.role == "grid_worker" else MainWindow(self.ctx)
         self.window.log_out_requested.connect(self.switch_user)
         self.window.show()

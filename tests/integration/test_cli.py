@@ -1,6 +1,8 @@
 """The CLI end to end, run as a user would: ``python main.py ...`` in a subprocess."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import json
 import subprocess
 import sys
@@ -128,8 +130,8 @@ def test_audit_verify_passes_on_demo_and_fails_on_a_tampered_copy(demo_db, tmp_p
     ok = run("audit", "verify", "--db", str(demo_db))
     assert ok.returncode == 0 and "审计链完整" in ok.stdout
     copy = tmp_path / "tampered.db"
-    shutil.copy(demo_db, copy)
-    raw = sqlite3.connect(copy)
+    rawdb.copy_db(demo_db, copy)
+    raw = rawdb.connect(copy)
     raw.execute("UPDATE audit_log SET actor = '冒名' WHERE seq = 3")
     raw.commit()
     raw.close()
