@@ -32,6 +32,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# The database key's password wraps made IN this process are cheap (scrypt n = 2¹⁰ instead of
+# 2¹⁵): every log-in on an encrypted database makes or checks one, and the GUI tests log in
+# hundreds of times. A wrap names its own parameters, so these open anywhere; subprocesses
+# (the CLI tests) and tests/security/test_keywrap.py use the real cost.
+import core.keywrap  # noqa: E402
+
+core.keywrap.PASSWORD_KDF["n"] = 2**10
+
 import pytest  # noqa: E402
 
 

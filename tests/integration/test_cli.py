@@ -194,7 +194,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
     result = run("--help")
     assert result.returncode == 0
     listed = _listed(result.stdout)
-    assert len(listed) == 24, listed
+    assert len(listed) == 26, listed  # with encrypt and recover (the database encrypted at rest)
     parser = cli.build_parser(EXTRA_COMMANDS)
     assert sorted(listed) == sorted(_subcommands(parser))
     checked = []
@@ -213,9 +213,9 @@ def test_every_command_in_help_dispatches_to_a_handler():
         assert args.handler.__module__.startswith(("cli.", "hub.command")), path
         checked.append(" ".join(path))
     assert sorted(checked) == [
-        "approve-correction", "audit verify", "backup", "correct", "demo", "devices add", "devices enrol", "devices list", "devices revoke",
+        "approve-correction", "audit verify", "backup", "correct", "demo", "devices add", "devices enrol", "devices list", "devices revoke", "encrypt",
         "events import", "export", "hub", "inspections", "inspectors", "inspectors add", "leads", "numbers print",
-        "numbers void", "numbers voided", "plan", "print", "print-questioning", "restore", "serve",
+        "numbers void", "numbers voided", "plan", "print", "print-questioning", "recover", "restore", "serve",
         "stats", "subjects import",
         "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "verify"]
 

@@ -369,6 +369,7 @@ def _copy(db: Path, suffix: str) -> Path:
     for extra in ("", "-wal", "-shm", ".keys"):
         Path(f"{target}{extra}").unlink(missing_ok=True)
     rawdb.copy_db(db, target)
+    rawdb.key_up(target)  # an encrypted copy: its key (the same database id) for this process
     return target
 
 
