@@ -249,7 +249,7 @@ def test_restore_from_an_encrypted_backup(tmp_path):
     from core.subjects import SubjectData, add_subject, search_subjects
 
     db = tmp_path / "station.db"
-    ctx = AppContext.open(db)
+    ctx = AppContext.open(db, encrypt=True)
     assert ctx.encrypted_file == db
     add_subject(ctx, SubjectData(name=PARTY, category="cosmetics_operator", phone=PHONE, address="某路1号"))
     backup = make_backup(db)
