@@ -237,7 +237,7 @@ def test_a_hostile_sidecar_is_one_line(tmp_path, content):
     from core.errors import InvalidInput
 
     db = tmp_path / "x.db"
-    AppContext.open(db).close()
+    AppContext.open(db, encrypt=True).close()
     cipher.forget(db)
     cipher.keys_file(db).write_bytes(content)
     with pytest.raises(InvalidInput, match="密钥文件已损坏"):
