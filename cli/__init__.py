@@ -12,13 +12,14 @@ import sys
 from typing import Any, Callable
 
 from cli import (attachments, audit, backup, corrections, exports, inspections, leads, numbers, oversight, paperwork,
-                 register, stats, sync, users)
-from cli.app import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, ChineseArgumentParser, ShowVersion, guarded, program_name
+                 register, security, stats, sync, users)
+from cli.app import (EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, ChineseArgumentParser, ShowVersion, add_login_options, guarded,
+                     program_name, use_login)
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "build_parser", "main", "parse_args", "run"]
 
 AREAS = (register, inspections, corrections, numbers, paperwork, oversight, users, leads, audit, sync, backup, stats,
-         exports, attachments)
+         exports, attachments, security)
 
 
 def build_parser(extra: tuple[Callable[[Any], None], ...] = ()) -> argparse.ArgumentParser:
@@ -37,6 +38,8 @@ def build_parser(extra: tuple[Callable[[Any], None], ...] = ()) -> argparse.Argu
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for registrar in (*(area.register for area in AREAS), *extra):
         registrar(sub)
+    for child in sub.choices.values():
+        add_login_options(child)
     return parser
 
 
@@ -50,7 +53,12 @@ def run(args: argparse.Namespace) -> int:
     if args.handler is None:
         print("错误：未指定子命令，请用 --help 查看用法", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return guarded(args.handler, args)
+    return guarded(_with_login, args)
+
+
+def _with_login(args: argparse.Namespace) -> int:
+    use_login(args)
+    return args.handler(args)
 
 
 def main(argv: list[str] | None = None, extra: tuple[Callable[[Any], None], ...] = ()) -> int:

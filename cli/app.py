@@ -45,15 +45,70 @@ def bad_input(message: str) -> NoReturn:
     raise InvalidInput(message)
 
 
+PASSWORD_FILE_ENV = "YXJC_PASSWORD_FILE"
+_MAX_PASSWORD_FILE = 4096
+# (name, password) from --as / --password-file, set by ``use_login`` before the handler runs
+_login: tuple[str, str] | None = None
+
+
+def add_login_options(parser: argparse.ArgumentParser) -> None:
+    """``--as NAME`` and ``--password-file F`` on every (sub)command that takes ``--db``."""
+    actions = getattr(parser, "_actions", [])
+    if any("--db" in a.option_strings for a in actions) and not any("--as" in a.option_strings for a in actions):
+        parser.add_argument("--as", dest="login_name", metavar="姓名",
+                            help="以该用户登录（加密的数据库需要；与 --password-file 一起用）")
+        parser.add_argument("--password-file", dest="password_file", type=Path, metavar="文件",
+                            help=f"该用户的密码所在的文件（或用环境变量 {PASSWORD_FILE_ENV} 指定）")
+    for action in actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                add_login_options(child)
+
+
+def use_login(args: argparse.Namespace) -> None:
+    """Read ``--as`` and the password file; a half-given log-in is refused (exit 2)."""
+    global _login
+    _login = None
+    name = (getattr(args, "login_name", None) or "").strip()
+    given = getattr(args, "password_file", None)
+    password_file = given or (Path(os.environ[PASSWORD_FILE_ENV]) if os.environ.get(PASSWORD_FILE_ENV) else None)
+    if given is not None and not name:
+        bad_input("--password-file 需要与 --as 姓名 一起使用")
+    if not name:
+        return
+    if password_file is None:
+        bad_input(f"--as {name} 需要密码：请用 --password-file 密码文件（或环境变量 {PASSWORD_FILE_ENV}）")
+    try:
+        with open(password_file, "rb") as fh:
+            raw = fh.read(_MAX_PASSWORD_FILE + 1)
+    except OSError as exc:
+        bad_input(f"无法读取密码文件 {password_file}：{exc.strerror or exc}")
+    if len(raw) > _MAX_PASSWORD_FILE:
+        bad_input(f"密码文件 {password_file} 过大（不是密码文件？）")
+    try:
+        password = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        bad_input(f"密码文件 {password_file} 不是 UTF-8 文本")
+    if not password:
+        bad_input(f"密码文件 {password_file} 是空的")
+    _login = (name, password)
+
+
+def login() -> tuple[str, str] | None:
+    return _login
+
+
 def open_context(db: str, *, create: bool = False, **kwargs: Any):
     """The services' context on ``db`` (a file or a database URL); imported late to start fast.
 
     Commands that read, verify, export or import refuse a missing database (the default);
     those that set a station or laptop up pass ``create=True`` (``core.context.AppContext.open``).
+    With ``--as`` the key of an encrypted database is unwrapped with that user's password and
+    the command acts as that user (``core.unlock.open_as``).
     """
-    from core.context import AppContext
+    from core.unlock import open_as
 
-    return AppContext.open(db, create=create, **kwargs)
+    return open_as(db, create=create, login=_login, **kwargs)
 
 
 def print_json(value: Any) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli.app import EXIT_OK
+from cli.app import EXIT_OK, login
 
 
 def register(sub) -> None:
@@ -20,14 +20,20 @@ def register(sub) -> None:
 
 def cmd_backup(args) -> int:
     from core.backup import make_backup
+    from core.unlock import unlock_file
 
+    unlock_file(Path(args.db), login())
     print(make_backup(Path(args.db)))
     return EXIT_OK
 
 
 def cmd_restore(args) -> int:
     from core.backup import restore_backup
+    from core.unlock import unlock_file
 
+    unlock_file(Path(args.db), login())
+    if args.backup.is_file():
+        unlock_file(args.backup, login())
     restore_backup(args.backup, Path(args.db))
     print(f"已从备份 {args.backup} 恢复数据库 {args.db}")
     return EXIT_OK

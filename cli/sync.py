@@ -148,7 +148,9 @@ def cmd_devices_enrol(args) -> int:
     except OSError:
         bad_input(f"无法读取登记文件 {args.file}")
     data = open_enrolment(raw, sys.stdin.readline().strip())
-    enrol_device(open_context(args.db, create=True), data)
+    # a new laptop database is encrypted; its key is wrapped by a device key file until the
+    # first user logs in (core.dbkeys), so the first sync from the station works
+    enrol_device(open_context(args.db, create=True, encrypt=True), data)
     print(f"已登记为 {data['station_name']} 的 {data['device_name']}（设备号 {data['device_no']}）")
     return EXIT_OK
 

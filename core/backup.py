@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core import anchors
+from core import anchors, dbkeys
 from core.errors import InvalidInput, database_message
 from core.users import require_user
+from db import cipher
 from db.engine import (
     SQLITE_HEADER, DatabaseProblem, check_file, create_private_file, known_revisions, open_database,
     storage_problem,
@@ -55,29 +55,34 @@ def make_backup(db_file: Path, *, now: datetime | None = None, keep: int = KEEP)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         _copy_database(db_file, temp)
+        if cipher.key_for_connection(db_file) is not None:  # encrypted: the wraps that reopen it go with it
+            dbkeys.copy_for_backup(db_file, target)
+            cipher.remember(target, cipher.key_of(db_file))
         temp.replace(target)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, *cipher.ERRORS) as exc:
         _remove(temp)
         raise InvalidInput(f"备份失败：{_failure(exc)}") from exc
     for old in list_backups(db_file)[keep:]:
         old.unlink(missing_ok=True)
+        cipher.keys_file(old).unlink(missing_ok=True)
     return target
 
 
 def _check_source(db_file: Path) -> None:
     try:
+        dbkeys.unlock_at_hand(db_file)
         check_file(db_file, create=False)
     except DatabaseProblem as problem:
         raise InvalidInput(database_message(problem)) from problem
     try:
-        conn = sqlite3.connect(f"{db_file.resolve().as_uri()}?mode=ro", uri=True)
+        conn = cipher.connect(db_file, readonly=True)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             has_version = "alembic_version" in tables
             versions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")] if has_version else []
         finally:
             conn.close()
-    except sqlite3.Error as exc:
+    except cipher.ERRORS as exc:
         raise InvalidInput(f"备份失败：{_failure(exc)}") from exc
     if not has_version:
         kind = "empty" if db_file.stat().st_size == 0 or not tables else "foreign"
@@ -109,10 +114,12 @@ def check_backup(backup: Path) -> str:
     if not backup.is_file():
         raise InvalidInput(f"找不到备份文件 {backup}")
     with open(backup, "rb") as fh:
-        if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+        if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER and not cipher.is_encrypted(backup):
             raise InvalidInput(f"备份文件 {name} 不是本软件的数据库备份，未恢复")
+    if cipher.is_encrypted(backup) and cipher.key_of(backup) is None:
+        dbkeys.unlock(backup)  # a key at hand, or one clear line on what it needs
     try:
-        conn = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+        conn = cipher.connect(backup, readonly=True)
         try:
             if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise InvalidInput(f"备份文件 {name} 已损坏，未恢复")
@@ -121,7 +128,7 @@ def check_backup(backup: Path) -> str:
                         if "alembic_version" in tables else [])
         finally:
             conn.close()
-    except sqlite3.Error as exc:
+    except cipher.ERRORS as exc:
         raise InvalidInput(f"备份文件 {name} 已损坏或无法读取，未恢复") from exc
     if len(versions) != 1 or any(t not in tables for t in CORE_TABLES):
         raise InvalidInput(f"备份文件 {name} 不是本软件的数据库备份，未恢复")
@@ -144,13 +151,21 @@ def restore_backup(backup: Path, db_file: Path, *, user: Any = None) -> Path:
     except DatabaseProblem as problem:
         if problem.kind == "directory":
             raise InvalidInput(f"数据库路径是一个文件夹，不是数据库文件：{db_file}") from problem
+    if db_file.exists():
+        dbkeys.unlock_at_hand(db_file)
+    _adopt_key(backup, db_file)
     check_backup(backup)
     staged = db_file.parent / f".{db_file.name}.restore.part"
     _remove(staged)
+    cipher.keys_file(staged).unlink(missing_ok=True)
+    encrypted = cipher.key_for_connection(backup) is not None
+    if encrypted:
+        dbkeys.copy_for_backup(backup, staged)
+        cipher.remember(staged, cipher.key_of(backup))
     try:
         try:
             _copy_database(backup, staged)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, *cipher.ERRORS) as exc:
             raise InvalidInput(f"无法读取备份文件 {backup.name}（{_failure(exc)}），未恢复") from exc
         check_backup(staged)  # what is put in place is this private copy, checked again
         try:
@@ -160,7 +175,7 @@ def restore_backup(backup: Path, db_file: Path, *, user: Any = None) -> Path:
             raise InvalidInput(f"备份文件 {backup.name} 无法升级到本软件的数据库结构，未恢复") from problem
         try:
             previous_keys = anchors.known_keys_of(db_file) if db_file.exists() else set()
-        except (OSError, sqlite3.Error):  # a damaged current database: nothing of it to trust
+        except (OSError, *cipher.ERRORS):  # a damaged current database: nothing of it to trust
             previous_keys = set()
         readable = True
         if db_file.exists():
@@ -169,19 +184,40 @@ def restore_backup(backup: Path, db_file: Path, *, user: Any = None) -> Path:
             except InvalidInput:  # the current file is damaged: keep its bytes aside, then replace it
                 _keep_damaged(db_file)
                 readable = False
+        # into a database of the same kind (both plain, or both encrypted: re-keyed with the
+        # current database's key), through SQLite's locks; else the file (and its wraps) replaced
+        same_kind = db_file.exists() and (cipher.key_for_connection(db_file) is not None) == encrypted
+        if encrypted and not same_kind and db_file.exists() and not cipher.is_plain(db_file):
+            readable = False
         try:
-            if readable:
+            if readable and (same_kind or not encrypted):
                 _copy_database(staged, db_file)  # through SQLite's locks: safe if the app has it open
             else:
+                if encrypted:
+                    dbkeys.copy_for_backup(staged, db_file)
+                    cipher.remember(db_file, cipher.key_of(staged))
                 for suffix in ("-wal", "-shm", "-journal"):
                     Path(f"{db_file}{suffix}").unlink(missing_ok=True)
                 os.replace(staged, db_file)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, *cipher.ERRORS) as exc:
             raise InvalidInput(f"恢复失败（{_failure(exc)}），数据库未作更改") from exc
         anchors.note_restore(db_file, previous_keys)  # older anchors beyond the backup's head no longer apply
     finally:
         _remove(staged)
+        cipher.keys_file(staged).unlink(missing_ok=True)
     return db_file
+
+
+def _adopt_key(backup: Path, db_file: Path) -> None:
+    """A backup of this database has its key (the same database id in both sidecars)."""
+    key = cipher.key_of(db_file)
+    if key is None or not cipher.is_encrypted(backup) or cipher.key_of(backup) is not None:
+        return
+    try:
+        if dbkeys.read(backup).db_id == dbkeys.read(db_file).db_id:
+            cipher.remember(backup, key)
+    except InvalidInput:
+        pass
 
 
 def _copy_database(source_file: Path, target_file: Path) -> None:
@@ -189,11 +225,26 @@ def _copy_database(source_file: Path, target_file: Path) -> None:
 
     The copy replaces the target in one transaction; a new target is created 0600.
     """
+    key = cipher.key_for_connection(source_file)
     if not Path(target_file).exists():
         create_private_file(Path(target_file))
-    source = sqlite3.connect(source_file)
+    if key is not None and cipher.key_of(target_file) is None and cipher.header(target_file) == b"":
+        cipher.remember(target_file, key)  # a new copy of an encrypted database: encrypted too
+    target_key = cipher.key_for_connection(target_file)
+    if key is None and target_key is not None:  # a plain backup into an encrypted database: encrypt it first
+        keyed = Path(target_file).with_name(Path(target_file).name + ".keyed")
+        _remove(keyed)
+        try:
+            cipher.export_encrypted(source_file, keyed, target_key)
+            cipher.remember(keyed, target_key)
+            _copy_database(keyed, target_file)
+        finally:
+            _remove(keyed)
+            cipher.forget(keyed)
+        return
+    source = cipher.connect(source_file)
     try:
-        target = sqlite3.connect(target_file)
+        target = cipher.connect(target_file)
         try:
             with target:
                 source.backup(target)

@@ -15,12 +15,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import anchors, guards
+from core import anchors, dbkeys, encryption, guards
 from core.errors import InvalidInput, database_message
 from core.events import EventBus, InspectionSigned
 from core.tasks import after_signing
 from core.users import require
-from db.engine import DatabaseProblem, database_url, open_database, storage_problem
+from db.engine import DatabaseProblem, database_url, open_database, sqlite_file, storage_problem
 from db.models import Setting
 
 DEFAULT_SETTINGS = {
@@ -70,14 +70,17 @@ class AppContext:
     events: EventBus = field(default_factory=EventBus)
     # failed log-ins of names that are no user here: name → (failures, locked until)
     unknown_logins: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
-    # the attachments' key (32 bytes, from the database key) when the database is encrypted;
-    # None: attachment files are written plain (core.attachments)
-    file_key: bytes | None = None
     _settings: dict[str, str] = field(default_factory=dict)
+    # the attachments' key (core.dbkeys.file_key of the database key) when the database is
+    # encrypted; None: attachment files are written plain (core.attachments)
+    file_key: bytes | None = field(default=None, repr=False)
+    # the database file when it is encrypted (its key is remembered by db.cipher for this process)
+    encrypted_file: Path | None = None
 
     @classmethod
     def open(cls, db: str | Path, *, create: bool = True, attachments_dir: Path | None = None,
-             progress: Callable[[str], None] | None = None) -> AppContext:
+             progress: Callable[[str], None] | None = None, login: tuple[str, str] | None = None,
+             encrypt: bool | None = None) -> AppContext:
         """Open the database ``db`` (a file or a URL).
 
         ``create=False`` (commands that read, verify, export or import): a missing or
@@ -88,10 +91,16 @@ class AppContext:
         after each migration step of an upgrade (``core.schema.pending_upgrades`` lists them).
         """
         url = database_url(db)
+        path = sqlite_file(url)
+        key, made = encryption.key_before_open(path, create=create, login=login, encrypt=encrypt)
         try:
             engine, sessions = open_database(url, create=create, progress=progress)
         except DatabaseProblem as problem:
+            encryption.undo_new_key(path, made)
             raise InvalidInput(database_message(problem)) from problem
+        except BaseException:
+            encryption.undo_new_key(path, made)
+            raise
         guards.install(sessions)
         if attachments_dir is None:
             if url.startswith("sqlite:///"):
@@ -102,9 +111,12 @@ class AppContext:
 
                 attachments_dir = user_data_dir() / "attachments"
         ctx = cls(engine=engine, sessions=sessions, attachments_dir=attachments_dir)
+        if key is not None:
+            ctx.file_key, ctx.encrypted_file = dbkeys.file_key(key), path
         # follow-ups across areas, subscribed here so no service imports another for them
         ctx.events.subscribe(InspectionSigned, after_signing)
         ctx._ensure_settings()
+        encryption.after_open(ctx)
         return ctx
 
     @contextmanager

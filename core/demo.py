@@ -339,3 +339,16 @@ def demo_needed(ctx: AppContext) -> bool:
         return s.scalar(select(Subject.id).limit(1)) is None
 
 
+def seal_demo_accounts(ctx: AppContext) -> None:
+    """An encrypted demo database without a service key: each demo account's wrap (the demo password
+    is public, so is the demo data); otherwise the demo's users get theirs at their first log-in."""
+    from core import dbkeys
+    from core.users import list_users
+
+    db = ctx.encrypted_file
+    if db is None or dbkeys.read(db).service is not None:
+        return
+    for user in list_users(ctx):
+        if user.active and user.name in (DEMO_ADMIN, DEMO_GRID_WORKER[0], *(o.name for o in OFFICERS)):
+            if not dbkeys.opens_for(db, user.name, DEMO_PASSWORD):
+                dbkeys.set_user(db, user.name, DEMO_PASSWORD)

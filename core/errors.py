@@ -41,6 +41,8 @@ DATABASE_PROBLEMS = {
     "busy": "数据库正被另一个程序占用，请稍后再试：{where}",
     "readonly": "数据库文件只读，无法写入：{where}",
     "cannot_open": "无法打开数据库文件（请检查路径和权限）：{where}",
+    "key_needed": "数据库已加密，需要用户名和密码才能打开（命令行：--as 姓名 --password-file 密码文件）：{where}",
+    "wrong_key": "数据库的密钥不正确，无法打开：{where}",
 }
 
 

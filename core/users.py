@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from core.errors import DomainError, InvalidInput, NotFound
+from core.lockout import LOCK_MINUTES, MAX_FAILURES, WRONG_LOGIN, LoginFailed, locked_message
 from core.officer_keys import make_key, revoke_keys, rewrap_key
 from db.models import User
 
@@ -25,18 +26,12 @@ if TYPE_CHECKING:
     from core.context import AppContext
 
 ROLES = {"inspector": "执法人员", "grid_worker": "网格员", "admin": "站所管理员"}
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 MIN_PASSWORD = 6
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # 16 MiB per hash
 
 
 class PermissionDenied(DomainError):
     """The logged-in user's role does not allow this action."""
-
-
-class LoginFailed(DomainError):
-    """Wrong name or password, or a locked account."""
 
 
 # What each role may do. The GUI hides what a role cannot do; these checks are the rule.
@@ -197,6 +192,10 @@ def set_password(ctx: AppContext, user_id: str, password: str, *, old_password: 
                 rewrap_key(s, user, old_password, password, now=ctx.clock(), device_id=ctx.device_id)
             else:
                 make_key(s, user, password, now=ctx.clock(), device_id=ctx.device_id)
+        name = user.name
+    from core.encryption import after_password
+
+    after_password(ctx, name, password)  # an encrypted database: the wrap under the new password
 
 
 def has_admin(ctx: AppContext) -> bool:
@@ -210,7 +209,6 @@ def has_log_in(ctx: AppContext) -> bool:
         return bool(s.scalar(select(func.count(User.id)).where(User.active.is_(True), User.password_hash.is_not(None))))
 
 
-WRONG_LOGIN = "用户名或密码错误"
 
 
 @lru_cache(maxsize=1)
@@ -219,9 +217,7 @@ def _decoy_hash() -> str:
     return hash_password(os.urandom(16).hex())
 
 
-def _locked_message(locked_until: datetime, now: datetime) -> str:
-    minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-    return f"连续输错密码次数过多，账户已锁定，请 {minutes} 分钟后再试"
+_locked_message = locked_message
 
 
 def log_in(ctx: AppContext, name: str, password: str) -> UserRow:
@@ -263,6 +259,9 @@ def log_in(ctx: AppContext, name: str, password: str) -> UserRow:
             row = _row(user)
     if failed is not None:  # the failure count is committed before refusing
         raise failed
+    from core.encryption import after_log_in
+
+    after_log_in(ctx, row.name, password)  # an encrypted database: this user's wrap made or renewed
     ctx.user = row
     return row
 
@@ -361,7 +360,11 @@ def set_active(ctx: AppContext, user_id: str, active: bool) -> UserRow:
             revoke_keys(s, user.id, now=ctx.clock())
         user.active = active
         s.flush()
-        return _row(user, ctx.clock())
+        row = _row(user, ctx.clock())
+    from core.encryption import after_users_changed
+
+    after_users_changed(ctx)  # a deactivated user's wrap goes
+    return row
 
 
 def revoke_signing_key(ctx: AppContext, user_id: str) -> int:

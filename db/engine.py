@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from db import cipher
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_HEADER = cipher.SQLITE_HEADER
 FILE_MODE = 0o600  # the database (SQLite gives its -wal and -shm the same mode)
 
 # The newest migration. Start-up compares the database with this constant instead of
@@ -39,7 +40,8 @@ class DatabaseProblem(Exception):
     """The database cannot be opened (or written): ``kind`` says why, ``where`` which one.
 
     kinds: missing, empty, directory, not_sqlite, foreign, newer, interrupted, corrupt,
-    disk_full, io, busy, readonly, cannot_open.
+    disk_full, io, busy, readonly, cannot_open, key_needed (an encrypted file and no key at
+    hand), wrong_key (a key that does not open it).
     """
 
     def __init__(self, kind: str, where: str, detail: str = ""):
@@ -72,9 +74,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _create(url: str | Any, **kwargs: Any) -> Engine:
+    """``create_engine``, through SQLCipher with the remembered key when the file is encrypted."""
+    path = sqlite_file(str(url))
+    key = cipher.key_for_connection(path) if path is not None else None
+    if key is not None:
+        def creator():
+            return cipher.connect(path, key=key, check_same_thread=False)
+
+        kwargs.update(module=cipher.sqlcipher, creator=creator)
+    return create_engine(url, **kwargs)
+
+
 def make_engine(path_or_url: str | Path) -> Engine:
     url = database_url(path_or_url)
-    engine = create_engine(url)
+    engine = _create(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -92,7 +106,7 @@ def storage_problem(exc: BaseException) -> str | None:
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
     if isinstance(orig, OSError) and orig.errno == 28:  # ENOSPC
         return "disk_full"
-    if not isinstance(orig, sqlite3.Error):
+    if not isinstance(orig, cipher.ERRORS):
         return None
     code = getattr(orig, "sqlite_errorcode", None)
     if code is not None:
@@ -123,7 +137,10 @@ def check_file(path: Path, *, create: bool) -> None:
     except OSError as exc:
         raise DatabaseProblem("cannot_open", where, exc.strerror or "") from exc
     if header and header != SQLITE_HEADER:  # an empty file is an empty database to SQLite
-        raise DatabaseProblem("not_sqlite", where)
+        if not cipher.keys_file(path).is_file():
+            raise DatabaseProblem("not_sqlite", where)
+        if cipher.key_of(path) is None:  # encrypted (core.dbkeys unwraps the key before opening)
+            raise DatabaseProblem("key_needed", where)
 
 
 def create_private_file(path: Path) -> None:
@@ -207,7 +224,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as connection:
             yield connection
         return
-    migrating = create_engine(engine.url, poolclass=NullPool)
+    migrating = _create(engine.url, poolclass=NullPool)
 
     @event.listens_for(migrating, "connect")
     def _connect(dbapi_connection, _record) -> None:
@@ -294,8 +311,8 @@ def _peek(path: Path, *, create: bool) -> None:
             raise DatabaseProblem("missing" if not path.exists() else "empty", where)
         return
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
+        conn = cipher.connect(path, readonly=True)
+    except cipher.ERRORS:
         return  # the app's own connection will say what is wrong
     try:
         tables = [r[0] for r in conn.execute(
@@ -309,8 +326,10 @@ def _peek(path: Path, *, create: bool) -> None:
             return conn.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchone() is not None
 
         _classify(revision, tables, has_rows, where, create=create)
-    except sqlite3.Error as exc:
+    except cipher.ERRORS as exc:
         kind = storage_problem(exc)
+        if kind == "not_sqlite" and cipher.key_for_connection(path) is not None:
+            raise DatabaseProblem("wrong_key", where) from exc
         if kind in ("corrupt", "not_sqlite"):
             raise DatabaseProblem(kind, where) from exc
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -45,8 +45,19 @@ def run(db: str | None) -> int:
     app = setup_application()
     crash.install(user_data_dir() / "logs")  # a windowed build has no console: tracebacks go to the log
     crash.logger.info("start: %s, database %s", app_banner(), db or default_db_path())
+    from core.dbkeys import KeyRequired
+
     try:
-        ctx = open_context(db or default_db_path())  # the first start after an upgrade: behind a progress dialog
+        try:  # the first start after an upgrade: behind a progress dialog
+            ctx = open_context(db or default_db_path())
+        except KeyRequired:  # encrypted: the log-in unwraps its key before it opens
+            from gui.unlock_dialog import UnlockDialog
+
+            dialog = UnlockDialog(Path(db or default_db_path()))
+            QTimer.singleShot(0, lambda: crash.logger.info("log-in window shown: %s", dialog.windowTitle()))
+            if not dialog.exec():
+                return 0
+            ctx = dialog.ctx
         if db is None and demo_needed(ctx):
             create_demo(ctx)  # first run on the default database: a demo station to try
     except DomainError as exc:
@@ -66,26 +77,31 @@ class Session:
     worker's own); cancelling the log-in dialog then quits.
     """
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, runner=None):
         self.ctx = ctx
         self.window = None
+        self.runner = runner  # None: a JobRunner (tests pass ImmediateRunner)
 
     def log_in(self) -> bool:
         from gui.leads_view import GridWorkerWindow
         from gui.login_dialog import LoginDialog
         from gui.main_window import MainWindow
 
-        from PySide6.QtCore import QTimer
-
+        from core.unlock import needs_encryption
         from gui.crash import logger
 
-        result = LoginDialog.RELOAD
-        while result == LoginDialog.RELOAD:  # joined the station: the log-in of a laptop now
-            dialog = LoginDialog(self.ctx)
-            QTimer.singleShot(0, lambda: logger.info("log-in window shown: %s", dialog.windowTitle()))
-            result = dialog.exec()
-        if not result:
-            return False
+        if self.ctx.user is None:  # (an encrypted database's log-in came before it opened)
+            result = LoginDialog.RELOAD
+            while result == LoginDialog.RELOAD:  # joined the station: the log-in of a laptop now
+                dialog = LoginDialog(self.ctx)
+                QTimer.singleShot(0, lambda: logger.info("log-in window shown: %s", dialog.windowTitle()))
+                result = dialog.exec()
+            if not result:
+                return False
+            if needs_encryption(self.ctx):  # a plain laptop database: encrypted at this log-in
+                from gui.unlock_dialog import encrypt_after_log_in
+
+                encrypt_after_log_in(self.ctx, dialog.name.text().strip(), dialog.password.text(), self.runner)
         self.window = GridWorkerWindow(self.ctx) if self.ctx.user.role == "grid_worker" else MainWindow(self.ctx)
         self.window.log_out_requested.connect(self.switch_user)
         self.window.show()

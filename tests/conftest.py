@@ -19,9 +19,26 @@ if "YXJC_KEY_DIR" not in os.environ:
     import tempfile
 
     os.environ["YXJC_KEY_DIR"] = tempfile.mkdtemp(prefix="yxjc-test-keys-")
+# Every database the suite creates is ENCRYPTED (SQLCipher), opened with a test service key
+# file (core.dbkeys: a key at hand, as a hub run as a service has); subprocesses inherit it.
+# YXJC_TEST_PLAIN=1 runs the suite on plain SQLite files instead.
+if os.environ.get("YXJC_TEST_PLAIN") != "1" and "YXJC_SERVICE_KEY_FILE" not in os.environ:
+    import tempfile
+
+    _service = Path(tempfile.mkdtemp(prefix="yxjc-test-service-")) / "service.key"
+    _service.write_bytes(os.urandom(32))
+    os.environ["YXJC_SERVICE_KEY_FILE"] = str(_service)
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The database key's password wraps made IN this process are cheap (scrypt n = 2¹⁰ instead of
+# 2¹⁵): every log-in on an encrypted database makes or checks one, and the GUI tests log in
+# hundreds of times. A wrap names its own parameters, so these open anywhere; subprocesses
+# (the CLI tests) and tests/security/test_keywrap.py use the real cost.
+import core.keywrap  # noqa: E402
+
+core.keywrap.PASSWORD_KDF["n"] = 2**10
 
 import pytest  # noqa: E402
 

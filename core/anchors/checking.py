@@ -1,7 +1,6 @@
 """Checking the audit chain against every anchor that can be found; anchors around backups and restores."""
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -11,6 +10,7 @@ from sqlalchemy import inspect as sa_inspect
 from core.audit import ChainCheck, verify_chain
 from core.errors import InvalidInput
 from core.signing import public_of
+from db import cipher
 from core.anchors.sealing import (
     ANCHOR_KEY, KNOWN_KEYS, STATION_DEVICE, STATION_PUB, SYNC_KEY, Anchor, _append, _db_file, _put_setting,
     _rows, _settings, anchor_file, read_file, seal, seal_now, trusted_keys,
@@ -43,11 +43,26 @@ def _backups(db_file: Path) -> list[Path]:
     return sorted(folder.glob(f"{db_file.stem}-*.db"), reverse=True) if folder.is_dir() else []
 
 
+def _adopt_key(backup: Path, db_file: Path) -> None:
+    """An encrypted backup has its database's key (the same database id in both sidecars)."""
+    from core import dbkeys
+
+    key = cipher.key_of(db_file)
+    if key is None or cipher.key_of(backup) is not None or not cipher.is_encrypted(backup):
+        return
+    try:
+        if dbkeys.read(backup).db_id == dbkeys.read(db_file).db_id:
+            cipher.remember(backup, key)
+    except InvalidInput:
+        pass
+
+
 def _backup_claims(db_file: Path) -> tuple[list[Claim], list[str]]:
     claims, notes = [], []
     for backup in _backups(db_file):
         try:
-            con = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+            _adopt_key(backup, db_file)
+            con = cipher.connect(backup, readonly=True)
             try:
                 rows = con.execute(
                     "SELECT device_id, kind, seq, hash, at, public_key, signature FROM audit_anchors"
@@ -55,7 +70,7 @@ def _backup_claims(db_file: Path) -> tuple[list[Claim], list[str]]:
                     " WHERE source = 'self' AND kind = 'seal'))").fetchall()
             finally:
                 con.close()
-        except sqlite3.Error:
+        except cipher.ERRORS:
             notes.append(f"备份 {backup.name} 中没有锚点")
             continue
         claims += [Claim(Anchor(*row), f"备份 {backup.name}") for row in rows]
@@ -66,13 +81,16 @@ def _peer_claims(peer_db: Path, device_ids: set[str]) -> list[Claim]:
     if not Path(peer_db).is_file():
         raise InvalidInput(f"找不到对方的数据库 {peer_db}")
     try:
-        con = sqlite3.connect(f"file:{peer_db}?mode=ro", uri=True)
+        from core import dbkeys
+
+        dbkeys.unlock_at_hand(peer_db)
+        con = cipher.connect(peer_db, readonly=True)
         try:
             rows = con.execute("SELECT device_id, kind, seq, hash, at, public_key, signature FROM audit_anchors"
                                " WHERE source = 'peer'").fetchall()
         finally:
             con.close()
-    except sqlite3.Error as exc:
+    except cipher.ERRORS as exc:
         raise InvalidInput(f"{Path(peer_db).name} 不是本软件的数据库，或其中没有锚点") from exc
     return [Claim(Anchor(*row), f"对方数据库 {Path(peer_db).name} 保存的锚点") for row in rows if row[0] in device_ids]
 
@@ -218,13 +236,13 @@ def seal_database_file(db_file: Path) -> None:
 def known_keys_of(db_file: Path) -> set[str]:
     """Before a restore: the keys that sealed the database about to be replaced."""
     try:
-        con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+        con = cipher.connect(db_file, readonly=True)
         try:
             rows = dict(con.execute("SELECT key, value FROM settings WHERE key IN (?, ?, ?)",
                                     (SYNC_KEY, ANCHOR_KEY, KNOWN_KEYS)).fetchall())
         finally:
             con.close()
-    except sqlite3.Error:
+    except cipher.ERRORS:
         return set()
     keys = set(rows.get(KNOWN_KEYS, "").split())
     for name in (SYNC_KEY, ANCHOR_KEY):

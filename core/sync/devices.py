@@ -39,6 +39,10 @@ NOT_SET_UP = "本机尚未设置同步：所里的电脑请先登记笔记本，
 # given out again, even after the device is revoked or its row deleted, so a number in a
 # document (device_no × 10000 + n) always names one laptop.
 S_LAST_DEVICE_NO = "sync.last_device_no"
+# The station's X25519 recovery key (docs/keys.md): the private half sealed like the station
+# key, the public half sent to every laptop in its enrolment file, which seals its database
+# key to it (core.dbkeys). The admin reopens a laptop with it (core.encryption.recover).
+S_RECOVERY, S_RECOVERY_PUB = "sync.recovery_key", "sync.recovery_public"
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,32 @@ def _ensure_station(ctx: AppContext) -> None:
                          S_PRIVATE: keystore.seal(ctx.device_id, S_PRIVATE, bytes.fromhex(private))})
 
 
+def _ensure_recovery(ctx: AppContext) -> str:
+    """The station's recovery public key (hex), the pair made on first use (a station made by an older version)."""
+    public = ctx.setting_or(S_RECOVERY_PUB, "")
+    if public and ctx.setting_or(S_RECOVERY, ""):
+        return public
+    from core.keywrap import new_recipient_key
+
+    private, public = new_recipient_key()
+    ctx._write_settings({S_RECOVERY: keystore.seal(ctx.device_id, S_RECOVERY, bytes.fromhex(private)),
+                         S_RECOVERY_PUB: public})
+    return public
+
+
+def recovery_public_of(ctx: AppContext) -> str:
+    """The recovery public key this database seals its key to: the station's (on a laptop, from enrolment)."""
+    return ctx.setting_or(S_RECOVERY_PUB, "")
+
+
+def recovery_private(ctx: AppContext) -> str:
+    """The station's recovery private key (hex), unsealed with the station's local key file."""
+    stored = ctx.setting_or(S_RECOVERY, "")
+    if role(ctx) != "station" or not stored:
+        raise InvalidInput("这个数据库不是所里的电脑（没有恢复密钥），无法恢复笔记本")
+    return keystore.unseal(ctx.device_id, S_RECOVERY, stored).hex()
+
+
 def private_key(ctx: AppContext) -> str:
     """This database's Ed25519 private key (hex), unsealed with the local key file (``core.keystore``).
 
@@ -112,6 +142,7 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
     if not name:
         raise InvalidInput("请填写设备名称")
     _ensure_station(ctx)
+    _ensure_recovery(ctx)
     private, public = new_key_pair()
     device_id = str(uuid.uuid4())
     wrote: list[Path] = []
@@ -146,6 +177,7 @@ def _register(ctx: AppContext, name: str, out: Path | None, private: str, public
             "station_device_id": ctx.device_id, "station_public_key": public_of(private_key(ctx)),
             "device_id": device_id, "device_name": name, "device_no": device_no,
             "device_private_key": private, "device_public_key": public,
+            "station_recovery_public": ctx.setting(S_RECOVERY_PUB),
         }
         if out is not None:
             code = new_enrolment_code()
@@ -230,7 +262,10 @@ def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
         if public_of(data["device_private_key"]) != data["device_public_key"]:
             raise ValueError
         bytes.fromhex(data["station_public_key"])
-    except ValueError as exc:
+        recovery = data.get("station_recovery_public") or ""
+        if recovery and (not isinstance(recovery, str) or len(bytes.fromhex(recovery)) != 32):
+            raise ValueError
+    except (ValueError, TypeError) as exc:
         raise InvalidInput("登记文件中的密钥无效") from exc
     if role(ctx) == "station":
         raise InvalidInput("本机是所里的电脑（已登记过设备），不能作为笔记本登记")
@@ -243,7 +278,12 @@ def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
         S_PRIVATE: keystore.seal(data["device_id"], S_PRIVATE, bytes.fromhex(data["device_private_key"])),
         S_DEVICE_NAME: data["device_name"],
         "device_id": data["device_id"], "device_no": str(int(data["device_no"])),
+        **({S_RECOVERY_PUB: recovery} if recovery else {}),
     })
+    if recovery and ctx.encrypted_file is not None:
+        from core import dbkeys
+
+        dbkeys.set_recovery(ctx.encrypted_file, recovery)
 
 
 def peers(ctx: AppContext, *, required: bool = True) -> list[tuple[str, str]]:

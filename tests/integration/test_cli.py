@@ -1,6 +1,8 @@
 """The CLI end to end, run as a user would: ``python main.py ...`` in a subprocess."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import json
 import subprocess
 import sys
@@ -128,8 +130,8 @@ def test_audit_verify_passes_on_demo_and_fails_on_a_tampered_copy(demo_db, tmp_p
     ok = run("audit", "verify", "--db", str(demo_db))
     assert ok.returncode == 0 and "审计链完整" in ok.stdout
     copy = tmp_path / "tampered.db"
-    shutil.copy(demo_db, copy)
-    raw = sqlite3.connect(copy)
+    rawdb.copy_db(demo_db, copy)
+    raw = rawdb.connect(copy)
     raw.execute("UPDATE audit_log SET actor = '冒名' WHERE seq = 3")
     raw.commit()
     raw.close()
@@ -192,7 +194,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
     result = run("--help")
     assert result.returncode == 0
     listed = _listed(result.stdout)
-    assert len(listed) == 26, listed
+    assert len(listed) == 28, listed  # encrypt and recover: the database encrypted at rest
     parser = cli.build_parser(EXTRA_COMMANDS)
     assert sorted(listed) == sorted(_subcommands(parser))
     checked = []
@@ -211,10 +213,12 @@ def test_every_command_in_help_dispatches_to_a_handler():
         assert args.handler.__module__.startswith(("cli.", "hub.command")), path
         checked.append(" ".join(path))
     assert sorted(checked) == [
-        "approve-correction", "attachments encrypt", "attachments status", "audit verify", "backup", "correct", "demo", "devices add", "devices enrol", "devices list", "devices revoke",
+        "approve-correction", "attachments encrypt", "attachments status", "audit verify", "backup", "correct", "demo",
+        "devices add", "devices enrol", "devices list", "devices revoke", "encrypt",
         "events import", "export", "hub", "inspections", "inspectors", "inspectors add", "leads", "numbers print",
-        "numbers void", "numbers voided", "paperwork address", "paperwork case-decide", "paperwork case-draft", "paperwork case-submit",
-        "paperwork hold", "paperwork list", "paperwork print", "paperwork release", "paperwork void-questioning", "plan", "print", "print-questioning", "restore", "serve",
+        "numbers void", "numbers voided", "paperwork address", "paperwork case-decide", "paperwork case-draft",
+        "paperwork case-submit", "paperwork hold", "paperwork list", "paperwork print", "paperwork release",
+        "paperwork void-questioning", "plan", "print", "print-questioning", "recover", "restore", "serve",
         "stats", "subjects import",
         "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "users keys", "users revoke-key", "verify"]
 

@@ -1,6 +1,8 @@
 """The workflow draft → completed → signed, the lock, the hash, photos and signatures."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import sqlite3
 from datetime import date
 
@@ -217,7 +219,7 @@ def test_database_is_wal_with_foreign_keys(ctx, subject, officers):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     path = ctx.engine.url.database
-    raw = sqlite3.connect(path)
+    raw = rawdb.connect(path)
     assert raw.execute("SELECT count(*) FROM inspections").fetchone()[0] == 1
     raw.close()
 

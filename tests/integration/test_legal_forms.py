@@ -1,6 +1,8 @@
 """What the three forms print for a legal reviewer (issue 11), read back from the PDFs."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import sqlite3
 
 import pytest
@@ -297,7 +299,7 @@ def test_a_record_signed_under_canonical_v1_keeps_verifying(ctx, subject, office
     from core.inspections import workflow
 
     inspection_id = completed(ctx, subject.id, officers, {"G1": "无记录"})
-    raw = sqlite3.connect(ctx.engine.url.database)
+    raw = rawdb.connect(ctx.engine.url.database)
     raw.execute("UPDATE inspections SET legal_json = '{}' WHERE id = ?", (inspection_id,))
     raw.commit()
     raw.close()

@@ -1,6 +1,8 @@
 """The Alembic migrations build exactly the schema the models describe."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -47,7 +49,7 @@ def test_upgrade_from_every_earlier_revision_keeps_data(tmp_path):
         engine = make_engine(path)
         command.upgrade(_alembic_config(engine), revision)
         engine.dispose()
-        raw = sqlite3.connect(path)
+        raw = rawdb.connect(path)
         raw.execute("INSERT INTO subjects (id, name, credit_code, category, licence_no, filing_no, legal_rep, address,"
                     " phone, grid, status, created_at, updated_at, version, device_id) VALUES ('s1', '老店', NULL,"
                     " 'other', '', '', '', '老街1号', '', '', 'active', '2026-01-01', '2026-01-01', 1, 'd')")
@@ -77,7 +79,7 @@ def test_inspections_from_0004_move_their_template_into_shared_snapshots(tmp_pat
     command.upgrade(_alembic_config(engine), "0004")
     engine.dispose()
     text = load_templates()["cosmetics-531"].to_json()
-    raw = sqlite3.connect(path)
+    raw = rawdb.connect(path)
     raw.execute("INSERT INTO subjects (id, name, credit_code, category, licence_no, filing_no, legal_rep, address,"
                 " phone, grid, status, created_at, updated_at, version, device_id) VALUES ('s1', '老店', NULL,"
                 " 'other', '', '', '', '老街1号', '', '', 'active', '2026-01-01', '2026-01-01', 1, 'd')")
@@ -120,7 +122,7 @@ def test_a_rebuilt_table_keeps_the_rows_that_refer_to_it(tmp_path):
     engine = make_engine(path)
     command.upgrade(_alembic_config(engine), "0004")
     engine.dispose()
-    raw = sqlite3.connect(path)
+    raw = rawdb.connect(path)
     raw.execute("INSERT INTO subjects (id, name, credit_code, category, licence_no, filing_no, legal_rep, address,"
                 " phone, grid, status, created_at, updated_at, version, device_id) VALUES ('s1', '老店', NULL,"
                 " 'other', '', '', '', '老街1号', '', '', 'active', '2026-01-01', '2026-01-01', 1, 'd')")

@@ -4,6 +4,8 @@ No timing is asserted here: the figures are for docs/performance.md, not a gate.
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import json
 import re
 import sqlite3
@@ -37,8 +39,8 @@ def small_db(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def con(small_db):
-    connection = sqlite3.connect(small_db)
-    connection.row_factory = sqlite3.Row
+    connection = rawdb.connect(small_db)
+    connection.row_factory = rawdb.row_type(connection)
     yield connection
     connection.close()
 
@@ -161,7 +163,7 @@ def test_same_seed_same_data(tmp_path):
 
     def digest(path):
         generate.generate(path, scale, 11, log=lambda _t: None)
-        c = sqlite3.connect(path)
+        c = rawdb.connect(path)
         rows = c.execute("SELECT i.number, i.content_hash, s.name, s.credit_code FROM inspections i "
                          "JOIN subjects s ON s.id = i.subject_id ORDER BY i.number").fetchall()
         c.close()

@@ -1,6 +1,8 @@
 """Station settings (prefixes used in document numbers) and rolling backups with restore."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import dataclasses
 import sqlite3
 from datetime import datetime, timedelta
@@ -50,12 +52,12 @@ def test_backups_roll_and_restore(ctx, subject, officers):
     svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)  # after the backups
     ctx.close()
     restore_backup(backups[0], db)
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     assert raw.execute("SELECT count(*) FROM inspections").fetchone()[0] == 0
     assert raw.execute("SELECT count(*) FROM subjects").fetchone()[0] == 1
     raw.close()
     # the database as it was before the restore is itself kept as a backup
-    newest = sqlite3.connect(list_backups(db)[0])
+    newest = rawdb.connect(list_backups(db)[0])
     assert newest.execute("SELECT count(*) FROM inspections").fetchone()[0] == 1
     newest.close()
 

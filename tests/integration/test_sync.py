@@ -5,6 +5,8 @@ audit log included, compared before and after) and give one clear line on stderr
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import errno
 import io
 import json
@@ -361,12 +363,12 @@ def test_disk_full_during_export_leaves_no_package(setup, capsys, monkeypatch, f
 # --- a killed import -----------------------------------------------------------------------------
 
 def _write_locked(db: str) -> bool:
-    conn = sqlite3.connect(db, timeout=0)
+    conn = rawdb.connect(db, timeout=0)
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.rollback()
         return False
-    except sqlite3.OperationalError:
+    except rawdb.OperationalError:
         return True
     finally:
         conn.close()

@@ -1,6 +1,8 @@
 """Users and roles, the lead loop, and the hash-chained audit trail (tampered in the file)."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import sqlite3
 from datetime import date, datetime, timedelta
 
@@ -191,7 +193,7 @@ def test_audit_records_who_what_before_after(ctx, people, subject, officers):
 
 
 def _tamper(ctx, sql, *params):
-    raw = sqlite3.connect(ctx.engine.url.database)
+    raw = rawdb.connect(ctx.engine.url.database)
     raw.execute(sql, params)
     raw.commit()
     raw.close()

@@ -1,6 +1,8 @@
 """Verifying a scanned payload: match, tampered payload, altered database, unknown, draft."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import sqlite3
 
 import pytest
@@ -34,8 +36,8 @@ def test_tampered_payloads_are_refused(ctx, subject, officers):
 def test_record_altered_in_the_database_file_is_detected(ctx, subject, officers):
     record = svc.load_inspection(ctx, signed_inspection(ctx, subject.id, officers))
     payload = make_payload(record, "record")
-    raw = sqlite3.connect(ctx.engine.url.database)
-    with pytest.raises(sqlite3.IntegrityError, match="signed-record lock"):  # the database's own lock
+    raw = rawdb.connect(ctx.engine.url.database)
+    with pytest.raises(rawdb.IntegrityError, match="signed-record lock"):  # the database's own lock
         raw.execute("UPDATE item_results SET result='pass' WHERE inspection_id=? AND result='fail'", (record.id,))
     raw.rollback()
     # someone with the file can drop the lock's triggers; the content hash still tells

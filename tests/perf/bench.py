@@ -12,6 +12,8 @@ The import figure works on two temporary copies next to the database, removed af
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import argparse
 import json
 import math
@@ -198,7 +200,7 @@ def _like(text: str) -> str:
 def bench_search(ctx, db: Path, reps: int) -> list[Figure]:
     from core.subjects import search_subjects
 
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     app_pragmas(raw)
     queries = search_queries(raw)
     times, base, hits = [], [], {}
@@ -265,7 +267,7 @@ def bench_autosave(ctx, db: Path, saves: int) -> list[Figure]:
             set_answer(ctx, inspection_id, items[k % len(items)], results[k % 3])
             times.append(time.perf_counter() - t0)
         # baseline: the same write with bare sqlite3 (read the status, upsert the answer, bump the version)
-        raw = sqlite3.connect(db, isolation_level=None)
+        raw = rawdb.connect(db, isolation_level=None)
         app_pragmas(raw)
         device_id = ctx.device_id
         base = []
@@ -364,14 +366,15 @@ def bench_pdf(ctx, forms: int) -> list[Figure]:
 
 def _copy(db: Path, suffix: str) -> Path:
     target = db.with_name(f"{db.stem}.{suffix}.db")
-    for extra in ("", "-wal", "-shm"):
+    for extra in ("", "-wal", "-shm", ".keys"):
         Path(f"{target}{extra}").unlink(missing_ok=True)
-    shutil.copyfile(db, target)
+    rawdb.copy_db(db, target)
+    rawdb.key_up(target)  # an encrypted copy: its key (the same database id) for this process
     return target
 
 
 def _remove(path: Path) -> None:
-    for extra in ("", "-wal", "-shm"):
+    for extra in ("", "-wal", "-shm", ".keys"):
         Path(f"{path}{extra}").unlink(missing_ok=True)
 
 
@@ -439,7 +442,7 @@ def bench_import(db: Path, size: int) -> list[Figure]:
         sql = f"{verb} INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})"
         prepared.append((sql, [tuple(_sql_value(r[k]) for k in keys) for r in data]))
 
-    checkpoint = sqlite3.connect(db)
+    checkpoint = rawdb.connect(db)
     checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     checkpoint.close()
     t0 = time.perf_counter()
@@ -460,7 +463,7 @@ def bench_import(db: Path, size: int) -> list[Figure]:
         orm_core = time.perf_counter() - t0
         engine.dispose()
 
-        raw = sqlite3.connect(copy_raw, isolation_level=None)
+        raw = rawdb.connect(copy_raw, isolation_level=None)
         app_pragmas(raw)
         t0 = time.perf_counter()
         raw.execute("BEGIN")
@@ -489,7 +492,7 @@ def run(db: Path, *, quick: bool = False, skip: tuple[str, ...] = ()) -> tuple[l
     db = Path(db).resolve()
     if not db.is_file():
         raise SystemExit(f"no database at {db}: make one with python -m tests.perf.generate")
-    with sqlite3.connect(db) as con:
+    with rawdb.connect(db) as con:
         revision = con.execute("SELECT version_num FROM alembic_version").fetchone()[0]
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                   for t in ("subjects", "inspections", "item_results")}

@@ -10,6 +10,8 @@ pytest; progress goes to stderr.
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import argparse
 import json
 import sqlite3
@@ -42,7 +44,7 @@ def run(db: Path, period_text: str, repeat: int) -> dict:
     period = parse_period(period_text)
     ctx = AppContext.open(db)
     bounds = (period.begins.isoformat(sep=" "), period.ends.isoformat(sep=" "))
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     bare, rows = _best(lambda: raw.execute(BARE, bounds).fetchall(), repeat)
     raw.close()
     print(f"bare GROUP BY: {bare * 1000:.0f} ms ({sum(r[1] for r in rows)} inspections)", file=sys.stderr)

@@ -30,6 +30,8 @@ stderr; the figures to stdout (``--json``: one JSON object).
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import argparse
 import cProfile
 import io
@@ -59,7 +61,7 @@ BENCH_PASSWORD = "bench-officer-1"  # the batch's officers' password: it opens t
 
 def _copy(db: Path, target: Path) -> None:
     _remove(target)
-    shutil.copyfile(db, target)
+    rawdb.copy_db(db, target)
 
 
 def _remove(path: Path) -> None:
@@ -68,7 +70,7 @@ def _remove(path: Path) -> None:
 
 
 def _counts(db: Path, tables) -> dict[str, int]:
-    con = sqlite3.connect(db)
+    con = rawdb.connect(db)
     try:
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     finally:
@@ -209,7 +211,7 @@ def bare_insert(db: Path, rows) -> float:
         verb = "INSERT OR IGNORE" if table == "template_snapshots" else "INSERT"
         sql = f"{verb} INTO {table} ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})"
         prepared.append((sql, [tuple(_sql_value(r[k]) for k in keys) for r in data]))
-    raw = sqlite3.connect(db, isolation_level=None)
+    raw = rawdb.connect(db, isolation_level=None)
     app_pragmas(raw)
     raw.execute("SELECT count(*) FROM inspections").fetchone()  # open the file before the clock starts
     t0 = time.perf_counter()
@@ -232,7 +234,7 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
     if not db.is_file():
         raise SystemExit(f"no database at {db}: make one with python -m tests.perf.generate")
     began = time.perf_counter()
-    checkpoint = sqlite3.connect(db)
+    checkpoint = rawdb.connect(db)
     checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     checkpoint.close()
     work = Path(tempfile.mkdtemp(prefix=f"{db.stem}.sync-bench.", dir=db.parent))

@@ -1,6 +1,8 @@
 """Digests that say "nothing changed": every table of an SQLite database, every file of a folder."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import hashlib
 import sqlite3
 from pathlib import Path
@@ -13,7 +15,7 @@ def database_digest(db_path: str | Path, *, skip: tuple[str, ...] = ()) -> str:
     authenticated request, whatever the request then does).
     """
     digest = hashlib.sha256()
-    conn = sqlite3.connect(f"file:{Path(db_path)}?mode=ro", uri=True)
+    conn = rawdb.connect(f"file:{Path(db_path)}?mode=ro", uri=True)
     try:
         tables = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]

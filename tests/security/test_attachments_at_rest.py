@@ -374,25 +374,30 @@ def test_printed_checklist_shows_the_encrypted_photo(keyed, subject, officers, t
 def test_cli_status_and_encrypt(tmp_path, subject, officers, ctx, capsys, monkeypatch):
     import main
 
+    right, ctx.file_key = ctx.file_key, None  # a plain file from before the upgrade
     _photo_of(ctx, subject, officers, tmp_path)
     db = ctx.engine.url.database
     assert main.main(["attachments", "status", "--db", db]) == 0
     assert capsys.readouterr().out.strip() == "附件 1 个：已加密 0 个，明文 1 个，无法读取 0 个"
-    before = folder_digest(Path(ctx.attachments_dir))
-    assert main.main(["attachments", "encrypt", "--db", db]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("错误：没有附件密钥") and err.count("\n") == 1
-    assert folder_digest(Path(ctx.attachments_dir)) == before
+    if ctx.encrypted_file is None:  # a plain database (YXJC_TEST_PLAIN=1) has no attachments key
+        before = folder_digest(Path(ctx.attachments_dir))
+        assert main.main(["attachments", "encrypt", "--db", db]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("错误：没有附件密钥") and err.count("\n") == 1
+        assert folder_digest(Path(ctx.attachments_dir)) == before
 
-    key = os.urandom(32)  # what the "enc" part's log-in gives a command; here patched in
-    real_open = AppContext.open.__func__
+        key = os.urandom(32)  # as an encrypted database's key would give it
+        real_open = AppContext.open.__func__
 
-    def opened(cls, *args, **kwargs):
-        context = real_open(cls, *args, **kwargs)
-        context.file_key = key
-        return context
+        def opened(cls, *args, **kwargs):
+            context = real_open(cls, *args, **kwargs)
+            context.file_key = key
+            return context
 
-    monkeypatch.setattr(AppContext, "open", classmethod(opened))
+        monkeypatch.setattr(AppContext, "open", classmethod(opened))
+        ctx.file_key = key
+    else:  # the command opens the database with its key, and so has the attachments key
+        ctx.file_key = right
     assert main.main(["attachments", "encrypt", "--db", db]) == 0
     assert capsys.readouterr().out.strip() == "已加密附件 1 个（此前已加密 0 个，共 1 个）"
     assert main.main(["attachments", "status", "--db", db, "--json"]) == 0

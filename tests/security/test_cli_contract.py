@@ -11,6 +11,8 @@ folders are created as needed.
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import io
 import shutil
 import sqlite3
@@ -138,7 +140,7 @@ def test_setting_up_commands_create_the_database(command, tmp_path, capsys, monk
     code, out, err = run(capsys, monkeypatch, command, SETTERS, db, files)
     assert code == 0, err
     assert db.is_file()
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
     raw.close()
 
@@ -169,15 +171,15 @@ def _wrong(kind: str, tmp: Path, app_db: Path) -> Path:
         path.write_bytes("这不是数据库\n".encode("utf-8") * 100)
     elif kind == "foreign":
         path = tmp / "places.sqlite"
-        raw = sqlite3.connect(path)
+        raw = rawdb.connect(path)
         raw.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
         raw.execute("INSERT INTO moz_places (url) VALUES ('https://example.org')")
         raw.commit()
         raw.close()
     else:  # newer: a database of this app, written by a later version of it
         path = tmp / "station.db"
-        shutil.copy(app_db, path)
-        raw = sqlite3.connect(path)
+        rawdb.copy_db(app_db, path)
+        raw = rawdb.connect(path)
         raw.execute("UPDATE alembic_version SET version_num = '9999'")
         raw.commit()
         raw.close()
@@ -237,7 +239,7 @@ def full_disk(monkeypatch):
         if not dbapi_connection.in_transaction:
             return
         dbapi_connection.rollback()
-        error = sqlite3.OperationalError("database or disk is full")
+        error = self.dbapi.OperationalError("database or disk is full")  # the driver's: sqlite3's or SQLCipher's
         error.sqlite_errorcode, error.sqlite_errorname = 13, "SQLITE_FULL"
         raise error
 
@@ -305,7 +307,7 @@ FULL = {
 
 @pytest.mark.parametrize("command", sorted(FULL))
 def test_a_full_disk_is_exit_2_and_nothing_recorded(command, sync_world, tmp_path, capsys, monkeypatch, full_disk):
-    shutil.copy(sync_world["base"] / "station.db", tmp_path / "station.db")
+    rawdb.copy_db(sync_world["base"] / "station.db", tmp_path / "station.db")
     db = tmp_path / "station.db"
     attachments = tmp_path / "station-attachments"
     before = database_digest(db), folder_digest(attachments)
@@ -335,7 +337,7 @@ def test_a_database_that_cannot_grow_is_exit_2_and_nothing_recorded(command, syn
         assert_one_chinese_line(err, "磁盘空间不足")
         assert list(tmp_path.iterdir()) == []
         return
-    shutil.copy(sync_world["base"] / "station.db", tmp_path / "station.db")
+    rawdb.copy_db(sync_world["base"] / "station.db", tmp_path / "station.db")
     db = tmp_path / "station.db"
     before = database_digest(db)
     code, _, err = cli(capsys, monkeypatch, "subjects", "import", "--db", db, sync_world["register"])

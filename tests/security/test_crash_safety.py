@@ -13,6 +13,8 @@ which keeps each scenario to a few seconds); the kill is the real SIGKILL.
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import io
 import os
 import random
@@ -105,7 +107,7 @@ def kill_at_random_moments(tmp_path: Path, prepare, work, check_after_kill, retr
 def _integrity(db: Path) -> str:
     if not db.exists() or db.stat().st_size == 0:
         return "ok"  # nothing was written yet: an empty database
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     try:
         return raw.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
@@ -116,7 +118,7 @@ def _schema(db: Path) -> tuple[str | None, frozenset[str]]:
     """(revision, tables) as found on disk."""
     if not db.exists() or db.stat().st_size == 0:
         return None, frozenset()
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     try:
         tables = frozenset(r[0] for r in raw.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
@@ -152,7 +154,7 @@ def _old_station(db: Path, revision: str) -> None:
     engine = make_engine(db)
     command.upgrade(_alembic_config(engine), revision)
     engine.dispose()
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     raw.execute("INSERT INTO subjects (id, name, credit_code, category, licence_no, filing_no, legal_rep, address,"
                 " phone, grid, status, created_at, updated_at, version, device_id) VALUES ('s1', '老店', NULL,"
                 " 'other', '', '', '', '老街1号', '', '', 'active', '2026-01-01', '2026-01-01', 1, 'd')")
@@ -179,7 +181,7 @@ def old_tables(tmp_path_factory) -> tuple[Path, frozenset[str]]:
 
 
 def _count(db: Path, table: str) -> int:
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     try:
         return raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     finally:
@@ -229,7 +231,7 @@ def test_kill_during_a_migration(revision, tmp_path, head_tables):
 
     def prepare(where: Path) -> None:
         where.mkdir()
-        shutil.copy(source, where / "station.db")
+        rawdb.copy_db(source, where / "station.db")
 
     def after_kill(where: Path) -> str:
         db = where / "station.db"
@@ -370,10 +372,10 @@ def test_kill_during_a_sync_import(tmp_path, sync_world):
 
 def _bricked(db: Path, head_source: Path, tables: list[str]) -> None:
     """What a killed first start of an older build left: some tables, an empty alembic_version."""
-    raw = sqlite3.connect(head_source)
+    raw = rawdb.connect(head_source)
     ddl = {name: sql for name, sql in raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")}
     raw.close()
-    brick = sqlite3.connect(db)
+    brick = rawdb.connect(db)
     brick.execute(ddl["alembic_version"])
     for name in tables:
         brick.execute(ddl[name])
@@ -412,7 +414,7 @@ def test_leftover_tables_with_rows_are_never_dropped(tmp_path, head_db, capsys):
 
     db = tmp_path / "station.db"
     _bricked(db, head_db, FIRST_TABLES)
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     raw.execute("INSERT INTO settings (key, value) VALUES ('station_name', '某所')")
     raw.commit()
     raw.close()
@@ -428,8 +430,8 @@ def test_a_migration_interrupted_by_an_older_build_is_refused_without_change(tmp
     from tests.security.digest import database_digest
 
     db = tmp_path / "station.db"
-    shutil.copy(old_tables[0], db)
-    raw = sqlite3.connect(db)
+    rawdb.copy_db(old_tables[0], db)
+    raw = rawdb.connect(db)
     raw.execute("CREATE TABLE devices (id VARCHAR(36) NOT NULL PRIMARY KEY)")
     raw.commit()
     raw.close()
@@ -450,7 +452,7 @@ def test_a_failure_in_the_last_migration_rolls_back_all_of_them(tmp_path, old_ta
             raise RuntimeError("the power went")
 
     old = tmp_path / "old.db"
-    shutil.copy(old_tables[0], old)
+    rawdb.copy_db(old_tables[0], old)
     event.listen(Engine, "before_cursor_execute", fail)
     try:
         for db in (tmp_path / "new.db", old):

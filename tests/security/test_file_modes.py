@@ -38,7 +38,8 @@ def test_database_wal_shm_backups_and_enrolment_files_are_0600(umask, tmp_path):
     enrolment = tmp_path / "usb" / "笔记本1.json"
     sync.add_device(ctx, "笔记本1", enrolment)  # a write: the WAL is in use while ctx is open
     files = {p.name: mode(p) for p in db.parent.iterdir() if p.is_file()}
-    assert sorted(files) == ["station.db", "station.db-shm", "station.db-wal", "station.db.anchors"]
+    keys = ["station.db.keys"] if ctx.encrypted_file is not None else []  # an encrypted database's wraps
+    assert sorted(files) == ["station.db", "station.db-shm", "station.db-wal", "station.db.anchors", *keys]
     assert set(files.values()) == {0o600}, {k: oct(v) for k, v in files.items()}
     assert mode(enrolment) == 0o600
 
@@ -46,8 +47,9 @@ def test_database_wal_shm_backups_and_enrolment_files_are_0600(umask, tmp_path):
     assert mode(backup) == 0o600 and mode(backup_dir(db)) == 0o700
     ctx.close()
     restore_backup(backup, db)
-    backups = sorted(backup_dir(db).iterdir())
-    assert len(backups) == 2 and {mode(p) for p in backups} == {0o600}
+    backups = sorted(p for p in backup_dir(db).iterdir() if p.suffix == ".db")
+    assert len(backups) == 2 and {mode(p) for p in backup_dir(db).iterdir()} == {0o600}
+    assert len(list(backup_dir(db).iterdir())) == 2 * (1 + len(keys))  # each backup with its wraps
     assert mode(db) == 0o600
 
     laptop = tmp_path / "laptop.db"

@@ -8,6 +8,8 @@ Chinese message, and that every table and the attachments folder are unchanged.
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import json
 import shutil
 import sqlite3
@@ -108,7 +110,7 @@ def station(template, tmp_path):
 
 
 def plain(db: Path) -> sqlite3.Connection:
-    return sqlite3.connect(db, isolation_level=None)
+    return rawdb.connect(db, isolation_level=None)
 
 
 # --- the lock below the ORM (SQLite) ---------------------------------------------------------------
@@ -142,7 +144,7 @@ def test_a_plain_sqlite3_connection_is_refused(station, table, op):
     _model, column, value = CHANGES[table]
     before = station.digests()
     con = plain(station.db)
-    con.row_factory = sqlite3.Row
+    con.row_factory = rawdb.row_type(con)
     row = dict(con.execute(f"SELECT * FROM {table} WHERE {owner_column(table)} = ? LIMIT 1",
                            (station.signed_id,)).fetchone())
     if op in ("insert", "replace") and table != "inspections":
@@ -161,7 +163,7 @@ def test_a_plain_sqlite3_connection_is_refused(station, table, op):
         "replace": (f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({', '.join('?' * len(row))})",
                     tuple(row.values())),
     }[op]
-    with pytest.raises(sqlite3.IntegrityError) as refused:
+    with pytest.raises(rawdb.IntegrityError) as refused:
         con.execute(*sql)
     con.close()
     assert signed_lock.LOCK_MARK in str(refused.value) and LOCKED_TEXT in str(refused.value)
@@ -177,7 +179,7 @@ def test_the_follow_up_may_close_a_signed_inspections_order_but_not_rewrite_it(s
     before = station.digests()
     for column, value in (("number", "改号"), ("deadline", "2030-01-01"), ("inspection_id", station.draft_id),
                           ("device_id", "another")):
-        with pytest.raises(sqlite3.IntegrityError, match=signed_lock.LOCK_MARK):
+        with pytest.raises(rawdb.IntegrityError, match=signed_lock.LOCK_MARK):
             con.execute(f"UPDATE rectifications SET {column} = ? WHERE inspection_id = ?", (value, station.signed_id))
     con.close()
     assert station.digests() == before
@@ -205,14 +207,14 @@ def test_a_draft_stays_editable_and_still_signs_then_locks(station):
 def test_no_marker_for_a_signed_inspection_and_none_outlives_its_transaction(station):
     before = station.digests()
     con = plain(station.db)
-    with pytest.raises(sqlite3.IntegrityError, match=signed_lock.LOCK_MARK):
+    with pytest.raises(rawdb.IntegrityError, match=signed_lock.LOCK_MARK):
         con.execute("INSERT INTO signed_lock_fresh VALUES (?, 'open')", (station.signed_id,))
     # signing by hand on a connection with foreign keys on, leaving the marker: the commit fails
     con.execute("PRAGMA foreign_keys = ON")
     con.execute("BEGIN")
     con.execute("UPDATE inspections SET status = 'signed' WHERE id = ?", (station.draft_id,))
     assert con.execute("SELECT count(*) FROM signed_lock_fresh").fetchone() == (1,)
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(rawdb.IntegrityError, match="FOREIGN KEY"):
         con.execute("COMMIT")
     con.execute("ROLLBACK")
     con.close()
@@ -258,7 +260,7 @@ def test_a_migration_may_rewrite_signed_rows_keeping_every_hash(station):
         assert signed_lock.installed(conn) == signed_lock.expected_names("sqlite")
     before = station.digests()
     con = plain(station.db)
-    with pytest.raises(sqlite3.IntegrityError, match=signed_lock.LOCK_MARK):
+    with pytest.raises(rawdb.IntegrityError, match=signed_lock.LOCK_MARK):
         con.execute("UPDATE signatures SET signer_name = 'x' WHERE inspection_id = ?", (station.signed_id,))
     con.close()
     assert station.digests() == before

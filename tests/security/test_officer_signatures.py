@@ -7,7 +7,6 @@ station (and a laptop, and the hub: one import path) refuses what no officer's k
 from __future__ import annotations
 
 from datetime import timedelta
-import sqlite3
 
 import pytest
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from tests.integration.helpers import (
 )
 from tests.integration.pdfcheck import pdf_text
 from tests.integration.test_sync import enrolled_laptop, pull_master_data
+from tests.support import rawdb
 
 JOINT = ("孙强", "41160099001")  # an officer from another county: on the list, no password, no key
 
@@ -57,7 +57,7 @@ def _export(laptop, out) -> list:
 
 def _raw(ctx: AppContext, sql: str, *params) -> None:
     """What a thief does with the laptop's database file: plain SQL, no app in the way."""
-    conn = sqlite3.connect(ctx.engine.url.database)
+    conn = rawdb.connect(ctx.engine.url.database)
     with conn:
         conn.execute(sql, params)
     conn.close()

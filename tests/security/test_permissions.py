@@ -10,6 +10,8 @@ allowed call goes through and changes what it should.
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import ast
 import json
 import shutil
@@ -428,12 +430,14 @@ NOT_SERVICES = {
     "AppContext._write_settings": "internal: for services that checked their own permission",
     "sync.devices.private_key": "seals a key an older version stored in the clear, on use by any role (_write_settings)",
     "sync.replay.claim_request": "the hub's replay record of a request whose signature was checked",
+    "unlock.encrypt_database": "encrypts the file as it is, no record changes: any user who has just logged in "
+                               "(a laptop has no admin), checked against their password, or the system",
 }
 
 
 def _station_copy(world: dict, tmp_path: Path, fresh: bool) -> Path:
     name = "fresh" if fresh else "station"
-    shutil.copy(world["base"] / f"{name}.db", tmp_path / "db.db")
+    rawdb.copy_db(world["base"] / f"{name}.db", tmp_path / "db.db")
     source = world["base"] / f"{name}-attachments"
     if source.is_dir():
         shutil.copytree(source, tmp_path / "db-attachments")

@@ -8,6 +8,8 @@ backups exactly as they were.
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import shutil
 import sqlite3
 import sys
@@ -44,9 +46,9 @@ def station(demo_station, tmp_path) -> Path:
     from core.backup import make_backup
 
     db = tmp_path / "station.db"
-    shutil.copy(demo_station, db)
+    rawdb.copy_db(demo_station, db)
     shutil.copytree(demo_station.parent / "station-attachments", tmp_path / "station-attachments")
-    shutil.copy(make_backup(db), tmp_path / "good-backup.db")
+    rawdb.copy_db(make_backup(db), tmp_path / "good-backup.db")
     return db
 
 
@@ -65,8 +67,8 @@ def _state(db: Path) -> tuple:
 
 def _edited_copy(source: Path, target: Path, *statements: str) -> Path:
     if source != target:
-        shutil.copy(source, target)
-    raw = sqlite3.connect(target)
+        rawdb.copy_db(source, target)
+    raw = rawdb.connect(target)
     for statement in statements:
         raw.execute(statement)
     raw.commit()
@@ -82,6 +84,8 @@ def _corrupted(source: Path, target: Path) -> Path:
     for offset in range(3 * page, len(data) - page, 2 * page):
         data[offset:offset + 512] = b"\xa5" * 512
     target.write_bytes(bytes(data))
+    if (source.parent / f"{source.name}.keys").is_file():  # an encrypted backup: with its wraps
+        shutil.copy(source.parent / f"{source.name}.keys", target.parent / f"{target.name}.keys")
     return target
 
 
@@ -98,7 +102,7 @@ def _bad_backup(kind: str, good: Path, tmp: Path) -> Path:
         return path
     if kind == "empty SQLite database":
         path = tmp / "blank.db"
-        raw = sqlite3.connect(path)
+        raw = rawdb.connect(path)
         raw.execute("PRAGMA user_version = 1")  # writes the header: a valid database with no tables
         raw.commit()
         raw.close()
@@ -106,7 +110,7 @@ def _bad_backup(kind: str, good: Path, tmp: Path) -> Path:
         return path
     if kind == "another program's database":
         path = tmp / "other.db"
-        raw = sqlite3.connect(path)
+        raw = rawdb.connect(path)
         raw.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
         raw.execute(f"INSERT INTO alembic_version VALUES ('{HEAD}')")
         raw.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
@@ -180,12 +184,12 @@ def test_a_backup_of_an_older_schema_is_brought_to_the_current_one(tmp_path, cap
     AppContext.open(db).close()
     code, _, err = _cli(capsys, "restore", "--db", db, old)
     assert code == 0, err
-    raw = sqlite3.connect(db)
+    raw = rawdb.connect(db)
     assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
     assert raw.execute("SELECT name FROM subjects").fetchall() == [("老店",)]
     assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     raw.close()
-    assert sqlite3.connect(old).execute("SELECT version_num FROM alembic_version").fetchone() == ("0005",)
+    assert rawdb.connect(old).execute("SELECT version_num FROM alembic_version").fetchone() == ("0005",)
 
 
 def test_a_damaged_database_is_replaced_and_its_bytes_kept_aside(station, capsys):

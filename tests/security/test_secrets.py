@@ -2,6 +2,8 @@
 no admin verifier on a laptop, and a log-in that tells nobody which names exist."""
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import hashlib
 import json
 import os
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _settings(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as conn:
+    with rawdb.connect(db) as conn:
         return dict(conn.execute("SELECT key, value FROM settings"))
 
 
@@ -43,7 +45,7 @@ def test_private_keys_are_sealed_and_a_copied_database_gives_none(ctx, tmp_path)
     # the laptop's database copied off the machine: without its key file it signs nothing
     stolen = tmp_path / "stolen"
     stolen.mkdir()
-    for suffix in ("", "-wal", "-shm"):  # everything an attacker copying the files gets
+    for suffix in ("", "-wal", "-shm", ".keys"):  # everything an attacker copying the files gets
         if (tmp_path / f"laptop.db{suffix}").exists():
             shutil.copy(tmp_path / f"laptop.db{suffix}", stolen / f"laptop.db{suffix}")
     out = tmp_path / "out"
@@ -109,7 +111,7 @@ def test_a_laptop_receives_no_verifier_of_the_admin(ctx, subject, tmp_path):
     laptop = AppContext.open(tmp_path / "laptop.db")
     sync.enrol_device(laptop, data)
     pull_master_data(ctx, laptop, tmp_path / "down")
-    with sqlite3.connect(tmp_path / "laptop.db") as conn:
+    with rawdb.connect(tmp_path / "laptop.db") as conn:
         hashes = dict(conn.execute("SELECT name, password_hash FROM users"))
     assert sorted(hashes) == ["张所长", "王建国", "马红"]
     assert hashes["张所长"] is None

@@ -13,6 +13,8 @@ subprocess whose peak RSS growth is measured (``resource.getrusage``).
 """
 from __future__ import annotations
 
+from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
+
 import hashlib
 import json
 import re
@@ -124,7 +126,7 @@ class Station:
 def station(world, tmp_path) -> Station:
     """A private copy of the world's station (database and attachments folder)."""
     db = tmp_path / "station.db"
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".keys"):
         if Path(f"{world.station_db}{suffix}").exists():
             shutil.copyfile(f"{world.station_db}{suffix}", f"{db}{suffix}")
     shutil.copytree(world.base / "station-attachments", tmp_path / "station-attachments")
@@ -716,7 +718,7 @@ def _rehash(members: dict[str, bytes], laptop_db: Path, edit_officers=None) -> N
     if edit_officers is not None:
         edit_officers(officers)
         put_records(members, "inspection_officers", officers)
-    conn = sqlite3.connect(laptop_db)
+    conn = rawdb.connect(laptop_db)
     [snapshot] = conn.execute("SELECT json FROM template_snapshots WHERE sha256 = ?",
                               (inspection["template_sha"],)).fetchone()
     conn.close()
@@ -794,7 +796,7 @@ def test_signed_later_proven_from_the_station_rows(draft_world, tmp_path):
     _, members = members_of(package)
     assert "records/item_results.jsonl" not in members or len(records(members, "item_results")) < 20
     db = tmp_path / "station.db"
-    shutil.copyfile(base / "station.db", db)
+    rawdb.copy_db(base / "station.db", db)
     ctx = AppContext.open(db)
     try:
         assert sync.import_package(ctx, package).applied > 0
@@ -807,7 +809,7 @@ def test_signed_later_proven_from_the_station_rows(draft_world, tmp_path):
 def test_signed_later_with_a_tampered_finding(draft_world, tmp_path, capsys):
     base, package, _inspection_id, enrolment = draft_world
     db = tmp_path / "station.db"
-    shutil.copyfile(base / "station.db", db)
+    rawdb.copy_db(base / "station.db", db)
     shutil.copytree(base / "station-attachments", tmp_path / "station-attachments")
     st = Station(db, tmp_path / "station-attachments", tmp_path)
     manifest, members = members_of(package)
