@@ -58,9 +58,16 @@ def station(tmp_path_factory) -> Path:
 
 def _env(station: Path) -> dict[str, str]:
     home = station / "home"
+    # the databases are encrypted (SQLCipher, bundled); the commands run as a station service does,
+    # with a service key file (docs/keys.md) instead of a user's --as/--password-file
+    service_key = home / "service.key"
+    if not service_key.exists():
+        service_key.parent.mkdir(parents=True, exist_ok=True)
+        service_key.write_bytes(os.urandom(32))
+        service_key.chmod(0o600)
     return {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "XDG_DATA_HOME": str(home / "data"),
             "XDG_CONFIG_HOME": str(home / "config"), "YXJC_KEY_DIR": str(home / "keys"),
-            "QT_QPA_PLATFORM": "offscreen"}
+            "YXJC_SERVICE_KEY_FILE": str(service_key), "QT_QPA_PLATFORM": "offscreen"}
 
 
 def _cli(bundle: Path, station: Path, *args: str, program: str = f"{NAME}-cli") -> subprocess.CompletedProcess:
@@ -73,7 +80,14 @@ def demo_db(bundle, station) -> Path:
     result = _cli(bundle, station, "demo", "--db", "station.db")
     assert result.returncode == 0, result.stderr
     assert "示例站所已就绪" in result.stdout
-    return station / "station.db"
+    db = station / "station.db"
+    assert not db.read_bytes().startswith(b"SQLite format 3\x00")  # SQLCipher is in the bundle
+    # without the key at hand: one line saying what it needs (user wraps are made at log-in)
+    env = {k: v for k, v in _env(station).items() if k != "YXJC_SERVICE_KEY_FILE"}
+    refused = subprocess.run([str(bundle / f"{NAME}-cli"), "inspections", "--db", str(db), "--json"], cwd=station,
+                             env=env, capture_output=True, text=True, encoding="utf-8", timeout=300)
+    assert refused.returncode == 2 and refused.stderr.startswith("错误：数据库已加密")
+    return db
 
 
 def test_version_and_the_usage_name_the_program(bundle, station):
