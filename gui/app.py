@@ -37,29 +37,32 @@ def setup_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run(db: str | None) -> int:
-    from core.demo import create_demo, demo_needed
+    from core.dbkeys import KeyRequired
+    from core.demo import create_demo, demo_needed, seal_demo_accounts
     from core.errors import DomainError
     from gui import crash
     from gui.startup import open_context
 
     app = setup_application()
     crash.install(user_data_dir() / "logs")  # a windowed build has no console: tracebacks go to the log
-    crash.logger.info("start: %s, database %s", app_banner(), db or default_db_path())
-    from core.dbkeys import KeyRequired
-
+    path = Path(db or default_db_path())
+    crash.logger.info("start: %s, database %s", app_banner(), path)
+    # the first run on the default database makes the demo laptop, encrypted like any laptop's
+    first_run = db is None and not path.exists()
     try:
         try:  # the first start after an upgrade: behind a progress dialog
-            ctx = open_context(db or default_db_path())
+            ctx = open_context(path, encrypt=True if first_run else None)
         except KeyRequired:  # encrypted: the log-in unwraps its key before it opens
             from gui.unlock_dialog import UnlockDialog
 
-            dialog = UnlockDialog(Path(db or default_db_path()))
+            dialog = UnlockDialog(path)
             QTimer.singleShot(0, lambda: crash.logger.info("log-in window shown: %s", dialog.windowTitle()))
             if not dialog.exec():
                 return 0
             ctx = dialog.ctx
         if db is None and demo_needed(ctx):
             create_demo(ctx)  # first run on the default database: a demo station to try
+            seal_demo_accounts(ctx)  # each demo account unlocks it with the demo password
     except DomainError as exc:
         QMessageBox.critical(None, app.tr("无法打开数据库"), exc.message)
         return 2

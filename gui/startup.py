@@ -57,14 +57,15 @@ class UpgradeDialog(QProgressDialog):
         super().closeEvent(event)
 
 
-def open_context(db: str | Path) -> AppContext:
+def open_context(db: str | Path, *, encrypt: bool | None = None) -> AppContext:
     """``AppContext.open(db)``; behind ``UpgradeDialog`` when the database has migrations to run.
+    ``encrypt``: as ``AppContext.open`` (True: a new database is made encrypted).
 
     Raises what ``AppContext.open`` raises (a DomainError with its Chinese message).
     """
     steps = pending_upgrades(db)
     if not steps:
-        return AppContext.open(db)
+        return AppContext.open(db, encrypt=encrypt)
     dialog = UpgradeDialog(len(steps))
     signals = _Signals()
     outcome: dict[str, object] = {}
@@ -79,7 +80,7 @@ def open_context(db: str | Path) -> AppContext:
 
         try:
             back_up_before_upgrade(db)
-            ctx = AppContext.open(db, progress=step)
+            ctx = AppContext.open(db, progress=step, encrypt=encrypt)
         except Exception as exc:  # delivered to the main thread, raised there
             signals.failed.emit(exc)
         else:
