@@ -18,6 +18,7 @@ Created by migration 0018.
 from __future__ import annotations
 
 from db.signed_lock import LOCK_MARK
+from db.triggers import create_set, drop_set
 
 TABLES = ("questionings", "service_receipts", "case_documents")
 _PREFIX = "document_lock_"
@@ -81,23 +82,10 @@ def _pg_triggers() -> list[tuple[str, str, str]]:
 
 
 def create(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        for statement in _sqlite_statements():
-            connection.exec_driver_sql(statement)
-    elif connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(_PG_FUNCTION)
-        for name, _table, body in _pg_triggers():
-            connection.exec_driver_sql(f"CREATE TRIGGER {name} {body}")
-    else:  # pragma: no cover - the app runs on these two
-        raise NotImplementedError(f"no document lock for {connection.dialect.name}")
+    create_set(connection, sqlite_statements=_sqlite_statements(), pg_functions=_PG_FUNCTION,
+               pg_triggers=_pg_triggers(), what="document lock")
 
 
 def drop(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        for name in trigger_names():
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    elif connection.dialect.name == "postgresql":
-        for name, table, _body in _pg_triggers():
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        connection.exec_driver_sql("DROP FUNCTION IF EXISTS document_lock()")
-        connection.exec_driver_sql("DROP FUNCTION IF EXISTS document_lock_truncate()")
+    drop_set(connection, sqlite_names=trigger_names(), pg_triggers=_pg_triggers(),
+             pg_functions=("document_lock()", "document_lock_truncate()"))

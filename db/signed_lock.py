@@ -34,6 +34,8 @@ The messages start with ``LOCK_MARK``; ``core.guards`` turns them into ``RecordL
 """
 from __future__ import annotations
 
+from db.triggers import create_set, drop_set
+
 LOCK_MARK = "signed-record lock"
 CHILD_TABLES = ("inspection_officers", "item_results", "photos", "signatures", "rectifications")
 # What a follow-up may not change on the rectification of a signed inspection (all but
@@ -230,27 +232,13 @@ def _pg_triggers() -> list[tuple[str, str, str]]:
 
 def create(connection) -> None:
     """Create the lock's triggers (the tables exist: migration 0008)."""
-    if connection.dialect.name == "sqlite":
-        for statement in _sqlite_statements():
-            connection.exec_driver_sql(statement)
-    elif connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(_PG_FUNCTIONS)
-        for name, _table, body in _pg_triggers():
-            connection.exec_driver_sql(f"CREATE TRIGGER {name} {body}")
-    else:  # pragma: no cover - the app runs on these two
-        raise NotImplementedError(f"no signed-record lock for {connection.dialect.name}")
+    create_set(connection, sqlite_statements=_sqlite_statements(), pg_functions=_PG_FUNCTIONS,
+               pg_triggers=_pg_triggers(), what="signed-record lock")
 
 
 def drop(connection) -> None:
     """Drop the lock's triggers (and, on PostgreSQL, their functions)."""
-    if connection.dialect.name == "sqlite":
-        for name in trigger_names():
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    elif connection.dialect.name == "postgresql":
-        for name, table, _body in _pg_triggers():
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        for function in _PG_FUNCTION_NAMES:
-            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}")
+    drop_set(connection, sqlite_names=trigger_names(), pg_triggers=_pg_triggers(), pg_functions=_PG_FUNCTION_NAMES)
 
 
 def installed(connection) -> set[str]:
