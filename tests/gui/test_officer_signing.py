@@ -8,7 +8,7 @@ from core.inspectors import add_inspector
 from core.verification import make_payload, verify_payload
 from gui.officer_sign_dialog import OfficerSignDialog
 from tests.gui.helpers import LEFT, open_editor
-from tests.integration.helpers import OFFICER_PASSWORD, answer_all, signature_png
+from tests.integration.helpers import OFFICER_PASSWORD, answer_all, ready_to_sign
 
 
 def test_officers_type_their_passwords_and_a_joint_officer_signs_by_hand(ctx, subject, qtbot, monkeypatch):
@@ -19,9 +19,7 @@ def test_officers_type_their_passwords_and_a_joint_officer_signs_by_hand(ctx, su
     answer_all(ctx, inspection_id, {})
     svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
     svc.complete_inspection(ctx, inspection_id)
-    svc.set_legal(ctx, inspection_id, confirmation=svc.DEFAULT_CONFIRMATION)
-    for role in svc.signature_roles(svc.load_inspection(ctx, inspection_id)):
-        svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
+    ready_to_sign(ctx, inspection_id)
     editor = open_editor(qtbot, ctx, inspection_id)
     seen = []
 
@@ -58,9 +56,7 @@ def test_cancelling_the_password_dialog_signs_nothing(ctx, subject, officers, qt
     answer_all(ctx, inspection_id, {})
     svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
     svc.complete_inspection(ctx, inspection_id)
-    svc.set_legal(ctx, inspection_id, confirmation=svc.DEFAULT_CONFIRMATION)
-    for role in svc.signature_roles(svc.load_inspection(ctx, inspection_id)):
-        svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
+    ready_to_sign(ctx, inspection_id)
     editor = open_editor(qtbot, ctx, inspection_id)
     monkeypatch.setattr(OfficerSignDialog, "exec", lambda dialog: dialog.reject() or dialog.result())
     qtbot.mouseClick(editor.sign_button, LEFT)

@@ -81,6 +81,13 @@ WITNESS = dict(witness_id="西园社区居委会", witness_phone="13900000000")
 
 
 def sign_all(ctx, inspection_id, *, refused: bool = False, password: str | None = None) -> str:
+    ready_to_sign(ctx, inspection_id, refused=refused)
+    return svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id, password=password))
+
+
+def ready_to_sign(ctx, inspection_id, *, refused: bool = False) -> None:
+    """A completed inspection with its 告知/confirmation (or the refusal) and every signature drawn:
+    what is left is 签名锁定, the officers typing their passwords."""
     record = svc.load_inspection(ctx, inspection_id)
     assert record.status == "completed", record.status  # callers complete the inspection first
     if refused:
@@ -97,7 +104,6 @@ def sign_all(ctx, inspection_id, *, refused: bool = False, password: str | None 
     for role in roles:
         svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
     assert sorted(svc.load_inspection(ctx, inspection_id).signatures) == sorted(roles)
-    return svc.sign_inspection(ctx, inspection_id, officer_passwords(ctx, inspection_id, password=password))
 
 
 def signed_inspection(ctx, subject_id, officers, failures=None, *, refused=False) -> str:

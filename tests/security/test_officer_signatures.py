@@ -21,7 +21,7 @@ from core.users import list_users, set_active, set_password
 from core.verification import make_payload, verify_payload
 from db.models import OfficerKey, OfficerSignature
 from tests.integration.helpers import (
-    OFFICER_PASSWORD, answer_all, officer_passwords, register_officers, sign_all, signature_png,
+    OFFICER_PASSWORD, answer_all, officer_passwords, ready_to_sign, register_officers, sign_all,
 )
 from tests.integration.pdfcheck import pdf_text
 from tests.integration.test_sync import enrolled_laptop, pull_master_data
@@ -150,9 +150,7 @@ def test_the_new_key_and_the_revocation_reach_the_laptop(pair, tmp_path):
     assert new.wrapped_key and all(k.wrapped_key is None for k in keys.values() if k is not new)
     # on the laptop 王建国 now signs with the new password (the new key), not the old one
     inspection_id = _inspect(laptop, subject.id, OFFICERS, sign=False)
-    svc.set_legal(laptop, inspection_id, confirmation=svc.DEFAULT_CONFIRMATION)
-    for role in svc.signature_roles(svc.load_inspection(laptop, inspection_id)):
-        svc.add_signature(laptop, inspection_id, role, "签名人", signature_png())
+    ready_to_sign(laptop, inspection_id)
     passwords = officer_passwords(laptop, inspection_id)
     with pytest.raises(InvalidInput):
         svc.sign_inspection(laptop, inspection_id, passwords)
@@ -172,9 +170,7 @@ def test_a_wrong_or_missing_password_signs_nothing(ctx, subject, officers):
     answer_all(ctx, inspection_id, {})
     svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
     svc.complete_inspection(ctx, inspection_id)
-    svc.set_legal(ctx, inspection_id, confirmation=svc.DEFAULT_CONFIRMATION)
-    for role in svc.signature_roles(svc.load_inspection(ctx, inspection_id)):
-        svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
+    ready_to_sign(ctx, inspection_id)
     good = {cert: OFFICER_PASSWORD for _, cert in OFFICERS}
     for passwords, needle in (({**good, OFFICERS[1][1]: "wrong-one"}, "执法人员李秀英的密码不正确"),
                               ({OFFICERS[0][1]: OFFICER_PASSWORD}, "请执法人员李秀英输入本人的登录密码")):
@@ -207,9 +203,7 @@ def test_only_joint_officers_cannot_sign_here(ctx, subject):
     answer_all(ctx, inspection_id, {})
     svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
     svc.complete_inspection(ctx, inspection_id)
-    svc.set_legal(ctx, inspection_id, confirmation=svc.DEFAULT_CONFIRMATION)
-    for role in svc.signature_roles(svc.load_inspection(ctx, inspection_id)):
-        svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
+    ready_to_sign(ctx, inspection_id)
     with pytest.raises(WorkflowError) as refused:
         svc.sign_inspection(ctx, inspection_id, {})
     assert "至少一名本所执法人员须用本人密码签名" in refused.value.message
@@ -231,9 +225,7 @@ def test_password_change_rewraps_and_a_reset_or_leaving_keeps_old_signatures_val
     answer_all(ctx, inspection_id, {})
     svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
     svc.complete_inspection(ctx, inspection_id)
-    svc.set_legal(ctx, inspection_id, confirmation=svc.DEFAULT_CONFIRMATION)
-    for role in svc.signature_roles(svc.load_inspection(ctx, inspection_id)):
-        svc.add_signature(ctx, inspection_id, role, "签名人", signature_png())
+    ready_to_sign(ctx, inspection_id)
     svc.sign_inspection(ctx, inspection_id, {OFFICERS[0][1]: "changed-by-me", OFFICERS[1][1]: OFFICER_PASSWORD})
     payload = make_payload(svc.load_inspection(ctx, inspection_id), "record")
     li = next(u for u in list_users(ctx) if u.cert_no == OFFICERS[1][1])
