@@ -19,11 +19,10 @@ def register(sub) -> None:
 
 
 def cmd_demo(args) -> int:
-    from core.demo import create_demo, seal_demo_accounts
+    from core.demo import create_demo
 
     ctx = open_context(args.db, create=True, encrypt=True)  # a new demo database is encrypted
     added = create_demo(ctx)
-    seal_demo_accounts(ctx)
     print(f"示例站所已就绪：新增 {added['subjects']} 个监管对象、{added['inspections']} 条检查记录")
     return EXIT_OK
 

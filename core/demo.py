@@ -215,7 +215,8 @@ def _signed_inspection(ctx: AppContext, subject_id: str, index: int, template_co
 
 
 def create_demo(ctx: AppContext) -> dict:
-    """Create or top up the demo station (the system or an admin). Returns counts of what was added."""
+    """Create or top up the demo station (the system or an admin). Returns counts of what was added.
+    On an encrypted database each demo account then unlocks it with the demo password."""
     require(ctx, "demo")
     added = {"subjects": 0, "inspections": 0}
     with ctx.sessions() as s:
@@ -261,6 +262,7 @@ def create_demo(ctx: AppContext) -> dict:
     finally:
         ctx.clock = real_clock
     _demo_oversight(ctx)
+    seal_demo_accounts(ctx)
     return added
 
 

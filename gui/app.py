@@ -36,9 +36,16 @@ def setup_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def _announce_shown(dialog) -> None:
+    """Log that a log-in window is on screen (the bundle's start-up check reads this line)."""
+    from gui.crash import logger
+
+    QTimer.singleShot(0, lambda: logger.info("log-in window shown: %s", dialog.windowTitle()))
+
+
 def run(db: str | None) -> int:
     from core.dbkeys import KeyRequired
-    from core.demo import create_demo, demo_needed, seal_demo_accounts
+    from core.demo import create_demo, demo_needed
     from core.errors import DomainError
     from gui import crash
     from gui.startup import open_context
@@ -56,13 +63,12 @@ def run(db: str | None) -> int:
             from gui.unlock_dialog import UnlockDialog
 
             dialog = UnlockDialog(path)
-            QTimer.singleShot(0, lambda: crash.logger.info("log-in window shown: %s", dialog.windowTitle()))
+            _announce_shown(dialog)
             if not dialog.exec():
                 return 0
             ctx = dialog.ctx
         if db is None and demo_needed(ctx):
             create_demo(ctx)  # first run on the default database: a demo station to try
-            seal_demo_accounts(ctx)  # each demo account unlocks it with the demo password
     except DomainError as exc:
         QMessageBox.critical(None, app.tr("无法打开数据库"), exc.message)
         return 2
@@ -91,13 +97,12 @@ class Session:
         from gui.main_window import MainWindow
 
         from core.unlock import needs_encryption
-        from gui.crash import logger
 
         if self.ctx.user is None:  # (an encrypted database's log-in came before it opened)
             result = LoginDialog.RELOAD
             while result == LoginDialog.RELOAD:  # joined the station: the log-in of a laptop now
                 dialog = LoginDialog(self.ctx)
-                QTimer.singleShot(0, lambda: logger.info("log-in window shown: %s", dialog.windowTitle()))
+                _announce_shown(dialog)
                 result = dialog.exec()
             if not result:
                 return False
