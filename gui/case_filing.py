@@ -29,6 +29,10 @@ def may_approve(ctx: AppContext) -> bool:
     return ctx.user is None or "approve_cases" in PERMISSIONS[ctx.user.role]
 
 
+def _when(at: str) -> str:
+    return at.replace("T", " ")  # the core's ISO minute
+
+
 def _text_box(height: int = 70) -> QPlainTextEdit:
     box = QPlainTextEdit()
     box.setMinimumHeight(height)
@@ -54,7 +58,7 @@ class CaseFilingDialog(QDialog):
         form.addRow(self.tr("建议的处罚依据："), self.penalty)
         form.addRow(self.tr("承办人意见(&O)："), self.handler_opinion)
         self.evidence = QListWidget()
-        self.evidence.setMinimumHeight(90)
+        self.evidence.setMinimumHeight(120)
         self.evidence.setToolTip(self.tr("双击一项可修改"))
         self.new_evidence = QLineEdit()
         self.new_evidence.setPlaceholderText(self.tr("证据名称，例如：询问笔录 示市监询〔2026〕1号"))
@@ -78,6 +82,7 @@ class CaseFilingDialog(QDialog):
         layout.addLayout(form, 1)
         self.approval = QGroupBox(self.tr("所长审批"))
         self.decision_opinion = _text_box(50)
+        self.decision_opinion.setMaximumHeight(80)
         self.decision_opinion.setPlaceholderText(self.tr("审批意见（不予立案、退回时必填）"))
         self.approve_button = push_button(self.tr("同意立案(&A)"), lambda: self.decide("approve"))
         self.decline_button = push_button(self.tr("不予立案(&N)"), lambda: self.decide("decline"))
@@ -121,12 +126,12 @@ class CaseFilingDialog(QDialog):
         if c.get("source_number"):
             parts.append(tr_args(self.tr("案件来源登记表：%1"), c["source_number"]))
         if c.get("submitted"):
-            parts.append(tr_args(self.tr("%1 于 %2 提交"), c["submitted"]["by"], c["submitted"]["at"]))
+            parts.append(tr_args(self.tr("%1 于 %2 提交"), c["submitted"]["by"], _when(c["submitted"]["at"])))
         if c.get("approval"):
             a = c["approval"]
-            parts.append(tr_args(self.tr("审批：%1（%2，%3）%4"), a["decision"], a["by"], a["at"], a["opinion"]))
+            parts.append(tr_args(self.tr("审批：%1（%2，%3）%4"), a["decision"], a["by"], _when(a["at"]), a["opinion"]))
         for r in c.get("returns", []):
-            parts.append(tr_args(self.tr("退回：%1（%2，%3）"), r["opinion"], r["by"], r["at"]))
+            parts.append(tr_args(self.tr("退回：%1（%2，%3）"), r["opinion"], r["by"], _when(r["at"])))
         return "　".join(parts)
 
     def _add_item(self, text: str) -> None:
