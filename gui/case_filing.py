@@ -2,12 +2,15 @@
 承办人意见, the evidence list — add, change, remove) and submit it (承办人 → 所长); a user with
 ``approve_cases`` (the 所长) decides it: 同意立案, 不予立案 or 退回 with an opinion. Shows the
 state, the original order's number and the 案件来源登记表 it goes with; previews the filing.
-``CaseFilingsDialog`` lists every filing of the station (where the 所长 finds those waiting).
+``CaseFilingsDialog`` lists every filing of the station (where the 所长 finds those waiting);
+``LeadCaseDialog`` drafts one from a lead handled as a case (the lead inbox's 拟立案…).
 Every action is a ``core.casework.cases`` service; its one message shows on the red line."""
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtWidgets import (
-    QDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
+    QCompleter, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
     QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
 )
 from PySide6.QtCore import Qt
@@ -16,9 +19,11 @@ from core.casework import cases
 from core.casework.store import list_case_documents, load_case_document
 from core.context import AppContext
 from core.errors import DomainError
+from core.inspections import OfficerData
+from core.inspectors import list_inspectors
 from core.users import PERMISSIONS
 from gui.i18n import tr_args
-from gui.widgets import button_row, message_label, push_button
+from gui.widgets import FormDialog, button_row, message_label, push_button
 from gui.windows import fit_to_screen
 
 TEXT_FIELDS = ("facts", "violated", "penalty", "handler_opinion")
@@ -233,3 +238,42 @@ class CaseFilingsDialog(QDialog):
         if 0 <= row < len(self.filings):
             CaseFilingDialog(self.ctx, self.filings[row].id, runner=self.runner, parent=self).exec()
             self.refresh()
+
+
+class LeadCaseDialog(FormDialog):
+    """拟立案审批表 from a lead handled as a case (并入案件办理): the two 承办人, then the papers."""
+
+    def __init__(self, ctx: AppContext, lead_id: str, subject: str, parent=None):
+        super().__init__(tr_args(self.tr("拟立案审批表 — 线索：%1"), subject), parent, min_width=520)
+        self.ctx, self.lead_id = ctx, lead_id
+        self.filing = None
+        self.inspectors = {o.name: o.cert_no for o in list_inspectors(ctx)}
+        self.names, self.certs = [], []
+        for i in range(2):
+            name, cert = QLineEdit(), QLineEdit()
+            name.setObjectName(f"handler-name-{i + 1}")
+            completer = QCompleter(list(self.inspectors), name)
+            name.setCompleter(completer)
+            completer.activated.connect(partial(self._fill_cert, cert))
+            name.editingFinished.connect(lambda c=cert, n=name: self._fill_cert(c, n.text()))
+            row = QHBoxLayout()
+            row.addWidget(name, 1)
+            row.addWidget(QLabel(self.tr("执法证号")))
+            row.addWidget(cert, 1)
+            self.add_row(tr_args(self.tr("承办人%1："), i + 1), row)
+            self.names.append(name)
+            self.certs.append(cert)
+        if ctx.user is not None and ctx.user.name in self.inspectors:
+            self.names[0].setText(ctx.user.name)
+            self.certs[0].setText(self.inspectors[ctx.user.name])
+        self.lay_out(note=self.tr("由线索拟制案件来源登记表和立案审批表；提交所长审批前须有两名持执法证的承办人。"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("拟制"))
+
+    def _fill_cert(self, cert: QLineEdit, name: str) -> None:
+        if name.strip() in self.inspectors and not cert.text().strip():
+            cert.setText(self.inspectors[name.strip()])
+
+    def apply(self) -> None:
+        officers = [OfficerData(n.text().strip(), c.text().strip()) for n, c in zip(self.names, self.certs)
+                    if n.text().strip()]
+        self.filing = cases.draft_case(self.ctx, lead_id=self.lead_id, officers=officers)
