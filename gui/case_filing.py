@@ -48,6 +48,7 @@ class CaseFilingDialog(QDialog):
     def __init__(self, ctx: AppContext, filing_id: str, *, runner=None, parent=None):
         super().__init__(parent)
         self.ctx, self.filing_id, self.runner = ctx, filing_id, runner
+        self._closing_anyway = False
         fit_to_screen(self, 760, 860)
         self.state = QLabel()
         self.state.setWordWrap(True)
@@ -82,6 +83,8 @@ class CaseFilingDialog(QDialog):
         self.submit_button = push_button(self.tr("提交所长审批(&T)"), self.submit)
         self.print_button = push_button(self.tr("打印预览(&P)…"), self.preview)
         close = push_button(self.tr("关闭"), self.accept)
+        close.setToolTip(self.tr("关闭时自动保存草稿"))
+        close.setObjectName("filing-close")
         layout = QVBoxLayout(self)
         layout.addWidget(self.state)
         layout.addLayout(form, 1)
@@ -170,7 +173,23 @@ class CaseFilingDialog(QDialog):
 
     def _write(self) -> bool:
         fields = {"cause": self.cause.text(), **{k: getattr(self, k).toPlainText() for k in TEXT_FIELDS}}
-        return self._call(cases.edit_case, **fields) and self._call(cases.set_evidence, self.evidence_list())
+        return self._call(cases.edit_case, evidence=self.evidence_list(), **fields)
+
+    def _unsaved(self) -> bool:
+        if self.record.status != "draft":
+            return False
+        c = self.record.content
+        typed = {"cause": self.cause.text(), **{k: getattr(self, k).toPlainText() for k in TEXT_FIELDS}}
+        return any(typed[k] != c.get(k, "") for k in typed) or self.evidence_list() != c.get("evidence", [])
+
+    def done(self, result: int) -> None:
+        """Closing keeps what was typed in a draft (saved); a refusal keeps the dialog open once,
+        with the reason — closing again gives the changes up (the dialog never traps its user)."""
+        if self._unsaved() and not self._closing_anyway and not self._write():
+            self._closing_anyway = True
+            self.message.setText(self.message.text() + self.tr("（再次关闭将放弃未保存的修改）"))
+            return
+        super().done(result)
 
     def save(self) -> None:
         if self._write():

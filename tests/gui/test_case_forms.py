@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLineEdit, QToolBar
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLineEdit, QPushButton, QToolBar
 
 from core.casework import cases
 from core.casework.store import list_case_documents, load_case_document
@@ -86,6 +86,9 @@ def test_the_filing_is_submitted_by_the_handler_and_decided_by_the_director(
         last = dialog.evidence.item(dialog.evidence.count() - 1)
         qtbot.mouseClick(dialog.evidence.viewport(), LEFT, pos=dialog.evidence.visualItemRect(last).center())
         qtbot.mouseClick(dialog.remove_evidence_button, LEFT)
+        qtbot.mouseClick(dialog.findChild(QPushButton, "filing-close"), LEFT)  # closing keeps what was typed
+        seen["closed"] = load_case_document(ctx, dialog.record.id).content
+        shown(qtbot, dialog)
         qtbot.mouseClick(dialog.submit_button, LEFT)
         seen["state"] = dialog.state.text()
         seen["editable"] = dialog.save_button.isEnabled()
@@ -109,6 +112,7 @@ def test_the_filing_is_submitted_by_the_handler_and_decided_by_the_director(
     qtbot.mouseClick(papers.draft_button, LEFT)  # drafts both papers and opens the filing
     assert steps == [] and "未填写承办人意见" in seen["refused"]
     assert "待审批" in seen["state"] and not seen["editable"]
+    assert seen["closed"]["handler_opinion"] == OPINION and "误加的一项" not in seen["closed"]["evidence"]
     [filing] = list_case_documents(ctx, kind="case_filing")
     assert filing.status == "submitted" and filing.content["handler_opinion"] == OPINION
     assert filing.content["evidence"][-1] == "询问笔录（当事人店长李小梅）"
