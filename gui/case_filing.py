@@ -185,7 +185,7 @@ class CaseFilingDialog(QDialog):
     def done(self, result: int) -> None:
         """Closing keeps what was typed in a draft (saved); a refusal keeps the dialog open once,
         with the reason — closing again gives the changes up (the dialog never traps its user)."""
-        if self._unsaved() and not self._closing_anyway and not self._write():
+        if self._unsaved() and not self._write() and not self._closing_anyway:
             self._closing_anyway = True
             self.message.setText(self.message.text() + self.tr("（再次关闭将放弃未保存的修改）"))
             return

@@ -78,6 +78,13 @@ def test_the_filing_is_submitted_by_the_handler_and_decided_by_the_director(
         assert order in dialog.state.text() and "草稿" in dialog.state.text()
         qtbot.mouseClick(dialog.submit_button, LEFT)  # no opinion yet: refused, one message
         seen["refused"] = dialog.message.text()
+        type_text(dialog.new_evidence, "长" * 301)  # too long: closing is refused once, the reason shown
+        qtbot.mouseClick(dialog.add_evidence_button, LEFT)
+        qtbot.mouseClick(dialog.findChild(QPushButton, "filing-close"), LEFT)
+        assert dialog.isVisible() and "证据名称" in dialog.message.text()
+        last = dialog.evidence.item(dialog.evidence.count() - 1)
+        qtbot.mouseClick(dialog.evidence.viewport(), LEFT, pos=dialog.evidence.visualItemRect(last).center())
+        qtbot.mouseClick(dialog.remove_evidence_button, LEFT)
         type_text(dialog.handler_opinion, OPINION)
         type_text(dialog.new_evidence, "询问笔录（当事人店长李小梅）")
         qtbot.mouseClick(dialog.add_evidence_button, LEFT)
