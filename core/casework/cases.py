@@ -128,11 +128,6 @@ def draft_case(ctx: AppContext, *, rectification_id: str | None = None, lead_id:
             lead = s.get(Lead, lead_id)
             if lead is None:
                 raise NotFound(f"没有线索 {lead_id}")
-            open_ = s.scalar(select(CaseDocument.number).where(
-                CaseDocument.kind == "case_filing", CaseDocument.status != "voided",
-                CaseDocument.content_json.contains(f'"lead_id": "{lead.id}"')))
-            if open_:
-                raise InvalidInput(f"该线索已拟立案审批表 {open_}")
             source, filing, subject_id, inspection_id = _from_lead(s, lead, officers or [])
         else:
             raise InvalidInput("立案须有立案建议：复查未整改到位的责令改正通知书，或并入案件办理的线索")
