@@ -248,10 +248,13 @@ class LeadInbox(QWidget):
             ("close", self.tr("办结"), self.close_lead),
         )}
         self.photos_button = push_button(self.tr("查看照片(&P)"), self.show_photos)
+        self.case_button = push_button(self.tr("拟立案审批表…"), self.draft_case)
+        self.case_button.setToolTip(self.tr("并入案件办理的线索：拟制案件来源登记表和立案审批表，报所长审批"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 2)
         layout.addWidget(self.detail, 1)
-        layout.addLayout(button_row(self.buttons.values(), (self.photos_button, self._export_button())))
+        layout.addLayout(button_row([*self.buttons.values(), self.case_button],
+                                    (self.photos_button, self._export_button())))
         if load:
             self.refresh()
         else:
@@ -295,6 +298,9 @@ class LeadInbox(QWidget):
         for key, button in self.buttons.items():
             button.setEnabled(lead is not None and key in allowed[lead.status] and self._may(key, lead))
         self.photos_button.setEnabled(lead is not None and bool(lead.photos))
+        inspects = self.ctx.user is None or "inspect" in PERMISSIONS[self.ctx.user.role]
+        self.case_button.setVisible(inspects)
+        self.case_button.setEnabled(lead is not None and lead.handling == "case" and inspects)
         if lead is None:
             self.detail.setText(self.tr("选择一条线索查看详情"))
             return
@@ -350,6 +356,17 @@ class LeadInbox(QWidget):
         text, ok = QInputDialog.getMultiLineText(self, self.tr("反馈上报人"), self.tr("反馈内容："))
         if ok:
             self._run(svc.feed_back, text)
+
+    def draft_case(self) -> None:
+        """A lead handled as a case: the two 承办人, the papers drafted, the filing opened."""
+        from gui.case_filing import CaseFilingDialog, LeadCaseDialog
+
+        lead = self._current()
+        if lead is None:
+            return
+        dialog = LeadCaseDialog(self.ctx, lead.id, lead.subject, parent=self)
+        if dialog.exec() and dialog.filing is not None:
+            CaseFilingDialog(self.ctx, dialog.filing.id, parent=self).exec()
 
     def close_lead(self) -> None:
         self._run(svc.close_lead)

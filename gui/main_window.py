@@ -79,12 +79,16 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action(toolbar, self.tr("站所设置"), QKeySequence("Ctrl+,"), self.edit_settings)
         self.sync_action = self._action(toolbar, self.tr("同步"), QKeySequence("Ctrl+Shift+Y"), self.open_sync)
         self.voided_action = self._action(toolbar, self.tr("作废登记"), QKeySequence("Ctrl+Shift+D"), self.show_voided)
+        self.cases_action = self._action(toolbar, self.tr("立案审批"), QKeySequence("Ctrl+Shift+J"), self.show_cases)
+        self.cases_action.setToolTip(self.tr("全站的立案审批表：承办人提交，所长审批 (Ctrl+Shift+J)"))
         self.users_action = self._action(toolbar, self.tr("用户管理"), QKeySequence("Ctrl+Shift+U"), self.manage_users)
         self.log_out_action = self._action(toolbar, self.tr("注销"), QKeySequence("Ctrl+Shift+L"),
                                            self.log_out_requested.emit)
         self.log_out_action.setToolTip(self.tr("退出当前用户，回到登录界面（换人使用）"))
         self.about_action = self._action(toolbar, self.tr("关于"), QKeySequence("F1"), self.show_about)
         # the core refuses what a role may not do; the GUI does not offer it either
+        if ctx.user is not None and ctx.user.role not in ("admin", "inspector"):  # core.users: "inspect"
+            self.cases_action.setVisible(False)
         if ctx.user is not None and ctx.user.role != "admin":
             self.settings_action.setVisible(False)
             self.users_action.setVisible(False)
@@ -219,6 +223,11 @@ class MainWindow(QMainWindow):
         from gui.record_actions import VoidRegisterDialog
 
         VoidRegisterDialog(self.ctx, runner=self.runner, parent=self).exec()
+
+    def show_cases(self) -> None:
+        from gui.case_filing import CaseFilingsDialog
+
+        CaseFilingsDialog(self.ctx, runner=self.runner, parent=self).exec()
 
     def manage_users(self) -> None:
         from gui.users_dialog import UsersDialog

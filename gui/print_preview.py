@@ -74,6 +74,17 @@ class PrintPreviewDialog(QDialog):
         run_op(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_form(ctx, record, form), on_done=done,
                failure_title=parent.tr("无法生成文书"), runner=runner)
 
+    @classmethod
+    def open_case_document(cls, ctx: AppContext, paper, *, runner, parent) -> None:
+        """A case paper (``core.casework.store.CaseRecord``) rendered in the background, then previewed."""
+        from core.printing import render_case_document
+
+        def done(pdf: bytes) -> None:
+            cls(pdf, f"{paper.title} {paper.number}", f"{paper.title}-{paper.number}.pdf", parent=parent).exec()
+
+        run_op(parent, parent.tr("正在生成文书…"), lambda _p, _c: render_case_document(ctx, paper.id), on_done=done,
+               failure_title=parent.tr("无法生成文书"), runner=runner)
+
     def save_pdf(self) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(
             self, self.tr("另存为 PDF"), str(Path.home() / self.default_name), self.tr("PDF 文件 (*.pdf)")

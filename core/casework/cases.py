@@ -104,7 +104,7 @@ def _from_lead(s, lead: Lead, officers) -> tuple[dict, dict, str | None, None]:
               "found_at": lead.reported_at.date().isoformat(), "party": party, "summary": facts,
               "officers": [[o.name, o.cert_no] for o in officers]}
     filing = {"party": party, "facts": facts, "items": [], "evidence": [f"线索登记 LEAD-{lead.id[:8]}"],
-              "officers": [[o.name, o.cert_no] for o in officers]}
+              "officers": [[o.name, o.cert_no] for o in officers], "lead_id": lead.id}
     return source, filing, lead.subject_id, None
 
 
@@ -157,13 +157,21 @@ EDITABLE = {"cause": "案由", "facts": "简要案情", "handler_opinion": "承�
             "violated": "涉嫌违反的规定"}
 
 
-def edit_case(ctx: AppContext, filing_id: str, **fields: str) -> CaseRecord:
-    """Change what the 承办人 write (案由, facts, opinion, the provisions) on a draft filing."""
+def _evidence(evidence: list[str]) -> list[str]:
+    items = [bounded_text(e, "证据名称", 300) for e in evidence]
+    return [e for e in items if e]
+
+
+def edit_case(ctx: AppContext, filing_id: str, *, evidence: list[str] | None = None, **fields: str) -> CaseRecord:
+    """Change what the 承办人 write (案由, facts, opinion, the provisions; with ``evidence`` the
+    evidence list too, all or nothing) on a draft filing."""
     require(ctx, "inspect")
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise InvalidInput(f"未知的立案审批表项目：{'、'.join(sorted(unknown))}")
     clean = {k: bounded_text(v, EDITABLE[k], MAX_TEXT) for k, v in fields.items()}
+    if evidence is not None:
+        clean["evidence"] = _evidence(evidence)
     with ctx.transaction() as s:
         row = row_of(s, filing_id, "case_filing")
         writable(row)
@@ -176,8 +184,7 @@ def edit_case(ctx: AppContext, filing_id: str, **fields: str) -> CaseRecord:
 
 def set_evidence(ctx: AppContext, filing_id: str, evidence: list[str]) -> CaseRecord:
     require(ctx, "inspect")
-    items = [bounded_text(e, "证据名称", 300) for e in evidence]
-    items = [e for e in items if e]
+    items = _evidence(evidence)
     with ctx.transaction() as s:
         row = row_of(s, filing_id, "case_filing")
         writable(row)

@@ -126,9 +126,18 @@ def hold_state(ctx: AppContext, hold_id: str) -> str:
 
 
 def confirm_address(ctx: AppContext, inspection_id: str, *, recipient: str, address: str, phone: str,
-                    postcode: str = "", addressee: str = "", electronic: str = "", matter: str = "") -> CaseRecord:
-    """Record the party's 送达地址确认书 (locked at once; the signatures are on the paper)."""
+                    postcode: str = "", addressee: str = "", electronic: str = "", matter: str = "",
+                    consent: bool | None = None) -> CaseRecord:
+    """Record the party's 送达地址确认书 (locked at once; the signatures are on the paper).
+
+    ``consent``: the party's answer to electronic service when asked (the GUI's tick box); agreed
+    needs the way (``electronic``), refused keeps none. ``None``: agreed exactly when a way is given.
+    """
     require(ctx, "inspect")
+    if consent is True and not str(electronic or "").strip():
+        raise InvalidInput("同意电子送达的，须写明电子送达方式（如手机号码、电子邮箱）")
+    if consent is False:
+        electronic = ""
     record = _signed_inspection(ctx, inspection_id)
     content = {"party": dict(record.party), "recipient": _text(recipient, "受送达人", required=True),
                "address": _text(address, "送达地址", required=True), "phone": _text(phone, "联系电话", required=True),

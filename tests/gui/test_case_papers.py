@@ -1,11 +1,12 @@
 """案件文书 through the real widgets: a re-inspection that still fails offers 拟立案审批表; clicking it
-makes the 案件来源登记表 and the 立案审批表 (listed with their numbers), and the preview of the
+makes the 案件来源登记表 and the 立案审批表 (listed with their numbers) and opens the filing; the preview of the
 filing cites the original order's number."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QFileDialog
 
 from core.casework.store import list_case_documents
+from gui.case_filing import CaseFilingDialog
 from gui.case_papers import CasePapersDialog
 from gui.print_preview import PrintPreviewDialog
 from tests.gui.helpers import LEFT, open_editor
@@ -42,10 +43,13 @@ def test_draft_and_preview_a_filing_from_a_failed_reinspection(ctx, subject, off
         qtbot.mouseClick(dialog.print_button, LEFT)  # the new filing is selected
         return QDialog.DialogCode.Accepted
 
+    opened = []
+    monkeypatch.setattr(CaseFilingDialog, "exec", lambda d: opened.append(d.record.number) or 0)
     monkeypatch.setattr(CasePapersDialog, "exec", use)
     monkeypatch.setattr(PrintPreviewDialog, "exec", save_from_preview)
     qtbot.mouseClick(editor.actions.cases_button, LEFT)
     assert seen["rows"] == ["案件来源登记表", "立案审批表"]
+    assert len(opened) == 1  # the new filing opens for the 承办人 (tests/gui/test_case_forms.py drives it)
     assert "已拟立案审批表" in seen["message"]
     [filing] = list_case_documents(ctx, kind="case_filing")
     text = "".join(pdf_text(out).split())

@@ -825,3 +825,43 @@ def test_the_grid_workers_feedback_column_needs_no_horizontal_scrolling(ctx, peo
     needed = view.fontMetrics().boundingRect(QRect(0, 0, rect.width() - 8, 10000),
                                              int(Qt.TextFlag.TextWordWrap), feedback).height()
     assert rect.height() >= needed, (rect.height(), needed)  # the row grew to show all of it
+
+
+def test_a_lead_handled_as_a_case_drafts_the_filing_from_the_inbox(ctx, people, subject, qtbot, type_text,
+                                                                   monkeypatch):
+    from core.casework.store import list_case_documents
+    from gui.case_filing import CaseFilingDialog, LeadCaseDialog
+
+    lead_id = _report(ctx, subject)
+    _advance(ctx, people, lead_id, "assigned")  # to 王建国
+    _as(ctx, INSPECTOR)
+    inbox = LeadInbox(ctx)
+    qtbot.addWidget(inbox)
+    inbox.show()
+    _click_row(qtbot, inbox.view, 0)
+    assert not inbox.case_button.isEnabled()  # not handled as a case (yet)
+    leads.handle_lead(ctx, lead_id, "case", "现场核实确有销售")
+    inbox.refresh()
+    _click_row(qtbot, inbox.view, 0)
+    assert inbox.case_button.isEnabled()
+    seen = []
+
+    def choose(dialog: LeadCaseDialog) -> int:
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        assert dialog.names[0].text() == INSPECTOR[0] and dialog.certs[0].text() == INSPECTOR[1]
+        type_text(dialog.names[1], OTHER_INSPECTOR[0])
+        # Enter: the 执法证号 fills in from the station's list, then the form's default button 拟制 saves
+        qtbot.keyClick(dialog.names[1], Qt.Key.Key_Return)
+        assert dialog.certs[1].text() == OTHER_INSPECTOR[1]
+        seen.append(dialog.message.text())
+        return dialog.result()
+
+    opened = []
+    monkeypatch.setattr(LeadCaseDialog, "exec", choose)
+    monkeypatch.setattr(CaseFilingDialog, "exec", lambda d: opened.append(d.record.number) or 0)
+    qtbot.mouseClick(inbox.case_button, LEFT)
+    [filing] = list_case_documents(ctx, kind="case_filing")
+    assert opened == [filing.number] and filing.content["lead_id"] == lead_id
+    assert filing.content["officers"] == [list(INSPECTOR[:2]), list(OTHER_INSPECTOR[:2])]
+    assert seen == [""]

@@ -138,8 +138,21 @@ def _import(ctx, tmp_path):
     return RegisterImportDialog(ctx, path, preview_import(ctx, path), runner=ImmediateRunner(), after=lambda: None)
 
 
+def _case_papers(ctx):
+    from gui.case_papers import CasePapersDialog
+
+    return CasePapersDialog(ctx, _signed(ctx).id, runner=ImmediateRunner())
+
+
+def _evidence_hold(ctx):
+    from gui.evidence_dialogs import EvidenceHoldDialog
+
+    return EvidenceHoldDialog(ctx, _signed(ctx))
+
+
 WINDOWS = [_main, _subject_page, _editor, _preview, _verify, _history, _subject_dialog, _new_inspection, _plan,
-           _grade, _event, _sync, _settings, _login, _grid_worker, _signature, _import]
+           _grade, _event, _sync, _settings, _login, _grid_worker, _signature, _import,
+           _case_papers, _evidence_hold]
 
 
 def _own_buttons(window: QWidget) -> list[QAbstractButton]:

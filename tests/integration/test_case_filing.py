@@ -72,7 +72,12 @@ def test_the_approval_chain_records_who_decided_and_locks_both_papers(ctx, subje
     filing = cases.draft_case(ctx, rectification_id=original.rectification.number)
     with pytest.raises(InvalidInput, match="未填写承办人意见"):
         cases.submit_case(ctx, filing.id)
-    cases.edit_case(ctx, filing.id, handler_opinion="当事人逾期未改正，建议立案调查。")
+    with pytest.raises(InvalidInput, match="证据名称"):  # the text and the evidence list: all or nothing
+        cases.edit_case(ctx, filing.id, handler_opinion="不会保存", evidence=["询问笔录", "长" * 301])
+    assert load_case_document(ctx, filing.id).content["handler_opinion"] == ""
+    cases.edit_case(ctx, filing.id, handler_opinion="当事人逾期未改正，建议立案调查。",
+                    evidence=[*filing.content["evidence"], "  ", "询问笔录 示市监询〔2026〕1号"])
+    assert load_case_document(ctx, filing.id).content["evidence"][-1] == "询问笔录 示市监询〔2026〕1号"
     ctx.user = INSPECTOR
     cases.submit_case(ctx, filing.id)
     with pytest.raises(PermissionDenied):  # an inspector does not approve

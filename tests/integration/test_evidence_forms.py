@@ -102,3 +102,13 @@ def test_the_address_confirmation_prints_its_elements_and_verifies(ctx, subject,
         assert element in text, element
     assert decode_qr(out) == [make_payload(confirm, "address_confirm")]
     assert verify_payload(ctx, make_payload(confirm, "address_confirm")).ok
+
+
+def test_consent_to_electronic_service_needs_the_way(ctx, subject, officers):
+    inspection_id = signed_inspection(ctx, subject.id, officers)
+    with pytest.raises(InvalidInput, match="须写明电子送达方式"):
+        ev.confirm_address(ctx, inspection_id, recipient="张三", address="某地", phone="138", consent=True)
+    assert list_case_documents(ctx, kind="address_confirm") == []
+    refused = ev.confirm_address(ctx, inspection_id, recipient="张三", address="某地", phone="138",
+                                 electronic="短信 138", consent=False)
+    assert refused.content["electronic"] == ""  # refused: no way kept, printed 不同意
