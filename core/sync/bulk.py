@@ -78,11 +78,15 @@ def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:
 
 
 def bulk_insert(session: Session, pkg: Package, plan: Prefetch, blobs: dict[str, bytes]) -> int:
-    """Insert the brand-new records in bulk, with their audit entries and bases (SQLite); returns their count.
+    """Insert the brand-new records in bulk, with their audit entries and bases; returns their count.
 
-    The JSON values go to the driver's own executemany, converted once to SQLAlchemy's
-    SQLite storage formats — no ORM objects, no per-row statement building: a big import
-    costs seconds instead of minutes. The audit entries are chained exactly as the flush
+    The JSON values go to the driver's own executemany (SQLite, converted once to
+    SQLAlchemy's storage formats) or to ``COPY … FROM STDIN`` (PostgreSQL) — no ORM objects,
+    no per-row statement building: a big import costs seconds instead of minutes. Tables go
+    parents first (``BY_TABLE`` order), after the records decided one by one are flushed; on
+    PostgreSQL, whose foreign keys are checked at once, a record decided one by one whose
+    parent is new here is refused with the whole package (the sender sends parents with
+    their children; SQLite checks the keys at commit). The audit entries are chained exactly as the flush
     listener chains its own, so the trail shows every record the import added.
     """
     sender = pkg.manifest["device_id"]
