@@ -15,9 +15,10 @@ import hashlib
 import json
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, inspect as sa_inspect, or_, select
+from sqlalchemy import inspect as sa_inspect, or_, select
 from sqlalchemy.orm import Session
 
+from db.bulk import insert_tuples, sqlite_converter
 from db.models import AuditEntry, DocumentCounter, TemplateSnapshot
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def _dump(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+_AUDIT_COLUMNS = ("at", "actor", "action", "table_name", "record_id", "before_json", "after_json", "prev_hash", "hash")
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # the canonical form of an entry
 
 
@@ -121,18 +123,23 @@ def append_entries(connection, at: datetime, actor: str, entries: list[tuple[str
     prev = last.hash if last is not None else GENESIS
     next_seq = (last.seq if last is not None else 0) + 1
     at_text = at.isoformat()
+    # the canonical form's constant head ('["<at>","<actor>",'), encoded once for all entries:
+    # _ENCODE([at, actor, a, t, r, b, f]) == head + _ENCODE([a, t, r, b, f])[1:]
+    head = _ENCODE([at_text, actor])[:-1] + ","
+    sha256 = hashlib.sha256
+    # stored as SQLAlchemy stores a DateTime (SQLite text), or as ISO text PostgreSQL parses
+    stored_at = at_text if numbered else sqlite_converter(AuditEntry.__table__.c.at)(at_text, None, None)
     rows = []
     for action, table, record_id, before_json, after_json in entries:
-        digest = entry_hash(prev, at_text, actor, action, table, record_id, before_json, after_json)
-        rows.append({"at": datetime.fromisoformat(at_text), "actor": actor, "action": action, "table_name": table,
-                     "record_id": record_id, "before_json": before_json, "after_json": after_json,
-                     "prev_hash": prev, "hash": digest})
+        canonical = head + _ENCODE([action, table, record_id, before_json, after_json])[1:]
+        digest = sha256((prev + canonical).encode("utf-8")).hexdigest()
+        row = (stored_at, actor, action, table, record_id, before_json, after_json, prev, digest)
         if numbered:
-            rows[-1]["seq"] = next_seq
+            row += (next_seq,)
             next_seq += 1
+        rows.append(row)
         prev = digest
-    for start in range(0, len(rows), 5000):
-        connection.execute(insert(AuditEntry.__table__), rows[start:start + 5000])
+    insert_tuples(connection, "audit_log", _AUDIT_COLUMNS + (("seq",) if numbered else ()), rows)
     connection.info["audit.appended"] = True  # core.anchors seals the new head before the commit
 
 
@@ -162,6 +169,10 @@ def verify_chain(ctx: AppContext, *, at_seqs: set[int] | frozenset[int] = frozen
     """Walk the log in order and recompute every link; ``found`` holds the hashes at ``at_seqs``."""
     prev, expected_seq, count = GENESIS, None, 0
     found: dict[int, str] = {}
+    # the canonical form's head ('["<at>","<actor>",') per (at, actor) as stored: entries written
+    # together (a flush, an import) share it, so it is encoded once for them (see append_entries)
+    heads: dict[tuple, str] = {}
+    sha256 = hashlib.sha256
     with ctx.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT seq, at, actor, action, table_name, record_id, before_json, after_json, prev_hash, hash"
@@ -172,7 +183,13 @@ def verify_chain(ctx: AppContext, *, at_seqs: set[int] | frozenset[int] = frozen
                 return ChainCheck(False, count, seq, f"审计记录 {expected_seq} 至 {seq - 1} 缺失（被删除）")
             if prev_hash != prev:
                 return ChainCheck(False, count, seq, f"审计记录 {seq} 与前一条不衔接（前面的记录被删除、改动或调换了顺序）")
-            if entry_hash(prev, _iso(at), actor, action, table, record_id, before_json, after_json) != digest:
+            head = heads.get((at, actor))
+            if head is None:
+                if len(heads) > 4096:
+                    heads.clear()
+                head = heads[at, actor] = _ENCODE([_iso(at), actor])[:-1] + ","
+            canonical = head + _ENCODE([action, table, record_id, before_json, after_json])[1:]
+            if sha256((prev + canonical).encode("utf-8")).hexdigest() != digest:
                 return ChainCheck(False, count, seq, f"审计记录 {seq} 的内容被改动过")
             if seq in at_seqs:
                 found[seq] = digest

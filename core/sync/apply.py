@@ -3,7 +3,8 @@
 Records are matched by UUID and version against the sender's base (``changes``): a record
 only the sender changed is taken, one both sides changed is kept as a conflict
 (``sync_conflicts``) for a person, a signed inspection here is never overwritten. Records
-this machine has never seen go in by the bulk path (``bulk``) on SQLite.
+this machine has never seen go in by the bulk path (``bulk``): executemany on SQLite, COPY on
+PostgreSQL.
 """
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ from db.models import Inspection, SyncBatch, SyncConflict, SyncPeer, SyncTombsto
 
 if TYPE_CHECKING:
     from core.context import AppContext
+
+
+BULK = True  # records never seen here go in by the bulk path; tests turn it off to compare with the careful one
 
 
 def _before_commit(pkg: Package) -> None:
@@ -352,9 +356,10 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
             # table by table in FK order instead, keeping an inspection and its child rows
             # in one flush so a signed inspection arriving with them passes the lock.
             staged = ctx.engine.dialect.name != "sqlite"
-            # On SQLite, records never seen here go in by bulk insert (seconds, not minutes,
-            # for 10,000 inspections); the rest are decided one by one.
-            plan = None if staged else prefetch(s, pkg, skip)
+            # Records never seen here go in by bulk insert (seconds, not minutes, for 10,000
+            # inspections) after the rest, decided one by one, are flushed: executemany on
+            # SQLite, COPY on PostgreSQL, parents before children (``bulk.bulk_insert``).
+            plan = prefetch(s, pkg, skip) if BULK else None
             _drop_superseded(s, pkg, plan)
             tables = list(BY_TABLE)
             with s.no_autoflush:

@@ -22,6 +22,9 @@ from db.bulk import chunks, insert_json_rows, insert_tuples
 from db.models import Inspection, SyncBase
 
 
+LOOKUP = 5000  # ids per look-up query (SQLite takes 32,766 parameters, PostgreSQL 65,535)
+
+
 @dataclass
 class Prefetch:
     """What the database knows about a package's records, read per table in a few queries."""
@@ -42,20 +45,22 @@ def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:
     parents = {r.get("inspection_id") for t in INSPECTION_CHILDREN for r in pkg.records.get(t, ())} - {None}
     parents |= set(ids.get("inspections", ()))
     signed_here = set()
-    for chunk in chunks(sorted(parents)):
+    # Core queries on the session's connection (no ORM result processing), LOOKUP ids at a time
+    connection = session.connection()
+    for chunk in chunks(sorted(parents), LOOKUP):
         # by primary key, status filtered here: "AND status = 'signed'" in SQL makes SQLite
         # walk the status index — every signed inspection of the station per chunk
-        signed_here |= {i for i, status in session.execute(select(Inspection.id, Inspection.status).where(
+        signed_here |= {i for i, status in connection.execute(select(Inspection.id, Inspection.status).where(
             Inspection.id.in_(chunk))) if status == "signed"}
     for table, table_ids in ids.items():
         if not table_ids or table in skip:
             continue
         model = BY_TABLE[table]
         known = set()
-        for chunk in chunks(table_ids):
-            known |= set(session.scalars(select(model.id).where(model.id.in_(chunk))))
-            known |= set(session.scalars(select(SyncBase.record_id).where(
-                SyncBase.peer_id == sender, SyncBase.table_name == table, SyncBase.record_id.in_(chunk))))
+        for chunk in chunks(table_ids, LOOKUP):
+            known.update(connection.execute(select(model.id).where(model.id.in_(chunk))).scalars())
+            known.update(connection.execute(select(SyncBase.record_id).where(
+                SyncBase.peer_id == sender, SyncBase.table_name == table, SyncBase.record_id.in_(chunk))).scalars())
         known |= tombstoned(session, table, table_ids)  # deleted here: decided one by one
         clashes = set()
         if table in NATURAL_KEYS:
@@ -78,11 +83,15 @@ def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:
 
 
 def bulk_insert(session: Session, pkg: Package, plan: Prefetch, blobs: dict[str, bytes]) -> int:
-    """Insert the brand-new records in bulk, with their audit entries and bases (SQLite); returns their count.
+    """Insert the brand-new records in bulk, with their audit entries and bases; returns their count.
 
-    The JSON values go to the driver's own executemany, converted once to SQLAlchemy's
-    SQLite storage formats — no ORM objects, no per-row statement building: a big import
-    costs seconds instead of minutes. The audit entries are chained exactly as the flush
+    The JSON values go to the driver's own executemany (SQLite, converted once to
+    SQLAlchemy's storage formats) or to ``COPY … FROM STDIN`` (PostgreSQL) — no ORM objects,
+    no per-row statement building: a big import costs seconds instead of minutes. Tables go
+    parents first (``BY_TABLE`` order), after the records decided one by one are flushed; on
+    PostgreSQL, whose foreign keys are checked at once, a record decided one by one whose
+    parent is new here is refused with the whole package (the sender sends parents with
+    their children; SQLite checks the keys at commit). The audit entries are chained exactly as the flush
     listener chains its own, so the trail shows every record the import added.
     """
     sender = pkg.manifest["device_id"]

@@ -78,7 +78,8 @@ def add_missing_parents(session: Session, peer: str, changed: dict[str, set[str]
                      if fk.column.table.name in AUDITED_TABLES]
             if not links:
                 continue
-            for row in rows_of(session, model, sorted(ids)):
+            # only the id and the linking columns: the whole rows are read once, by the export
+            for row in rows_of(session, model, sorted(ids), columns=("id", *{c for c, _p in links})):
                 for column, parent in links:
                     value = row[column]
                     if value and value not in changed.get(parent, ()):
@@ -95,11 +96,13 @@ def add_missing_parents(session: Session, peer: str, changed: dict[str, set[str]
         pending = added
 
 
-def rows_of(session: Session, model: type, ids: list[str], key: str = "id"):
+def rows_of(session: Session, model: type, ids: list[str], key: str = "id", columns: tuple[str, ...] = ()):
+    """The rows of ``ids`` (every column, or only ``columns``), in chunks of 500, ordered by ``key``."""
     table = model.__table__
+    selected = select(*(table.c[c] for c in columns)) if columns else select(table)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        yield from session.execute(select(table).where(table.c[key].in_(chunk)).order_by(table.c[key])).mappings()
+        yield from session.execute(selected.where(table.c[key].in_(chunk)).order_by(table.c[key])).mappings()
 
 
 def peer_has(session: Session, peer: str, table: str, record_ids: set[str]) -> set[str]:

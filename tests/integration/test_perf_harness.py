@@ -186,4 +186,4 @@ def test_bench_produces_every_figure(small_db):
         assert isinstance(f["value"], (int, float)) and f["value"] >= 0, f
         assert f["unit"] and (f["target"] is None or f["met"] in (True, False)), f
     with_baseline = {f["name"] for f in figures if f["baseline"] is not None and f["ratio"] is not None}
-    assert {"subject_search_p95", "autosave_p95", "pdf_one", "import_batch"} <= with_baseline
+    assert {"subject_search_p95", "autosave_p95", "pdf_one", "sync_import", "sync_export"} <= with_baseline

@@ -8,7 +8,8 @@ changed: the figures are what the app does today. Progress goes to stderr.
 
 The benchmark writes to the database it measures: the autosave figure starts one draft
 inspection (and deletes it afterwards: its document number stays used, as in the app).
-The import figure works on two temporary copies next to the database, removed after.
+The sync figures (the real ``sync import`` and ``sync export``, tests/perf/sync_bench.py) work on two
+temporary copies next to the database, removed after.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -40,7 +40,7 @@ NAMES = (
     "inspection_list_first_screen", "inspection_list_main_window",
     "autosave_p50", "autosave_p95",
     "pdf_first", "pdf_one", "pdf_batch",
-    "import_batch", "import_ratio",
+    "sync_import", "sync_import_ratio", "sync_import_officer_checks", "sync_export", "sync_export_ratio",
 )
 GROUPS = ("cold_start", "search", "list", "autosave", "pdf", "import")
 
@@ -364,20 +364,6 @@ def bench_pdf(ctx, forms: int) -> list[Figure]:
 
 # --- import ---------------------------------------------------------------------------
 
-def _copy(db: Path, suffix: str) -> Path:
-    target = db.with_name(f"{db.stem}.{suffix}.db")
-    for extra in ("", "-wal", "-shm", ".keys"):
-        Path(f"{target}{extra}").unlink(missing_ok=True)
-    rawdb.copy_db(db, target)
-    rawdb.key_up(target)  # an encrypted copy: its key (the same database id) for this process
-    return target
-
-
-def _remove(path: Path) -> None:
-    for extra in ("", "-wal", "-shm", ".keys"):
-        Path(f"{path}{extra}").unlink(missing_ok=True)
-
-
 def import_batch_rows(db: Path, size: int, seed: int = 2026):
     """A batch of ``size`` signed inspections of subjects in ``db``, as another device would send."""
     from sqlalchemy import select
@@ -425,63 +411,27 @@ def _sql_value(value):
 
 
 def bench_import(db: Path, size: int) -> list[Figure]:
-    from sqlalchemy import insert
+    """The real ``sync import`` and ``sync export`` of ``size`` signed inspections (tests/perf/sync_bench.py:
+    a laptop enrolled at a copy of the database exports them, the copy imports the package),
+    each beside its bare baseline in the same run: sqlite3 executemany of the same rows into a
+    second copy (import), a bare sqlite3 read + ``json.dumps`` + deflate of the same rows (export)."""
+    from tests.perf import sync_bench
 
-    from db.engine import make_engine
-    from db.models import Inspection, ItemResult, TemplateSnapshot
-
-    rows = import_batch_rows(db, size)
-    # template snapshots are content-addressed: those the database has already are skipped
-    tables = ((TemplateSnapshot.__table__, rows.snapshots), (Inspection.__table__, rows.inspections),
-              (ItemResult.__table__, rows.results))
-    tables = tuple((t, d) for t, d in tables if d)
-    prepared = []
-    for table, data in tables:
-        keys = list(data[0])
-        verb = "INSERT OR IGNORE" if table.name == "template_snapshots" else "INSERT"
-        sql = f"{verb} INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})"
-        prepared.append((sql, [tuple(_sql_value(r[k]) for k in keys) for r in data]))
-
-    checkpoint = rawdb.connect(db)
-    checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    checkpoint.close()
-    t0 = time.perf_counter()
-    copy_sa, copy_raw = _copy(db, "import-sa"), _copy(db, "import-raw")
-    copying = time.perf_counter() - t0
-    try:
-        engine = make_engine(copy_sa)  # the app's engine and pragmas
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-        t0 = time.perf_counter()
-        with engine.begin() as conn:
-            for table, data in tables:
-                statement = insert(table)
-                if table.name == "template_snapshots":
-                    statement = statement.prefix_with("OR IGNORE")
-                conn.execute(statement, data)
-            conn.exec_driver_sql("DELETE FROM signed_lock_fresh")  # signed rows inserted by hand: clear the lock's markers before the commit, as core.guards does
-        orm_core = time.perf_counter() - t0
-        engine.dispose()
-
-        raw = rawdb.connect(copy_raw, isolation_level=None)
-        app_pragmas(raw)
-        t0 = time.perf_counter()
-        raw.execute("BEGIN")
-        for sql, values in prepared:
-            raw.executemany(sql, values)
-        raw.execute("DELETE FROM signed_lock_fresh")
-        raw.execute("COMMIT")
-        bare = time.perf_counter() - t0
-        raw.close()
-    finally:
-        _remove(copy_sa)
-        _remove(copy_raw)
-    log(f"  import: {len(rows.inspections):,} inspections + {len(rows.results):,} item results: "
-        f"SQLAlchemy Core {orm_core:.2f} s, bare sqlite3 {bare:.2f} s (copies made in {copying:.0f} s)")
-    note = (f"{len(rows.inspections):,} inspections + {len(rows.results):,} item results, SQLAlchemy Core "
-            f"executemany into a copy vs bare sqlite3 executemany; no sync import exists yet")
-    batch = figure("import_batch", orm_core, "s", 5.0 * size / 10_000, baseline=bare, note=note)
-    return [batch, figure("import_ratio", orm_core / bare, "×", 3.0, note="import_batch / bare sqlite3")]
+    r = sync_bench.run(db, size)
+    if not (r["counts_ok"] and r["chain_ok"] and r["reimport_ok"]):
+        raise RuntimeError(f"sync benchmark checks failed: {r}")
+    what = f"{r['inspections']:,} inspections, {r['records']:,} records, {r['package_bytes'] / 1e6:.1f} MB package"
+    target = 5.0 * size / 10_000
+    return [
+        figure("sync_import", r["import_s"], "s", target, baseline=r["bare_s"],
+               note=f"core.sync.import_package of {what}; baseline bare sqlite3 executemany of the same rows"),
+        figure("sync_import_ratio", r["import_s"] / r["bare_s"], "×", 3.0, note="sync_import / bare sqlite3"),
+        figure("sync_import_officer_checks", r["officer_checks_s"], "s", None,
+               note=f"of sync_import: officers' Ed25519 signature checks, {r['officer_checks']:,} signed inspections"),
+        figure("sync_export", r["export_s"], "s", target, baseline=r["bare_export_s"],
+               note=f"core.sync.export_packages of {what}; baseline bare sqlite3 read + json.dumps + deflate"),
+        figure("sync_export_ratio", r["export_s"] / r["bare_export_s"], "×", None, note="sync_export / bare export"),
+    ]
 
 
 # --- runner ---------------------------------------------------------------------------
@@ -526,7 +476,7 @@ def run(db: Path, *, quick: bool = False, skip: tuple[str, ...] = ()) -> tuple[l
         measure("pdf", "printing", lambda: bench_pdf(ctx, forms=10 if quick else 100))
     finally:
         ctx.close()
-    measure("import", "import", lambda: bench_import(db, size=500 if quick else 10_000))
+    measure("import", "sync import and export", lambda: bench_import(db, size=100 if quick else 10_000))
     if failed:
         log(f"FAILED groups: {', '.join(failed)}")
     return figures, failed

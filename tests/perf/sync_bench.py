@@ -225,6 +225,41 @@ def bare_insert(db: Path, rows) -> float:
     return elapsed
 
 
+def bare_export(db: Path, tables, target: Path) -> float:
+    """The export done the bare way: every row of the batch's tables read with bare sqlite3, one
+    ``json.dumps`` a row (compact, sorted keys, as stored), deflated into a zip — no change
+    detection, no bookkeeping, no signature."""
+    raw = rawdb.connect(db)
+    raw.execute("SELECT count(*) FROM inspections").fetchone()  # open the file before the clock starts
+    t0 = time.perf_counter()
+    with zipfile.ZipFile(target, "w") as zf:
+        for table in tables:
+            cursor = raw.execute(f"SELECT * FROM {table}")
+            names = [d[0] for d in cursor.description]
+            dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+            lines = [dumps({k: (None if isinstance(v, bytes) else v) for k, v in zip(names, row)}) for row in cursor]
+            zf.writestr(f"records/{table}.jsonl", "\n".join(lines) + "\n", zipfile.ZIP_DEFLATED)
+    elapsed = time.perf_counter() - t0
+    raw.close()
+    target.unlink()
+    return elapsed
+
+
+class _Timed:
+    """Wraps a function, adding up its calls' wall time (the officers' signature checks)."""
+
+    def __init__(self, fn):
+        self.fn, self.seconds, self.calls = fn, 0.0, 0
+
+    def __call__(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - t0
+            self.calls += 1
+
+
 def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = True) -> dict:
     from core import sync
     from core.audit import verify_chain
@@ -260,6 +295,8 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
             f"({n_subjects:,} subjects marked as received, {n_audit:,} audit entries)")
         out = work / "usb"
         out.mkdir()
+        bare_export_s = bare_export(work / "laptop.db", [t for t in BATCH_TABLES if t != "template_snapshots"],
+                                    work / "bare-export.zip") if baseline else None
         t0 = time.perf_counter()
         # one package for the whole batch (the default 50 MB split is reported below)
         [package] = sync.export_packages(laptop, out, max_mb=100_000)
@@ -277,11 +314,17 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
         before = _counts(station_copy, tables + ["audit_log", "sync_base"])
         t0 = time.perf_counter()
         read_s = None
+        from core.sync import signed
+
+        checks = signed.check_signatures = _Timed(signed.check_signatures)  # timed inside the import
         if profile is not None:
             profiler = cProfile.Profile()
             profiler.enable()
-        summary = sync.import_package(station, package)
-        elapsed = time.perf_counter() - t0
+        try:
+            summary = sync.import_package(station, package)
+        finally:
+            elapsed = time.perf_counter() - t0
+            signed.check_signatures = checks.fn
         if profile is not None:
             profiler.disable()
             text = io.StringIO()
@@ -326,6 +369,11 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
             "package_bytes": package_bytes,
             "packages_at_default_50mb_about": batches_50mb,
             "export_s": round(export_s, 2),
+            "bare_export_s": round(bare_export_s, 3) if bare_export_s is not None else None,
+            "export_ratio": round(export_s / bare_export_s, 2) if bare_export_s else None,
+            "officer_checks_s": round(checks.seconds, 3),
+            "officer_checks": checks.calls,
+            "import_without_officer_checks_s": round(elapsed - checks.seconds, 3),
             "import_s": round(elapsed, 3),
             "read_package_s": round(read_s, 3),
             "records_per_s": round(records / elapsed, 1),
@@ -357,7 +405,10 @@ def lines(r: dict) -> str:
     out = [
         f"package: {r['inspections']:,} inspections, {r['records']:,} records, {r['attachments']} attachments, "
         f"{r['package_bytes'] / 1e6:.1f} MB (≈{r['packages_at_default_50mb_about']} packages at the default 50 MB); "
-        f"export {r['export_s']:.1f} s",
+        f"export {r['export_s']:.1f} s" + (f" (bare {r['bare_export_s']:.2f} s, {r['export_ratio']:.1f}×)"
+                                            if r.get("bare_export_s") else ""),
+        f"  officers' signature checks in the import: {r['officer_checks']:,} inspections, {r['officer_checks_s']:.2f} s; "
+        f"import without them {r['import_without_officer_checks_s']:.2f} s",
         f"import_package      {r['import_s']:>9.2f} s   target ≤ {r['target_s']:g} s  "
         f"{'met' if r['met'] else 'MISSED'}{'  (under cProfile)' if r['profiled'] else ''}",
         f"  of which read_package (verify, parse) ≈ {r['read_package_s']:.2f} s",
