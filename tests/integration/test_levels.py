@@ -10,6 +10,7 @@ another station's device is refused; a station joins another county only with th
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 import json
 import zipfile
 from datetime import date
@@ -28,7 +29,7 @@ from core.signing import sha256_hex, sign
 from core.station import get_settings, update_settings
 from core.stats import Period, report
 from core.subjects import SubjectData, add_subject, get_subject, update_subject
-from core.sync.devices import identity_for, upstream
+from core.sync.devices import identity_for, open_enrolment, upstream
 from core.sync.package import write_zip_atomically
 from core.tasks import list_tasks, record_event
 from db.models import Inspection, Signature, StationDevice, Subject, SyncConflict, User
@@ -301,3 +302,55 @@ def test_a_station_moves_to_another_county_only_with_consent(county, stations, t
         assert count(other, Subject) == 1 and count(other, StationDevice, station=f"{A}（改登记）") == 1
     finally:
         other.close()
+
+
+def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    from tests.integration.test_hub import PY, ROOT
+
+    return subprocess.run([PY, str(ROOT / "main.py"), *args], input=stdin, capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+
+
+def test_a_station_enrols_and_syncs_with_its_county_hub_from_the_cli(tmp_path):
+    """``devices add --station`` at the county, the same ``devices enrol`` at the station, then
+    ``sync push``/``pull`` to the county's hub (loopback), as the README shows."""
+    from tests.integration.test_hub import HubProcess, Station
+
+    county = Station(str(tmp_path / "county.db"), tmp_path / "county-hub")
+    _named(county.ctx, COUNTY)
+    station_db = tmp_path / "station.db"
+    station = _named(AppContext.open(station_db), A)
+    add_subject(station, SubjectData(name="城关所登记的店", **SHOP))
+    station.close()
+    county.ctx.close()
+    made = _cli("devices", "add", "--db", county.db, "--name", A, "--station", "--out", str(tmp_path / "up.json"))
+    assert made.returncode == 0, made.stderr
+    code = made.stdout.split("一次性登记码：")[1][:14]
+    joined = _cli("devices", "enrol", "--db", str(station_db), str(tmp_path / "up.json"), "--code-stdin", stdin=code)
+    assert joined.returncode == 0 and "下级所" in joined.stdout, joined.stderr
+    county.ctx = AppContext.open(county.db)
+    hub = HubProcess(county)
+    try:
+        pushed = _cli("sync", "push", "--db", str(station_db), "--url", hub.url, "--json")
+        assert pushed.returncode == 0, pushed.stderr
+        assert json.loads(pushed.stdout)["packages"] == 1 and json.loads(pushed.stdout)["applied"] >= 1
+        pulled = _cli("sync", "pull", "--db", str(station_db), "--url", hub.url, "--json")
+        assert pulled.returncode == 0 and json.loads(pulled.stdout)["conflicts"] == 0, pulled.stderr
+    finally:
+        hub.stop()
+    assert count(county.ctx, Subject) == 1 and count(county.ctx, StationDevice, station=A) == 1
+    # a second county refuses nobody, but the station refuses it without the first county's consent
+    other = AppContext.open(tmp_path / "other.db")
+    code = sync.add_device(other, A, tmp_path / "o.json", kind="station")["enrolment_code"]
+    other.close()
+    refused = _cli("devices", "enrol", "--db", str(station_db), str(tmp_path / "o.json"), "--code-stdin", stdin=code)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "解除登记文件" in refused.stderr
+    county.ctx.close()
+    released = _cli("devices", "release", "--db", county.db, "--name", A, "--out", str(tmp_path / "r.json"))
+    assert released.returncode == 0 and "已解除" in released.stdout, released.stderr
+    station = AppContext.open(station_db)
+    try:
+        assert sync.join(station, open_enrolment((tmp_path / "o.json").read_bytes(), code),
+                         (tmp_path / "r.json").read_bytes()) == "station"
+    finally:
+        station.close()
