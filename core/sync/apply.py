@@ -27,7 +27,7 @@ from core.sync.bulk import Prefetch, bulk_insert, prefetch
 from core.sync.changes import base_version, received_batch, set_base
 from core.sync.codec import current, dump, record_values
 from core.sync.devices import role, sender_key, sender_kind
-from core.sync.levels import assign_stations
+from core.sync.levels import SECRETS, assign_stations, keep_secrets
 from core.sync.package import Package, read_package
 from core.sync.documents import prove_documents
 from core.sync.signed import prove_signed
@@ -372,6 +372,8 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
                         if table in skip:
                             summary.unchanged += 1
                         elif remote.get("id") not in bulk:  # template snapshots have no id: never bulk
+                            if kind != "laptop" and station and table in SECRETS:
+                                remote = keep_secrets(s, table, remote)
                             _apply_record(s, pkg, table, remote, blobs, summary)
                     following = tables[i + 1] if i + 1 < len(tables) else None
                     if staged and not (table in INSPECTION_GROUP and following in INSPECTION_GROUP):

@@ -225,6 +225,23 @@ def assign_stations(ctx: AppContext, session: Session, pkg: Package, sender_name
     return len(added)
 
 
+# --- secrets stay where they are -------------------------------------------------------------------
+
+SECRETS = {"users": "password_hash", "officer_keys": "wrapped_key"}
+
+
+def keep_secrets(session: Session, table: str, remote: dict[str, Any]) -> dict[str, Any]:
+    """``remote`` with the password verifier (or wrapped key) this database holds for it, when the
+    sender's copy has none: between levels they are never sent up, so a county's edit of a
+    station's officer, coming back down, must not wipe the officer's password at the station."""
+    column = SECRETS[table]
+    if remote.get(column) is not None:
+        return remote
+    model = BY_TABLE[table].__table__
+    mine = session.scalar(select(model.c[column]).where(model.c.id == remote["id"]))
+    return remote if mine is None else {**remote, column: mine}
+
+
 # --- down: nothing of another station -------------------------------------------------------------
 
 def drop_other_stations(session: Session, target: str, changed: dict[str, set[str]]) -> None:

@@ -32,6 +32,7 @@ from core.subjects import SubjectData, add_subject, get_subject, update_subject
 from core.sync.devices import identity_for, open_enrolment, upstream
 from core.sync.package import write_zip_atomically
 from core.tasks import list_tasks, record_event
+from core.users import update_user
 from db.models import Inspection, Signature, StationDevice, Subject, SyncConflict, User
 from tests.conftest import OFFICERS_DATA
 from tests.integration.helpers import register_officers, signed_inspection
@@ -197,6 +198,9 @@ def _round_trip(county, a, b, a1, b1, tmp_path):
     assert record_event(county, complained.id, "complaint", today, details="县局转办投诉").task_created
     [task] = [t for t in list_tasks(county) if t.id not in before]
     update_subject(county, disputed.id, dataclasses.replace(_data(county, disputed.id), phone="13900000001"))
+    with county.sessions() as s:
+        officer = s.scalar(select(User).where(User.cert_no == OFFICERS_DATA[0][1]))
+    update_user(county, officer.id, name=officer.name, role="inspector", cert_no=officer.cert_no, grid="城关网格")
     down_a, sent_a = exchange(county, a, tmp_path)
     down_b, sent_b = exchange(county, b, tmp_path)
     to_a, to_b = records_in(sent_a), records_in(sent_b)
@@ -207,6 +211,9 @@ def _round_trip(county, a, b, a1, b1, tmp_path):
     assert not [r for rows in to_a.values() for r in rows if r.get("device_id") in b_devices]
     assert not [r for rows in to_b.values() for r in rows if r.get("device_id") in a_devices]
     assert down_a.conflicts == down_b.conflicts == 0
+    with a.sessions() as s:  # the county's edit of A's officer keeps the officer's password at A
+        here = s.get(User, officer.id)
+        assert here.grid == "城关网格" and here.password_hash is not None
     assert {t.id for t in list_tasks(a)} - before == {task.id} and list_tasks(b) == []
     exchange(a, a1, tmp_path)
     assert task.id in {t.id for t in list_tasks(a1)}
