@@ -265,6 +265,8 @@ def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
         raise InvalidInput("登记文件无效（不是本软件生成的设备登记文件）")
     if int(data.get("format_version", 0)) > FORMAT_VERSION:
         raise InvalidInput("登记文件由更新版本的软件生成，请先升级本软件")
+    if data.get("member_kind", "laptop") != "laptop":
+        raise InvalidInput("这是下级所的登记文件（不是笔记本的）：请在所里的电脑上用 devices enrol 导入")
     try:
         if public_of(data["device_private_key"]) != data["device_public_key"]:
             raise ValueError

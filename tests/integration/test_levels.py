@@ -361,3 +361,19 @@ def test_a_station_enrols_and_syncs_with_its_county_hub_from_the_cli(tmp_path):
                          (tmp_path / "r.json").read_bytes()) == "station"
     finally:
         station.close()
+
+
+def test_a_station_file_is_no_laptop_file_and_a_laptop_no_station(county, tmp_path):
+    offer = sync.add_device(county, A, kind="station")
+    laptop = AppContext.open(tmp_path / "laptop.db")
+    try:
+        with pytest.raises(InvalidInput, match="下级所的登记文件"):
+            sync.enrol_device(laptop, offer)  # the laptop's own way in (the GUI's 从文件加入所里)
+        assert sync.join(laptop, sync.add_device(county, "笔记本1")) == "laptop"
+        with pytest.raises(InvalidInput, match="笔记本，不能作为下级所"):
+            sync.join(laptop, offer)
+        with pytest.raises(InvalidInput, match="不能登记到自己"):
+            sync.join(county, sync.add_device(county, "自己", kind="station"))
+        assert upstream(laptop) is None and upstream(county) is None
+    finally:
+        laptop.close()
