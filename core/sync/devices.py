@@ -145,6 +145,8 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None, *, kind: str
     name = name.strip()
     if not name:
         raise InvalidInput("请填写设备名称")
+    if name.startswith("上级:"):  # the audit actor of imports from above is "同步:上级:<name>"
+        raise InvalidInput("设备名称不能以“上级:”开头")
     if kind not in DEVICE_KINDS:
         raise InvalidInput("设备类型应为笔记本（laptop）或下级所（station）")
     ensure_station(ctx)
@@ -252,6 +254,23 @@ def open_enrolment(raw: bytes, code: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def check_enrolment(data: dict[str, Any]) -> None:
+    """Refuse enrolment data (a laptop's or a station's) that is not whole, or whose keys do not fit."""
+    needed = ("station_id", "station_name", "station_device_id", "station_public_key", "device_id",
+              "device_name", "device_no", "device_private_key", "device_public_key")
+    if data.get("format") != ENROLMENT_FORMAT or any(k not in data for k in needed):
+        raise InvalidInput("登记文件无效（不是本软件生成的设备登记文件）")
+    if int(data.get("format_version", 0)) > FORMAT_VERSION:
+        raise InvalidInput("登记文件由更新版本的软件生成，请先升级本软件")
+    try:
+        if public_of(data["device_private_key"]) != data["device_public_key"]:
+            raise ValueError
+        if len(bytes.fromhex(data["station_public_key"])) != 32:
+            raise ValueError
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("登记文件中的密钥无效") from exc
+
+
 def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
     """Make this database the station's laptop described by an enrolment file.
 
@@ -259,18 +278,10 @@ def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
     CLI); a logged-in user must be an admin (permission "manage_devices").
     """
     require(ctx, "manage_devices")
-    needed = ("station_id", "station_name", "station_device_id", "station_public_key", "device_id",
-              "device_name", "device_no", "device_private_key", "device_public_key")
-    if data.get("format") != ENROLMENT_FORMAT or any(k not in data for k in needed):
-        raise InvalidInput("登记文件无效（不是本软件生成的设备登记文件）")
-    if int(data.get("format_version", 0)) > FORMAT_VERSION:
-        raise InvalidInput("登记文件由更新版本的软件生成，请先升级本软件")
+    check_enrolment(data)
     if data.get("member_kind", "laptop") != "laptop":
         raise InvalidInput("这是下级所的登记文件（不是笔记本的）：请在所里的电脑上用 devices enrol 导入")
     try:
-        if public_of(data["device_private_key"]) != data["device_public_key"]:
-            raise ValueError
-        bytes.fromhex(data["station_public_key"])
         recovery = data.get("station_recovery_public") or ""
         if recovery and (not isinstance(recovery, str) or len(bytes.fromhex(recovery)) != 32):
             raise ValueError

@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session
 from core import keystore
 from core.errors import InvalidInput, NotFound
 from core.files import write_atomically
-from core.signing import public_of, sign, signature_ok
+from core.signing import sign, signature_ok
 from core.sync.changes import rows_of
-from core.sync.devices import enrol_device, ensure_station, role, upstream
+from core.sync.devices import check_enrolment, enrol_device, ensure_station, role, upstream
 from core.sync.spec import (
-    AUDITED_TABLES, BY_TABLE, ENROLMENT_FORMAT, FORMAT_VERSION, S_STATION_ID, S_UP_DEVICE, S_UP_DEVICE_NAME,
+    AUDITED_TABLES, BY_TABLE, S_STATION_ID, S_UP_DEVICE, S_UP_DEVICE_NAME,
     S_UP_HUB_DEVICE, S_UP_HUB_PUB, S_UP_NAME, S_UP_PRIVATE, S_UP_STATION_ID,
 )
 from core.sync.validate import UUID, shown
@@ -69,21 +69,9 @@ def enrol_upstream(ctx: AppContext, data: dict[str, Any], release: bytes | None 
     signed release file for this member (consent). Admin or system ("manage_devices").
     """
     require(ctx, "manage_devices")
-    needed = ("station_id", "station_name", "station_device_id", "station_public_key", "device_id",
-              "device_name", "device_no", "device_private_key", "device_public_key")
-    if data.get("format") != ENROLMENT_FORMAT or any(k not in data for k in needed):
-        raise InvalidInput("登记文件无效（不是本软件生成的设备登记文件）")
-    if int(data.get("format_version", 0)) > FORMAT_VERSION:
-        raise InvalidInput("登记文件由更新版本的软件生成，请先升级本软件")
-    try:
-        if public_of(data["device_private_key"]) != data["device_public_key"]:
-            raise ValueError
-        if len(bytes.fromhex(data["station_public_key"])) != 32:
-            raise ValueError
-        if any(UUID.match(str(data[k])) is None for k in ("station_id", "station_device_id", "device_id")):
-            raise ValueError
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("登记文件中的密钥或编号无效") from exc
+    check_enrolment(data)
+    if any(UUID.match(str(data[k])) is None for k in ("station_id", "station_device_id", "device_id")):
+        raise InvalidInput("登记文件中的编号无效")
     if role(ctx) == "device":
         raise InvalidInput("本机是已登记到所里的笔记本，不能作为下级所登记到上级")
     ensure_station(ctx)
