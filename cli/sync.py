@@ -26,32 +26,36 @@ def register(sub) -> None:
     s_imp.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
     s_imp.set_defaults(handler=cmd_sync_import)
 
-    s_push = sync_sub.add_parser("push", help="（笔记本）导出本机的同步包并上传到所里的同步服务")
-    s_push.add_argument("--db", required=True, help="笔记本的数据库文件")
-    s_push.add_argument("--url", required=True, help="所里同步服务的地址，如 http://192.168.1.10:8765")
+    s_push = sync_sub.add_parser("push", help="（笔记本，或已登记到县局的所）导出本机的同步包并上传到上级的同步服务")
+    s_push.add_argument("--db", required=True, help="笔记本（或所）的数据库")
+    s_push.add_argument("--url", required=True, help="上级（所里或县局）同步服务的地址，如 http://192.168.1.10:8765")
     s_push.add_argument("files", type=Path, nargs="*", metavar="FILE",
                         help="上传这些同步包（如先前 sync export 写出的），而不重新导出")
     s_push.add_argument("--max-mb", type=float, default=50, help="超过此大小（MB）时分成多个同步包（默认 50）")
     s_push.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
     s_push.set_defaults(handler=cmd_sync_push)
-    s_pull = sync_sub.add_parser("pull", help="（笔记本）从所里的同步服务下载同步包并导入")
-    s_pull.add_argument("--db", required=True, help="笔记本的数据库文件")
-    s_pull.add_argument("--url", required=True, help="所里同步服务的地址，如 http://192.168.1.10:8765")
+    s_pull = sync_sub.add_parser("pull", help="（笔记本，或已登记到县局的所）从上级的同步服务下载同步包并导入")
+    s_pull.add_argument("--db", required=True, help="笔记本（或所）的数据库")
+    s_pull.add_argument("--url", required=True, help="上级（所里或县局）同步服务的地址，如 http://192.168.1.10:8765")
     s_pull.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
     s_pull.set_defaults(handler=cmd_sync_pull)
 
 
     devices = sub.add_parser("devices", help="在所里登记、参与同步的笔记本")
     devices_sub = devices.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
-    d_add = devices_sub.add_parser("add", help="（所里）登记一台笔记本并写出其登记文件")
-    d_add.add_argument("--db", required=True, help="所里的数据库文件")
-    d_add.add_argument("--name", required=True, help="笔记本名称，如 执法笔记本1")
+    d_add = devices_sub.add_parser("add", help="（所里）登记一台笔记本，或（县局、市局）登记一个下级所，并写出其登记文件")
+    d_add.add_argument("--db", required=True, help="所里（或县局、市局）的数据库")
+    d_add.add_argument("--name", required=True, help="笔记本名称，如 执法笔记本1；下级所的名称，如 城关市场监督管理所")
+    d_add.add_argument("--station", action="store_true",
+                       help="登记的是下级所（或下级县局），它用同一个 devices enrol 加入（见 docs/levels.md）")
     d_add.add_argument("--out", required=True, type=Path, metavar="FILE",
                        help="要写出的登记文件（用此处显示的一次性登记码加密）")
     d_add.set_defaults(handler=cmd_devices_add)
-    d_enrol = devices_sub.add_parser("enrol", help="（笔记本）用所里的登记文件将本数据库加入所里")
-    d_enrol.add_argument("--db", required=True, help="笔记本的数据库文件（不存在时创建）")
-    d_enrol.add_argument("file", type=Path, help="所里 devices add 写出的登记文件")
+    d_enrol = devices_sub.add_parser("enrol", help="（笔记本）用所里的登记文件加入所里；（所）用县局的登记文件加入县局")
+    d_enrol.add_argument("--db", required=True, help="笔记本（或所）的数据库（不存在时创建）")
+    d_enrol.add_argument("file", type=Path, help="上级 devices add 写出的登记文件")
+    d_enrol.add_argument("--release", type=Path, metavar="FILE",
+                         help="（所改登记到另一个县局时）原县局 devices release 写出的解除登记文件")
     d_enrol.add_argument("--code-stdin", action="store_true", required=True,
                          help="从标准输入的第一行读取所里 devices add 显示的一次性登记码")
     d_enrol.set_defaults(handler=cmd_devices_enrol)
@@ -66,6 +70,12 @@ def register(sub) -> None:
     which.add_argument("--id", dest="device_id", help="笔记本的设备 ID")
     which.add_argument("--device-no", type=int, help="笔记本的设备号")
     d_revoke.set_defaults(handler=cmd_devices_revoke)
+    d_release = devices_sub.add_parser("release", help="（县局、市局）解除一个下级所的登记：吊销它，"
+                                                       "并写出它改登记到另一个上级时所需的解除登记文件")
+    d_release.add_argument("--db", required=True, help="县局（或市局）的数据库")
+    d_release.add_argument("--name", required=True, help="下级所的名称")
+    d_release.add_argument("--out", required=True, type=Path, metavar="FILE", help="要写出的解除登记文件")
+    d_release.set_defaults(handler=cmd_devices_release)
 
 
 # --- packages -----------------------------------------------------------------------------------
@@ -134,24 +144,30 @@ def _print_hub_summary(args, summary) -> int:
 def cmd_devices_add(args) -> int:
     from core.sync import add_device
 
-    enrolment = add_device(open_context(args.db, create=True), args.name, args.out)
-    print(f"已登记 {enrolment['device_name']}（设备号 {enrolment['device_no']}），登记文件：{args.out}")
-    print(f"一次性登记码：{enrolment['enrolment_code']}（当面告知笔记本的使用人，不要写在U盘上）")
+    enrolment = add_device(open_context(args.db, create=True), args.name, args.out,
+                           kind="station" if args.station else "laptop")
+    what = "下级所" if args.station else ""
+    print(f"已登记{what} {enrolment['device_name']}（设备号 {enrolment['device_no']}），登记文件：{args.out}")
+    print(f"一次性登记码：{enrolment['enrolment_code']}（当面告知{'下级所的管理员' if args.station else '笔记本的使用人'}，"
+          "不要写在U盘上）")
     return EXIT_OK
 
 
 def cmd_devices_enrol(args) -> int:
-    from core.sync import enrol_device, open_enrolment
+    from core.sync import open_enrolment
+    from core.sync.levels import join
 
     try:
         raw = args.file.read_bytes()
-    except OSError:
-        bad_input(f"无法读取登记文件 {args.file}")
+        release = args.release.read_bytes() if args.release is not None else None
+    except OSError as exc:
+        bad_input(f"无法读取文件 {exc.filename}")
     data = open_enrolment(raw, sys.stdin.readline().strip())
     # a new laptop database is encrypted; its key is wrapped by a device key file until the
     # first user logs in (core.dbkeys), so the first sync from the station works
-    enrol_device(open_context(args.db, create=True, encrypt=True), data)
-    print(f"已登记为 {data['station_name']} 的 {data['device_name']}（设备号 {data['device_no']}）")
+    kind = join(open_context(args.db, create=True, encrypt=True), data, release)
+    what = "下级所" if kind == "station" else ""
+    print(f"已登记为 {data['station_name']} 的{what} {data['device_name']}（设备号 {data['device_no']}）")
     return EXIT_OK
 
 
@@ -160,7 +176,8 @@ def cmd_devices_list(args) -> int:
 
     for device in list_devices(open_context(args.db)):
         mark = f"\t已吊销 {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked else ""
-        print(f"{device.device_no}\t{device.name}\t{device.id}{mark}")
+        kind = "\t下级所" if device.kind == "station" else ""
+        print(f"{device.device_no}\t{device.name}\t{device.id}{kind}{mark}")
     return EXIT_OK
 
 
@@ -181,4 +198,18 @@ def cmd_devices_revoke(args) -> int:
     device = revoke_device(ctx, found[0].id)
     print(f"已吊销 {device.name}（设备号 {device.device_no}，{device.revoked_at:%Y-%m-%d %H:%M}）："
           "此后它的同步包和同步请求一律拒绝")
+    return EXIT_OK
+
+
+def cmd_devices_release(args) -> int:
+    from core.sync import list_devices
+    from core.sync.levels import release_member
+
+    ctx = open_context(args.db)
+    found = [d for d in list_devices(ctx) if d.name == args.name.strip() and d.kind == "station"]
+    if not found:
+        bad_input(f"本库没有登记名为“{args.name}”的下级所（devices list 列出已登记的设备）")
+    release_member(ctx, found[0].id, args.out)
+    print(f"已解除 {found[0].name} 的登记（已吊销），解除登记文件：{args.out}；"
+          "它登记到另一个上级时用 devices enrol --release 提供此文件")
     return EXIT_OK

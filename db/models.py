@@ -532,7 +532,9 @@ class StationDevice(Base):
 
 
 class Device(Base):
-    """A laptop the station has registered for sync: its Ed25519 public key and number block."""
+    """A device registered here for sync: its Ed25519 public key and number block. ``kind``: a
+    "laptop" (a station's), or a "station" (a county's member station, or a city's member county:
+    docs/levels.md)."""
 
     __tablename__ = "devices"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -542,6 +544,7 @@ class Device(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # set by ``devices revoke``: its packages and hub requests are refused from then on
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="laptop", server_default="laptop")
 
 
 class HubRequest(Base):

@@ -23,7 +23,8 @@ to or received from *that* peer — so "both sides changed it" is a conflict tha
 The modules, each one concern: ``spec`` (what syncs, the enums), ``keys``, ``devices``,
 ``codec`` (records as JSON), ``package`` (write/read/verify, the limits), ``validate`` (the
 schema per table), ``signed`` (signed means proven), ``changes``, ``export``, ``apply``,
-``bulk``, ``tombstones``, ``conflicts``, ``status``, ``client``, ``replay`` (the hub's record of requests it
+``bulk``, ``tombstones``, ``conflicts``, ``status``, ``client``, ``levels`` (a station that is also a
+member of its county, docs/levels.md), ``replay`` (the hub's record of requests it
 accepted). Import from here, not from them.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ from core.sync.devices import (
     DeviceRow, add_device, enrol_device, enrolment_file_name, find_device, list_devices, open_enrolment, peers, private_key,
     revoke_device, role,
 )
+from core.sync.levels import join, release_member
 from core.sync.replay import claim_request
 from core.sync.export import export_packages
 from core.sync.package import Package, read_package
@@ -54,5 +56,5 @@ __all__ = [
     "SyncStatus", "acked_seq", "add_device", "describe_hub", "describe_import", "enrol_device", "enrolment_file_name", "export_packages", "find_device",
     "import_package", "import_packages", "list_conflicts", "list_devices", "open_enrolment", "pending_changes",
     "private_key", "peers", "pull", "push", "read_package", "received_batch", "record_result", "record_values",
-    "resolve_conflict", "revoke_device", "role", "sync_status", "claim_request",
+    "resolve_conflict", "revoke_device", "role", "sync_status", "claim_request", "join", "release_member",
 ]

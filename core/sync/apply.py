@@ -27,14 +27,16 @@ from core.inspections import photo_path, safe_attachment_name
 from core.sync.bulk import Prefetch, bulk_insert, prefetch
 from core.sync.changes import base_version, received_batch, set_base
 from core.sync.codec import current, dump, record_values
-from core.sync.devices import role, sender_key
+from core.sync.devices import role, sender_key, sender_kind
+from core.sync.levels import SECRETS, assign_stations, keep_secrets
 from core.sync.package import Package, read_package
 from core.sync.documents import prove_documents
 from core.sync.signed import prove_signed
 from core.sync.tombstones import apply_tombstones
 from core.sync.validate import shown
 from core.sync.spec import (
-    ATTACHMENT_TABLES, BY_TABLE, DOCUMENT_TABLES, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS, STATION_REFUSES, SYNC_ACTOR_PREFIX,
+    ATTACHMENT_TABLES, BY_TABLE, DOCUMENT_TABLES, FROM_ABOVE, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS,
+    STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
 from core.users import require
 from db.models import Inspection, SyncBatch, SyncConflict, SyncPeer, SyncTombstone, TemplateSnapshot, utcnow
@@ -333,10 +335,14 @@ def import_package(ctx: AppContext, path: Path, *, package: Package | None = Non
 
 def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
     blobs = {name.partition(".")[0]: data for name, data in pkg.attachments.items()}
-    skip = STATION_REFUSES if role(ctx) == "station" else set()
+    kind = sender_kind(ctx, pkg.manifest["device_id"])
+    station = role(ctx) == "station"
+    # a station keeps its own users; those of a member station (or of the level above) come in
+    skip = STATION_REFUSES if station and kind == "laptop" else set()
     try:
         with ctx.transaction() as s:
-            s.info["actor"] = f"{SYNC_ACTOR_PREFIX}:{pkg.sender_name}"
+            above = station and kind == "above"
+            s.info["actor"] = (f"{FROM_ABOVE}{pkg.sender_name}" if above else f"{SYNC_ACTOR_PREFIX}:{pkg.sender_name}")[:64]
             # the receipt first: its INSERT opens the database transaction the pragma needs
             _record_receipt(ctx, s, pkg)
             # deletions first (children before parents): the proof below and the records
@@ -345,6 +351,8 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
             summary.applied += deleted
             summary.unchanged += kept
             summary.conflicts += conflicts
+            if kind == "station":  # each new record keeps its station (docs/levels.md)
+                assign_stations(ctx, s, pkg, pkg.sender_name)
             # signed means proven: checked against this database inside the transaction
             prove_signed(ctx, s, pkg)
             prove_documents(ctx, s, pkg)
@@ -369,6 +377,8 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
                         if table in skip:
                             summary.unchanged += 1
                         elif remote.get("id") not in bulk:  # template snapshots have no id: never bulk
+                            if kind != "laptop" and station and table in SECRETS:
+                                remote = keep_secrets(s, table, remote)
                             _apply_record(s, pkg, table, remote, blobs, summary)
                     following = tables[i + 1] if i + 1 < len(tables) else None
                     if staged and not (table in INSPECTION_GROUP and following in INSPECTION_GROUP):
@@ -388,7 +398,7 @@ def _record_receipt(ctx: AppContext, session: Session, pkg: Package) -> None:
     session.execute(insert(SyncBatch.__table__), [{
         "direction": "in", "peer_id": sender, "seq": seq, "sha256": pkg.sha256,
         "audit_upto": None, "created_at": utcnow()}])
-    acked = int((pkg.manifest.get("acks") or {}).get(ctx.device_id, 0))
+    acked = int((pkg.manifest.get("acks") or {}).get(pkg.manifest["to_device_id"], 0))
     peer = session.get(SyncPeer, sender)
     if peer is None:
         session.execute(insert(SyncPeer.__table__), [{"peer_id": sender, "last_imported_seq": seq, "acked_seq": acked}])

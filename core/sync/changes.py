@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.sync.devices import peers
-from core.sync.spec import AUDITED_TABLES, BY_TABLE, INSPECTION_CHILDREN, SYNC_ACTOR_PREFIX
+from core.sync.spec import AUDITED_TABLES, BY_TABLE, FROM_ABOVE, INSPECTION_CHILDREN, SYNC_ACTOR_PREFIX
 from db.bulk import chunks, upsert
 from db.models import AuditEntry, SyncBase, SyncBatch, SyncPeer
 
@@ -40,11 +40,19 @@ def received_batch(ctx: AppContext, sender: str, seq: int) -> str | None:
         return s.scalar(select(SyncBatch.sha256).filter_by(direction="in", peer_id=sender, seq=seq))
 
 
-def changed_since(session: Session, since: int, upto: int | None = None) -> dict[str, set[str]]:
-    """(table → record ids) changed locally — not by an import — after audit seq ``since``."""
+def changed_since(session: Session, since: int, upto: int | None = None, *, imported: bool = False,
+                  from_above: bool = False) -> dict[str, set[str]]:
+    """(table → record ids) changed locally — not by an import — after audit seq ``since``.
+
+    ``imported``: by imports too (a station's package up to its county, docs/levels.md);
+    ``from_above``: by imports from the level above too (what goes on down)."""
+    local = ~AuditEntry.actor.startswith(SYNC_ACTOR_PREFIX)
+    if from_above:
+        local = or_(local, AuditEntry.actor.startswith(FROM_ABOVE))
     query = (select(AuditEntry.table_name, AuditEntry.record_id).distinct()
-             .where(AuditEntry.seq > since, AuditEntry.table_name.in_(AUDITED_TABLES),
-                    ~AuditEntry.actor.startswith(SYNC_ACTOR_PREFIX)))
+             .where(AuditEntry.seq > since, AuditEntry.table_name.in_(AUDITED_TABLES)))
+    if not imported:
+        query = query.where(local)
     if upto is not None:
         query = query.where(AuditEntry.seq <= upto)
     changed: dict[str, set[str]] = {}

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from core.errors import InvalidInput
 from core.sync.apply import import_package
-from core.sync.devices import private_key, role
+from core.sync.devices import identity_for, private_key, role, upstream
 from core.sync.export import export_packages
 from core.sync.spec import DEFAULT_MAX_MB, S_STATION_DEVICE
 from db.models import SyncPeer
@@ -116,8 +116,13 @@ class HubClient:
 
     @classmethod
     def for_laptop(cls, ctx: AppContext, url: str) -> HubClient:
+        """As this laptop to its station's hub, or as this station to its county's (docs/levels.md)."""
+        above = upstream(ctx)
+        if above is not None:
+            _station, me, key = identity_for(ctx, above[0])
+            return cls(url, me, key)
         if role(ctx) != "device":
-            raise InvalidInput("本机不是已登记的笔记本：请先用所里给的登记文件加入所里")
+            raise InvalidInput("本机不是已登记的笔记本，也未登记到上级：请先用上级给的登记文件加入（devices enrol）")
         return cls(url, ctx.device_id, private_key(ctx))
 
     def request(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> HubResponse:
@@ -176,7 +181,8 @@ def push(ctx: AppContext, url: str, files: list[Path] | None = None, *, max_mb: 
             summary.add(client.push_file(path))
         return summary
     with tempfile.TemporaryDirectory(prefix="yxjc-push-") as tmp:
-        for path in export_packages(ctx, Path(tmp), max_mb=max_mb):
+        above = upstream(ctx)
+        for path in export_packages(ctx, Path(tmp), max_mb=max_mb, peer=above[0] if above else None):
             summary.add(client.push_file(path))
     return summary
 
@@ -185,7 +191,8 @@ def push(ctx: AppContext, url: str, files: list[Path] | None = None, *, max_mb: 
 def pull(ctx: AppContext, url: str) -> HubSummary:
     """Download and import the station's packages for this laptop, in batch order."""
     client = HubClient.for_laptop(ctx, url)
-    station = ctx.setting(S_STATION_DEVICE)
+    above = upstream(ctx)
+    station = above[0] if above else ctx.setting(S_STATION_DEVICE)
     with ctx.sessions() as s:
         after = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == station)) or 0
     listing = client.checked("GET", f"{API}/packages?after={after}").json()

@@ -23,7 +23,7 @@ from sqlalchemy import LargeBinary, delete, select
 
 from core.errors import InvalidInput, NotFound, RecordLocked
 from core.sync.codec import local_time, record_values
-from core.sync.devices import role
+from core.sync.devices import role, upstream
 from core.sync.spec import (
     BY_TABLE, DOCUMENT_TABLES, INSPECTION_CHILDREN, S_DEVICE_NAME, S_STATION_DEVICE, S_STATION_NAME, TABLE_LABELS,
 )
@@ -142,6 +142,9 @@ def _device_names(ctx: AppContext, session) -> dict[str, str]:
     names[ctx.device_id] = ctx.setting_or(S_DEVICE_NAME, "") or ctx.setting("station_name")
     if role(ctx) == "device":
         names[ctx.setting(S_STATION_DEVICE)] = ctx.setting(S_STATION_NAME)
+    above = upstream(ctx)
+    if above is not None:  # the county this station is a member of (docs/levels.md)
+        names[above[0]] = above[1]
     return names
 
 

@@ -25,8 +25,9 @@ from core.files import write_atomically
 from core.users import require
 from core.signing import new_key_pair, public_of
 from core.sync.spec import (
-    ENROLMENT_FORMAT, FORMAT_VERSION, MAX_DEVICE_NO, S_DEVICE_NAME, S_PRIVATE, S_ROLE, S_STATION_DEVICE,
-    S_STATION_ID, S_STATION_NAME, S_STATION_PUB,
+    DEVICE_KINDS, ENROLMENT_FORMAT, FORMAT_VERSION, MAX_DEVICE_NO, S_DEVICE_NAME, S_PRIVATE, S_ROLE, S_STATION_DEVICE,
+    S_STATION_ID, S_STATION_NAME, S_STATION_PUB, S_UP_DEVICE, S_UP_HUB_DEVICE, S_UP_HUB_PUB, S_UP_NAME, S_UP_PRIVATE,
+    S_UP_STATION_ID,
 )
 from db.models import Device, Setting, SyncBatch, utcnow
 
@@ -55,6 +56,7 @@ class DeviceRow:
     public_key: str = ""
     revoked_at: datetime | None = None
     last_sync: datetime | None = None  # when the station last received a package from it (UTC)
+    kind: str = "laptop"  # or "station": a county's member station (docs/levels.md)
 
     @property
     def revoked(self) -> bool:
@@ -62,7 +64,7 @@ class DeviceRow:
 
 
 def _row(d: Device, last_sync: datetime | None = None) -> DeviceRow:
-    return DeviceRow(d.device_no, d.name, d.id, d.public_key, d.revoked_at, last_sync)
+    return DeviceRow(d.device_no, d.name, d.id, d.public_key, d.revoked_at, last_sync, d.kind or "laptop")
 
 
 def enrolment_file_name(name: str) -> str:
@@ -76,7 +78,7 @@ def role(ctx: AppContext) -> str | None:
     return ctx.setting_or(S_ROLE, "") or None
 
 
-def _ensure_station(ctx: AppContext) -> None:
+def ensure_station(ctx: AppContext) -> None:
     """The first registration makes this database a station: an id and a key pair."""
     if role(ctx) == "device":
         raise InvalidInput("本机是已登记到所里的笔记本，不能再登记其他设备")
@@ -127,7 +129,7 @@ def private_key(ctx: AppContext) -> str:
     return stored
 
 
-def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str, Any]:
+def add_device(ctx: AppContext, name: str, out: Path | None = None, *, kind: str = "laptop") -> dict[str, Any]:
     """Register a laptop at the station; returns the enrolment data to hand to it.
 
     The laptop's private key is generated here and travels only in the enrolment file,
@@ -136,18 +138,25 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
     ``enrolment_code``) that the station shows and the laptop's user types: a copied stick
     gives nothing. If the file cannot be written, no device is recorded. The device number
     is one above the highest ever given out: never reused. An admin's action ("manage_devices").
+    ``kind="station"``: a station (or a county) below this one, enrolled the same way and
+    joining with the same command (``core.sync.levels.join``; docs/levels.md).
     """
     require(ctx, "manage_devices")
     name = name.strip()
     if not name:
         raise InvalidInput("请填写设备名称")
-    _ensure_station(ctx)
-    _ensure_recovery(ctx)
+    if name.startswith("上级:"):  # the audit actor of imports from above is "同步:上级:<name>"
+        raise InvalidInput("设备名称不能以“上级:”开头")
+    if kind not in DEVICE_KINDS:
+        raise InvalidInput("设备类型应为笔记本（laptop）或下级所（station）")
+    ensure_station(ctx)
+    if kind == "laptop":
+        _ensure_recovery(ctx)
     private, public = new_key_pair()
     device_id = str(uuid.uuid4())
     wrote: list[Path] = []
     try:
-        return _register(ctx, name, out, private, public, device_id, wrote)
+        return _register(ctx, name, out, private, public, device_id, wrote, kind)
     except BaseException:
         for path in wrote:  # written, then the commit failed (a full disk): no device, no key file
             path.unlink(missing_ok=True)
@@ -155,7 +164,7 @@ def add_device(ctx: AppContext, name: str, out: Path | None = None) -> dict[str,
 
 
 def _register(ctx: AppContext, name: str, out: Path | None, private: str, public: str,
-              device_id: str, wrote: list[Path]) -> dict[str, Any]:
+              device_id: str, wrote: list[Path], kind: str = "laptop") -> dict[str, Any]:
     with ctx.transaction() as s:
         existing = s.scalar(select(Device).where(Device.name == name))
         if existing is not None:
@@ -170,14 +179,14 @@ def _register(ctx: AppContext, name: str, out: Path | None, private: str, public
             s.add(Setting(key=S_LAST_DEVICE_NO, value=str(device_no)))
         else:
             mark.value = str(device_no)
-        s.add(Device(id=device_id, name=name, public_key=public, device_no=device_no))
+        s.add(Device(id=device_id, name=name, public_key=public, device_no=device_no, kind=kind))
         enrolment = {
             "format": ENROLMENT_FORMAT, "format_version": FORMAT_VERSION,
             "station_id": ctx.setting(S_STATION_ID), "station_name": ctx.setting("station_name"),
             "station_device_id": ctx.device_id, "station_public_key": public_of(private_key(ctx)),
             "device_id": device_id, "device_name": name, "device_no": device_no,
             "device_private_key": private, "device_public_key": public,
-            "station_recovery_public": ctx.setting(S_RECOVERY_PUB),
+            **({"station_recovery_public": ctx.setting(S_RECOVERY_PUB)} if kind == "laptop" else {"member_kind": kind}),
         }
         if out is not None:
             code = new_enrolment_code()
@@ -245,13 +254,8 @@ def open_enrolment(raw: bytes, code: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
-    """Make this database the station's laptop described by an enrolment file.
-
-    Enrolment runs on a fresh laptop database, before any user exists, as the system (the
-    CLI); a logged-in user must be an admin (permission "manage_devices").
-    """
-    require(ctx, "manage_devices")
+def check_enrolment(data: dict[str, Any]) -> None:
+    """Refuse enrolment data (a laptop's or a station's) that is not whole, or whose keys do not fit."""
     needed = ("station_id", "station_name", "station_device_id", "station_public_key", "device_id",
               "device_name", "device_no", "device_private_key", "device_public_key")
     if data.get("format") != ENROLMENT_FORMAT or any(k not in data for k in needed):
@@ -261,7 +265,23 @@ def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
     try:
         if public_of(data["device_private_key"]) != data["device_public_key"]:
             raise ValueError
-        bytes.fromhex(data["station_public_key"])
+        if len(bytes.fromhex(data["station_public_key"])) != 32:
+            raise ValueError
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("登记文件中的密钥无效") from exc
+
+
+def enrol_device(ctx: AppContext, data: dict[str, Any]) -> None:
+    """Make this database the station's laptop described by an enrolment file.
+
+    Enrolment runs on a fresh laptop database, before any user exists, as the system (the
+    CLI); a logged-in user must be an admin (permission "manage_devices").
+    """
+    require(ctx, "manage_devices")
+    check_enrolment(data)
+    if data.get("member_kind", "laptop") != "laptop":
+        raise InvalidInput("这是下级所的登记文件（不是笔记本的）：请在所里的电脑上用 devices enrol 导入")
+    try:
         recovery = data.get("station_recovery_public") or ""
         if recovery and (not isinstance(recovery, str) or len(bytes.fromhex(recovery)) != 32):
             raise ValueError
@@ -292,7 +312,8 @@ def peers(ctx: AppContext, *, required: bool = True) -> list[tuple[str, str]]:
     Not set up for sync: ``InvalidInput`` when ``required``, else no peers.
     """
     if role(ctx) == "station":
-        return [(d.id, d.name) for d in list_devices(ctx) if not d.revoked]
+        above = upstream(ctx)
+        return [(d.id, d.name) for d in list_devices(ctx) if not d.revoked] + ([above] if above else [])
     if role(ctx) == "device":
         return [(ctx.setting(S_STATION_DEVICE), ctx.setting(S_STATION_NAME))]
     if required:
@@ -340,6 +361,9 @@ def revoke_device(ctx: AppContext, device_id: str) -> DeviceRow:
 def sender_key(ctx: AppContext, manifest: dict[str, Any], name: str) -> tuple[str, str]:
     """(public key, name) of the sender, who must be registered with our station."""
     sender = str(manifest.get("device_id", ""))
+    above = upstream(ctx)
+    if above is not None and sender == above[0]:
+        return ctx.setting(S_UP_HUB_PUB), above[1]
     if role(ctx) == "station":
         with ctx.sessions() as s:
             device = s.get(Device, sender)
@@ -354,3 +378,39 @@ def sender_key(ctx: AppContext, manifest: dict[str, Any], name: str) -> tuple[st
             raise InvalidInput(f"同步包 {name} 不是本所发出的，已拒绝")
         return ctx.setting(S_STATION_PUB), ctx.setting(S_STATION_NAME)
     raise InvalidInput(NOT_SET_UP)
+
+
+# --- levels: a member of the hub above as well (docs/levels.md) ----------------------------------
+
+def upstream(ctx: AppContext) -> tuple[str, str] | None:
+    """(device id, name) of the hub above this station (its county), if it enrolled at one."""
+    hub = ctx.setting_or(S_UP_HUB_DEVICE, "")
+    return (hub, ctx.setting_or(S_UP_NAME, "")) if hub and role(ctx) == "station" else None
+
+
+def identity_for(ctx: AppContext, peer: str) -> tuple[str, str, str]:
+    """(station id, our device id, our private key) in packages for ``peer``: the hub above
+    knows us by the id and key its enrolment file gave; everyone below by our own."""
+    above = upstream(ctx)
+    if above is not None and peer == above[0]:
+        return (ctx.setting(S_UP_STATION_ID), ctx.setting(S_UP_DEVICE),
+                keystore.unseal(ctx.device_id, S_UP_PRIVATE, ctx.setting(S_UP_PRIVATE)).hex())
+    return ctx.setting(S_STATION_ID), ctx.device_id, private_key(ctx)
+
+
+def receiving_identity(ctx: AppContext, sender: str) -> tuple[str, str]:
+    """(station id, our device id) a package from ``sender`` must name."""
+    above = upstream(ctx)
+    if above is not None and sender == above[0]:
+        return ctx.setting(S_UP_STATION_ID), ctx.setting(S_UP_DEVICE)
+    return ctx.setting_or(S_STATION_ID, ""), ctx.device_id
+
+
+def sender_kind(ctx: AppContext, sender: str) -> str:
+    """"above" (a laptop's station, a station's county), "station" (a member station registered
+    here) or "laptop" (a laptop registered here), for a sender ``sender_key`` accepted."""
+    if role(ctx) == "device" or (upstream(ctx) or ("",))[0] == sender:
+        return "above"
+    with ctx.sessions() as s:
+        device = s.get(Device, sender)
+    return "station" if device is not None and device.kind == "station" else "laptop"

@@ -28,7 +28,7 @@ from core.casework.kinds import content_hash as case_hash
 from core.errors import InvalidInput
 from core.questioning import DETAIL_FIELDS, PERSON_FIELDS, _record as questioning_record, signature_roles
 from core.service_receipts import METHODS, _record as receipt_record
-from core.sync.devices import role
+from core.sync.devices import role, sender_kind
 from core.sync.signed import _roster
 from core.sync.spec import TABLE_LABELS
 from core.sync.validate import NonFinite, SCHEMAS, kind_of, loads, refuse, shown
@@ -222,7 +222,7 @@ def _recomputed(table: str, row: dict) -> str:
 def prove_documents(ctx: AppContext, session: Session, pkg: Package) -> None:
     """Refuse the package unless every document it brings as newly signed proves its content (above)."""
     name = shown(pkg.path.name, 120)
-    station = role(ctx) == "station"
+    station = role(ctx) == "station" and sender_kind(ctx, pkg.manifest["device_id"]) == "laptop"
     roster = None
     for table, model in MODELS.items():
         incoming = [SCHEMAS[table].complete(r) for r in pkg.records.get(table, ()) if r["status"] == "signed"]

@@ -18,16 +18,17 @@ from core.attachments import read_attachment
 from core.inspections import photo_path
 from core.sync.changes import add_missing_parents, changed_since, rows_of, set_bases, watermark
 from core.sync.codec import dump, to_json
-from core.sync.devices import peers, private_key
+from core.sync.devices import identity_for, peers, upstream
+from core.sync.levels import claims, drop_other_stations, forwardable
 from core.signing import sha256_hex, sign
 from core.sync.package import Batch, write_zip_atomically
 from core.sync.tombstones import MAX_TOMBSTONES, tombstones_for
 from core.sync.spec import (
-    ATTACHMENT_TABLES, BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, S_STATION_ID,
+    ATTACHMENT_TABLES, BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS,
 )
 from core.users import LAPTOP_ROLES, require
 from core.version import app_version
-from db.models import AuditEntry, SyncBatch, SyncPeer, TemplateSnapshot, User, utcnow
+from db.models import AuditEntry, Device, SyncBatch, SyncPeer, TemplateSnapshot, User, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,16 +37,17 @@ if TYPE_CHECKING:
 
 
 def _record_of(ctx: AppContext, table: str, row: dict[str, Any],
-               may_log_in: frozenset[str] = frozenset()) -> tuple[dict[str, Any], dict[str, bytes]]:
+               may_log_in: frozenset[str] = frozenset(), upward: bool = False) -> tuple[dict[str, Any], dict[str, bytes]]:
     """One exported record with its attachments (signature PNG, photo file).
 
     A laptop receives the password verifiers only of the users who may log in on it (active
     inspectors and grid workers), never the admin's: a stolen laptop holds nothing that
     opens the station. An officer's wrapped signing key goes with the verifier (``may_log_in``:
-    the ids of those users), so the officer can sign there and nowhere else.
+    the ids of those users), so the officer can sign there and nowhere else. Up to the hub
+    above (``upward``) no verifier and no wrapped key goes at all.
     """
     record, attachments = to_json(table, row)
-    if table == "users" and not (record.get("active") and record.get("role") in LAPTOP_ROLES):
+    if table == "users" and (upward or not (record.get("active") and record.get("role") in LAPTOP_ROLES)):
         record["password_hash"] = None
     if table == "officer_keys" and record["user_id"] not in may_log_in:  # the wrapped private key, likewise
         record["wrapped_key"] = None
@@ -56,7 +58,8 @@ def _record_of(ctx: AppContext, table: str, row: dict[str, Any],
     return record, attachments
 
 
-def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], max_bytes: int) -> list[Batch]:
+def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], max_bytes: int,
+             upward: bool = False) -> list[Batch]:
     """The current row of every changed record, in FK order, split into batches by size.
 
     An inspection and its changed rows (answers, photos, signatures...) always travel in
@@ -69,13 +72,14 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     after: list[Unit] = []
     snapshots: set[str] = set()
     tables = list(BY_TABLE)
-    may_log_in = frozenset(session.scalars(select(User.id).where(User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
+    may_log_in = frozenset() if upward else frozenset(session.scalars(select(User.id).where(
+        User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
     for model in MODELS:
         table = model.__tablename__
         if table == "template_snapshots":
             continue
         for row in rows_of(session, model, sorted(changed.get(table, ()))):
-            record, attachments = _record_of(ctx, table, dict(row), may_log_in)
+            record, attachments = _record_of(ctx, table, dict(row), may_log_in, upward)
             item = (table, record, attachments, dump(record))
             if table == "inspections":
                 snapshots.add(record["template_sha"])
@@ -145,12 +149,23 @@ def _export_to(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int) -> lis
 
 
 def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, paths: list[Path]) -> list[Path]:
-    sealed = anchors.for_manifest(ctx.engine)  # our audit head, sealed now: the peer keeps it
+    station_id, me, key = identity_for(ctx, peer)
+    upward = (upstream(ctx) or ("",))[0] == peer
+    # our audit head, sealed now: the peer keeps it (not up: sealed by our own key, which the
+    # hub above does not know; it knows us by the key of our enrolment there, docs/levels.md)
+    sealed = {} if upward else anchors.for_manifest(ctx.engine)
     with ctx.transaction() as s:
         upto = s.scalar(select(func.max(AuditEntry.seq))) or 0
-        changed = changed_since(s, watermark(s, peer), upto)
+        member = s.get(Device, peer)
+        down = member is not None  # to a laptop or a member station: what came from above goes on down
+        # up: everything the hub above has not received, our laptops' records too (docs/levels.md)
+        changed = changed_since(s, watermark(s, peer), upto, imported=upward, from_above=down)
+        if upward:
+            forwardable(s, peer, changed)
         add_missing_parents(s, peer, changed)
-        batches = _collect(ctx, s, changed, max_bytes)
+        if member is not None and member.kind == "station":
+            drop_other_stations(s, member.name, changed)
+        batches = _collect(ctx, s, changed, max_bytes, upward)
         for number, tombstone in enumerate(tombstones_for(s, peer, watermark(s, peer), upto)):
             if number and number % MAX_TOMBSTONES == 0:
                 batches.append(Batch())
@@ -161,19 +176,21 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
         for batch in batches:
             seq += 1
             members = batch.members()
+            stations = claims(s, batch.devices) if upward else {}
             manifest = {
                 "format": FORMAT, "format_version": FORMAT_VERSION, "app_version": app_version(),
-                "station_id": ctx.setting(S_STATION_ID), "device_id": ctx.device_id,
+                "station_id": station_id, "device_id": me,
                 "to_device_id": peer, "seq": seq, "created_at": ctx.clock().isoformat(),
                 "counts": {t: len(lines) for t, lines in batch.lines.items()},
                 "members": {name: sha256_hex(data) for name, data in sorted(members.items())},
                 "acks": {peer: last_in},
                 **({"tombstones": len(batch.tombstones)} if batch.tombstones else {}),
+                **({"stations": stations} if stations else {}),
                 **sealed,
             }
             manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
-            target = out_dir / f"sync-{ctx.device_id[:8]}-to-{peer[:8]}-{seq:06d}.zip"
-            write_zip_atomically(target, manifest_bytes, sign(private_key(ctx), manifest_bytes), members)
+            target = out_dir / f"sync-{me[:8]}-to-{peer[:8]}-{seq:06d}.zip"
+            write_zip_atomically(target, manifest_bytes, sign(key, manifest_bytes), members)
             paths.append(target)
             s.execute(insert(SyncBatch.__table__), [{
                 "direction": "out", "peer_id": peer, "seq": seq, "sha256": sha256_hex(target.read_bytes()),

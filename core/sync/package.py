@@ -40,9 +40,10 @@ from core.files import write_through_temp
 from core.inspections import PHOTO_EXTS
 from core.sync import documents, tombstones, validate
 from core.sync.codec import dump
-from core.sync.devices import sender_key
+from core.sync.devices import receiving_identity, sender_key
+from core.sync.levels import claims_problem
 from core.signing import signature_ok
-from core.sync.spec import BY_TABLE, DOCUMENT_TABLES, FORMAT, FORMAT_VERSION, S_STATION_ID
+from core.sync.spec import BY_TABLE, DOCUMENT_TABLES, FORMAT, FORMAT_VERSION
 from core.sync.validate import shown
 
 # --- limits (docs/sync-format.md "Limits") -----------------------------------------------
@@ -94,6 +95,7 @@ class Batch:
     size: int = 0
     table_bytes: dict[str, int] = field(default_factory=dict)  # each records member, uncompressed
     tombstones: list[str] = field(default_factory=list)  # deletions (``core.sync.tombstones``), dumped
+    devices: set[str] = field(default_factory=set)  # the records' creating devices
 
     def add_tombstone(self, tombstone: dict[str, Any]) -> None:
         line = dump(tombstone)
@@ -114,6 +116,8 @@ class Batch:
                 self.size += len(data)
         if "version" in record and "id" in record:
             self.versions.append((table, record["id"], record["version"]))
+        if record.get("device_id"):
+            self.devices.add(record["device_id"])
 
     def fits(self, unit: list[tuple[str, dict[str, Any], dict[str, bytes], str]], max_bytes: int) -> bool:
         """Whether ``unit`` — (table, record, attachments, its ``dump``) each — can join this batch
@@ -278,6 +282,8 @@ def _manifest_problem(m: dict[str, Any]) -> str | None:
     dead = m.get("tombstones", 0)
     if type(dead) is not int or not 0 <= dead <= tombstones.MAX_TOMBSTONES:
         return f"字段 tombstones 应为 0–{tombstones.MAX_TOMBSTONES} 的整数"
+    if "stations" in m:  # (levels) the stations of the devices of a package going up
+        return claims_problem(m["stations"])
     return None
 
 
@@ -342,7 +348,8 @@ def _verified(ctx: AppContext, zf: zipfile.ZipFile, infos: dict[str, zipfile.Zip
     manifest, version = _manifest(manifest_bytes, name)
     if version > FORMAT_VERSION:
         raise InvalidInput(f"同步包 {name} 由更新版本的软件生成（格式版本 {version}），请先升级本软件")
-    if manifest.get("station_id") != ctx.setting_or(S_STATION_ID, ""):
+    station_id, me = receiving_identity(ctx, str(manifest.get("device_id", "")))
+    if manifest.get("station_id") != station_id:
         raise InvalidInput(f"同步包 {name} 来自其他所，已拒绝")
     public_key, sender_name = sender_key(ctx, manifest, name)
     if not signature_ok(public_key, manifest_bytes, signature):
@@ -350,7 +357,7 @@ def _verified(ctx: AppContext, zf: zipfile.ZipFile, infos: dict[str, zipfile.Zip
     wrong = _manifest_problem(manifest)
     if wrong is not None:
         raise InvalidInput(f"同步包 {name} 的清单无效：{wrong}，已拒绝")
-    if manifest["to_device_id"] != ctx.device_id:
+    if manifest["to_device_id"] != me:
         raise InvalidInput(f"同步包 {name} 是发给另一台设备的，已拒绝")
     listed: dict[str, str] = manifest["members"]
     present = set(infos) - {MANIFEST, SIGNATURE}

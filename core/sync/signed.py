@@ -41,8 +41,8 @@ from core.checklists import template_from_snapshot
 from core.errors import InvalidInput
 from core.inspections import content_hash, record_from_rows, signature_roles
 from core.officer_keys import check_signatures, package_keys, public_keys
-from core.sync.devices import role
-from core.sync.spec import NATURAL_KEYS, S_STATION_DEVICE
+from core.sync.devices import role, sender_kind
+from core.sync.spec import NATURAL_KEYS
 from core.sync.validate import SCHEMAS, shown
 from db.bulk import chunks
 from db.models import (
@@ -133,14 +133,17 @@ def prove_signed(ctx: AppContext, session: Session, pkg: Package) -> None:
                 children[table].setdefault(row["inspection_id"], []).append(complete(row))
     snapshots = {r["sha256"]: r["json"] for r in pkg.records.get("template_snapshots", ())}
     templates: dict[str, Any] = {}
-    station = role(ctx) == "station"
+    # a station checks its laptops' officers against its own list; what comes from the level above
+    # or from a member station (which checked them) brings the officers and their keys along
+    kind = sender_kind(ctx, pkg.manifest["device_id"])
+    station = role(ctx) == "station" and kind == "laptop"
     roster = _roster(session, pkg, with_package=not station)
     keys = public_keys(session)  # every officer key known here: one query for the whole package
     if not station:  # a laptop's list of keys comes from the station, maybe in this very package
         keys.update(package_keys(map(SCHEMAS["officer_keys"].complete, pkg.records.get("officer_keys", ()))))
     # records signed before officers had keys carry no officer signatures: only the station,
     # which accepted them then, may send them (to a laptop); everything new needs them
-    from_station = not station and pkg.manifest["device_id"] == ctx.setting_or(S_STATION_DEVICE, "")
+    from_station = not station
     legacy_before = datetime.max if from_station else None
     complete = SCHEMAS["inspections"].complete
     for row in map(complete, todo):

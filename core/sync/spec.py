@@ -76,6 +76,16 @@ NATURAL_KEYS = {"signatures": ("inspection_id", "role"), "officer_signatures": (
 S_ROLE, S_STATION_ID, S_STATION_NAME = "sync.role", "sync.station_id", "sync.station_name"
 S_STATION_DEVICE, S_STATION_PUB, S_PRIVATE = "sync.station_device_id", "sync.station_public_key", "sync.private_key"
 S_DEVICE_NAME = "sync.device_name"
+# Settings that make a database a member of the level above (a station enrolled at its county, a
+# county at its city: docs/levels.md), besides being the hub of its own laptops or stations. The
+# hub above knows this database by its own device id and key pair, given in the enrolment file.
+S_UP_STATION_ID, S_UP_NAME = "sync.up.station_id", "sync.up.name"
+S_UP_HUB_DEVICE, S_UP_HUB_PUB = "sync.up.hub_device_id", "sync.up.hub_public_key"
+S_UP_DEVICE, S_UP_PRIVATE, S_UP_DEVICE_NAME = "sync.up.device_id", "sync.up.private_key", "sync.up.device_name"
+# Audit entries written while importing from the level above: "同步:上级:<name>". They go on down
+# (to laptops or member stations), where other imports' entries do not.
+FROM_ABOVE = f"{SYNC_ACTOR_PREFIX}:上级:"
+DEVICE_KINDS = ("laptop", "station")
 
 # What people call each synced table (status panel, conflicts).
 TABLE_LABELS = {

@@ -214,7 +214,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
         checked.append(" ".join(path))
     assert sorted(checked) == [
         "approve-correction", "attachments encrypt", "attachments status", "audit verify", "backup", "correct", "demo",
-        "devices add", "devices enrol", "devices list", "devices revoke", "encrypt",
+        "devices add", "devices enrol", "devices list", "devices release", "devices revoke", "encrypt",
         "events import", "export", "hub", "inspections", "inspectors", "inspectors add", "leads", "numbers print",
         "numbers void", "numbers voided", "paperwork address", "paperwork case-decide", "paperwork case-draft",
         "paperwork case-submit", "paperwork hold", "paperwork list", "paperwork print", "paperwork release",
