@@ -115,3 +115,39 @@ def test_the_log_in_connects_to_the_county_server_without_showing_its_password(q
         assert dialog.ctx.setting("station_name") == HOME
     finally:
         dialog.ctx.close()
+
+
+def test_main_py_db_url_opens_the_console_and_logs_no_password(monkeypatch, qapp, county, user_data):
+    """``main.py --db postgresql+psycopg://…``: no unlock step, the county's log-in, its main window."""
+    from PySide6.QtWidgets import QApplication
+
+    from core.users import log_in
+    from gui import app as app_module
+    from gui import crash
+    from gui.login_dialog import LoginDialog
+    from tests.integration.stats_station import PASSWORD
+
+    _ctx, url = county
+    with_password = make_url(url).set(password="url-s3cret").render_as_string(hide_password=False)
+    seen = []
+
+    def fake_exec(dialog):  # the county's log-in: a user of the county's database
+        seen.append(dialog.ctx.engine.dialect.name)
+        log_in(dialog.ctx, "王建国", PASSWORD)
+        return 1
+
+    shown = []
+    monkeypatch.setattr(LoginDialog, "exec", fake_exec)
+    monkeypatch.setattr(QApplication, "exec", lambda _app: shown.extend(
+        w for w in QApplication.topLevelWidgets() if w.isVisible()) or 0)
+    assert app_module.run(with_password) == 0
+    assert seen == ["postgresql"]
+    [window] = [w for w in shown if type(w).__name__ == "MainWindow"]
+    try:
+        assert window.subject_list.station.isVisible()
+        assert "url-s3cret" not in window.statusBar().currentMessage() and "***" in window.statusBar().currentMessage()
+        log = crash.log_file().read_text(encoding="utf-8")
+        assert "postgresql+psycopg://" in log and "url-s3cret" not in log
+    finally:
+        window.close()
+        window.ctx.close()
