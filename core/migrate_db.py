@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import Integer, delete, func, inspect as sa_inspect, insert, select, text
+from sqlalchemy.exc import OperationalError
 
 from core.attachments import attachment_files, read_attachment
 from core.audit import walk_chain
 from core.errors import InvalidInput, database_message
 from core.files import write_through_temp
 from core.servers import is_server, without_password
-from db.engine import DatabaseProblem, make_engine, open_database
+from db.engine import DatabaseProblem, connect_problem, make_engine, open_database
 from db.models import Base
 from db.signed_lock import FRESH_TABLE
 
@@ -63,14 +64,8 @@ def _refuse_unless_empty(target: str) -> None:
     try:
         try:
             names = set(sa_inspect(engine).get_table_names())
-        except Exception as exc:  # the server cannot be reached: the one line open_database gives
-            from sqlalchemy.exc import OperationalError
-
-            if not isinstance(exc, OperationalError):
-                raise
-            reason = str(exc.orig or exc).strip().splitlines()
-            raise InvalidInput(database_message(DatabaseProblem(
-                "cannot_connect", without_password(target), reason[0][:300] if reason else ""))) from exc
+        except OperationalError as exc:  # the server cannot be reached: the one line open_database gives
+            raise InvalidInput(database_message(connect_problem(exc, engine))) from exc
         if not names:
             return
         with engine.connect() as conn:

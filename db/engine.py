@@ -93,6 +93,13 @@ def _create(url: str | Any, **kwargs: Any) -> Engine:
 SERVER_POOL = {"pool_size": 5, "max_overflow": 10, "pool_pre_ping": True, "pool_recycle": 1800, "pool_timeout": 30}
 
 
+def connect_problem(exc: OperationalError, engine: Engine) -> DatabaseProblem:
+    """A server that refused or cannot be reached: its first line, the URL without its password."""
+    reason = str(exc.orig or exc).strip().splitlines()
+    return DatabaseProblem("cannot_connect", engine.url.render_as_string(hide_password=True),
+                           reason[0][:300] if reason else "")
+
+
 def make_engine(path_or_url: str | Path) -> Engine:
     url = database_url(path_or_url)
     engine = _create(url, **(SERVER_POOL if url.startswith("postgresql") else {}))
@@ -396,10 +403,7 @@ def open_database(path_or_url: str | Path, *, create: bool = True,
         engine.dispose()
         if path is not None:
             raise
-        # the server refused or is unreachable: one line, the URL shown without its password
-        reason = str(exc.orig or exc).strip().splitlines()
-        raise DatabaseProblem("cannot_connect", engine.url.render_as_string(hide_password=True),
-                              reason[0][:300] if reason else "") from exc
+        raise connect_problem(exc, engine) from exc
     except BaseException:
         engine.dispose()
         if made:  # a file this call created and could not set up (a full disk...): leave nothing
