@@ -116,8 +116,10 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False))
 
 
-def add_file_import(sub, group: str, group_help: str, import_help: str, handler: Callable[..., int]):
-    """``GROUP import --db DB FILE [--json]``: a station's .xlsx/.csv list brought in."""
+def add_file_import(sub, group: str, group_help: str, import_help: str, handler: Callable[..., int],
+                    *, more: Callable[[Any], None] | None = None):
+    """``GROUP import --db DB FILE [--json]``: a station's .xlsx/.csv list brought in
+    (``more(actions)`` adds the group's other actions)."""
     parser = sub.add_parser(group, help=group_help)
     actions = parser.add_subparsers(dest=f"{group}_command", metavar="ACTION", required=True)
     imp = actions.add_parser("import", help=import_help)
@@ -125,7 +127,34 @@ def add_file_import(sub, group: str, group_help: str, import_help: str, handler:
     imp.add_argument("file", type=Path, help=".xlsx 或 .csv 文件")
     imp.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
     imp.set_defaults(handler=handler)
+    if more is not None:
+        more(actions)
     return imp
+
+
+def add_delete(actions, name: str, help_text: str, handler: Callable[..., int], *keys: tuple[str, str, str]):
+    """``GROUP NAME --db DB --KEY … [--yes]``: a delete (core/deletions.py); ``keys``: (flag, metavar, help)."""
+    parser = actions.add_parser(name, help=help_text)
+    parser.add_argument("--db", required=True, help="数据库文件或数据库 URL")
+    for flag, metavar, key_help in keys:
+        parser.add_argument(flag, required=True, metavar=metavar, help=key_help)
+    parser.add_argument("--yes", action="store_true", help="确认删除；不加时只说明将删除什么，不作任何更改")
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def need_db(args, command: str) -> str:
+    """The ``--db`` of a command whose actions take their own (``tasks`` and ``tasks delete``):
+    argparse cannot require it of the command alone, so it is refused here as argparse would."""
+    if not args.db:
+        bad_input(f"缺少必填参数：--db（用 main.py {command} --help 查看用法）")
+    return args.db
+
+
+def confirm_delete(args, what: str) -> None:
+    """Without ``--yes`` a delete only says what it would delete (exit 2, nothing changed)."""
+    if not args.yes:
+        bad_input(f"将删除{what}，下次同步时各笔记本上的也会删除；确认删除请加 --yes")
 
 
 def print_overdue_first(args, rows: list, line: Callable[[Any, str], str]) -> int:

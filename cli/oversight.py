@@ -2,20 +2,24 @@
 from __future__ import annotations
 
 
-from cli.app import EXIT_OK, add_file_import, open_context, print_json, print_overdue_first
+from cli.app import EXIT_OK, add_delete, add_file_import, confirm_delete, need_db, open_context, print_json, print_overdue_first
 
 
 def register(sub) -> None:
-    """Add ``events import``, ``tasks``, ``plan`` and ``inspectors`` to the top-level subparsers."""
+    """Add ``events import``, ``tasks`` (and ``tasks delete``), ``plan`` and ``inspectors`` to the
+    top-level subparsers."""
     add_file_import(sub, "events", "触发事件（投诉举报、抽检不合格等）",
                     "从 .xlsx 或 .csv 导入事件（列：统一社会信用代码或名称、事件类型、发生日期、来源编号、详情）",
                     cmd_events_import)
 
     tasks = sub.add_parser("tasks", help="检查任务队列，最紧急的在前")
-    tasks.add_argument("--db", required=True, help="数据库文件")
+    tasks.add_argument("--db", help="数据库文件（必填）")
     tasks.add_argument("--status", choices=["open", "in_progress", "done", "cancelled"], help="只列出此状态的任务")
     tasks.add_argument("--json", action="store_true", help="以 JSON 输出")
     tasks.set_defaults(handler=cmd_tasks)
+    task_actions = tasks.add_subparsers(dest="tasks_command", metavar="ACTION")
+    add_delete(task_actions, "delete", "删除尚未开始的检查任务（已开始的请取消）", cmd_tasks_delete,
+               ("--task", "ID", "任务编号（tasks --json 中的 id）"))
 
     plan = sub.add_parser("plan", help="年度基础检查计划及可复现的随机抽取（双随机）")
     plan.add_argument("--db", required=True, help="数据库文件")
@@ -26,7 +30,7 @@ def register(sub) -> None:
 
     # `inspectors` alone lists; `inspectors add` adds, then lists
     insp_list = sub.add_parser("inspectors", help="本所执法人员名录")
-    insp_list.add_argument("--db", required=True, help="数据库文件")
+    insp_list.add_argument("--db", help="数据库文件（必填）")
     insp_list.set_defaults(handler=cmd_inspectors)
     insp_sub = insp_list.add_subparsers(dest="inspectors_command", metavar="ACTION")
     insp_add = insp_sub.add_parser("add", help="添加执法人员")
@@ -53,8 +57,20 @@ def cmd_events_import(args) -> int:
 def cmd_tasks(args) -> int:
     from core.tasks import list_tasks
 
-    return print_overdue_first(args, list_tasks(open_context(args.db), status=args.status), lambda r, flag: (
+    return print_overdue_first(args, list_tasks(open_context(need_db(args, "tasks")), status=args.status), lambda r, flag: (
         f"{r.due}\t{r.priority_label}\t{r.status_label}{flag}\t{r.subject_name}\t{'；'.join(r.reasons)}"))
+
+
+def cmd_tasks_delete(args) -> int:
+    from core.deletions import delete_task
+    from core.tasks import get_task
+
+    ctx = open_context(args.db)
+    task = get_task(ctx, args.task)
+    confirm_delete(args, f"“{task.subject_name}”的检查任务（截止 {task.due}，{task.status_label}）")
+    delete_task(ctx, task.id)
+    print(f"已删除“{task.subject_name}”的检查任务；下次同步时各笔记本上也会删除")
+    return EXIT_OK
 
 
 def cmd_plan(args) -> int:
@@ -76,7 +92,7 @@ def cmd_plan(args) -> int:
 def cmd_inspectors(args) -> int:
     from core.inspectors import list_inspectors
 
-    _print_inspectors(list_inspectors(open_context(args.db)))
+    _print_inspectors(list_inspectors(open_context(need_db(args, "inspectors"))))
     return EXIT_OK
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 
-from cli.app import EXIT_OK, add_file_import, bad_input, open_context, print_json
+from cli.app import EXIT_OK, add_delete, add_file_import, bad_input, confirm_delete, open_context, print_json
 
 
 def register(sub) -> None:
-    """Add ``demo`` and ``subjects import`` to the top-level subparsers."""
+    """Add ``demo``, ``subjects import`` and ``subjects delete`` to the top-level subparsers."""
     demo = sub.add_parser("demo", help="建立或补齐示例站所")
     demo.add_argument("--db", required=True, help="数据库文件")
     demo.set_defaults(handler=cmd_demo)
@@ -14,7 +14,9 @@ def register(sub) -> None:
     imp = add_file_import(sub, "subjects", "监管对象名册",
                           "从站所自己的 .xlsx 或 .csv 导入监管对象（表头可在标题行之下；列名和类别的同义词见 "
                           "resources/rules/register-synonyms.v*.json 和数据库旁的 register-synonyms.json）",
-                          cmd_subjects_import)
+                          cmd_subjects_import, more=lambda actions: add_delete(
+                              actions, "delete", "删除误录或重复登记的监管对象（已有检查记录、任务或线索的不能删除）",
+                              cmd_subjects_delete, ("--subject", "ID_OR_CODE", "监管对象编号或统一社会信用代码")))
     imp.add_argument("--preview", action="store_true", help="逐行显示将导入的内容，不写入任何数据")
 
 
@@ -52,4 +54,16 @@ def cmd_subjects_import(args) -> int:
         print(f"导入 {summary.imported} 个，跳过（已存在）{summary.skipped} 个，拒绝 {len(summary.rejected)} 行")
         for row in summary.rejected:
             print(f"  第 {row['row']} 行：{row['reason']}")
+    return EXIT_OK
+
+
+def cmd_subjects_delete(args) -> int:
+    from core.deletions import delete_subject
+    from core.subjects import find_subject
+
+    ctx = open_context(args.db)
+    subject = find_subject(ctx, args.subject)
+    confirm_delete(args, f"监管对象“{subject.name}”（{subject.credit_code or '无统一社会信用代码'}）")
+    delete_subject(ctx, subject.id)
+    print(f"已删除监管对象“{subject.name}”；下次同步时各笔记本上也会删除")
     return EXIT_OK

@@ -217,6 +217,11 @@ def _files(root: Path) -> list[Path]:
     return [p for p in sorted(root.rglob("*")) if not p.is_symlink() and p.is_file() and not _is_temp(p)]
 
 
+def attachment_files(root: Path) -> list[Path]:
+    """The attachment files under ``root`` (temp files left out), for copying a database's folder."""
+    return _files(root)
+
+
 @dataclass
 class AttachmentStatus:
     total: int = 0

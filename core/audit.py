@@ -167,33 +167,38 @@ def _iso(value) -> str:
 
 def verify_chain(ctx: AppContext, *, at_seqs: set[int] | frozenset[int] = frozenset()) -> ChainCheck:
     """Walk the log in order and recompute every link; ``found`` holds the hashes at ``at_seqs``."""
+    with ctx.engine.connect() as conn:
+        return walk_chain(conn, at_seqs=at_seqs)
+
+
+def walk_chain(conn, *, at_seqs: set[int] | frozenset[int] = frozenset()) -> ChainCheck:
+    """``verify_chain`` on an open connection (a copy checks its chain before it commits)."""
     prev, expected_seq, count = GENESIS, None, 0
     found: dict[int, str] = {}
     # the canonical form's head ('["<at>","<actor>",') per (at, actor) as stored: entries written
     # together (a flush, an import) share it, so it is encoded once for them (see append_entries)
     heads: dict[tuple, str] = {}
     sha256 = hashlib.sha256
-    with ctx.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT seq, at, actor, action, table_name, record_id, before_json, after_json, prev_hash, hash"
-            " FROM audit_log ORDER BY seq")
-        for seq, at, actor, action, table, record_id, before_json, after_json, prev_hash, digest in rows:
-            count += 1
-            if expected_seq is not None and seq != expected_seq:
-                return ChainCheck(False, count, seq, f"审计记录 {expected_seq} 至 {seq - 1} 缺失（被删除）")
-            if prev_hash != prev:
-                return ChainCheck(False, count, seq, f"审计记录 {seq} 与前一条不衔接（前面的记录被删除、改动或调换了顺序）")
-            head = heads.get((at, actor))
-            if head is None:
-                if len(heads) > 4096:
-                    heads.clear()
-                head = heads[at, actor] = _ENCODE([_iso(at), actor])[:-1] + ","
-            canonical = head + _ENCODE([action, table, record_id, before_json, after_json])[1:]
-            if sha256((prev + canonical).encode("utf-8")).hexdigest() != digest:
-                return ChainCheck(False, count, seq, f"审计记录 {seq} 的内容被改动过")
-            if seq in at_seqs:
-                found[seq] = digest
-            prev, expected_seq = digest, seq + 1
+    rows = conn.exec_driver_sql(
+        "SELECT seq, at, actor, action, table_name, record_id, before_json, after_json, prev_hash, hash"
+        " FROM audit_log ORDER BY seq")
+    for seq, at, actor, action, table, record_id, before_json, after_json, prev_hash, digest in rows:
+        count += 1
+        if expected_seq is not None and seq != expected_seq:
+            return ChainCheck(False, count, seq, f"审计记录 {expected_seq} 至 {seq - 1} 缺失（被删除）")
+        if prev_hash != prev:
+            return ChainCheck(False, count, seq, f"审计记录 {seq} 与前一条不衔接（前面的记录被删除、改动或调换了顺序）")
+        head = heads.get((at, actor))
+        if head is None:
+            if len(heads) > 4096:
+                heads.clear()
+            head = heads[at, actor] = _ENCODE([_iso(at), actor])[:-1] + ","
+        canonical = head + _ENCODE([action, table, record_id, before_json, after_json])[1:]
+        if sha256((prev + canonical).encode("utf-8")).hexdigest() != digest:
+            return ChainCheck(False, count, seq, f"审计记录 {seq} 的内容被改动过")
+        if seq in at_seqs:
+            found[seq] = digest
+        prev, expected_seq = digest, seq + 1
     return ChainCheck(True, count, None, f"审计链完整：共 {count} 条记录", found)
 
 

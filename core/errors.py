@@ -43,6 +43,8 @@ DATABASE_PROBLEMS = {
     "cannot_open": "无法打开数据库文件（请检查路径和权限）：{where}",
     "key_needed": "数据库已加密，需要用户名和密码才能打开（命令行：--as 姓名 --password-file 密码文件）：{where}",
     "wrong_key": "数据库的密钥不正确，无法打开：{where}",
+    # a server database (PostgreSQL): the server's own reason, never the password
+    "cannot_connect": "无法连接数据库服务器 {where}（请检查地址、端口、数据库名、用户名和密码）：{detail}",
 }
 
 

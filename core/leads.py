@@ -21,6 +21,7 @@ from core.inspections import OfficerData, photo_path, store_image
 from core.tasks import apply_event
 from core.rules import default_rules
 from core.subjects import subject_in
+from core.station_filter import station_clause
 from core.users import PermissionDenied, require
 from core.workdays import add_working_days
 from db.models import Lead, LeadPhoto, Subject, User
@@ -65,6 +66,7 @@ class LeadRow:
     feedback: str
     photos: list[Path]
     steps: list[tuple[str, datetime, str]]
+    photo_ids: tuple[str, ...] = ()  # the ``photos``' records, in the same order (删除照片)
 
     @property
     def category_label(self) -> str:
@@ -77,7 +79,8 @@ class LeadRow:
     def as_dict(self) -> dict:
         return {"id": self.id, "category": self.category, "subject": self.subject, "reporter": self.reporter,
                 "status": self.status, "reported_at": self.reported_at.isoformat(),
-                "due": self.due.isoformat() if self.due else None, "overdue": self.overdue}
+                "due": self.due.isoformat() if self.due else None, "overdue": self.overdue,
+                "photos": list(self.photo_ids)}
 
 
 def _row(ctx: AppContext, lead: Lead, names: dict[str, str], today: date) -> LeadRow:
@@ -101,6 +104,7 @@ def _row(ctx: AppContext, lead: Lead, names: dict[str, str], today: date) -> Lea
         assigned_to=names.get(lead.assigned_to or "", ""), handling=lead.handling,
         handling_note=lead.handling_note, feedback=lead.feedback,
         photos=[photo_path(ctx, p.sha256, p.ext) for p in lead.photos], steps=steps,
+        photo_ids=tuple(p.id for p in lead.photos),
     )
 
 
@@ -137,8 +141,10 @@ def _names(session) -> dict[str, str]:
     return dict(session.execute(select(User.id, User.name)).all())
 
 
-def list_leads(ctx: AppContext, *, status: str | None = None, today: date | None = None) -> list[LeadRow]:
-    """Leads the user may see: a grid worker their own, the station all; overdue first."""
+def list_leads(ctx: AppContext, *, status: str | None = None, today: date | None = None,
+               station: str | None = None) -> list[LeadRow]:
+    """Leads the user may see: a grid worker their own, the station all; overdue first (``station``:
+    a county's database, the leads reported on that station's devices)."""
     if status is not None and status not in STATUS_LABELS:
         raise InvalidInput(f"未知的线索状态“{status}”（可用：{'、'.join(STATUS_LABELS)}）")
     today = today or ctx.clock().date()
@@ -148,6 +154,8 @@ def list_leads(ctx: AppContext, *, status: str | None = None, today: date | None
     user = ctx.user
     if user is not None and user.role == "grid_worker":
         query = query.where(Lead.reporter_id == user.id)
+    if station:
+        query = query.where(station_clause(ctx, Lead.device_id, station))
     with ctx.sessions() as s:
         names = _names(s)
         rows = [_row(ctx, lead, names, today) for lead in s.scalars(query)]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core import creditcode
 from core.errors import InvalidInput, NotFound
+from core.station_filter import station_clause
 from core.users import require
 from db.models import Subject
 
@@ -160,6 +161,17 @@ def get_subject(ctx: AppContext, subject_id: str) -> SubjectRow:
         return _row(subject_in(s, subject_id))
 
 
+def find_subject(ctx: AppContext, key: str) -> SubjectRow:
+    """The subject named on a command line: by its id or its 统一社会信用代码."""
+    key = (key or "").strip()
+    with ctx.sessions() as s:
+        subject = s.get(Subject, key) or (s.scalar(select(Subject).where(Subject.credit_code == key.upper()))
+                                          if key else None)
+        if subject is None:
+            raise NotFound(f"找不到监管对象“{key}”（请给出编号或统一社会信用代码）")
+        return _row(subject)
+
+
 def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -213,8 +225,10 @@ def _sparse(ctx: AppContext, text: str) -> bool:
     return held <= GRAMS_MAX
 
 
-def _filtered(ctx: AppContext, query, text: str, category: str | None, grid: str | None, status: str | None):
-    """``query`` narrowed to the subjects matching ``text`` and the filters."""
+def _filtered(ctx: AppContext, query, text: str, category: str | None, grid: str | None, status: str | None,
+              station: str | None = None):
+    """``query`` narrowed to the subjects matching ``text`` and the filters (``station``: a county's
+    database, the subjects registered by that station's devices)."""
     text = text.strip()
     # 化妆品 finds every 化妆品经营者: the text is matched against the category's name too
     categories = [code for code, label in CATEGORIES.items() if text and text in label]
@@ -241,11 +255,14 @@ def _filtered(ctx: AppContext, query, text: str, category: str | None, grid: str
         query = query.where(Subject.grid == grid)
     if status:
         query = query.where(Subject.status == status)
+    if station:
+        query = query.where(station_clause(ctx, Subject.device_id, station))
     return query
 
 
 def search_subjects(ctx: AppContext, text: str = "", *, category: str | None = None, grid: str | None = None,
-                    status: str | None = None, limit: int = 200, offset: int = 0) -> list[SubjectRow]:
+                    status: str | None = None, station: str | None = None, limit: int = 200,
+                    offset: int = 0) -> list[SubjectRow]:
     """Subjects whose name, address, credit code or category contains ``text`` (any part, Chinese
     too), narrowed by category, grid and status; a page of ``limit`` from ``offset``.
 
@@ -254,21 +271,21 @@ def search_subjects(ctx: AppContext, text: str = "", *, category: str | None = N
     order, which soon fills a page of a common text (both: SQLite; PostgreSQL: LIKE).
     """
     query = select(Subject).order_by(Subject.name, Subject.id).limit(limit).offset(offset)
-    query = _filtered(ctx, query, text, category, grid, status)
+    query = _filtered(ctx, query, text, category, grid, status, station)
     with ctx.sessions() as s:
         return [_row(subject) for subject in s.scalars(query)]
 
 
 def count_subjects(ctx: AppContext, text: str = "", *, category: str | None = None, grid: str | None = None,
-                   status: str | None = None) -> int:
+                   status: str | None = None, station: str | None = None) -> int:
     """How many subjects ``search_subjects`` with the same text and filters finds in all its pages."""
     short = text.strip()
-    if (not (category or grid or status) and _gram_query(ctx, short)
+    if (not (category or grid or status or station) and _gram_query(ctx, short)
             and not any(short in label for label in CATEGORIES.values())):
         # from the gram index alone, however many hold it (no filter to check row by row)
         with ctx.sessions() as s:
             return s.execute(text_sql(f"SELECT count(*) FROM ({_GRAM_MATCHES})"), {"gram_q": short}).scalar()
-    query = _filtered(ctx, select(func.count(Subject.id)), text, category, grid, status)
+    query = _filtered(ctx, select(func.count(Subject.id)), text, category, grid, status, station)
     with ctx.sessions() as s:
         return s.scalar(query) or 0
 

@@ -25,6 +25,7 @@ from core.rules import PRIORITY_LABELS, PRIORITY_ORDER, GradeTable, Rule, Trigge
 from core.tables import cell, columns, parse_date, read_table
 from core.workdays import add_calendar_days, add_working_days
 from core.subjects import subject_in
+from core.station_filter import station_clause
 from core.users import require
 from db.models import (
     InspectionTask,
@@ -90,8 +91,9 @@ def _task_row(task: InspectionTask, today: date) -> TaskRow:
 
 
 def list_tasks(ctx: AppContext, *, status: str | None = None, subject_id: str | None = None,
-               today: date | None = None) -> list[TaskRow]:
-    """Tasks, most urgent first: overdue and high priority at the top."""
+               today: date | None = None, station: str | None = None) -> list[TaskRow]:
+    """Tasks, most urgent first: overdue and high priority at the top (``station``: a county's
+    database, the tasks made by that station's devices)."""
     if status is not None and status not in TASK_STATUS_LABELS:
         raise InvalidInput(f"未知的任务状态“{status}”（可用：{'、'.join(TASK_STATUS_LABELS)}）")
     today = today or ctx.clock().date()
@@ -100,6 +102,8 @@ def list_tasks(ctx: AppContext, *, status: str | None = None, subject_id: str | 
         query = query.where(InspectionTask.status == status)
     if subject_id:
         query = query.where(InspectionTask.subject_id == subject_id)
+    if station:
+        query = query.where(station_clause(ctx, InspectionTask.device_id, station))
     with ctx.sessions() as s:
         rows = [_task_row(t, today) for t in s.scalars(query)]
     rows.sort(key=lambda r: (r.status not in OPEN_STATUSES, PRIORITY_ORDER[r.priority], r.due, r.subject_name))
@@ -384,6 +388,15 @@ def start_task(ctx: AppContext, task_id: str, officers: list[OfficerData] | None
         # the queue shows who is doing it, not only who was drawn
         task.officers_json = json.dumps([[o.name, o.cert_no] for o in inspection.officers], ensure_ascii=False)
         return inspection.id
+
+
+def get_task(ctx: AppContext, task_id: str) -> TaskRow:
+    """One task, as the queue shows it."""
+    with ctx.sessions() as s:
+        task = s.get(InspectionTask, (task_id or "").strip())
+        if task is None:
+            raise NotFound(f"找不到检查任务“{task_id}”")
+        return _task_row(task, ctx.clock().date())
 
 
 def task_of_inspection(ctx: AppContext, inspection_id: str) -> TaskRow | None:

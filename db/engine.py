@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -86,9 +86,23 @@ def _create(url: str | Any, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# A server database (a county's or city's PostgreSQL): a small pool per process — the hub runs
+# one import or export at a time beside a few short requests, the console one user — and
+# pre-ping, so a connection the server or a firewall dropped overnight is replaced, not an error.
+# docs/deployment.md "Connection pooling"; the server's max_connections must cover every process.
+SERVER_POOL = {"pool_size": 5, "max_overflow": 10, "pool_pre_ping": True, "pool_recycle": 1800, "pool_timeout": 30}
+
+
+def connect_problem(exc: OperationalError, engine: Engine) -> DatabaseProblem:
+    """A server that refused or cannot be reached: its first line, the URL without its password."""
+    reason = str(exc.orig or exc).strip().splitlines()
+    return DatabaseProblem("cannot_connect", engine.url.render_as_string(hide_password=True),
+                           reason[0][:300] if reason else "")
+
+
 def make_engine(path_or_url: str | Path) -> Engine:
     url = database_url(path_or_url)
-    engine = _create(url)
+    engine = _create(url, **(SERVER_POOL if url.startswith("postgresql") else {}))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -385,6 +399,11 @@ def open_database(path_or_url: str | Path, *, create: bool = True,
     engine = make_engine(url)
     try:
         upgrade(engine, create=create, progress=progress)
+    except OperationalError as exc:
+        engine.dispose()
+        if path is not None:
+            raise
+        raise connect_problem(exc, engine) from exc
     except BaseException:
         engine.dispose()
         if made:  # a file this call created and could not set up (a full disk...): leave nothing

@@ -50,15 +50,18 @@ def run(db: str | None) -> int:
     from gui import crash
     from gui.startup import open_context
 
+    from core.servers import is_server, open_server, without_password
+
     app = setup_application()
     crash.install(user_data_dir() / "logs")  # a windowed build has no console: tracebacks go to the log
-    path = Path(db or default_db_path())
-    crash.logger.info("start: %s, database %s", app_banner(), path)
+    server = is_server(db)  # the console: a county's PostgreSQL (--db postgresql+psycopg://…)
+    path = db if server else Path(db or default_db_path())
+    crash.logger.info("start: %s, database %s", app_banner(), without_password(path))
     # the first run on the default database makes the demo laptop, encrypted like any laptop's
     first_run = db is None and not path.exists()
     try:
         try:  # the first start after an upgrade: behind a progress dialog
-            ctx = open_context(path, encrypt=True if first_run else None)
+            ctx = open_server(db) if server else open_context(path, encrypt=True if first_run else None)
         except KeyRequired:  # encrypted: the log-in unwraps its key before it opens
             from gui.unlock_dialog import UnlockDialog
 
@@ -67,7 +70,7 @@ def run(db: str | None) -> int:
             if not dialog.exec():
                 return 0
             ctx = dialog.ctx
-        if db is None and demo_needed(ctx):
+        if db is None and ctx.encrypted_file is not None and demo_needed(ctx):  # (not a county's server)
             create_demo(ctx)  # first run on the default database: a demo station to try
     except DomainError as exc:
         QMessageBox.critical(None, app.tr("无法打开数据库"), exc.message)
@@ -75,7 +78,7 @@ def run(db: str | None) -> int:
     session = Session(ctx)
     if not session.log_in():
         return 0
-    start_background_work(ctx)
+    start_background_work(session.ctx)  # (the county's, when the log-in connected to its server)
     return app.exec()
 
 
@@ -100,10 +103,13 @@ class Session:
 
         if self.ctx.user is None:  # (an encrypted database's log-in came before it opened)
             result = LoginDialog.RELOAD
-            while result == LoginDialog.RELOAD:  # joined the station: the log-in of a laptop now
+            while result in (LoginDialog.RELOAD, LoginDialog.SERVER):  # joined the station: a laptop's log-in
                 dialog = LoginDialog(self.ctx)
                 _announce_shown(dialog)
                 result = dialog.exec()
+                if result == LoginDialog.SERVER:  # 连接到县局服务器…: the county's log-in now
+                    self.ctx.close()
+                    self.ctx = dialog.server_ctx
             if not result:
                 return False
             if needs_encryption(self.ctx):  # a plain laptop database: encrypted at this log-in

@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
 
 from core import leads as svc
 from core.context import AppContext
+from core.deletions import remove_lead_photo
 from core.errors import DomainError, InvalidInput
 from core.inspections import image_format
 from core.subjects import search_subjects
 from core.users import PERMISSIONS, list_users
 from gui.i18n import tr_args
+from gui.list_filters import station_choice
 from gui.messages import attempt
 from gui.models import ROW_ROLE, RowTableModel, tr
 from gui.widgets import add_row, button_row, make_table, push_button
@@ -250,7 +252,10 @@ class LeadInbox(QWidget):
         self.photos_button = push_button(self.tr("查看照片(&P)"), self.show_photos)
         self.case_button = push_button(self.tr("拟立案审批表…"), self.draft_case)
         self.case_button.setToolTip(self.tr("并入案件办理的线索：拟制案件来源登记表和立案审批表，报所长审批"))
+        self.station = station_choice(ctx, self.tr("全部站所"))  # a county's database only
+        self.station.currentIndexChanged.connect(lambda _i: self.refresh())
         layout = QVBoxLayout(self)
+        layout.addWidget(self.station)
         layout.addWidget(self.view, 2)
         layout.addWidget(self.detail, 1)
         layout.addLayout(button_row([*self.buttons.values(), self.case_button],
@@ -269,7 +274,7 @@ class LeadInbox(QWidget):
 
     def refresh(self) -> None:
         current = self._current()
-        self.model.set_rows(svc.list_leads(self.ctx))
+        self.model.set_rows(svc.list_leads(self.ctx, station=self.station.currentData() or None))
         if current is not None:
             for r in range(self.model.rowCount()):
                 if self.model.row_at(r).id == current.id:
@@ -320,9 +325,18 @@ class LeadInbox(QWidget):
         lead = self._current()
         if lead is None or not lead.photos:
             return
-        viewer = PhotoViewer(tr_args(self.tr("线索照片 — %1"), lead.subject), self.ctx, lead.photos, parent=self)
+        open_lead = lead.status in ("reported", "received", "assigned")  # (core.deletions: a handled one keeps them)
+        viewer = PhotoViewer(tr_args(self.tr("线索照片 — %1"), lead.subject), self.ctx, lead.photos, parent=self,
+                             photo_ids=lead.photo_ids if open_lead else (), remove=self._remove_photo)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         viewer.open()
+
+    def _remove_photo(self, photo_id: str) -> bool:
+        if attempt(self, self.tr("不能删除"), remove_lead_photo, self.ctx, photo_id):
+            self.refresh()
+            self.changed.emit()
+            return True
+        return False
 
     def _run(self, action, *args) -> None:
         lead = self._current()

@@ -22,6 +22,7 @@ from core.context import AppContext
 from core.exports import ExportFilter
 from core.inspections import STATUS_LABELS
 from core.inspections.search import InspectionFilter, count_inspections, search_inspections
+from core.station_filter import record_stations
 from core.stats.period import Period
 from core.subjects import CATEGORIES, STATUSES, count_subjects, list_grids, search_subjects
 from gui.i18n import tr_args
@@ -35,6 +36,17 @@ def choice(all_text: str, items: dict[str, str]) -> QComboBox:
     combo.addItem(all_text, "")
     for code, label in items.items():
         combo.addItem(tr(label), code)
+    return combo
+
+
+def station_choice(ctx: AppContext, all_text: str) -> QComboBox:
+    """The console's 站所 filter (a county's or city's database): 全部站所 first, then each station
+    whose records the database holds; hidden on a station's own database (one station)."""
+    combo = choice(all_text, {})
+    names = record_stations(ctx)
+    for name in names:
+        combo.addItem(name, name)
+    combo.setVisible(len(names) > 1)
     return combo
 
 
@@ -83,7 +95,9 @@ class _FilteredList(QWidget):
         layout.addWidget(self.view)
 
     def add_filter(self, label: str, widget: QWidget) -> None:
-        self.filters.addWidget(QLabel(label))
+        caption = QLabel(label)
+        caption.setVisible(not widget.isHidden())  # the 站所 filter: only where there are several
+        self.filters.addWidget(caption)
         self.filters.addWidget(widget)
         for signal in ("currentIndexChanged", "dateChanged", "toggled"):
             if hasattr(widget, signal):
@@ -110,8 +124,9 @@ class SubjectList(_FilteredList):
         self.category = choice(self.tr("全部类别"), CATEGORIES)
         self.grid = choice(self.tr("全部网格"), {})
         self.status = choice(self.tr("全部状态"), STATUSES)
-        for label, widget in ((self.tr("类别："), self.category), (self.tr("网格："), self.grid),
-                              (self.tr("状态："), self.status)):
+        self.station = station_choice(ctx, self.tr("全部站所"))
+        for label, widget in ((self.tr("站所："), self.station), (self.tr("类别："), self.category),
+                              (self.tr("网格："), self.grid), (self.tr("状态："), self.status)):
             self.add_filter(label, widget)
         self.filters.addStretch(1)
 
@@ -124,7 +139,7 @@ class SubjectList(_FilteredList):
         fill_grids(self.grid, list_grids(self.ctx))
         text = self.search.text()
         chosen = dict(category=self.category.currentData() or None, grid=self.grid.currentData() or None,
-                      status=self.status.currentData() or None)
+                      status=self.status.currentData() or None, station=self.station.currentData() or None)
         found = count_subjects(self.ctx, text, **chosen)
         self.model.set_source(lambda offset, limit: search_subjects(self.ctx, text, limit=limit, offset=offset,
                                                                     **chosen), found)
@@ -142,6 +157,7 @@ class InspectionList(_FilteredList):
         self.status = choice(self.tr("全部状态"), STATUS_LABELS)
         self.category = choice(self.tr("全部类别"), CATEGORIES)
         self.grid = choice(self.tr("全部网格"), {})
+        self.station = station_choice(ctx, self.tr("全部站所"))
         self.by_date = QCheckBox(self.tr("检查日期"))
         today = QDate.currentDate()
         self.date_from = QDateEdit(today.addMonths(-1), calendarPopup=True)
@@ -151,8 +167,8 @@ class InspectionList(_FilteredList):
             edit.setEnabled(False)
         self.by_date.toggled.connect(self.date_from.setEnabled)
         self.by_date.toggled.connect(self.date_to.setEnabled)
-        for label, widget in ((self.tr("状态："), self.status), (self.tr("类别："), self.category),
-                              (self.tr("网格："), self.grid)):
+        for label, widget in ((self.tr("站所："), self.station), (self.tr("状态："), self.status),
+                              (self.tr("类别："), self.category), (self.tr("网格："), self.grid)):
             self.add_filter(label, widget)
         self.filters.addSpacing(12)
         self.filters.addWidget(self.by_date)
@@ -165,7 +181,7 @@ class InspectionList(_FilteredList):
         dated = self.by_date.isChecked()
         return InspectionFilter(
             text=self.search.text(), status=self.status.currentData(), category=self.category.currentData(),
-            grid=self.grid.currentData(),
+            grid=self.grid.currentData(), station=self.station.currentData() or "",
             date_from=self.date_from.date().toPython() if dated else None,
             date_to=self.date_to.date().toPython() if dated else None,
         )

@@ -14,10 +14,12 @@ from gui.widgets import dialog_buttons, message_label, push_button
 
 class LoginDialog(QDialog):
     RELOAD = 2  # exec()'s result after joining the station: open the log-in anew (gui.app.Session)
+    SERVER = 3  # exec()'s result after 连接到县局服务器…: ``server_ctx`` is the county's database, log in there
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
+        self.server_ctx = None
         laptop = role(ctx) == "device"
         self.first_run = not has_admin(ctx) and not laptop
         self.setWindowTitle(self.tr("创建站所管理员") if self.first_run else self.tr("登录 — 药械化现场检查"))
@@ -46,11 +48,14 @@ class LoginDialog(QDialog):
         if laptop and not has_log_in(ctx):
             self.join_button.setText(self.tr("取得所里的数据(&J)…"))
             intro.setText(self.tr("本机已加入所里，但还没有可以登录的账号：请先取得所里的数据。"))
+        self.server_button = server_button(self, self.connect_server)
+        self.server_button.setVisible(not laptop)  # a laptop syncs with its station; a desktop may be the console
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.join_button)
         layout.addLayout(form)
         layout.addWidget(self.message)
+        layout.addWidget(self.server_button)
         layout.addWidget(buttons)
 
     def submit(self) -> None:
@@ -74,3 +79,19 @@ class LoginDialog(QDialog):
         JoinStationDialog(self.ctx, parent=self).exec()
         if role(self.ctx) == "device":
             self.done(self.RELOAD)
+
+    def connect_server(self) -> None:
+        """The console: log in at a county's (city's) database instead of this one."""
+        from gui.server_dialog import ServerDialog
+
+        dialog = ServerDialog(self)
+        if dialog.exec() and dialog.ctx is not None:
+            self.server_ctx = dialog.ctx
+            self.done(self.SERVER)
+
+
+def server_button(parent, slot):
+    """连接到县局服务器…, on both log-in windows (this one and the encrypted database's)."""
+    from PySide6.QtCore import QCoreApplication
+
+    return push_button(QCoreApplication.translate("LoginDialog", "连接到县局服务器(&C)…"), slot)

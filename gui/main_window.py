@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         if ctx.user is not None and ctx.user.role != "admin":
             self.settings_action.setVisible(False)
             self.users_action.setVisible(False)
-        self.statusBar().showMessage(tr_args(self.tr("数据库：%1"), ctx.engine.url.database))
+        self.statusBar().showMessage(tr_args(self.tr("数据库：%1"), ctx.where))  # a server: its URL, no password
         # editors save on every answer; the lists behind them catch up after a pause
         self._refresh_timer = QTimer(self, singleShot=True, interval=500)
         self._refresh_timer.timeout.connect(self.refresh)

@@ -9,17 +9,20 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from core.context import AppContext
+from core.deletions import delete_subject
 from core.inspections import list_inspections
 from core.rules import default_rules
 from core.subjects import STATUSES, get_subject
 from core.grades import grade_history, is_graded
 from core.tasks import subject_due
 from gui.i18n import tr_args
+from gui.messages import attempt
 from gui.models import GradeHistoryModel, InspectionTableModel
 from gui.widgets import button_row, make_table, push_button
 from gui.windows import fit_to_screen
@@ -31,6 +34,7 @@ class SubjectPage(QWidget):
     def __init__(self, ctx: AppContext, subject_id: str, *, open_inspection: Callable[[str], None], parent=None):
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx, self.subject_id, self._open_inspection = ctx, subject_id, open_inspection
+        self.deleted = False
         fit_to_screen(self, 900, 600)
 
         self.details = QFormLayout()
@@ -39,8 +43,10 @@ class SubjectPage(QWidget):
         self.edit_button = push_button(self.tr("编辑(&E)"), self.edit)
         self.event_button = push_button(self.tr("登记触发事件(&V)…"), self.register_event)
         self.grade_button = push_button(self.tr("调整风险等级(&R)…"), self.change_grade)
+        self.delete_button = push_button(self.tr("删除(&D)…"), self.delete)
         self.new_button = push_button(self.tr("新建检查(&N)"), self.new_inspection, default=True)
-        buttons = button_row((self.edit_button, self.event_button, self.grade_button), (self.new_button,))
+        buttons = button_row((self.edit_button, self.event_button, self.grade_button, self.delete_button),
+                             (self.new_button,))
 
         self.history_model = InspectionTableModel(self)
         self.history_view = make_table(self.history_model, lambda r: self._open_inspection(r.id))
@@ -68,6 +74,8 @@ class SubjectPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        if self.deleted:
+            return
         s = get_subject(self.ctx, self.subject_id)
         self.subject = s
         self.setWindowTitle(tr_args(self.tr("监管对象 — %1"), s.name))
@@ -119,6 +127,22 @@ class SubjectPage(QWidget):
         current = self.subject.grade or default_rules()[1].default_grade  # as the page shows it
         if GradeDialog(self.ctx, self.subject_id, current, parent=self).exec():
             self.refresh()
+            self.changed.emit()
+
+    def delete(self) -> None:
+        """删除 a subject entered by mistake (a duplicate, a typing error): it goes from the laptops
+        too at their next sync. One with records (inspections, tasks, leads…) is refused by the core."""
+        answer = QMessageBox.question(
+            self, self.tr("删除监管对象"),
+            tr_args(self.tr("删除监管对象“%1”（%2）？\n\n只用于误录或重复登记的对象；删除后，同步时各笔记本上的"
+                            "该对象也会删除。已有检查记录、任务或线索的对象不能删除，如已注销或停业请修改其状态。"),
+                    self.subject.name, self.subject.credit_code or self.tr("无统一社会信用代码")),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if attempt(self, self.tr("不能删除"), delete_subject, self.ctx, self.subject_id):
+            self.deleted = True  # the lists' refresh must not read the subject again
+            self.close()
             self.changed.emit()
 
     def new_inspection(self) -> None:

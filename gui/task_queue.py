@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from core.context import AppContext
+from core.deletions import delete_task
 from core.rules import PRIORITY_LABELS
 from core.subjects import get_subject
 from core.tasks import OPEN_STATUSES, TASK_STATUS_LABELS, cancel_task, import_events, list_tasks
 from gui.i18n import tr_args
+from gui.list_filters import station_choice
 from gui.messages import attempt
 from gui.models import ROW_ROLE, TaskTableModel
 from gui.operations import run_import
@@ -84,6 +86,8 @@ class TaskQueue(QWidget):
             self.priority.addItem(tr_args(self.tr("%1优先级"), self.tr(label)), code)
         self.grid = QComboBox()
         self.officer = QComboBox()
+        self.station = station_choice(ctx, self.tr("全部站所"))  # a county's database only
+        self.station.currentIndexChanged.connect(lambda _i: self.refresh())
         self.due_enabled = QCheckBox(self.tr("截止日期不晚于"))
         self.due_by = QDateEdit(QDate.currentDate().addDays(7))
         self.due_by.setCalendarPopup(True)
@@ -96,25 +100,26 @@ class TaskQueue(QWidget):
 
         self.start_button = push_button(self.tr("开始检查(&G)"), lambda: self.start(self._current()))
         self.cancel_button = push_button(self.tr("取消任务…"), self.cancel)
+        self.delete_button = push_button(self.tr("删除任务…"), self.delete)
         self.import_button = push_button(self.tr("导入触发事件…"), self.import_events)
         self.plan_button = push_button(self.tr("年度计划与随机抽取…"), self.open_plan)
         self.summary = QLabel()
 
         filters = QHBoxLayout()
-        for widget in (self.status, self.priority, self.grid, self.officer, self.due_enabled, self.due_by):
+        for widget in (self.station, self.status, self.priority, self.grid, self.officer, self.due_enabled, self.due_by):
             filters.addWidget(widget)
         filters.addStretch(1)
         filters.addWidget(self.summary)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.view, 1)
-        layout.addLayout(button_row((self.start_button, self.cancel_button), (self.import_button, self.plan_button)))
+        layout.addLayout(button_row((self.start_button, self.cancel_button, self.delete_button), (self.import_button, self.plan_button)))
         if load:
             self.refresh()
 
     def refresh(self) -> None:
         selected = self._current()
-        rows = list_tasks(self.ctx)
+        rows = list_tasks(self.ctx, station=self.station.currentData() or None)
         self.model.set_rows(rows)
         for combo, values, everything in (
             (self.grid, sorted({r.grid for r in rows if r.grid}), self.tr("全部网格")),
@@ -180,6 +185,21 @@ class TaskQueue(QWidget):
         if not ok:
             return
         if attempt(self, self.tr("不能取消"), cancel_task, self.ctx, task.id, reason):
+            self._changed()
+
+    def delete(self) -> None:
+        """删除 a task withdrawn before anyone started it (a mistaken one): it goes from the laptops too."""
+        task = self._current()
+        if task is None:
+            return
+        answer = QMessageBox.question(
+            self, self.tr("删除任务"),
+            tr_args(self.tr("删除“%1”的检查任务（截止 %2）？\n删除后同步时各笔记本上的这条任务也会删除。"
+                            "已开始的任务不能删除，请改为取消。"), task.subject_name, task.due.isoformat()),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if attempt(self, self.tr("不能删除"), delete_task, self.ctx, task.id):
             self._changed()
 
     def import_events(self) -> None:

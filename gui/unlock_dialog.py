@@ -33,11 +33,24 @@ class UnlockDialog(QDialog):
         form.addRow(self.tr("密码(&P)："), self.password)
         self.message = message_label()
         buttons = dialog_buttons(self, self.tr("登录"), self.submit, cancel_text=self.tr("退出"))
+        from gui.login_dialog import server_button
+
+        self.server_button = server_button(self, self.connect_server)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.message)
+        layout.addWidget(self.server_button)
         layout.addWidget(buttons)
+
+    def connect_server(self) -> None:
+        """The console: a county's (city's) database instead of this laptop's; its log-in follows."""
+        from gui.server_dialog import ServerDialog
+
+        dialog = ServerDialog(self)
+        if dialog.exec() and dialog.ctx is not None:
+            self.ctx = dialog.ctx
+            self.accept()
 
     def submit(self) -> None:
         from core.unlock import open_as

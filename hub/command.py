@@ -12,8 +12,8 @@ from pathlib import Path
 def register(sub) -> None:
     """Add ``hub`` to the top-level subparsers."""
     hub = sub.add_parser("hub", help="（所里的电脑）运行同步服务，笔记本通过网络与所里同步（见 docs/sync-format.md“HTTP hub”）")
-    hub.add_argument("--db", required=True,
-                     help="所里的数据库：文件，或数据库地址，如 postgresql+psycopg://user@host/db")
+    hub.add_argument("--db",
+                     help="（必填）所里的数据库：文件，或数据库地址，如 postgresql+psycopg://user@host/db")
     hub.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机；0.0.0.0 为局域网）")
     hub.add_argument("--port", type=int, default=8765, help="端口（默认 8765）")
     hub.add_argument("--data-dir", type=Path, metavar="DIR",
@@ -23,6 +23,16 @@ def register(sub) -> None:
     hub.add_argument("--request-timeout", type=float, default=15, metavar="SECONDS",
                      help="等待请求头、以及请求体两段之间的最长时间（默认 15 秒）")
     hub.set_defaults(handler=cmd_hub)
+    actions = hub.add_subparsers(dest="hub_command", metavar="ACTION")
+    move = actions.add_parser("migrate-db", help="把站所的 SQLite 同步服务数据库迁移到新的空 PostgreSQL 数据库"
+                                                 "（一个事务，核对行数和审计链；见 docs/deployment.md）")
+    move.add_argument("--from", dest="source", required=True, metavar="STATION.db", help="站所现有的数据库文件（只读取）")
+    move.add_argument("--to", dest="target", required=True, metavar="URL",
+                      help="新的空 PostgreSQL 数据库，如 postgresql+psycopg://yxjc@localhost/county")
+    move.add_argument("--data-dir", type=Path, metavar="DIR",
+                      help="服务器上同步服务的数据文件夹（以后 hub --data-dir 用同一个）：附件复制到 DIR/attachments")
+    move.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
+    move.set_defaults(handler=cmd_migrate_db)
 
 
 def cmd_hub(args) -> int:
@@ -30,6 +40,8 @@ def cmd_hub(args) -> int:
     from core.errors import InvalidInput
     from hub.server import serve
 
+    if not args.db:
+        raise InvalidInput("缺少必填参数：--db（用 main.py hub --help 查看用法）")
     if not 0 < args.port < 65536:
         raise InvalidInput(f"端口无效：{args.port}")
     if not 0.5 <= args.request_timeout <= 3600:
@@ -48,6 +60,26 @@ def cmd_hub(args) -> int:
 
     serve(ctx, args.host, args.port, outbox=outbox, max_upload_mb=args.max_upload_mb,
           request_timeout=args.request_timeout, ready=ready)
+    return 0
+
+
+def cmd_migrate_db(args) -> int:
+    import json
+
+    from core.migrate_db import copy_database
+
+    def progress(table: str, done: int, total: int) -> None:
+        if not args.json:
+            print(f"  [{done}/{total}] {table}", flush=True)
+
+    attachments = args.data_dir / "attachments" if args.data_dir is not None else None
+    report = copy_database(args.source, args.target, attachments_to=attachments, progress=progress)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(f"已迁移到 {report.target}：{len(report.tables)} 个表共 {report.rows} 行，行数与源数据库一致；"
+              f"审计链完整（{report.audit_entries} 条，末条 {report.audit_head[:16]}…）"
+              + (f"；附件 {report.attachments} 个已复制到 {attachments}" if attachments is not None else ""))
     return 0
 
 

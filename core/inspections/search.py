@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 
+from core.station_filter import station_clause
 from core.inspections.records import InspectionSummary, list_inspections
 from core.subjects import CATEGORIES, like_pattern
 from db.models import Inspection, Subject
@@ -25,6 +26,7 @@ class InspectionFilter:
     grid: str = ""
     date_from: date | None = None  # the inspection started on or after this day
     date_to: date | None = None  # and on or before this day
+    station: str = ""  # a county's database: the records made on that station's devices
 
 
 def clauses(f: InspectionFilter) -> tuple:
@@ -55,11 +57,18 @@ def clauses(f: InspectionFilter) -> tuple:
 def search_inspections(ctx: AppContext, f: InspectionFilter = InspectionFilter(), *, limit: int = 200,
                        offset: int = 0) -> list[InspectionSummary]:
     """A page of the inspections matching ``f``, newest first."""
-    return list_inspections(ctx, limit=limit, offset=offset, where=clauses(f))
+    return list_inspections(ctx, limit=limit, offset=offset, where=_where(ctx, f))
+
+
+def _where(ctx: AppContext, f: InspectionFilter) -> tuple:
+    """``clauses(f)`` and its station (which needs the database: the station's devices)."""
+    if not f.station:
+        return clauses(f)
+    return (*clauses(f), station_clause(ctx, Inspection.device_id, f.station))
 
 
 def count_inspections(ctx: AppContext, f: InspectionFilter = InspectionFilter()) -> int:
     """How many inspections match ``f`` in all pages."""
-    query = select(func.count(Inspection.id)).select_from(Inspection).join(Subject).where(*clauses(f))
+    query = select(func.count(Inspection.id)).select_from(Inspection).join(Subject).where(*_where(ctx, f))
     with ctx.sessions() as s:
         return s.scalar(query) or 0

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import String, and_, case, cast, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
+from core.station_filter import device_condition
 from core.stats.period import Period
 from db.models import (
     Inspection,
@@ -81,9 +82,7 @@ def station_condition(device_column, period: Period):
     """True for a record (by its creating device) of the stations ``period`` counts."""
     if not period.stations:
         return true()
-    if period.exclude:
-        return device_column.not_in(period.devices) if period.devices else true()
-    return device_column.in_(period.devices) if period.devices else false()
+    return device_condition(device_column, period.devices, period.exclude)
 
 
 # breakdown name → the grouped expression (the inspector one needs the officers joined)

@@ -4,17 +4,18 @@ A record keeps the id of the device that created it; ``station_devices`` names t
 each device whose records came from another station (a device not listed belongs to this
 database's own station, the ``station_name`` setting). ``scoped`` turns the stations a report
 was asked for (``stats --station``, the 统计 tab's 站所 chooser) into a ``Period`` that counts only
-their records (``common.station_condition``). Rules: docs/statistics.md "Stations".
+their records (``common.station_condition``), by the rule in ``core.station_filter`` (the console's
+lists use the same). Rules: docs/statistics.md "Stations".
 """
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
+from core.station_filter import resolve, station_names  # noqa: F401 (core.stats imports station_names here)
 from core.stats.period import Period
 from core.users import require
 from db.models import StationDevice
@@ -22,15 +23,8 @@ from db.models import StationDevice
 if TYPE_CHECKING:
     from core.context import AppContext
 
-ALL = ("all", "全部")  # --station all: every station in the database
 _DEVICE_ID = re.compile(r"[0-9a-fA-F-]{1,36}")
 MAX_NAME = 200
-
-
-def station_names(session: Session, home: str) -> list[str]:
-    """The stations whose records the database holds: its own first, then the others by name."""
-    others = set(session.scalars(select(StationDevice.station).distinct()).all())
-    return [home, *sorted(others - {home})]
 
 
 def scoped(session: Session, period: Period, chosen: list[str] | tuple[str, ...] | None, home: str) -> Period:
@@ -38,21 +32,8 @@ def scoped(session: Session, period: Period, chosen: list[str] | tuple[str, ...]
 
     An unknown station is refused with one message naming the ones there are."""
     period = period.when
-    names = station_names(session, home)
-    wanted = [c.strip() for c in chosen or () if c.strip()]
-    if not wanted or any(c.lower() in ALL for c in wanted):
-        return period
-    unknown = [c for c in wanted if c not in names]
-    if unknown:
-        raise InvalidInput(f"本数据库中没有站所“{unknown[0]}”（有：{'、'.join(names)}）")
-    selected = list(dict.fromkeys(wanted))
-    if set(selected) == set(names):
-        return period
-    devices = session.execute(select(StationDevice.device_id, StationDevice.station)
-                              .where(StationDevice.station != home)).all()
-    if home in selected:  # its own devices are the ones not listed: every device but the others'
-        return period.at(tuple(selected), tuple(d for d, s in devices if s not in selected), True)
-    return period.at(tuple(selected), tuple(d for d, s in devices if s in selected), False)
+    found = resolve(session, chosen, home)
+    return period if found is None else period.at(*found)
 
 
 def assign_devices(ctx: AppContext, station: str, device_ids: list[str]) -> int:

@@ -215,12 +215,13 @@ def test_every_command_in_help_dispatches_to_a_handler():
     assert sorted(checked) == [
         "approve-correction", "attachments encrypt", "attachments status", "audit verify", "backup", "correct", "demo",
         "devices add", "devices enrol", "devices list", "devices release", "devices revoke", "encrypt",
-        "events import", "export", "hub", "inspections", "inspectors", "inspectors add", "leads", "numbers print",
+        "events import", "export", "hub", "hub migrate-db", "inspections", "inspections remove-photo", "inspectors",
+        "inspectors add", "leads", "leads remove-photo", "numbers print",
         "numbers void", "numbers voided", "paperwork address", "paperwork case-decide", "paperwork case-draft",
         "paperwork case-submit", "paperwork hold", "paperwork list", "paperwork print", "paperwork release",
         "paperwork void-questioning", "plan", "print", "print-questioning", "recover", "restore", "serve",
-        "stats", "subjects import",
-        "sync export", "sync import", "sync pull", "sync push", "tasks", "users add", "users keys", "users revoke-key", "verify"]
+        "stats", "subjects delete", "subjects import",
+        "sync export", "sync import", "sync pull", "sync push", "tasks", "tasks delete", "users add", "users keys", "users revoke-key", "verify"]
 
 
 def test_no_subcommand_starts_the_gui_under_the_same_error_mapping(monkeypatch, capsys):
