@@ -19,7 +19,7 @@ from core.errors import InvalidInput
 from core.files import write_atomically
 from core.forms import STORIES, Page
 from core.casework.kinds import KIND_TITLES as CASE_TITLES
-from core.forms.common import date_cn
+from core.forms.common import SIGNATURE_UNREADABLE, date_cn
 from core.inspections import (
     PARTY_ROLE,
     WITNESS_ROLE,
@@ -106,7 +106,7 @@ def _canvas_class(page: Page):
 
     record = page.record
     qr = _qr_image(page.payload)
-    signatures = {role: ImageReader(BytesIO(sig.png)) for role, sig in record.signatures.items()}
+    signatures = {role: ImageReader(BytesIO(sig.png)) for role, sig in record.signatures.items() if sig.png}
     width, height = A4
 
     class FormCanvas(Canvas):
@@ -130,10 +130,12 @@ def _canvas_class(page: Page):
             """Label, the drawn signature (or a blank line to sign by hand), the date it was signed."""
             x += typeset.draw_text(self, x, y, label, 9.5) + 1 * mm
             image = signatures.get(role) if not page.wet else None
+            signature = record.signatures.get(role) if not page.wet else None
             if image is not None:
                 self.drawImage(image, x, y - 3 * mm, width=24 * mm, height=9 * mm, mask="auto", preserveAspectRatio=True)
+            elif signature is not None and signature.problem:
+                typeset.draw_text(self, x, y + 0.5 * mm, SIGNATURE_UNREADABLE, 5.5)
             self.line(x, y - 1.2 * mm, x + 24 * mm, y - 1.2 * mm)
-            signature = record.signatures.get(role) if not page.wet else None
             when = date_cn(signature.signed_at) if signature is not None and signature.signed_at else "　年　月　日"
             return x + 27 * mm + typeset.draw_text(self, x + 25 * mm, y, when, 7.5)
 
