@@ -19,7 +19,7 @@ from core.errors import InvalidInput
 from core.files import write_atomically
 from core.forms import STORIES, Page
 from core.casework.kinds import KIND_TITLES as CASE_TITLES
-from core.forms.common import SIGNATURE_UNREADABLE, date_cn
+from core.forms.common import date_cn
 from core.inspections import (
     PARTY_ROLE,
     WITNESS_ROLE,
@@ -134,7 +134,7 @@ def _canvas_class(page: Page):
             if image is not None:
                 self.drawImage(image, x, y - 3 * mm, width=24 * mm, height=9 * mm, mask="auto", preserveAspectRatio=True)
             elif signature is not None and signature.problem:
-                typeset.draw_text(self, x, y + 0.5 * mm, SIGNATURE_UNREADABLE, 5.5)
+                typeset.draw_text(self, x, y + 0.3 * mm, "（签名图像无法读取）", 5.5)  # fits the 24 mm line
             self.line(x, y - 1.2 * mm, x + 24 * mm, y - 1.2 * mm)
             when = date_cn(signature.signed_at) if signature is not None and signature.signed_at else "　年　月　日"
             return x + 27 * mm + typeset.draw_text(self, x + 25 * mm, y, when, 7.5)
