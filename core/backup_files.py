@@ -60,10 +60,13 @@ def _copy_missing(source_root: Path, target_root: Path, *, what: str) -> int:
 
 def back_up_files(db_file: Path, backup_folder: Path) -> int:
     """Copy the database's attachment files not yet in ``<backups>/attachments``; how many were copied."""
+    source = attachments_of(db_file)
+    if not _files(source):
+        return 0  # no attachments: no folder (the backups folder holds 0600 files only)
     target = Path(backup_folder) / FOLDER
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(target, 0o700)
-    return _copy_missing(attachments_of(db_file), target, what="附件备份 ")
+    return _copy_missing(source, target, what="附件备份 ")
 
 
 def restore_files(backup: Path, db_file: Path) -> int:
