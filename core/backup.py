@@ -1,7 +1,9 @@
 """Rolling automatic backups of the SQLite database, and restoring one.
 
 A backup is a consistent copy made with SQLite's online backup API (safe while the
-app runs, WAL included), kept in ``<db>-backups/``; the newest ``KEEP`` are kept. Backups
+app runs, WAL included), kept in ``<db>-backups/``; the newest ``KEEP`` are kept. The
+attachment files go with it, incrementally, into ``<db>-backups/attachments/``
+(``core.backup_files``), and a restore puts back the ones missing. Backups
 and their folder are readable by their owner only (0600 / 0700). The audit head is sealed
 just before the copy, so every backup holds an anchor of its own chain (``core.anchors``).
 
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core import anchors, dbkeys
+from core.backup_files import back_up_files, restore_files
 from core.errors import InvalidInput, database_message
 from core.users import require_user
 from db import cipher
@@ -62,6 +65,10 @@ def make_backup(db_file: Path, *, now: datetime | None = None, keep: int = KEEP)
     except (OSError, *cipher.ERRORS) as exc:
         _remove(temp)
         raise InvalidInput(f"备份失败：{_failure(exc)}") from exc
+    try:
+        back_up_files(db_file, folder)  # the photos and signature images, incrementally
+    except InvalidInput as exc:
+        raise InvalidInput(f"数据库已备份，但附件未能全部备份：{exc.message}") from exc
     for old in list_backups(db_file)[keep:]:
         old.unlink(missing_ok=True)
         cipher.keys_file(old).unlink(missing_ok=True)
@@ -202,6 +209,10 @@ def restore_backup(backup: Path, db_file: Path, *, user: Any = None) -> Path:
         except (OSError, *cipher.ERRORS) as exc:
             raise InvalidInput(f"恢复失败（{_failure(exc)}），数据库未作更改") from exc
         anchors.note_restore(db_file, previous_keys)  # older anchors beyond the backup's head no longer apply
+        try:
+            restore_files(backup, db_file)  # attachment files missing here (photos, signature images)
+        except InvalidInput as exc:
+            raise InvalidInput(f"数据库已恢复，但附件未能全部恢复：{exc.message}；可再次恢复") from exc
     finally:
         _remove(staged)
         cipher.keys_file(staged).unlink(missing_ok=True)

@@ -117,6 +117,9 @@ class AppContext:
         ctx.events.subscribe(InspectionSigned, after_signing)
         ctx._ensure_settings()
         encryption.after_open(ctx)
+        from core.inspections.signature_files import after_open as move_some_signatures
+
+        move_some_signatures(ctx)  # old signature PNGs out of the database, a bounded chunk each open
         return ctx
 
     @contextmanager

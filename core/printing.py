@@ -106,7 +106,7 @@ def _canvas_class(page: Page):
 
     record = page.record
     qr = _qr_image(page.payload)
-    signatures = {role: ImageReader(BytesIO(sig.png)) for role, sig in record.signatures.items()}
+    signatures = {role: ImageReader(BytesIO(sig.png)) for role, sig in record.signatures.items() if sig.png}
     width, height = A4
 
     class FormCanvas(Canvas):
@@ -130,10 +130,12 @@ def _canvas_class(page: Page):
             """Label, the drawn signature (or a blank line to sign by hand), the date it was signed."""
             x += typeset.draw_text(self, x, y, label, 9.5) + 1 * mm
             image = signatures.get(role) if not page.wet else None
+            signature = record.signatures.get(role) if not page.wet else None
             if image is not None:
                 self.drawImage(image, x, y - 3 * mm, width=24 * mm, height=9 * mm, mask="auto", preserveAspectRatio=True)
+            elif signature is not None and signature.problem:
+                typeset.draw_text(self, x, y + 0.3 * mm, "（签名图像无法读取）", 5.5)  # fits the 24 mm line
             self.line(x, y - 1.2 * mm, x + 24 * mm, y - 1.2 * mm)
-            signature = record.signatures.get(role) if not page.wet else None
             when = date_cn(signature.signed_at) if signature is not None and signature.signed_at else "　年　月　日"
             return x + 27 * mm + typeset.draw_text(self, x + 25 * mm, y, when, 7.5)
 

@@ -87,6 +87,10 @@ def verify_payload(ctx: AppContext, payload: str) -> Verdict:
         return Verdict(False, f"数据库中的记录 {record.number} 在签名后被改动过", record)
     if short.lower() != record.content_hash[:SHORT_HASH]:
         return Verdict(False, f"文书内容与数据库记录不一致：{FORMS[form]} {number} 已被改动", record)
+    unreadable = [role for role, s in sorted(record.signatures.items()) if s.problem]
+    if unreadable:  # the record is as signed (its hash lists the images' SHA-256), but an image is not here
+        return Verdict(False, f"{FORMS[form]} {number} 的记录未被改动，但签名图像文件缺失或已损坏（"
+                              f"{'；'.join(record.signatures[r].problem for r in unreadable)}），请从备份恢复附件目录", record)
     officers = record_check(ctx, record)
     if not officers.ok:
         return Verdict(False, f"{FORMS[form]} {number} 的执法人员签名不成立：{'；'.join(officers.problems)}", record)

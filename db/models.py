@@ -237,11 +237,15 @@ class Signature(SyncMixin, Base):
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     signer_name: Mapped[str] = mapped_column(String(64), default="")
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    png: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    # NULL: the image is a file in the attachments folder (0023); a PNG: a row of before, not moved yet
+    png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     signed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     inspection: Mapped[Inspection] = relationship(back_populates="signatures")
-    __table_args__ = (UniqueConstraint("inspection_id", "role"),)
+    __table_args__ = (UniqueConstraint("inspection_id", "role"),
+                      # the rows whose PNG is still to be moved out (core.inspections.signature_files)
+                      Index("ix_signatures_png_pending", "id", sqlite_where=text("png IS NOT NULL"),
+                            postgresql_where=text("png IS NOT NULL")))
 
 
 class Rectification(SyncMixin, Base):

@@ -12,7 +12,9 @@ ORM — ``session.execute(update(...))``, ``text()``, a plain ``sqlite3`` connec
   ``rectifications``): no INSERT, UPDATE or DELETE for a signed inspection. A
   rectification (责令改正) of a signed inspection may still be closed by the follow-up:
   only ``status``, ``reinspection_id``, ``closed_at``, ``version`` and ``updated_at``
-  may change (``core.guards._LOCKED_RECTIFICATION_FIELDS`` is the ORM's side of it);
+  may change (``core.guards._LOCKED_RECTIFICATION_FIELDS`` is the ORM's side of it); a
+  signature's ``png`` may be set to NULL, nothing else changing (its image moved to the
+  attachments folder, revision 0023);
 * ``template_snapshots`` (content-addressed): never updated; not deleted while a signed
   inspection uses one.
 
@@ -44,6 +46,17 @@ RECTIFICATION_FIXED = ("id", "inspection_id", "number", "deadline", "requirement
 FRESH_TABLE = "signed_lock_fresh"
 # A marker's ``cleared`` value: a key that is never in the table (the deferred self-reference fails at commit).
 OPEN = "open"
+# A signed record's signature row may change in one way only: its PNG moved out to the attachments
+# folder (``png`` set to NULL, every other column as it was; core.inspections.signature_files
+# writes and reads back the file first — a trigger cannot see files).
+SIGNATURE_KEPT = ("id", "inspection_id", "role", "signer_name", "sha256", "signed_at", "created_at", "updated_at",
+                  "version", "device_id")
+
+
+def _png_moved_out(new: str = "NEW", old: str = "OLD") -> str:
+    """SQL: this UPDATE of a signature only sets its PNG to NULL."""
+    same = " AND ".join(f"{new}.{c} IS NOT DISTINCT FROM {old}.{c}" for c in SIGNATURE_KEPT)
+    return f"({old}.png IS NOT NULL AND {new}.png IS NULL AND {same})"
 
 
 def message(table: str) -> str:
@@ -111,6 +124,10 @@ def _sqlite_statements() -> list[str]:
                 f"NEW.number IS NOT OLD.number AND EXISTS (SELECT 1 FROM {t} o WHERE o.number = NEW.number"
                 f" AND {_locked('o.inspection_id')})",
             ]
+        elif t == "signatures":
+            moved = _png_moved_out().replace("IS NOT DISTINCT FROM", "IS")  # SQLite's spelling
+            update_checks = [f"NOT {moved} AND {_locked('OLD.inspection_id')}",
+                             f"NOT {moved} AND {_locked('NEW.inspection_id')}", f"NEW.id IS NOT OLD.id AND {over}"]
         else:
             update_checks = [_locked("OLD.inspection_id"), _locked("NEW.inspection_id"), f"NEW.id IS NOT OLD.id AND {over}"]
         out += [
@@ -168,6 +185,25 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
+CREATE FUNCTION signed_lock_signatures() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    IF {_png_moved_out()} THEN
+      RETURN NEW;  -- the PNG moved out to its attachment file: the one change allowed
+    END IF;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') AND signed_lock_locked(OLD.inspection_id) THEN
+    PERFORM signed_lock_refuse(TG_TABLE_NAME);
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    RETURN OLD;
+  END IF;
+  IF (TG_OP = 'INSERT' OR NEW.inspection_id IS DISTINCT FROM OLD.inspection_id)
+     AND signed_lock_locked(NEW.inspection_id) THEN
+    PERFORM signed_lock_refuse(TG_TABLE_NAME);
+  END IF;
+  RETURN NEW;
+END $$;
 CREATE FUNCTION signed_lock_rectifications() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' AND signed_lock_locked(OLD.inspection_id) THEN
@@ -204,7 +240,8 @@ END $$;
 """
 
 _PG_FUNCTION_NAMES = ("signed_lock_locked(varchar)", "signed_lock_refuse(text)", "signed_lock_fresh_bi()",
-                      "signed_lock_inspections()", "signed_lock_child()", "signed_lock_rectifications()",
+                      "signed_lock_inspections()", "signed_lock_child()", "signed_lock_signatures()",
+                      "signed_lock_rectifications()",
                       "signed_lock_snapshots()", "signed_lock_truncate()")
 
 
@@ -219,7 +256,8 @@ def _pg_triggers() -> list[tuple[str, str, str]]:
         ("signed_lock_snapshots_bd", "template_snapshots", "BEFORE DELETE ON template_snapshots FOR EACH ROW EXECUTE FUNCTION signed_lock_snapshots()"),
     ]
     for t in CHILD_TABLES:
-        function = "signed_lock_rectifications" if t == "rectifications" else "signed_lock_child"
+        function = {"rectifications": "signed_lock_rectifications", "signatures": "signed_lock_signatures"}.get(
+            t, "signed_lock_child")
         for suffix, op in (("bi", "INSERT"), ("bu", "UPDATE"), ("bd", "DELETE")):
             out.append((f"signed_lock_{t}_{suffix}", t, f"BEFORE {op} ON {t} FOR EACH ROW EXECUTE FUNCTION {function}()"))
     for t in ("inspections", "template_snapshots", *CHILD_TABLES):

@@ -277,7 +277,11 @@ class InspectionEditor(QWidget):
             self.sign_layout.addWidget(QLabel(labels[role]), row, 0)
             state = QLabel()
             state.setFixedSize(SIGNATURE_SIZE)
-            if signature:
+            if signature and signature.problem:  # the image file is missing or altered: say so
+                state.setWordWrap(True)
+                state.setText(self.tr("签名图像文件缺失或无法读取"))
+                state.setToolTip(signature.problem)
+            elif signature:
                 pixmap = QPixmap()
                 pixmap.loadFromData(signature.png)
                 state.setPixmap(pixmap.scaled(SIGNATURE_SIZE, Qt.AspectRatioMode.KeepAspectRatio,

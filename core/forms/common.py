@@ -194,6 +194,10 @@ def items_table(page: Page, header: list[str], rows: list[list], *, widths: tupl
     return table
 
 
+# printed in place of a signature whose image file is missing or does not match its hash
+SIGNATURE_UNREADABLE = "（签名图像文件缺失或无法读取）"
+
+
 def signature_image(signature: SignatureRow | None, *, width_mm: float = 26, height_mm: float = 10):
     """The drawn signature as a flowable, or None."""
     if signature is None or not signature.png:
@@ -214,7 +218,8 @@ def signature_block(page: Page, label: str, signatures: list[SignatureRow | None
     from reportlab.platypus import Table, TableStyle
 
     count = count if count is not None else len(signatures)
-    drawn = [signature_image(s) for s in signatures] if not page.wet else []
+    drawn = [signature_image(s) or (page.p(SIGNATURE_UNREADABLE, "small") if s is not None and s.problem else None)
+             for s in signatures] if not page.wet else []
     drawn = [d for d in drawn if d is not None]
     if drawn and len(drawn) == count:
         dates = sorted({date_cn(s.signed_at) for s in signatures if s is not None and s.signed_at})

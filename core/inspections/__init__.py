@@ -34,6 +34,7 @@ from core.inspections.records import (
     load_inspection,
     officer_role,
     photo_path,
+    signature_path,
     record_from_rows,
     safe_attachment_name,
 )
@@ -94,7 +95,7 @@ __all__ = [
     "MIN_OFFICERS", "OfficerData", "PARTY_ROLE", "PHOTO_EXTS", "PhotoRow", "RectificationRow", "STATUS_LABELS",
     "SignatureRow", "WITNESS_ROLE", "add_photo", "add_signature", "canonical", "complete_inspection",
     "completion_problems", "content_hash", "create_inspection", "draft_findings", "draft_requirements",
-    "image_format", "list_inspections", "load_inspection", "officer_role", "officer_signers", "party_snapshot", "photo_path",
+    "image_format", "list_inspections", "load_inspection", "officer_role", "officer_signers", "party_snapshot", "photo_path", "signature_path",
     "record_from_rows", "remove_photo", "reopen_inspection", "safe_attachment_name", "set_answer", "set_note", "set_officers", "set_rectification",
     "sign_inspection", "signature_roles", "signer_labels", "signing_problems", "start_inspection",
     "store_image", "update_details"

@@ -21,6 +21,7 @@ from core.checklists import (
     load_templates,
     template_from_snapshot,
 )
+from core.attachments import read_attachment
 from core.errors import InvalidInput, NotFound, RecordLocked, WorkflowError
 from db.models import (
     Inspection,
@@ -86,6 +87,7 @@ class SignatureRow:
     sha256: str
     png: bytes
     signed_at: datetime | None = None
+    problem: str = ""  # the image could not be read (file missing or altered): printed in its place
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,7 @@ def record_of(ctx: AppContext, i: Inspection) -> InspectionRecord:
         witness_name=i.witness_name,
         answers={r.item_code: Answer(r.result, r.note) for r in i.results},
         photos=[PhotoRow(p.id, p.item_code, p.sha256, photo_path(ctx, p.sha256, p.ext), p.original_name) for p in i.photos],
-        signatures={s.role: SignatureRow(s.role, s.signer_name, s.sha256, s.png, s.signed_at) for s in i.signatures},
+        signatures={s.role: _signature_row(ctx, s) for s in i.signatures},
         rectification=None if i.rectification is None else RectificationRow(
             i.rectification.number, i.rectification.deadline,
             i.rectification.requirements, i.rectification.status,
@@ -425,3 +427,33 @@ def photo_path(ctx: AppContext, sha256: str, ext: str) -> Path:
     if not safe_attachment_name(sha256, ext):
         raise InvalidInput("照片记录的文件名无效（应为 64 位十六进制摘要和图片扩展名），已拒绝")
     return ctx.attachments_dir / sha256[:2] / f"{sha256}.{ext}"
+
+
+SIGNATURE_EXT = "png"
+
+
+def signature_path(ctx: AppContext, sha256: str) -> Path:
+    """Where a signature image lives: the attachments folder, under its SHA-256 (as photos)."""
+    return photo_path(ctx, sha256, SIGNATURE_EXT)
+
+
+def _signature_row(ctx: AppContext, s) -> SignatureRow:
+    png, problem = signature_image(ctx, s.sha256, s.png)
+    return SignatureRow(s.role, s.signer_name, s.sha256, png, s.signed_at, problem)
+
+
+def signature_image(ctx: AppContext, sha256: str, png: bytes | None) -> tuple[bytes, str]:
+    """(the PNG, "") of a signature row, or (b"", why not) when it cannot be read.
+
+    A row of before 0023 may still hold its PNG (until ``move_signatures``); otherwise the file
+    is read through ``core.attachments`` (decrypted, and checked against the name). Either way
+    the bytes must hash to the row's ``sha256``: a missing or altered image is never drawn.
+    """
+    if png is not None:
+        if hashlib.sha256(png).hexdigest() == sha256:
+            return png, ""
+        return b"", "签名图像与其摘要不符（数据库中的图像已被改动）"
+    try:
+        return read_attachment(ctx, signature_path(ctx, sha256)), ""
+    except InvalidInput as exc:
+        return b"", f"签名图像文件缺失或无法读取：{exc.message}"

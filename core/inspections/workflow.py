@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-import hashlib
 import json
 import re
 from typing import TYPE_CHECKING, Mapping
@@ -23,6 +22,7 @@ from core.inspections.legal import (
     party_signs_record,
 )
 from core.inspections.photos import image_format
+from core.inspections.signature_files import store_signature
 from core.inspections.records import (
     CANONICAL_VERSION,
     MIN_OFFICERS,
@@ -72,16 +72,19 @@ def add_signature(ctx: AppContext, inspection_id: str, role: str, signer_name: s
     require(ctx, "inspect")
     if image_format(png) != "png":
         raise InvalidInput("签名图像无效")
-    with ctx.transaction() as s:
+    with ctx.sessions() as s:  # checked before the file is written: a refused signature leaves no file
         inspection = editable(s, inspection_id)
         allowed = {PARTY_ROLE, WITNESS_ROLE, ORDER_ROLE} | {officer_role(o.position) for o in inspection.officers}
         if role not in allowed:
             raise InvalidInput(f"未知的签名人角色“{role}”")
+    sha = store_signature(ctx, png)  # the image is a file (fsynced) before the row names it
+    with ctx.transaction() as s:
+        inspection = editable(s, inspection_id)
         drop_signature(s, inspection, role)
         s.flush()
         inspection.signatures.append(Signature(
             device_id=ctx.device_id, role=role, signer_name=signer_name.strip(),
-            sha256=hashlib.sha256(png).hexdigest(), png=png, signed_at=ctx.clock(),
+            sha256=sha, png=None, signed_at=ctx.clock(),
         ))
         touch(inspection)
 

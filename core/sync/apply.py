@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from core import anchors
 from core.errors import InvalidInput
 from core.attachments import read_attachment, stored_form
-from core.inspections import photo_path, safe_attachment_name
+from core.inspections import photo_path, safe_attachment_name, signature_path
+from core.inspections.records import SIGNATURE_EXT
 from core.sync.bulk import Prefetch, bulk_insert, prefetch
 from core.sync.changes import base_version, received_batch, set_base
 from core.sync.codec import current, dump, record_values
@@ -39,7 +40,7 @@ from core.sync.spec import (
     STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
 from core.users import require
-from db.models import Inspection, SyncBatch, SyncConflict, SyncPeer, SyncTombstone, TemplateSnapshot, utcnow
+from db.models import Inspection, Signature, SyncBatch, SyncConflict, SyncPeer, SyncTombstone, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -195,10 +196,11 @@ class _Staged:
     moves: list[tuple[Path, Path]]
     work: Path | None = None
     created: list[Path] | None = None  # folders made for staging, removed again if left empty
+    overwrite: set[Path] | None = None  # damaged files here that the package's intact ones replace
 
     def place(self) -> None:
         for source, target in self.moves:
-            if target.exists():
+            if target.exists() and target not in (self.overwrite or ()):
                 source.unlink(missing_ok=True)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -225,6 +227,11 @@ def _stage_attachments(ctx: AppContext, pkg: Package) -> _Staged:
     """
     root = Path(ctx.attachments_dir)
     wanted: dict[Path, bytes] = {}
+    for record in pkg.records.get("signatures", ()):  # signature images are files too (0023), never the column
+        target = signature_path(ctx, record["sha256"])
+        data = pkg.attachments.get(target.name)
+        if data is not None and _inside(root, target) and target not in wanted and not _whole(ctx, target):
+            wanted[target] = data
     for table in ATTACHMENT_TABLES:
         for record in pkg.records.get(table, ()):
             data = pkg.attachments.get(f"{record['sha256']}.{record['ext']}")
@@ -235,7 +242,7 @@ def _stage_attachments(ctx: AppContext, pkg: Package) -> _Staged:
                 raise InvalidInput(f"同步包 {shown(pkg.path.name, 120)} 的照片 {record['sha256']} 不在附件目录内，已拒绝")
             if target not in wanted and not target.exists():
                 wanted[target] = data
-    staged = _Staged([], created=[])
+    staged = _Staged([], created=[], overwrite={t for t in wanted if t.exists()})
     if not wanted:
         return staged
     try:
@@ -299,8 +306,15 @@ def _intact(ctx: AppContext, source: Path) -> bool:
     return True
 
 
+def _whole(ctx: AppContext, target: Path) -> bool:
+    """A signature file already here that reads back whole (a damaged one is written again)."""
+    return target.exists() and _intact(ctx, target)
+
+
 def _referenced(ctx: AppContext, sha: str, ext: str) -> bool:
     with ctx.sessions() as s:
+        if ext == SIGNATURE_EXT and s.scalar(select(Signature.id).where(Signature.sha256 == sha).limit(1)) is not None:
+            return True
         return any(s.scalar(select(model.id).where(model.sha256 == sha, model.ext == ext).limit(1)) is not None
                    for model in ATTACHMENT_TABLES.values())
 
@@ -334,7 +348,7 @@ def import_package(ctx: AppContext, path: Path, *, package: Package | None = Non
 
 
 def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
-    blobs = {name.partition(".")[0]: data for name, data in pkg.attachments.items()}
+    blobs: dict[str, bytes] = {}  # signature images are staged as files: the png column stays NULL
     kind = sender_kind(ctx, pkg.manifest["device_id"])
     station = role(ctx) == "station"
     # a station keeps its own users; those of a member station (or of the level above) come in

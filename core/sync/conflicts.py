@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import LargeBinary, delete, select
+from sqlalchemy import delete, select
 
 from core.errors import InvalidInput, NotFound, RecordLocked
+from core.inspections import signature_path
 from core.sync.codec import local_time, record_values
 from core.sync.devices import role, upstream
 from core.sync.spec import (
@@ -194,6 +195,16 @@ class Resolution:
     version: int | None  # the row's version afterwards (None: the row was left untouched)
 
 
+def _image_missing(ctx: AppContext, table: str, remote: dict) -> bool:
+    """A signature whose image file (staged with the package that brought the conflict) is not here."""
+    if table != "signatures":
+        return False
+    try:
+        return not signature_path(ctx, str(remote.get("sha256") or "")).is_file()
+    except InvalidInput:
+        return True
+
+
 def resolve_conflict(ctx: AppContext, conflict_id: int, choice: str) -> Resolution:
     """Resolve one conflict: ``"local"`` keeps this row, ``"remote"`` takes the other side's.
 
@@ -232,17 +243,19 @@ def resolve_conflict(ctx: AppContext, conflict_id: int, choice: str) -> Resoluti
                     tomb_row = {c.key: getattr(tomb, c.key) for c in SyncTombstone.__table__.columns}
             elif choice == "remote":
                 values = record_values(model, remote, {}, binary=False)
+                if conflict.table_name == "signatures":
+                    values["png"] = None  # its image is the file the import staged
                 if obj is None:
                     if local_json:
                         raise InvalidInput(f"本机同一位置已有另一条{label}，不能采用对方版本；请保留本机版本")
-                    if any(isinstance(c.type, LargeBinary) and not c.nullable for c in model.__table__.columns):
+                    if _image_missing(ctx, conflict.table_name, remote):
                         raise InvalidInput(f"对方版本的{label}图像未随冲突保存，不能采用；请保留本机版本")
                     obj = model(**values)
                     s.add(obj)
                     version = obj.version = int(remote.get("version") or 1) + 1
                 else:
-                    if any(isinstance(c.type, LargeBinary) for c in model.__table__.columns) and \
-                            remote.get("sha256") != getattr(obj, "sha256", None):
+                    if remote.get("sha256") != getattr(obj, "sha256", None) and \
+                            _image_missing(ctx, conflict.table_name, remote):
                         raise InvalidInput(f"对方版本的{label}图像未随冲突保存，不能采用；请保留本机版本")
                     version = max(obj.version, int(remote.get("version") or 0)) + 1
                     for key, value in values.items():

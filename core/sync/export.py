@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from core import anchors
 from core.errors import InvalidInput
 from core.attachments import read_attachment
-from core.inspections import photo_path
+from core.inspections import photo_path, signature_path
 from core.sync.changes import add_missing_parents, changed_since, rows_of, set_bases, watermark
 from core.sync.codec import dump, to_json
 from core.sync.devices import identity_for, peers, upstream
@@ -51,6 +51,11 @@ def _record_of(ctx: AppContext, table: str, row: dict[str, Any],
         record["password_hash"] = None
     if table == "officer_keys" and record["user_id"] not in may_log_in:  # the wrapped private key, likewise
         record["wrapped_key"] = None
+    if table == "signatures" and not attachments:  # the image is a file here (0023): read, decrypted and checked
+        try:
+            attachments[f"attachments/{record['sha256']}.png"] = read_attachment(ctx, signature_path(ctx, record["sha256"]))
+        except InvalidInput as exc:
+            raise InvalidInput(f"签名图像无法读取，未导出：{exc.message}；请从备份恢复附件目录") from exc
     if table in ATTACHMENT_TABLES:
         path = photo_path(ctx, record["sha256"], record["ext"])
         if path.is_file():  # the package carries the plain photo: the receiver stores it under its own key

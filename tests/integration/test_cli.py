@@ -213,7 +213,8 @@ def test_every_command_in_help_dispatches_to_a_handler():
         assert args.handler.__module__.startswith(("cli.", "hub.command")), path
         checked.append(" ".join(path))
     assert sorted(checked) == [
-        "approve-correction", "attachments encrypt", "attachments status", "audit verify", "backup", "correct", "demo",
+        "approve-correction", "attachments encrypt", "attachments move-signatures", "attachments status", "audit verify",
+        "backup", "correct", "demo",
         "devices add", "devices enrol", "devices list", "devices release", "devices revoke", "encrypt",
         "events import", "export", "hub", "hub migrate-db", "inspections", "inspections remove-photo", "inspectors",
         "inspectors add", "leads", "leads remove-photo", "numbers print",

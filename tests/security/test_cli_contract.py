@@ -310,6 +310,10 @@ def test_a_full_disk_is_exit_2_and_nothing_recorded(command, sync_world, tmp_pat
     rawdb.copy_db(sync_world["base"] / "station.db", tmp_path / "station.db")
     db = tmp_path / "station.db"
     attachments = tmp_path / "station-attachments"
+    if (sync_world["base"] / "station-attachments").is_dir():  # its signature images (and photos) are files
+        import shutil
+
+        shutil.copytree(sync_world["base"] / "station-attachments", attachments)
     before = database_digest(db), folder_digest(attachments)
     code, _, err = cli(capsys, monkeypatch, *FULL[command](db, sync_world, tmp_path))
     assert code == 2, err

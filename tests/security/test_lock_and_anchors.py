@@ -251,9 +251,11 @@ def test_the_rewrite_path_recomputes_the_same_hashes_as_the_app(station):
 
 
 def test_a_migration_may_rewrite_signed_rows_keeping_every_hash(station):
-    def move_images(conn):  # as a migration moving signature images would: same bytes, rows rewritten
-        for sid, png in conn.exec_driver_sql("SELECT id, png FROM signatures").all():
-            conn.exec_driver_sql("UPDATE signatures SET png = ?, updated_at = updated_at WHERE id = ?", (bytes(png), sid))
+    def move_images(conn):  # as a migration rewriting signature rows would: same values, rows rewritten
+        rows = conn.exec_driver_sql("SELECT id, sha256 FROM signatures").all()
+        assert len(rows) == 4
+        for sid, sha in rows:
+            conn.exec_driver_sql("UPDATE signatures SET sha256 = ?, updated_at = updated_at WHERE id = ?", (sha, sid))
 
     with station.ctx.engine.begin() as conn:
         assert rewrite_signed_rows(conn, move_images) == 1
