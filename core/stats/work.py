@@ -21,7 +21,6 @@ from core.stats.common import (
 )
 from core.stats.period import Period
 from core.stats.scope import FAILED, period_table
-from core.stats.tally import tally, vocabularies
 from db.models import Inspection, InspectionOfficer, ItemResult, Rectification, Subject
 
 
@@ -37,32 +36,24 @@ def inspections_and_subjects(session: Session, period: Period) -> tuple[dict, di
     inspections: dict = {}
     inspected: dict = {}
     several = session.info.get("stats_several_stations", False)
-    # SQLite: the breakdowns with a known list of keys in one pass (core/stats/tally.py); PostgreSQL
-    # aggregates by hashing, so there each breakdown keeps its own GROUP BY
-    counted = (tally(session, table.name, vocabularies(session, period, several))
-               if session.connection().dialect.name == "sqlite" else {})
     for name in DIMENSIONS:
         if name == "by_station" and not several:
             continue
-        rows = counted[name] if name in counted else _grouped(session, table, name)
+        if name == "by_inspector":
+            key = func.coalesce(DIMENSIONS[name], "")
+            query = (select(key, func.count(func.distinct(table.c.row_key)),
+                            func.count(func.distinct(table.c.subject_key)))
+                     .select_from(table).join(InspectionOfficer, InspectionOfficer.inspection_id == table.c.id))
+        else:
+            key = func.coalesce(table.c[name], "")
+            query = select(key, func.count(), func.count(func.distinct(table.c.subject_key))).select_from(table)
+        rows = session.execute(query.group_by(key)).all()
         for target, column in ((inspections, 1), (inspected, 2)):
             order = (lambda r: r[0]) if name == "by_month" else (lambda r, c=column: (-r[c], r[0]))
             target[name] = {r[0]: r[column] for r in sorted(rows, key=order)}
     inspections = {"total": sum(inspections["by_kind"].values()), **inspections}
     inspected = {"total": sum(inspected["by_category"].values()), **inspected}
     return inspections, inspected
-
-
-def _grouped(session: Session, table, name: str) -> list:
-    """[(key, 家次, 户数)] of one breakdown: GROUP BY its key over the period table (the officers joined)."""
-    if name == "by_inspector":
-        key = func.coalesce(DIMENSIONS[name], "")
-        query = (select(key, func.count(func.distinct(table.c.row_key)), func.count(func.distinct(table.c.subject_key)))
-                 .select_from(table).join(InspectionOfficer, InspectionOfficer.inspection_id == table.c.id))
-    else:
-        key = func.coalesce(table.c[name], "")
-        query = select(key, func.count(), func.count(func.distinct(table.c.subject_key))).select_from(table)
-    return session.execute(query.group_by(key)).all()
 
 
 def problems_query(session: Session, columns, period: Period):

@@ -351,25 +351,3 @@ def test_reporters_are_not_listed_to_an_inspector(station):
             drill(ctx, Q4, "leads", "by_worker", "马红")
     finally:
         ctx.user = None
-
-
-def test_the_one_pass_breakdowns_equal_a_group_by_each(station, monkeypatch):
-    """core/stats/tally.py (SQLite: 药/械/化, category, kind, origin, month in one pass by subject) gives the
-    same figures, in the same order, as a GROUP BY per breakdown — for a quarter, a year and a range."""
-    from core.stats import scope, work
-
-    ctx, real = station[0], work.tally
-    for period in (Q4, Period.year(2026), Period.range(parse_day("2026-09-15"), parse_day("2026-11-20"))):
-        with ctx.sessions() as s:
-            passes = []
-            monkeypatch.setattr(work, "tally", lambda *a: passes.append(real(*a)) or passes[-1])
-            one_pass = work.inspections_and_subjects(s, period)
-            monkeypatch.setattr(work, "tally", lambda *a: {})
-            scope.forget(s)
-            grouped = work.inspections_and_subjects(s, period)
-        # every breakdown with a known list of keys came from the one pass (none fell back)
-        assert len(passes) == 1 and set(passes[0]) == {"by_domain", "by_category", "by_kind", "by_origin", "by_month"}
-        assert one_pass[0]["total"] > 0
-        assert one_pass == grouped
-        assert [list(part[k]) for part in one_pass for k in part if k != "total"] == \
-            [list(part[k]) for part in grouped for k in part if k != "total"]
