@@ -39,7 +39,7 @@ def _inspections(db: Path) -> list[dict]:
 def test_demo_creates_signed_and_draft_inspections_and_tops_up(demo_db):
     rows = _inspections(demo_db)
     assert {r["status"] for r in rows} >= {"signed", "draft"}
-    assert len(rows) == 7  # the demo: six signed (one per checklist and more) and a draft
+    assert len(rows) == 10  # the demo: nine signed (one per checklist and more) and a draft
     assert all(set(r) == {"id", "number", "subject", "template", "status"} for r in rows)
     again = run("demo", "--db", str(demo_db))
     assert again.returncode == 0 and "新增 0 个监管对象、0 条检查记录" in again.stdout
