@@ -118,7 +118,7 @@ def test_backup_and_restore(tmp_path):
     assert backup.is_file()
     restored = run("restore", "--db", str(db), str(backup))
     assert restored.returncode == 0, restored.stderr
-    assert len(_inspections(db)) == 7  # six signed (one per checklist and more) and a draft
+    assert len(_inspections(db)) == 10  # nine signed (one per checklist and more) and a draft
     missing = run("restore", "--db", str(db), str(tmp_path / "none.db"))
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
 
