@@ -62,3 +62,22 @@ def test_the_family_shares_item_codes_and_texts_with_v3():
     assert "第八十九条第（四）项" in combined.item("C1").penalty_basis
     assert "第八十六条第（三）项" in combined.item("E1").penalty_basis
     assert "第八十四条第（三）项" in combined.item("N4").penalty_basis
+
+
+@pytest.mark.parametrize("code", sorted(FAMILY))
+def test_every_penalty_citation_reads_law_then_articles(code):
+    """The 立案审批表 groups the penalty articles by law (core.forms.common.group_by_law splits on ；
+    and 、): every part must be 《law》 then 第…条 articles, with no remark in brackets."""
+    import re
+
+    from core.forms.common import group_by_law
+
+    cited = [i.penalty_basis for i in load_templates()[code].items if "法制审核" not in i.penalty_basis]
+    assert len(cited) >= 20
+    for citation in cited:
+        for segment in re.split("；", citation):
+            law, articles = re.fullmatch(r"(《[^》]+》)(.+)", segment).groups()
+            for article in articles.split("、"):
+                assert re.fullmatch(r"第[一二三四五六七八九十百]+条(第[一二三四五六七八九十]+款)?(第（[一二三四五六七八九十]+）项)?",
+                                    article), (code, article)
+    assert group_by_law(cited).startswith("《")
