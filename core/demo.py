@@ -55,13 +55,13 @@ DEMO_SUBJECTS = [
     SubjectData("驻马店市康宁医疗器械有限公司", "device_operator", demo_code(201),
                 licence_no="豫驻食药监械经营许20190012号", legal_rep="赵强",
                 address="驻马店市开发区金山路99号", phone="0396-3816677", grid="金山社区"),
-    SubjectData("驻马店市安泰医疗器械批发有限公司", "device_operator", demo_code(202),
+    SubjectData("驻马店市安泰医疗器械批发有限公司", "device_wholesaler", demo_code(202),
                 licence_no="豫驻食药监械经营许20210031号", legal_rep="钱安",
                 address="驻马店市驿城区物流园8号", phone="0396-3900088", grid="物流园"),
     SubjectData("驿城区百姓健康医疗器械店", "device_operator", demo_code(203, individual=True),
                 filing_no="豫驻食药监械经营备20220156号", legal_rep="孙健",
                 address="驻马店市驿城区前进路32号", phone="13903960033", grid="前进路社区"),
-    SubjectData("驿城区康复之家器械商行", "device_operator", demo_code(204, individual=True),
+    SubjectData("驿城区康复之家器械商行", "device_retailer", demo_code(204, individual=True),
                 filing_no="豫驻食药监械经营备20230078号", legal_rep="李康",
                 address="驻马店市驿城区健康路5号", phone="13903960044", grid="健康路社区"),
     SubjectData("仁和大药房驿城店", "drug_retailer", demo_code(301),
@@ -73,6 +73,9 @@ DEMO_SUBJECTS = [
                 legal_rep="吴福", address="驻马店市驿城区胡庙乡福寿路1号", phone="0396-2100123", grid="胡庙乡"),
     SubjectData("驿城区惠民超市", "other", demo_code(601, individual=True),
                 legal_rep="郑惠", address="驻马店市驿城区南海路66号", phone="13603960011", grid="南海路社区"),
+    SubjectData("驻马店市瑞康体外诊断试剂有限公司", "device_cold_chain", demo_code(205),
+                licence_no="豫驻药监械经营许20240007号", legal_rep="冯瑞",
+                address="驻马店市开发区冷链物流园3号", phone="0396-3827700", grid="物流园"),
 ]
 
 INSPECTORS = OFFICERS + [
@@ -85,6 +88,7 @@ DEMO_GRADES = [
     ("驻马店市安泰医疗器械批发有限公司", 2, "第二类、第三类医疗器械批发企业"),
     ("驿城区百姓健康医疗器械店", 1, "第二类医疗器械零售"),
     ("驿城区康复之家器械商行", 1, "第二类医疗器械零售"),
+    ("驻马店市瑞康体外诊断试剂有限公司", 3, "经营需冷链管理的体外诊断试剂，列入重点监管目录"),
 ]
 # (subject name, event type, days ago, 来源编号, 详情)
 DEMO_EVENTS = [
@@ -113,6 +117,10 @@ DEMO_CHECKLIST_INSPECTIONS = [
                         "E1": "非处方药货架发现1盒已过有效期的药品，已拍照"}, 9),
     (9, "device-user", {"D2": "护理站制氧机、雾化器无定期维护保养记录"}, 7),
     (3, "device-operator", {"J1": "第三类医疗器械销售记录未记录唯一标识（UDI）"}, 4),
+    (4, "device-wholesale", {"M3": "向某诊所批发第三类医疗器械，未查验其医疗机构执业许可证，未建购货者档案"}, 6),
+    (6, "device-retail", {"N1": "电子血压计与保健食品混放在同一货架，未分区陈列"}, 3),
+    (11, "device-cold-chain", {"P2": "2号冷藏柜温度记录仪故障，近10天无温度记录",
+                               "P4": "新购冷藏车未经验证即投入运输"}, 2),
 ]
 DEMO_CHECKLIST_DETAILS = {
     "drug-retail": {
@@ -121,6 +129,14 @@ DEMO_CHECKLIST_DETAILS = {
     },
     "device-user": {"D2": ("检查、检验、校准、保养、维护未予记录", None)},
     "device-operator": {"J1": ("经营实施唯一标识的医疗器械未在经营环节记录使用唯一标识", None)},
+    "device-wholesale": {"M3": ("批发销售前未核实购货者资质", None)},
+    "device-retail": {"N1": ("医疗器械未与非医疗器械分区陈列", {"name": "电子血压计", "spec": "臂式 YE-660", "batch": "20250911",
+                                                      "quantity": "4台"})},
+    "device-cold-chain": {
+        "P2": ("冷链贮存温度未监测或无记录", {"name": "乙型肝炎病毒表面抗原检测试剂盒（酶联免疫法）", "spec": "96人份/盒",
+                                       "batch": "HB250802", "quantity": "12盒"}),
+        "P4": ("冷链设施设备未经验证即使用", None),
+    },
 }
 DEMO_WITNESS = ("孙丽", "驿城区西园路10号 丽人服装店经营者", "13783960021")
 

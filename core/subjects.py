@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 CATEGORIES = {
     "cosmetics_operator": "化妆品经营者",
-    "device_operator": "医疗器械经营者",
+    "device_operator": "医疗器械经营者",  # 批零兼营, or not told apart
+    "device_wholesaler": "医疗器械批发企业",
+    "device_retailer": "医疗器械零售企业",
+    "device_cold_chain": "医疗器械冷链经营企业（体外诊断试剂等）",
     "drug_retailer": "药品零售企业",
     "medical_beauty": "医疗美容机构",
     "elderly_care": "养老机构",

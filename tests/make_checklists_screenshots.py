@@ -1,5 +1,8 @@
 """Render the new-inspection dialog of a pharmacy with an unfitting checklist picked (the warning
-line shown) to docs/screenshots/checklists-new-inspection.png.
+line shown) to docs/screenshots/checklists-new-inspection.png, the same for the demo's cold-chain
+firm offered the retail list (checklists-cold-chain-warning.png), and pages of the demo's signed
+cold-chain checklist (检查记录表): page 1 and the page with its 冷链 items (checklists-cold-chain-p1.png,
+-cold.png).
 
     .venv/bin/python tests/make_checklists_screenshots.py
 """
@@ -37,6 +40,29 @@ def main() -> None:
     target = OUT / "checklists-new-inspection.png"
     dialog.grab().save(str(target))
     print(target, dialog.fit_warning.text())
+    [firm] = search_subjects(ctx, "瑞康体外诊断试剂")
+    dialog = NewInspectionDialog(ctx, firm)
+    dialog.show()
+    dialog.template.setCurrentIndex(dialog.template.findData("device-retail"))
+    app.processEvents()
+    dialog.adjustSize()
+    app.processEvents()
+    target = OUT / "checklists-cold-chain-warning.png"
+    dialog.grab().save(str(target))
+    print(target, dialog.fit_warning.text())
+
+    from core.inspections import list_inspections
+    from core.printing import print_form
+    from tests.support.screens import pdf_page_png
+
+    [summary] = [s for s in list_inspections(ctx) if s.subject_name == firm.name]
+    pdf = print_form(ctx, summary.id, "checklist", work / "checklist.pdf")
+    from pypdf import PdfReader
+
+    texts = [page.extract_text() for page in PdfReader(str(pdf)).pages]
+    cold = next(n for n, text in enumerate(texts, 1) if "P1" in text and "冷库" in text)
+    for label, page in (("p1", 1), ("cold", cold)):
+        print(pdf_page_png(pdf, OUT / f"checklists-cold-chain-{label}.png", page), f"page {page} of {len(texts)}")
     ctx.close()
 
 

@@ -33,7 +33,8 @@ GRADE_LABELS = {1: "一级", 2: "二级", 3: "三级"}
 
 # 药 / 械 / 化: the checklist used decides; a template code not named here falls back to the category
 _DOMAIN_BY_TEMPLATE = (("cosmetics", "cosmetics"), ("device", "devices"), ("drug", "drugs"))
-_DOMAIN_BY_CATEGORY = {"drug_retailer": "drugs", "device_operator": "devices", "cosmetics_operator": "cosmetics",
+_DOMAIN_BY_CATEGORY = {"drug_retailer": "drugs", "device_operator": "devices", "device_wholesaler": "devices",
+                       "device_retailer": "devices", "device_cold_chain": "devices", "cosmetics_operator": "cosmetics",
                        "medical_beauty": "cosmetics"}
 
 DOMAIN = case(

@@ -20,6 +20,8 @@ def _subject(ctx, category, name):
 @pytest.mark.parametrize("category, expected", [
     ("drug_retailer", "drug-retail"), ("medical_beauty", "device-user"), ("elderly_care", "device-user"),
     ("device_operator", "device-operator"), ("cosmetics_operator", "cosmetics-531"),
+    ("device_wholesaler", "device-wholesale"), ("device_retailer", "device-retail"),
+    ("device_cold_chain", "device-cold-chain"),
 ])
 def test_dialog_preselects_the_mapped_checklist_without_a_warning(qtbot, ctx, category, expected):
     dialog = NewInspectionDialog(ctx, _subject(ctx, category, f"测试{category}"))
@@ -38,7 +40,7 @@ def test_picking_a_checklist_that_does_not_fit_warns_and_still_starts(qtbot, ctx
     qtbot.waitExposed(dialog)
     assert dialog.template.currentData() == "drug-retail"
     codes = [dialog.template.itemData(i) for i in range(dialog.template.count())]
-    assert len(codes) == 4 and codes[0] == "drug-retail"
+    assert len(codes) == 7 and codes[0] == "drug-retail"
 
     dialog.template.setFocus()
     steps = codes.index("cosmetics-531")
@@ -66,3 +68,20 @@ def test_picking_a_checklist_that_does_not_fit_warns_and_still_starts(qtbot, ctx
     qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), LEFT)
     assert dialog.message.text() == "" and dialog.inspection_id
     assert svc.load_inspection(ctx, dialog.inspection_id).template.code == "cosmetics-531"
+
+
+def test_a_cold_chain_firm_offered_the_retail_list_is_warned(qtbot, ctx):
+    firm = _subject(ctx, "device_cold_chain", "瑞康体外诊断试剂测试公司")
+    dialog = NewInspectionDialog(ctx, firm)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.template.currentData() == "device-cold-chain" and dialog.fit_warning.isHidden()
+    codes = [dialog.template.itemData(i) for i in range(dialog.template.count())]
+    assert len(codes) == 7
+    dialog.template.setFocus()
+    for _ in range(codes.index("device-retail")):
+        qtbot.keyClick(dialog.template, Qt.Key.Key_Down)
+    assert dialog.template.currentData() == "device-retail" and dialog.fit_warning.isVisible()
+    text = dialog.fit_warning.text()
+    assert "不适用于医疗器械冷链经营企业" in text and "《医疗器械冷链经营企业监督检查记录表》" in text

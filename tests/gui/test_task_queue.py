@@ -129,7 +129,7 @@ def test_task_from_queue_to_signed_inspection_closes_the_task(
     qtbot.mouseClick(queue.start_button, LEFT)
 
     assert start_dialogs == [{
-        "enabled": False, "code": "device-operator", "text": "医疗器械经营企业监督检查记录表（第3版）",
+        "enabled": False, "code": "device-operator", "text": "医疗器械经营企业监督检查记录表（第4版）",
         "title": f"开始任务检查 — {shop.name}",
     }]
     [editor] = _editors(window)

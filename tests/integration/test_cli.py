@@ -39,7 +39,7 @@ def _inspections(db: Path) -> list[dict]:
 def test_demo_creates_signed_and_draft_inspections_and_tops_up(demo_db):
     rows = _inspections(demo_db)
     assert {r["status"] for r in rows} >= {"signed", "draft"}
-    assert len(rows) == 7  # the demo: six signed (one per checklist and more) and a draft
+    assert len(rows) == 10  # the demo: nine signed (one per checklist and more) and a draft
     assert all(set(r) == {"id", "number", "subject", "template", "status"} for r in rows)
     again = run("demo", "--db", str(demo_db))
     assert again.returncode == 0 and "新增 0 个监管对象、0 条检查记录" in again.stdout
@@ -118,7 +118,7 @@ def test_backup_and_restore(tmp_path):
     assert backup.is_file()
     restored = run("restore", "--db", str(db), str(backup))
     assert restored.returncode == 0, restored.stderr
-    assert len(_inspections(db)) == 7  # six signed (one per checklist and more) and a draft
+    assert len(_inspections(db)) == 10  # nine signed (one per checklist and more) and a draft
     missing = run("restore", "--db", str(db), str(tmp_path / "none.db"))
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
 

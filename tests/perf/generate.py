@@ -147,8 +147,11 @@ NAME_PATTERNS = {
     ],
     "device_operator": [
         "{city}{brand}医疗器械有限公司", "{brand}医疗器械经营部", "{district}{brand}康复器材店",
-        "{city}{brand}{brand2}医药科技有限公司", "{district}{brand}助听器验配中心",
+        "{city}{brand}{brand2}医药科技有限公司",
     ],
+    "device_wholesaler": ["{city}{brand}医疗器械批发有限公司", "{city}{brand}{brand2}医疗器械供应链有限公司"],
+    "device_retailer": ["{district}{brand}康复器材店", "{district}{brand}助听器验配中心", "{brand}医疗器械店（{road}店）"],
+    "device_cold_chain": ["{city}{brand}体外诊断试剂有限公司", "{city}{brand}{brand2}生物科技有限公司"],
     "drug_retailer": [
         "{brand}大药房{road}店", "{brand}大药房（{district}{road}店）", "{district}{brand}药店",
         "{brand}医药连锁第{n}分店", "{district}{town}{brand}诊所药房",
@@ -168,7 +171,10 @@ NAME_PATTERNS = {
 # share of the register, and how often one is inspected relative to the others
 CATEGORY_MIX = {
     "cosmetics_operator": (0.25, 0.7),
-    "device_operator": (0.20, 1.6),
+    "device_operator": (0.08, 1.6),
+    "device_wholesaler": (0.04, 1.6),
+    "device_retailer": (0.06, 1.6),
+    "device_cold_chain": (0.02, 1.6),
     "drug_retailer": (0.25, 1.6),
     "medical_beauty": (0.05, 1.6),
     "elderly_care": (0.05, 1.0),
@@ -178,6 +184,9 @@ CATEGORY_MIX = {
 TEMPLATE_BY_CATEGORY = {
     "cosmetics_operator": [("cosmetics-531", 1)],
     "device_operator": [("device-operator", 1)],
+    "device_wholesaler": [("device-wholesale", 1)],
+    "device_retailer": [("device-retail", 1)],
+    "device_cold_chain": [("device-cold-chain", 1)],
     "drug_retailer": [("device-operator", 1)],
     "medical_beauty": [("device-operator", 7), ("cosmetics-531", 3)],
     "elderly_care": [("device-operator", 1)],
@@ -364,7 +373,7 @@ class World:
                 licence_no = f"豫AA396{rng.randint(0, 9_999_999):07d}"
                 if rng.random() < 0.7:
                     filing_no = f"豫驻食药监械经营备{year}{rng.randint(1, 9999):04d}号"
-            elif category == "device_operator":
+            elif category.startswith("device_"):
                 if rng.random() < 0.4:
                     licence_no = f"豫驻食药监械经营许{year}{rng.randint(1, 9999):04d}号"
                 filing_no = f"豫驻食药监械经营备{year}{rng.randint(1, 9999):04d}号"

@@ -265,7 +265,7 @@ def test_kill_during_demo(tmp_path, head_tables):
         _cli_ok("demo", "--db", db)
         ctx = AppContext.open(db, create=False)
         try:
-            assert len(list_inspections(ctx)) == 7 and _count(db, "subjects") == 11
+            assert len(list_inspections(ctx)) == 10 and _count(db, "subjects") == 12
             assert verify_chain(ctx).ok
         finally:
             ctx.close()

@@ -145,7 +145,7 @@ def test_a_bad_backup_is_refused_and_the_database_left_as_it_was(kind, station, 
     assert "sqlite3" not in err and "Error" not in err
     assert _state(station) == before
     ctx = AppContext.open(station, create=False)  # still usable
-    assert len(__import__("core.inspections", fromlist=["x"]).list_inspections(ctx)) == 7
+    assert len(__import__("core.inspections", fromlist=["x"]).list_inspections(ctx)) == 10
     ctx.close()
 
 
@@ -203,7 +203,7 @@ def test_a_damaged_database_is_replaced_and_its_bytes_kept_aside(station, capsys
     [kept] = list(backup_dir(station).glob("*.damaged"))
     assert kept.read_bytes() == b"garbage " * 1000
     ctx = AppContext.open(station, create=False)
-    assert len(__import__("core.inspections", fromlist=["x"]).list_inspections(ctx)) == 7
+    assert len(__import__("core.inspections", fromlist=["x"]).list_inspections(ctx)) == 10
     ctx.close()
 
 

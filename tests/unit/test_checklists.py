@@ -106,7 +106,8 @@ def test_shipped_dir_has_schema():
 # --- issue 12: a checklist for every kind of subject ------------------------------------------------
 
 SHIPPED = sorted(checklists_dir().glob("*.v*.json"))
-NEWEST = {"cosmetics-531": 3, "device-operator": 3, "device-user": 1, "drug-retail": 1}
+NEWEST = {"cosmetics-531": 3, "device-operator": 4, "device-user": 1, "drug-retail": 1,
+          "device-wholesale": 1, "device-retail": 1, "device-cold-chain": 1}
 PLACEHOLDER = "本表未列明罚则条款，立案时由法制审核确定"
 
 
@@ -114,7 +115,7 @@ def test_every_shipped_file_validates_against_the_schema():
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(json.loads((checklists_dir() / "schema.json").read_text(encoding="utf-8")))
-    assert len(SHIPPED) == 8
+    assert len(SHIPPED) == 12
     for path in SHIPPED:
         data = json.loads(path.read_text(encoding="utf-8"))
         assert list(validator.iter_errors(data)) == [], path.name
@@ -159,7 +160,7 @@ def test_device_user_is_for_users_not_operators():
 
 def test_device_operator_v3_adds_the_missing_items_and_keeps_v2():
     v2 = load_template_file(checklists_dir() / "device-operator.v2.json")
-    v3 = load_templates()["device-operator"]
+    v3 = load_template_file(checklists_dir() / "device-operator.v3.json")
     assert v3.subject_categories == ("device_operator",)
     assert [s.code for s in v3.sections[:len(v2.sections)]] == [s.code for s in v2.sections]
     assert v3.item("G1").basis == "《医疗器械监督管理条例》第三十九条"
@@ -191,6 +192,9 @@ def test_new_inspections_use_the_newest_version(ctx, subject, officers):
 @pytest.mark.parametrize("category, expected", [
     ("cosmetics_operator", "cosmetics-531"),
     ("device_operator", "device-operator"),
+    ("device_wholesaler", "device-wholesale"),
+    ("device_retailer", "device-retail"),
+    ("device_cold_chain", "device-cold-chain"),
     ("drug_retailer", "drug-retail"),
     ("medical_beauty", "device-user"),
     ("elderly_care", "device-user"),
@@ -200,7 +204,7 @@ def test_category_map_picks_the_right_checklist(category, expected):
     from core.checklist_fit import checklist_fits, checklist_for_category
     from core.rules import default_rules
 
-    assert default_rules()[0].version == 2
+    assert default_rules()[0].version == 3
     assert checklist_for_category(category) == expected
     assert expected in load_templates()
     assert checklist_fits(category, expected) == ""
@@ -211,6 +215,10 @@ def test_category_map_picks_the_right_checklist(category, expected):
     ("medical_beauty", "device-operator", "医疗美容机构"),
     ("elderly_care", "drug-retail", "养老机构"),
     ("device_operator", "device-user", "医疗器械经营者"),
+    ("device_wholesaler", "device-retail", "医疗器械批发企业"),
+    ("device_retailer", "device-wholesale", "医疗器械零售企业"),
+    ("device_cold_chain", "device-wholesale", "医疗器械冷链经营企业"),
+    ("device_cold_chain", "cosmetics-531", "医疗器械冷链经营企业"),
     ("cosmetics_operator", "drug-retail", "化妆品经营者"),
 ])
 def test_checklist_fits_warns_in_chinese_when_it_does_not_fit(category, code, label):
