@@ -210,7 +210,8 @@ def make_senders(hub, work: Path, stations: int, laptops: int, size: int, *, see
 class HubRunner:
     """The hub on a free loopback port: ``main.py hub`` in a process, or uvicorn in a thread."""
 
-    def __init__(self, db: str, data_dir: Path, *, mode: str = "process", limit: int | None = None):
+    def __init__(self, db: str, data_dir: Path, *, mode: str = "process", limit: int | None = None,
+                 hub_options: dict | None = None):
         from tests.integration.pg import free_port
 
         self.port = free_port()
@@ -235,7 +236,8 @@ class HubRunner:
             from hub.service import Hub
 
             self.ctx = AppContext.open(db, attachments_dir=data_dir / "attachments")
-            config = uvicorn_config(create_app(Hub(self.ctx, data_dir / "hub-outbox")), "127.0.0.1", self.port)
+            self.hub = Hub(self.ctx, data_dir / "hub-outbox", **(hub_options or {}))
+            config = uvicorn_config(create_app(self.hub), "127.0.0.1", self.port)
             import logging
 
             # the figures, not a line per request nor per 503 (counted as retries)
