@@ -3,12 +3,11 @@
     python -m tests.perf.hub_load_bench --engine sqlite|postgresql [--stations 20] [--laptops 2]
         [--size 30] [--hub process|thread] [--limit N] [--work DIR] [--json]
 
-What users run: the hub is ``main.py hub`` in its own process (``--hub process``, the default) on
-a database of its own — an SQLite file, or a PostgreSQL database on a throw-away server started with
-``tests/integration/pg.py``'s ``PgServer`` (``--engine postgresql``; ``--db-url`` uses a server of
-your own). ``--hub thread`` serves the same app with uvicorn in this process instead, and
-``--limit N`` then lowers uvicorn's ``limit_concurrency`` (the hub's bound on requests served at
-once, ``hub.server``) so that senders are told to come back (HTTP 503) and must retry.
+What users run: ``main.py hub`` in its own process (``--hub process``, the default) on an SQLite
+file or a PostgreSQL database (a throw-away ``PgServer`` of ``tests/integration/pg.py``, or
+``--db-url``). ``--hub thread`` serves the same app with uvicorn in this process; ``--limit N`` then
+lowers uvicorn's ``limit_concurrency``. Either way the hub admits a few uploads at once
+(``hub.service.DEFAULT_MAX_PENDING_PUSHES``) and tells the others to come back (503).
 
 Set-up (not timed): ``make_senders`` enrols ``stations × laptops`` laptops at the hub
 (``core.sync.add_device`` / ``enrol_device``), records each one's station with
@@ -53,7 +52,7 @@ if str(ROOT) not in sys.path:
 
 from tests.perf.bench import log  # noqa: E402
 
-RETRY_STATUSES = (429, 503)  # "come back later": uvicorn's limit_concurrency answers 503
+RETRY_STATUSES = (429, 503)  # "come back later": the hub's admission bound and uvicorn's limit_concurrency
 MAX_ATTEMPTS = 60
 SUBJECTS = 120
 OFFICERS = 4  # the hub's inspectors who sign (each costs a password hash and a key wrap at set-up)
@@ -79,7 +78,6 @@ class Sender:
 
 
 # --- set-up ---------------------------------------------------------------------------------------
-
 def seed_hub(hub, seed: int = 15):
     """Subjects on the hub (the county's register, as laptops pull it) and the factory that inspects them."""
     from sqlalchemy import insert
@@ -206,7 +204,6 @@ def make_senders(hub, work: Path, stations: int, laptops: int, size: int, *, see
 
 
 # --- the hub --------------------------------------------------------------------------------------
-
 class HubRunner:
     """The hub on a free loopback port: ``main.py hub`` in a process, or uvicorn in a thread."""
 
@@ -279,7 +276,6 @@ class HubRunner:
 
 
 # --- the pushes -----------------------------------------------------------------------------------
-
 def push_one(sender: Sender, url: str, barrier: threading.Barrier, stats: dict, lock: threading.Lock) -> None:
     """Upload the sender's package as ``core.sync.client.push`` does; retry when told to come back."""
     from core.errors import InvalidInput
@@ -328,7 +324,6 @@ def push_all(senders: list[Sender], url: str) -> dict:
 
 
 # --- checks ---------------------------------------------------------------------------------------
-
 def table_counts(ctx, tables) -> dict[str, int]:
     with ctx.engine.connect() as conn:
         return {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in tables}
@@ -387,7 +382,6 @@ def check(ctx, senders: list[Sender], before: dict[str, int], after: dict[str, i
 
 
 # --- the run --------------------------------------------------------------------------------------
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
