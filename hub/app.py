@@ -1,6 +1,7 @@
 """The hub's HTTP routes (Starlette): signed requests in, JSON or a package out.
 
-Errors are JSON ``{"error": "<Chinese message>"}`` with 400/401/403/404/408/409/413; an
+Errors are JSON ``{"error": "<Chinese message>"}`` with 400/401/403/404/408/409/413, and 503 with
+``Retry-After`` when more uploads are in progress than the hub admits (``Hub.admit_push``); an
 unexpected error answers 500 with a fixed message and never its exception text (the
 traceback goes to the hub's log, logger ``hub``).
 """
@@ -18,7 +19,7 @@ from starlette.routing import Route
 from core import sync
 from core.errors import DomainError
 from core.sync.client import API, H_NAME
-from hub.service import SEQ, Hub, HubError
+from hub.service import BUSY, RETRY_AFTER_SECONDS, SEQ, Hub, HubError
 
 log = logging.getLogger("hub")
 INTERNAL_ERROR = "同步服务内部错误，请求未完成；详细情况已记入同步服务的日志，请联系所里的管理员"
@@ -45,7 +46,15 @@ def create_app(hub: Hub) -> Starlette:
     async def push(request: Request) -> Response:
         async def run(req: Request) -> Response:
             device, body = await hub.authenticate(req, read_body=True)
-            result = await run_in_threadpool(hub.import_upload, device, body, req.headers.get(H_NAME, ""))
+            # admitted after authentication (so that nobody unknown can fill the places), before the
+            # verification and the import: a busy hub does no work for an upload it turns away
+            if not hub.admit_push():
+                return JSONResponse({"error": BUSY}, status_code=503,
+                                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            try:
+                result = await run_in_threadpool(hub.import_upload, device, body, req.headers.get(H_NAME, ""))
+            finally:
+                hub.release_push()
             return JSONResponse(result)
         return await guarded(request, run)
 

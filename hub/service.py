@@ -43,6 +43,14 @@ from core.sync.client import (
 )
 
 DEFAULT_MAX_UPLOAD_MB = 64
+# Uploads admitted at once (the one importing and those read, verified and waiting for it); one more is
+# told to come back (503, Retry-After) before its body is read. Without the bound a slow hub (many laptops,
+# a loaded server) queues every upload, the laptops' requests time out and are sent again while the hub
+# still verifies and imports the abandoned ones: measured with 40 laptops on PostgreSQL, the backlog
+# reached uvicorn's 384 and one package in 12 minutes was answered (docs/performance.md "Sync under load").
+DEFAULT_MAX_PENDING_PUSHES = 4
+RETRY_AFTER_SECONDS = 2
+BUSY = "同步服务正忙（同时上传的同步包较多），请稍后重试；笔记本会自动重试"
 DEFAULT_REQUEST_TIMEOUT = 15  # seconds: for a request's headers, and between two parts of its body
 BODY_MIN_RATE = 16 * 1024  # bytes per second, on average, once the first 2 × timeout have passed
 _SEQ_IN_NAME = re.compile(r"-(\d+)\.zip$")
@@ -72,7 +80,8 @@ class Hub:
     """State of one running hub: the station's context, its outbox, limits, the replay guard."""
 
     def __init__(self, ctx: AppContext, outbox: Path, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
-                 request_timeout: float = DEFAULT_REQUEST_TIMEOUT, clock=time.time):
+                 request_timeout: float = DEFAULT_REQUEST_TIMEOUT, clock=time.time,
+                 max_pending_pushes: int = DEFAULT_MAX_PENDING_PUSHES):
         if sync.role(ctx) != "station":
             raise InvalidInput("这个数据库不是所里的电脑：请先在所里的数据库登记笔记本（devices add），再启动同步服务")
         self.ctx = ctx
@@ -83,6 +92,8 @@ class Hub:
         self.request_timeout = request_timeout
         self.clock = clock
         self.lock = threading.Lock()  # one import, export or replay check at a time (one station database)
+        self.max_pending_pushes = max_pending_pushes
+        self.pending_pushes = 0  # changed only on the event loop (hub.app), so no lock
         # checked instead when the device is unknown, so that case costs the same work as a bad signature
         self._decoy_key = new_key_pair()[1]
 
@@ -166,6 +177,16 @@ class Hub:
         return b"".join(chunks)
 
     # --- push -------------------------------------------------------------------------------
+
+    def admit_push(self) -> bool:
+        """Room for one more upload (called on the event loop); ``release_push`` when it is answered."""
+        if self.pending_pushes >= self.max_pending_pushes:
+            return False
+        self.pending_pushes += 1
+        return True
+
+    def release_push(self) -> None:
+        self.pending_pushes -= 1
 
     def import_upload(self, device: DeviceRow, body: bytes, name: str) -> dict[str, Any]:
         if not body:

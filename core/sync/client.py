@@ -41,6 +41,8 @@ H_DEVICE, H_TIMESTAMP, H_NONCE, H_SIGNATURE = "X-Device-Id", "X-Timestamp", "X-N
 H_NAME = "X-Package-Name"
 MAX_SKEW_SECONDS = 300  # a request older (or newer) than this is refused
 TIMEOUT_SECONDS = 60
+BUSY_RETRIES = 40  # a hub that answers 503 (busy, Retry-After) is asked again, this many times at most
+MAX_RETRY_AFTER = 30  # seconds: a longer Retry-After is not waited for
 MAX_PULL = 1000  # packages per pull, a bound on the loop
 # A package name from the other side is used as a file name only if it looks like ours.
 SAFE_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,120}\.zip$")
@@ -104,7 +106,7 @@ class HubSummary:
 class HubClient:
     """Signed requests to one hub as one device."""
 
-    def __init__(self, url: str, device_id: str, private_key: str, *, timeout: float = TIMEOUT_SECONDS):
+    def __init__(self, url: str, device_id: str, private_key: str, *, timeout: float = TIMEOUT_SECONDS, sleep=time.sleep):
         parsed = urllib.parse.urlsplit(url.strip())
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise InvalidInput(f"同步服务地址无效：{url}（应为 http://主机:端口）")
@@ -113,6 +115,8 @@ class HubClient:
         self.device_id = device_id
         self.private_key = private_key
         self.timeout = timeout
+        self.sleep = sleep
+        self.busy_retries = 0  # 503 answers waited out, over this client's life
 
     @classmethod
     def for_laptop(cls, ctx: AppContext, url: str) -> HubClient:
@@ -156,7 +160,23 @@ class HubClient:
             body = path.read_bytes()
         except OSError as exc:
             raise InvalidInput(f"无法读取同步包 {path.name}：{exc.strerror or exc}") from exc
-        return self.checked("POST", f"{API}/packages", body, {H_NAME: path.name}).json()
+        for attempt in range(BUSY_RETRIES + 1):
+            resp = self.request("POST", f"{API}/packages", body, {H_NAME: path.name})
+            if resp.status != 503 or attempt == BUSY_RETRIES:
+                break
+            # the hub is busy (more uploads at once than it admits): come back after Retry-After, with jitter
+            # so that the laptops told at the same moment do not all return together
+            self.busy_retries += 1
+            self.sleep(retry_after(resp) * (0.5 + secrets.randbelow(1000) / 1000))
+        if resp.status != 200:
+            raise InvalidInput(error_message(resp))
+        return resp.json()
+
+
+def retry_after(resp: HubResponse) -> float:
+    """The answer's Retry-After in seconds (1 to MAX_RETRY_AFTER; 2 when absent or not a number)."""
+    raw = next((v for k, v in resp.headers.items() if k.lower() == "retry-after"), "")
+    return float(min(MAX_RETRY_AFTER, max(1, int(raw)))) if raw.strip().isdigit() else 2.0
 
 
 def error_message(resp: HubResponse) -> str:
