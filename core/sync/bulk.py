@@ -113,7 +113,9 @@ def bulk_insert(session: Session, pkg: Package, plan: Prefetch, blobs: dict[str,
             insert_json_rows(connection, model.__table__, records, blobs)
             binary = [c.key for c in columns if isinstance(c.type, LargeBinary)]
             for r in records:
-                logged = {**r, **{k: f"sha256:{r['sha256']}" for k in binary if r.get("sha256")}} if binary else r
+                # as the flush listener logs a stored blob; none is stored when the image went to a file
+                logged = ({**r, **{k: f"sha256:{r['sha256']}" for k in binary if r.get("sha256") in blobs}}
+                          if binary else r)
                 entries.append(inserted_entry(table, logged, plain=True))
         bases += [(sender, table, r["id"], r["version"]) for r in records]
         count += len(records)

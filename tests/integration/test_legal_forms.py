@@ -79,13 +79,14 @@ def test_every_item_has_a_duty_basis_without_penalty_articles_and_a_penalty_basi
 
     templates = load_templates()
     assert {t.code: t.version for t in templates.values()} == {
-        "cosmetics-531": 3, "device-operator": 3, "device-user": 1, "drug-retail": 1}
+        "cosmetics-531": 3, "device-operator": 4, "device-wholesale": 1, "device-retail": 1, "device-cold-chain": 1,
+        "device-user": 1, "drug-retail": 1}
     penalty_from = {"《化妆品监督管理条例》": "第五十九条|第六十条|第六十一条|第六十二条",
                     "《医疗器械经营监督管理办法》": "第六十六条|第六十七条|第六十八条",
                     "《医疗器械监督管理条例》": "第八十一条|第八十四条|第八十五条|第八十六条|第八十七条|第八十八条|第八十九条|第九十条",
                     "《中华人民共和国药品管理法》": "第一百一十五条|第一百一十七条|第一百二十六条|第一百二十九条|第一百三十条"}
     items = [i for t in templates.values() for i in t.items]
-    assert len(items) == 94
+    assert len(items) == 198
     for item in items:
         assert item.penalty_basis, item.code
         for law, articles in penalty_from.items():

@@ -170,7 +170,7 @@ def test_a_missing_or_altered_image_prints_a_marker_and_fails_verification(ctx, 
     assert record.current_hash() == record.content_hash  # the record itself is as it was signed
     pdf = tmp_path / "record.pdf"
     pdf.write_bytes(render_form(ctx, record, "record"))
-    assert MARKER in pdf_text(pdf)
+    assert MARKER in "".join(pdf_text(pdf).split())  # the marker may wrap in its narrow cell
     verdict = verify_payload(ctx, make_payload(record, "record"))
     assert not verdict.ok and "签名图像文件缺失或已损坏" in verdict.message
 
