@@ -142,6 +142,21 @@ def _sqlite_statements() -> list[str]:
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 
+# a child row of a signed inspection: refused to change, to leave it, or to join it
+_PG_CHILD_BODY = """\
+  IF TG_OP IN ('UPDATE', 'DELETE') AND signed_lock_locked(OLD.inspection_id) THEN
+    PERFORM signed_lock_refuse(TG_TABLE_NAME);
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    RETURN OLD;
+  END IF;
+  IF (TG_OP = 'INSERT' OR NEW.inspection_id IS DISTINCT FROM OLD.inspection_id)
+     AND signed_lock_locked(NEW.inspection_id) THEN
+    PERFORM signed_lock_refuse(TG_TABLE_NAME);
+  END IF;
+  RETURN NEW;
+"""
+
 _PG_FUNCTIONS = f"""
 CREATE FUNCTION signed_lock_locked(p_id varchar) RETURNS boolean LANGUAGE sql VOLATILE AS $$
   SELECT EXISTS (SELECT 1 FROM inspections i WHERE i.id = p_id AND i.status = 'signed'
@@ -173,18 +188,7 @@ BEGIN
 END $$;
 CREATE FUNCTION signed_lock_child() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') AND signed_lock_locked(OLD.inspection_id) THEN
-    PERFORM signed_lock_refuse(TG_TABLE_NAME);
-  END IF;
-  IF TG_OP = 'DELETE' THEN
-    RETURN OLD;
-  END IF;
-  IF (TG_OP = 'INSERT' OR NEW.inspection_id IS DISTINCT FROM OLD.inspection_id)
-     AND signed_lock_locked(NEW.inspection_id) THEN
-    PERFORM signed_lock_refuse(TG_TABLE_NAME);
-  END IF;
-  RETURN NEW;
-END $$;
+{_PG_CHILD_BODY}END $$;
 CREATE FUNCTION signed_lock_signatures() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
@@ -192,18 +196,7 @@ BEGIN
       RETURN NEW;  -- the PNG moved out to its attachment file: the one change allowed
     END IF;
   END IF;
-  IF TG_OP IN ('UPDATE', 'DELETE') AND signed_lock_locked(OLD.inspection_id) THEN
-    PERFORM signed_lock_refuse(TG_TABLE_NAME);
-  END IF;
-  IF TG_OP = 'DELETE' THEN
-    RETURN OLD;
-  END IF;
-  IF (TG_OP = 'INSERT' OR NEW.inspection_id IS DISTINCT FROM OLD.inspection_id)
-     AND signed_lock_locked(NEW.inspection_id) THEN
-    PERFORM signed_lock_refuse(TG_TABLE_NAME);
-  END IF;
-  RETURN NEW;
-END $$;
+{_PG_CHILD_BODY}END $$;
 CREATE FUNCTION signed_lock_rectifications() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' AND signed_lock_locked(OLD.inspection_id) THEN
