@@ -43,11 +43,12 @@ from core.sync.client import (
 )
 
 DEFAULT_MAX_UPLOAD_MB = 64
-# Uploads admitted at once (the one importing and those read, verified and waiting for it); one more is
-# told to come back (503, Retry-After) before its body is read. Without the bound a slow hub (many laptops,
-# a loaded server) queues every upload, the laptops' requests time out and are sent again while the hub
-# still verifies and imports the abandoned ones: measured with 40 laptops on PostgreSQL, the backlog
-# reached uvicorn's 384 and one package in 12 minutes was answered (docs/performance.md "Sync under load").
+# Uploads admitted at once (the one importing and those verified and waiting for it); one more is told
+# to come back (503, Retry-After) once it is authenticated, before its package is verified or imported.
+# Without the bound a slow hub (many laptops, a loaded server) queues every upload, the laptops' requests
+# time out and are sent again while the hub still verifies and imports the abandoned ones: measured with
+# 40 laptops on PostgreSQL, the backlog reached uvicorn's 384 and one package in 16 minutes was answered
+# (docs/performance.md "Sync under load").
 DEFAULT_MAX_PENDING_PUSHES = 4
 RETRY_AFTER_SECONDS = 2
 BUSY = "同步服务正忙（同时上传的同步包较多），请稍后重试；笔记本会自动重试"
