@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from core.errors import InvalidInput
-from core.files import write_through_temp
+from core.files import fsync_dir, write_through_temp
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -197,19 +197,6 @@ def _is_temp(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(".part")
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows: folders cannot be opened; its rename is durable enough
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _files(root: Path) -> list[Path]:
     """The attachment files of ``root`` (the staging folder included), temp files left out."""
     if not root.is_dir():
@@ -302,7 +289,7 @@ def encrypt_existing(ctx: AppContext, *, progress: Callable[[int, int], None] | 
             raise InvalidInput(f"无法读取附件 {path.name}（{exc.strerror or exc}）；已加密的文件不受影响，可再次运行") from exc
         pieces = encrypted_chunks(data, key, path.name)
         write_through_temp(path, lambda fh: [fh.write(piece) for piece in pieces], what="附件 ")
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         summary.encrypted += 1
     if progress is not None and not summary.cancelled:
         progress(len(files), len(files))

@@ -33,5 +33,20 @@ def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what
         raise InvalidInput(f"无法写入{what}{target.name}（{exc.strerror or exc}），请检查磁盘空间") from exc
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make renames in ``folder`` durable (a no-op where folders cannot be opened: on Windows its
+    rename is durable enough). ``db.cipher.fsync_dir`` is the same for the database layer."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def write_atomically(target: Path, data: bytes) -> None:
     write_through_temp(target, lambda fh: fh.write(data))

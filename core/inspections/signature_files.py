@@ -36,6 +36,7 @@ from sqlalchemy import bindparam, select, text
 
 from core.attachments import read_attachment, stored_form, write_attachment
 from core.errors import InvalidInput
+from core.files import fsync_dir
 from core.inspections.records import signature_path
 from db.models import Signature
 
@@ -62,14 +63,8 @@ def store_signature(ctx: AppContext, png: bytes) -> str:
         except InvalidInput:
             pass  # a damaged or foreign file under the name: written again
     write_attachment(ctx, path, png)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return sha
-
-
-def _fsync_dir(folder) -> None:
-    from core.attachments import _fsync_dir as fsync
-
-    fsync(folder)
 
 
 def _write_unsynced(ctx: AppContext, png: bytes) -> list[Path]:
