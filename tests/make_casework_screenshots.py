@@ -33,24 +33,13 @@ def main() -> None:
     from core.context import AppContext
     from core.demo import DEMO_ADMIN, create_demo
     from core.printing import print_case_document
-    from core.tasks import list_tasks, start_task
     from core.users import list_users
-    from db.models import Rectification
-    from tests.integration.helpers import answer_all, sign_all
+    from tests.integration.helpers import failed_reinspection
 
     work = Path(tempfile.mkdtemp(prefix="casework-shots-"))
     ctx = AppContext.open(work / "station.db")
     create_demo(ctx)
-    task = next(t for t in list_tasks(ctx, status="open") if t.rectification_id)
-    with ctx.transaction() as s:
-        rect = s.get(Rectification, task.rectification_id)
-        original, order = svc.load_inspection(ctx, rect.inspection_id), rect.number
-    review = start_task(ctx, task.id, original.officers)
-    codes = [f.item.code for f in original.order_items()]
-    answer_all(ctx, review, {codes[0]: "复查时仍未改正"})
-    svc.update_details(ctx, review, party_present_name="张三")
-    svc.complete_inspection(ctx, review)
-    sign_all(ctx, review)
+    review, order = failed_reinspection(ctx)
     filing = cases.draft_case(ctx, rectification_id=order)
     cases.edit_case(ctx, filing.id, handler_opinion="当事人逾期未改正，违法事实清楚，符合立案条件，建议立案调查。")
     cases.submit_case(ctx, filing.id)

@@ -72,22 +72,10 @@ def main() -> None:
 
 def review_png(ctx) -> None:
     """A failed re-inspection of a demo order: 未整改到位."""
-    from core import inspections as svc
     from core.printing import print_form
-    from core.tasks import list_tasks, start_task
-    from tests.integration.helpers import answer_all, sign_all
+    from tests.integration.helpers import failed_reinspection
 
-    task = next(t for t in list_tasks(ctx, status="open") if t.rectification_id)
-    with ctx.transaction() as s:
-        from db.models import Rectification
-
-        original = svc.load_inspection(ctx, s.get(Rectification, task.rectification_id).inspection_id)
-    inspection_id = start_task(ctx, task.id, original.officers)
-    codes = [f.item.code for f in original.order_items()]
-    answer_all(ctx, inspection_id, {codes[0]: "复查时仍未改正"})
-    svc.update_details(ctx, inspection_id, party_present_name="张三")
-    svc.complete_inspection(ctx, inspection_id)
-    sign_all(ctx, inspection_id)
+    inspection_id, _order = failed_reinspection(ctx)
     with tempfile.TemporaryDirectory() as work:
         page_png(print_form(ctx, inspection_id, "review", Path(work) / "r.pdf"), "paperwork-review.png")
 

@@ -114,3 +114,23 @@ def signed_inspection(ctx, subject_id, officers, failures=None, *, refused=False
     svc.complete_inspection(ctx, inspection_id)
     sign_all(ctx, inspection_id, refused=refused)
     return inspection_id
+
+
+def failed_reinspection(ctx) -> tuple[str, str]:
+    """The demo's first open re-inspection task, done and signed with its first ordered item still
+    failing (未整改到位, a 立案建议): (the re-inspection's id, the original order's number)."""
+    from core import inspections as svc
+    from core.tasks import list_tasks, start_task
+    from db.models import Rectification
+
+    task = next(t for t in list_tasks(ctx, status="open") if t.rectification_id)
+    with ctx.transaction() as s:
+        rect = s.get(Rectification, task.rectification_id)
+        original, order = svc.load_inspection(ctx, rect.inspection_id), rect.number
+    review = start_task(ctx, task.id, original.officers)
+    codes = [f.item.code for f in original.order_items()]
+    answer_all(ctx, review, {codes[0]: "复查时仍未改正"})
+    svc.update_details(ctx, review, party_present_name="张三")
+    svc.complete_inspection(ctx, review)
+    sign_all(ctx, review)
+    return review, order
