@@ -160,7 +160,7 @@ def restore_backup(backup: Path, db_file: Path, *, user: Any = None) -> Path:
             raise InvalidInput(f"数据库路径是一个文件夹，不是数据库文件：{db_file}") from problem
     if db_file.exists():
         dbkeys.unlock_at_hand(db_file)
-    _adopt_key(backup, db_file)
+    dbkeys.adopt_backup_key(backup, db_file)
     check_backup(backup)
     staged = db_file.parent / f".{db_file.name}.restore.part"
     _remove(staged)
@@ -217,18 +217,6 @@ def restore_backup(backup: Path, db_file: Path, *, user: Any = None) -> Path:
         _remove(staged)
         cipher.keys_file(staged).unlink(missing_ok=True)
     return db_file
-
-
-def _adopt_key(backup: Path, db_file: Path) -> None:
-    """A backup of this database has its key (the same database id in both sidecars)."""
-    key = cipher.key_of(db_file)
-    if key is None or not cipher.is_encrypted(backup) or cipher.key_of(backup) is not None:
-        return
-    try:
-        if dbkeys.read(backup).db_id == dbkeys.read(db_file).db_id:
-            cipher.remember(backup, key)
-    except InvalidInput:
-        pass
 
 
 def _copy_database(source_file: Path, target_file: Path) -> None:

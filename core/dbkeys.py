@@ -337,3 +337,16 @@ def copy_for_backup(db: str | Path, target: str | Path) -> None:
     sidecar = read(db)
     sidecar.device = None
     write(target, sidecar)
+
+
+def adopt_backup_key(backup: Path, db_file: Path) -> None:
+    """Let ``backup`` open with ``db_file``'s key when it is a backup of that database (the same
+    database id in both sidecars) and has no key of its own yet. Anything else: nothing."""
+    key = cipher.key_of(db_file)
+    if key is None or not cipher.is_encrypted(backup) or cipher.key_of(backup) is not None:
+        return
+    try:
+        if read(backup).db_id == read(db_file).db_id:
+            cipher.remember(backup, key)
+    except InvalidInput:
+        pass

@@ -43,25 +43,13 @@ def _backups(db_file: Path) -> list[Path]:
     return sorted(folder.glob(f"{db_file.stem}-*.db"), reverse=True) if folder.is_dir() else []
 
 
-def _adopt_key(backup: Path, db_file: Path) -> None:
-    """An encrypted backup has its database's key (the same database id in both sidecars)."""
+def _backup_claims(db_file: Path) -> tuple[list[Claim], list[str]]:
     from core import dbkeys
 
-    key = cipher.key_of(db_file)
-    if key is None or cipher.key_of(backup) is not None or not cipher.is_encrypted(backup):
-        return
-    try:
-        if dbkeys.read(backup).db_id == dbkeys.read(db_file).db_id:
-            cipher.remember(backup, key)
-    except InvalidInput:
-        pass
-
-
-def _backup_claims(db_file: Path) -> tuple[list[Claim], list[str]]:
     claims, notes = [], []
     for backup in _backups(db_file):
         try:
-            _adopt_key(backup, db_file)
+            dbkeys.adopt_backup_key(backup, db_file)
             con = cipher.connect(backup, readonly=True)
             try:
                 rows = con.execute(
