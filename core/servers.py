@@ -6,6 +6,9 @@ The console opens an existing database (``create=False``): a county's schema is 
 """
 from __future__ import annotations
 
+import json
+import logging
+import os
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -13,8 +16,12 @@ from sqlalchemy.exc import ArgumentError
 
 from core.errors import InvalidInput
 
+log = logging.getLogger(__name__)
+
 CONNECT_TIMEOUT = 10  # seconds: an unreachable server is refused soon, not after the OS's minutes
 MAX_FIELD = 200
+REMEMBERED = "server.json"  # in the data folder: the last server connected to, never its password
+MAX_REMEMBERED_BYTES = 4096
 
 
 def is_server(db: str | Path | None) -> bool:
@@ -60,3 +67,45 @@ def open_server(url: str):
     if not is_server(url):
         raise InvalidInput("不是数据库服务器的地址（应为 postgresql+psycopg://…）")
     return AppContext.open(url, create=False)
+
+
+def _remembered_file(folder: Path | None) -> Path:
+    from core.paths import user_data_dir
+
+    return (folder if folder is not None else user_data_dir()) / REMEMBERED
+
+
+def remember_server(*, host: str, port: int, database: str, user: str, folder: Path | None = None) -> None:
+    """Keep the fields of the server just connected to, so the console asks for the password only.
+    The password is never written. A folder that cannot be written loses only the convenience."""
+    path = _remembered_file(folder)
+    fields = {"host": host.strip(), "port": int(port), "database": database.strip(), "user": user.strip()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps(fields, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.warning("could not remember the server: %s", exc)
+
+
+def remembered_server(folder: Path | None = None) -> dict | None:
+    """The fields ``remember_server`` kept, or None when there are none or the file is not what it
+    wrote (too big, not JSON, a field missing, out of range or of the wrong type): then the console
+    starts empty, as on first use."""
+    path = _remembered_file(folder)
+    try:
+        if path.stat().st_size > MAX_REMEMBERED_BYTES:
+            return None
+        fields = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(fields, dict):
+        return None
+    texts = [fields.get(name) for name in ("host", "database", "user")]
+    port = fields.get("port")
+    if not all(isinstance(t, str) and 0 < len(t) <= MAX_FIELD for t in texts):
+        return None
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        return None
+    return {"host": texts[0], "port": port, "database": texts[1], "user": texts[2]}

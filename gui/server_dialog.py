@@ -2,7 +2,9 @@
 
 Asks for the server's address, port, database, user and password, and opens it on a worker
 (``core.servers.open_server``: an unreachable server is refused after a short timeout, in one
-line, with the URL shown without its password). After ``exec()`` succeeds ``ctx`` is the open
+line, with the URL shown without its password). The last server connected to is remembered in the
+data folder without its password (``core.servers.remember_server``), so the next time only the
+password is asked. After ``exec()`` succeeds ``ctx`` is the open
 context; its log-in is the county's own (``gui.login_dialog.LoginDialog``).
 """
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout
 
 from core.errors import DomainError
-from core.servers import open_server, server_url
+from core.servers import open_server, remember_server, remembered_server, server_url
 from gui.widgets import dialog_buttons, message_label
 
 
 class ServerDialog(QDialog):
-    def __init__(self, parent=None, *, runner=None):
+    def __init__(self, parent=None, *, runner=None, folder=None):
         super().__init__(parent)
         self.ctx = None
+        self.folder = folder  # where the last server is remembered (None: the user's data folder)
         self.runner = runner  # None: a JobRunner, made when connecting (tests pass ImmediateRunner)
         self.setWindowTitle(self.tr("连接到县局服务器"))
         self.setMinimumWidth(440)
@@ -46,6 +49,17 @@ class ServerDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+        self._fill_remembered()
+
+    def _fill_remembered(self) -> None:
+        fields = remembered_server(self.folder)
+        if fields is None:
+            return
+        self.host.setText(fields["host"])
+        self.port.setValue(fields["port"])
+        self.database.setText(fields["database"])
+        self.user.setText(fields["user"])
+        self.password.setFocus()
 
     def submit(self) -> None:
         from gui.jobs import JobRunner
@@ -65,6 +79,8 @@ class ServerDialog(QDialog):
 
     def _connected(self, ctx) -> None:
         self.ctx = ctx
+        remember_server(host=self.host.text(), port=self.port.value(), database=self.database.text(),
+                        user=self.user.text(), folder=self.folder)
         self.accept()
 
     def _failed(self, exc: Exception) -> None:

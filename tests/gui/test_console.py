@@ -88,10 +88,11 @@ def test_the_station_filter_narrows_every_list_to_one_stations_records(qtbot, co
     assert stats.summary.text().startswith("乙所") and "检查 4 家次、2 户" in stats.summary.text()
 
 
-def test_the_log_in_connects_to_the_county_server_without_showing_its_password(qtbot, county, pg_server, type_text):
+def test_the_log_in_connects_to_the_county_server_without_showing_its_password(qtbot, county, pg_server, type_text,
+                                                                              tmp_path):
     _ctx, url = county
     parts = make_url(url)
-    dialog = ServerDialog(runner=ImmediateRunner())
+    dialog = ServerDialog(runner=ImmediateRunner(), folder=tmp_path)
     qtbot.addWidget(dialog)
     dialog.show()
     type_text(dialog.host, "127.0.0.1")
@@ -115,6 +116,11 @@ def test_the_log_in_connects_to_the_county_server_without_showing_its_password(q
         assert dialog.ctx.setting("station_name") == HOME
     finally:
         dialog.ctx.close()
+    again = ServerDialog(runner=ImmediateRunner(), folder=tmp_path)  # the next time: only the password
+    qtbot.addWidget(again)
+    assert (again.host.text(), again.port.value(), again.database.text(), again.user.text()) == (
+        "127.0.0.1", parts.port, parts.database, parts.username)
+    assert again.password.text() == "" and "s3cret" not in "".join(p.read_text() for p in tmp_path.iterdir())
 
 
 def test_main_py_db_url_opens_the_console_and_logs_no_password(monkeypatch, qapp, county, user_data):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.servers import is_server, server_url, without_password
+from core.servers import (MAX_REMEMBERED_BYTES, REMEMBERED, is_server, remember_server, remembered_server, server_url,
+                          without_password)
 from db.engine import SERVER_POOL, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,3 +41,22 @@ def test_the_console_url_never_shows_its_password():
     url = server_url(host="192.168.10.5", port="5432", database="county", user="yxjc", password="p@ss:word")
     assert is_server(url) and not is_server("station.db") and not is_server("sqlite:///x.db")
     assert "p%40ss" in url and "p@ss" not in without_password(url) and "***" in without_password(url)
+
+
+def test_the_console_remembers_its_server_but_never_the_password(tmp_path):
+    assert remembered_server(tmp_path) is None
+    remember_server(host=" 192.168.10.5 ", port=5433, database="county", user="yxjc", folder=tmp_path)
+    assert remembered_server(tmp_path) == {"host": "192.168.10.5", "port": 5433, "database": "county", "user": "yxjc"}
+    assert "password" not in (tmp_path / REMEMBERED).read_text(encoding="utf-8")
+
+
+def test_a_remembered_server_file_that_is_not_ours_is_ignored(tmp_path):
+    path = tmp_path / REMEMBERED
+    for text in ("not json", "[1, 2]", '{"host": "h", "port": 0, "database": "d", "user": "u"}',
+                 '{"host": "h", "port": true, "database": "d", "user": "u"}',
+                 '{"host": "", "port": 5432, "database": "d", "user": "u"}',
+                 '{"host": "h", "port": 5432, "database": 7, "user": "u"}',
+                 '{"host": "h", "port": 5432, "database": "d"}',
+                 '{"host": "%s", "port": 5432, "database": "d", "user": "u"}' % ("h" * (MAX_REMEMBERED_BYTES + 1))):
+        path.write_text(text, encoding="utf-8")
+        assert remembered_server(tmp_path) is None, text
