@@ -376,7 +376,7 @@ class InspectionEditor(QWidget):
         self.flush()
         dialog = OfficerSignDialog(svc.officer_signers(self.ctx, self.inspection_id),
                                    lambda passwords: service(self.ctx, self.inspection_id, passwords),
-                                   title=title, question=question, parent=self)
+                                   title=title, question=question, runner=self.runner, parent=self)
         if not dialog.exec():
             return False
         self.after_change()

@@ -23,6 +23,7 @@ def main() -> None:
     from core.printing import print_form
     from core.subjects import search_subjects
     from gui.app import setup_application
+    from gui.jobs import ImmediateRunner
     from gui.officer_sign_dialog import OfficerSignDialog
     from tests.integration.helpers import answer_all, signature_png
     from tests.support.screens import pdf_page_png
@@ -45,7 +46,8 @@ def main() -> None:
         dialog = OfficerSignDialog(svc.officer_signers(ctx, inspection_id),
                                    lambda passwords: svc.sign_inspection(ctx, inspection_id, passwords),
                                    title="签名锁定",
-                                   question="签名锁定后，本检查记录将不能再修改。请在场的每位执法人员输入本人密码签名。")
+                                   question="签名锁定后，本检查记录将不能再修改。请在场的每位执法人员输入本人密码签名。",
+                                   runner=ImmediateRunner())
         [field] = dialog.passwords.values()
         field.setText("wrong-1")
         dialog.show()

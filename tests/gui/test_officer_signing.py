@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit
 from core import inspections as svc
 from core.inspectors import add_inspector
 from core.verification import make_payload, verify_payload
+from gui.jobs import ImmediateRunner
 from gui.officer_sign_dialog import OfficerSignDialog
 from tests.gui.helpers import LEFT, open_editor
 from tests.integration.helpers import OFFICER_PASSWORD, answer_all, ready_to_sign
@@ -61,3 +62,26 @@ def test_cancelling_the_password_dialog_signs_nothing(ctx, subject, officers, qt
     monkeypatch.setattr(OfficerSignDialog, "exec", lambda dialog: dialog.reject() or dialog.result())
     qtbot.mouseClick(editor.sign_button, LEFT)
     assert svc.load_inspection(ctx, inspection_id).status == "completed"
+
+
+def test_the_officers_keys_are_opened_off_the_ui_thread(ctx, subject, officers, qtbot, officer_sign):
+    """Signing (scrypt per officer, then the write) goes to the editor's job runner with its label,
+    and the dialog is accepted only when the job is done."""
+    inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
+    answer_all(ctx, inspection_id, {})
+    svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
+    svc.complete_inspection(ctx, inspection_id)
+    ready_to_sign(ctx, inspection_id)
+    editor = open_editor(qtbot, ctx, inspection_id)
+    jobs = []
+
+    class Recording(ImmediateRunner):
+        def run(self, parent, label, job, on_done, on_error) -> None:
+            jobs.append((type(parent).__name__, label, svc.load_inspection(ctx, inspection_id).status))
+            super().run(parent, label, job, on_done, on_error)
+
+    editor.runner = Recording()
+    qtbot.mouseClick(editor.sign_button, LEFT)
+    assert ("OfficerSignDialog", "正在签名……", "completed") in jobs  # not signed before the job ran
+    assert svc.load_inspection(ctx, inspection_id).status == "signed"
+    assert officer_sign.dialogs[-1][2] == ""
