@@ -38,7 +38,7 @@ from core.verification import FORMS
 from gui.i18n import tr_args
 from gui.item_row import ItemRow, _Debounced
 from gui.legal_panel import LegalPanel
-from gui.widgets import clear_layout
+from gui.widgets import clear_layout, number_tabs
 from gui.windows import fit_to_screen
 
 SIGNATURE_SIZE = QSize(160, 50)
@@ -85,8 +85,9 @@ class InspectionEditor(QWidget):
         scroll.setWidgetResizable(True)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(scroll, self.tr("检查项目(&1)"))
-        self.tabs.addTab(self._build_record_tab(), self.tr("现场情况与签名(&2)"))
+        self.tabs.addTab(scroll, self.tr("检查项目"))
+        self.tabs.addTab(self._build_record_tab(), self.tr("现场情况与签名"))
+        number_tabs(self.tabs, self)
 
         self.remaining_button = QPushButton(self.tr("其余全部符合(&Y)"))
         self.remaining_button.setToolTip(self.tr("尚未选择结论的检查项全部记为“符合”"))

@@ -7,13 +7,14 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QToolBar, QWidget
 
 from core.context import AppContext
 from gui.i18n import tr_args
 from gui.jobs import JobRunner
 from gui.list_filters import InspectionList, SubjectList
+from gui.widgets import number_tabs
 from gui.windows import fit_to_screen
 
 class MainWindow(QMainWindow):
@@ -44,7 +45,6 @@ class MainWindow(QMainWindow):
         self.task_queue = TaskQueue(ctx, runner=self.runner, open_inspection=self.open_inspection, load=False)
         self.task_queue.changed.connect(self.refresh)
         self.tabs = QTabWidget()
-        # tab labels without "(&1)": the digit read as a count; Alt+1… switch tabs instead
         self.tabs.addTab(self.subject_list, self.tr("监管对象"))
         self.tabs.addTab(self.inspection_list, self.tr("检查记录"))
         self.tabs.addTab(self.task_queue, self.tr("检查任务"))
@@ -60,10 +60,7 @@ class MainWindow(QMainWindow):
             self.stats_view = StatsView(ctx, runner=self.runner, open_inspection=self.open_inspection,
                                         open_subject=self.open_subject_id)
             self.tabs.addTab(self.stats_view, self.tr("统计"))
-        for index in range(self.tabs.count()):
-            shortcut = QShortcut(QKeySequence(f"Alt+{index + 1}"), self)
-            shortcut.activated.connect(partial(self.tabs.setCurrentIndex, index))
-            self.tabs.setTabToolTip(index, f"Alt+{index + 1}")
+        number_tabs(self.tabs, self)
         self._loaded_tabs: list[QWidget] = []
         self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)

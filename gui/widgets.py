@@ -1,15 +1,17 @@
 """Small widgets several screens build the same way: the read-only table, a button and a row of
-buttons, a labelled form row, the red message line, the dialog button row, and the form dialog
-(a form, a message line, Save and Cancel).
+buttons, a labelled form row, the red message line, the dialog button row, the form dialog
+(a form, a message line, Save and Cancel), and Alt+1… on a window's tabs.
 
 Callers pass text already translated (``self.tr("…")`` at their call site, where
 pyside6-lupdate finds it); only the few words these helpers add themselves are translated here.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Iterable, TypeVar
 
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QPushButton,
+    QTabWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -31,6 +34,15 @@ from gui.models import ROW_ROLE
 F = TypeVar("F", bound="QWidget | QLayout")
 SB = QDialogButtonBox.StandardButton
 ERROR_STYLE = "color: #b00020"
+
+
+def number_tabs(tabs: QTabWidget, owner: QWidget) -> None:
+    """Alt+1, Alt+2… in ``owner`` switch to ``tabs``' first, second… tab, shown as each tab's tool
+    tip. The labels stay without "(&1)": beside a Chinese label the digit reads as a count."""
+    for index in range(tabs.count()):
+        shortcut = QShortcut(QKeySequence(f"Alt+{index + 1}"), owner)
+        shortcut.activated.connect(partial(tabs.setCurrentIndex, index))
+        tabs.setTabToolTip(index, f"Alt+{index + 1}")
 
 
 def make_table(model, on_open) -> QTableView:

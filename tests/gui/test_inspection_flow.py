@@ -391,3 +391,18 @@ def test_a_wrong_photo_can_be_removed_from_its_thumbnail(ctx, qtbot, draft_edito
     [thumb] = [w for w in row.findChildren(QLabel) if w.actions()]
     thumb.actions()[0].trigger()  # the thumbnail's context-menu entry 删除这张照片
     assert svc.load_inspection(ctx, draft_editor.inspection_id).photos == []
+
+
+def test_alt_and_a_digit_switch_the_editors_tabs(qtbot, draft_editor):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    assert [draft_editor.tabs.tabText(i) for i in range(draft_editor.tabs.count())] == ["检查项目", "现场情况与签名"]
+    draft_editor.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is draft_editor)
+    note = draft_editor.rows["A1"].note
+    note.setFocus()
+    qtbot.keyClick(note, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert draft_editor.tabs.currentIndex() == 1 and draft_editor.tabs.tabToolTip(1) == "Alt+2"
+    qtbot.keyClick(draft_editor.tabs, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert draft_editor.tabs.currentIndex() == 0
