@@ -141,3 +141,36 @@ def test_a_rebuilt_table_keeps_the_rows_that_refer_to_it(tmp_path):
         assert conn.exec_driver_sql("SELECT inspection_id FROM item_results").all() == [("i1",)]
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     engine.dispose()
+
+
+def _model_unique_sets(table) -> set[tuple[str, ...]]:
+    from sqlalchemy import UniqueConstraint
+
+    sets = {tuple(sorted(c.name for c in table.primary_key.columns))}
+    sets |= {(c.name,) for c in table.columns if c.unique}
+    sets |= {tuple(sorted(c.name for c in k.columns)) for k in table.constraints if isinstance(k, UniqueConstraint)}
+    sets |= {tuple(sorted(c.name for c in i.columns)) for i in table.indexes if i.unique}
+    return sets
+
+
+def test_every_unique_rule_of_the_models_is_in_the_migrated_schema_and_no_other(tmp_path):
+    """What compare_metadata does not see on SQLite: a ``unique=True`` dropped from a column (or
+    added) without a migration, or a migration's unique index the models do not declare."""
+    from sqlalchemy import text
+
+    engine, _ = open_database(tmp_path / "m.db")
+    checked = 0
+    with engine.connect() as conn:
+        conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar()  # the schema read in first
+        for table in Base.metadata.sorted_tables:
+            found = set()
+            for row in conn.execute(text(f"PRAGMA index_list('{table.name}')")).mappings().all():
+                if row["unique"] and row["partial"] == 0:
+                    cols = [r["name"] for r in conn.execute(text(f"PRAGMA index_info('{row['name']}')")).mappings().all()]
+                    found.add(tuple(sorted(cols)))
+            pk = tuple(sorted(c.name for c in table.primary_key.columns))
+            found.add(pk)  # an INTEGER PRIMARY KEY has no index of its own
+            expected = _model_unique_sets(table)
+            assert found == expected, table.name
+            checked += 1
+    assert checked == len(Base.metadata.tables) > 20
