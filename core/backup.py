@@ -210,13 +210,20 @@ def restore_backup(backup: Path, db_file: Path, *, user: Any = None) -> Path:
             raise InvalidInput(f"恢复失败（{_failure(exc)}），数据库未作更改") from exc
         anchors.note_restore(db_file, previous_keys)  # older anchors beyond the backup's head no longer apply
         try:
-            restore_files(backup, db_file)  # attachment files missing here (photos, signature images)
+            # attachment files missing here (photos, signature images), under the key the restored
+            # database now has: the current one's when the rows were re-keyed into it
+            restore_files(backup, db_file, source_key=_file_key(backup), target_key=_file_key(db_file))
         except InvalidInput as exc:
             raise InvalidInput(f"数据库已恢复，但附件未能全部恢复：{exc.message}；可再次恢复") from exc
     finally:
         _remove(staged)
         cipher.keys_file(staged).unlink(missing_ok=True)
     return db_file
+
+
+def _file_key(db_file: Path) -> bytes | None:
+    key = cipher.key_of(db_file)
+    return None if key is None else dbkeys.file_key(key)
 
 
 def _copy_database(source_file: Path, target_file: Path) -> None:

@@ -222,6 +222,31 @@ def test_a_restored_backup_prints_its_signatures(ctx, subject, officers, tmp_pat
         again.close()
 
 
+def test_a_backup_restored_into_a_database_with_another_key_opens_its_attachments(ctx, subject, officers, tmp_path):
+    """Restored into another encrypted database (a replaced laptop set up anew, then its old
+    backup restored): the rows are re-keyed into it, and so must its files be, or none opens."""
+    from db import cipher
+
+    inspection_id = signed_inspection(ctx, subject.id, officers)
+    backup = make_backup(Path(ctx.engine.url.database))
+    ctx.close()
+    other = tmp_path / "new-laptop" / "inspections.db"
+    other.parent.mkdir()
+    AppContext.open(other).close()  # its own key
+    assert cipher.key_of(other) not in (None, cipher.key_of(backup))
+    restore_backup(backup, other)
+    again = AppContext.open(other)
+    try:
+        record = svc.load_inspection(again, inspection_id)
+        assert len(record.signatures) == 4 and all(s.png and not s.problem for s in record.signatures.values())
+        files = sorted((other.parent / "inspections-attachments").rglob("*.png"))
+        assert len(files) >= 1 and all(f.read_bytes().startswith(MAGIC) for f in files)  # one image, four roles
+        assert all(read_attachment(again, f) for f in files)
+        assert verify_payload(again, make_payload(record, "record")).ok
+    finally:
+        again.close()
+
+
 def test_postgresql_lets_only_the_png_to_null_through(pg_server, tmp_path):
     import psycopg
 
