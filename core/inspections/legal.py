@@ -128,11 +128,12 @@ def set_item_detail(ctx: AppContext, inspection_id: str, item_code: str, *, case
 
 
 # --- reading -------------------------------------------------------------------------------
-def enforcement_problems(record: InspectionRecord) -> list[str]:
-    """Why this inspection cannot produce an enforcement document (笔录 as evidence, 责令改正)."""
+def enforcement_problems(record: InspectionRecord, *, too_few: str = "执法人员少于两名") -> list[str]:
+    """Why this inspection cannot produce an enforcement document (笔录 as evidence, 责令改正):
+    fewer than two officers (``too_few`` says so), or an officer without 执法证号."""
     problems = []
     if len(record.officers) < MIN_OFFICERS:
-        problems.append("执法人员少于两名")
+        problems.append(too_few)
     no_cert = [o.name for o in record.officers if not o.cert_no]
     if no_cert:
         problems.append(f"执法人员缺少执法证号：{'、'.join(no_cert)}")

@@ -13,6 +13,7 @@ from core.inspections.drafts import drop_signature, party_snapshot
 from core.inspections.legal import (
     can_enforce,
     check_witness,
+    enforcement_problems,
     fact_problems,
     fact_text,
     legal_of,
@@ -25,7 +26,6 @@ from core.inspections.photos import image_format
 from core.inspections.signature_files import store_signature
 from core.inspections.records import (
     CANONICAL_VERSION,
-    MIN_OFFICERS,
     ORDER_ROLE,
     PARTY_ROLE,
     WITNESS_ROLE,
@@ -131,11 +131,7 @@ def completion_problems(record: InspectionRecord) -> list[str]:
         problems.append(f"现场情况写的检查项数或不适用项数（共 {stated[1]} 项，不适用 {stated[2]} 项）与检查结果"
                         f"（共 {len(record.template.items)} 项，不适用 {na} 项）不符，请改正或清空后重新生成")
     if record.kind == "enforcement":
-        if len(record.officers) < MIN_OFFICERS:
-            problems.append("执法检查至少需要两名执法人员")
-        no_cert = [o.name for o in record.officers if not o.cert_no]
-        if no_cert:
-            problems.append(f"执法人员缺少执法证号：{'、'.join(no_cert)}")
+        problems += enforcement_problems(record, too_few="执法检查至少需要两名执法人员")
     return problems
 
 
