@@ -12,16 +12,21 @@ from tests.gui.helpers import LEFT, open_editor
 from tests.integration.helpers import OFFICER_PASSWORD, answer_all, ready_to_sign
 
 
-def test_officers_type_their_passwords_and_a_joint_officer_signs_by_hand(ctx, subject, qtbot, monkeypatch):
-    add_inspector(ctx, "王建国", "41170021001", password=OFFICER_PASSWORD)
-    add_inspector(ctx, "孙强", "41160099001")  # from another county: on the list, no key here
-    officers = [svc.OfficerData("王建国", "41170021001"), svc.OfficerData("孙强", "41160099001")]
+def _ready_in_the_editor(ctx, subject, officers, qtbot):
+    """A completed record with its drawn signatures, open in the editor at the signing step."""
     inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
     answer_all(ctx, inspection_id, {})
     svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
     svc.complete_inspection(ctx, inspection_id)
     ready_to_sign(ctx, inspection_id)
-    editor = open_editor(qtbot, ctx, inspection_id)
+    return inspection_id, open_editor(qtbot, ctx, inspection_id)
+
+
+def test_officers_type_their_passwords_and_a_joint_officer_signs_by_hand(ctx, subject, qtbot, monkeypatch):
+    add_inspector(ctx, "王建国", "41170021001", password=OFFICER_PASSWORD)
+    add_inspector(ctx, "孙强", "41160099001")  # from another county: on the list, no key here
+    officers = [svc.OfficerData("王建国", "41170021001"), svc.OfficerData("孙强", "41160099001")]
+    inspection_id, editor = _ready_in_the_editor(ctx, subject, officers, qtbot)
     seen = []
 
     def exec_(dialog: OfficerSignDialog) -> int:
@@ -53,12 +58,7 @@ def test_officers_type_their_passwords_and_a_joint_officer_signs_by_hand(ctx, su
 
 
 def test_cancelling_the_password_dialog_signs_nothing(ctx, subject, officers, qtbot, monkeypatch, officer_sign):
-    inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
-    answer_all(ctx, inspection_id, {})
-    svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
-    svc.complete_inspection(ctx, inspection_id)
-    ready_to_sign(ctx, inspection_id)
-    editor = open_editor(qtbot, ctx, inspection_id)
+    inspection_id, editor = _ready_in_the_editor(ctx, subject, officers, qtbot)
     monkeypatch.setattr(OfficerSignDialog, "exec", lambda dialog: dialog.reject() or dialog.result())
     qtbot.mouseClick(editor.sign_button, LEFT)
     assert svc.load_inspection(ctx, inspection_id).status == "completed"
@@ -67,12 +67,7 @@ def test_cancelling_the_password_dialog_signs_nothing(ctx, subject, officers, qt
 def test_the_officers_keys_are_opened_off_the_ui_thread(ctx, subject, officers, qtbot, officer_sign):
     """Signing (scrypt per officer, then the write) goes to the editor's job runner with its label,
     and the dialog is accepted only when the job is done."""
-    inspection_id = svc.start_inspection(ctx, subject.id, "cosmetics-531", officers)
-    answer_all(ctx, inspection_id, {})
-    svc.update_details(ctx, inspection_id, party_statement="无异议", party_present_name="张三")
-    svc.complete_inspection(ctx, inspection_id)
-    ready_to_sign(ctx, inspection_id)
-    editor = open_editor(qtbot, ctx, inspection_id)
+    inspection_id, editor = _ready_in_the_editor(ctx, subject, officers, qtbot)
     jobs = []
 
     class Recording(ImmediateRunner):
