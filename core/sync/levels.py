@@ -193,6 +193,8 @@ def assign_stations(ctx: AppContext, session: Session, pkg: Package, sender_name
         for chunk in chunks([r["id"] for r in rows]):
             here |= set(session.scalars(select(model.id).where(model.id.in_(chunk))))
         new_devices |= {r["device_id"] for r in rows if r["id"] not in here}
+        if table in NUMBERED:
+            _refuse_number_clash(ctx, session, name, table, [r for r in rows if r["id"] not in here])
     if not new_devices:
         return 0
     ours = {ctx.device_id, *(session.scalars(select(Device.id))), (upstream(ctx) or ("",))[0]}
@@ -211,6 +213,31 @@ def assign_stations(ctx: AppContext, session: Session, pkg: Package, sender_name
     if added:
         session.execute(insert(StationDevice.__table__), added)
     return len(added)
+
+
+# Documents numbered by their station (``core.numbering``; unique here): two member stations with
+# the same number prefix issue the same numbers, which a level above cannot hold side by side.
+NUMBERED = {"inspections": "检查记录", "rectifications": "责令改正通知书", "voided_numbers": "作废登记",
+            "questionings": "询问笔录", "service_receipts": "送达回证", "case_documents": "案件文书"}
+
+
+def _refuse_number_clash(ctx: AppContext, session: Session, name: str, table: str, new_rows: list[dict]) -> None:
+    """Refuse the package, in one line that says what to change, when a record new here carries a
+    document number another record here already has (another station's, or this level's own)."""
+    numbers = {r["number"]: r["id"] for r in new_rows if isinstance(r.get("number"), str) and r["number"]}
+    if not numbers:
+        return
+    model = BY_TABLE[table]
+    for chunk in chunks(sorted(numbers)):
+        for number, record_id, device in session.execute(select(model.number, model.id, model.device_id).where(
+                model.number.in_(chunk))):
+            if record_id == numbers[number]:
+                continue
+            holder = session.scalar(select(StationDevice.station).where(StationDevice.device_id == device))
+            holder = holder or (ctx.setting_or("station_name", "") or "本级")
+            raise InvalidInput(f"同步包 {name} 的{NUMBERED[table]}编号“{number}”在本级已被“{holder}”的另一份文书使用："
+                               "同一上级下各站所的文书编号前缀必须各不相同（在站所设置中修改编号前缀），"
+                               "已拒绝，未导入任何内容")
 
 
 # --- secrets stay where they are -------------------------------------------------------------------

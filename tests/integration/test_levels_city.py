@@ -23,9 +23,12 @@ from core.subjects import SubjectData, add_subject
 from core.sync.devices import upstream
 from core.tasks import list_tasks, record_event
 from db.models import Inspection, StationDevice, Subject
+import pytest
+
+from core.errors import InvalidInput
 from tests.conftest import OFFICERS_DATA
 from tests.integration.helpers import register_officers, signed_inspection
-from tests.integration.test_levels import B_OFFICERS, SHOP, _laptop, _named, count, exchange
+from tests.integration.test_levels import A, B, B_OFFICERS, COUNTY, SHOP, _laptop, _named, _station, count, exchange
 
 CITY, COUNTY_1, COUNTY_2, STATION = "驻马店市市场监督管理局", "驿城区市场监督管理局", "遂平县市场监督管理局", "城关所"
 
@@ -91,6 +94,31 @@ def test_laptop_station_county_city_and_back(tmp_path):
             exchange(source, target, tmp_path)
         assert [{t.id for t in list_tasks(ctx)} for ctx in below] == before
         assert all(verify_chain(ctx).ok for ctx in opened)
+    finally:
+        for ctx in opened:
+            ctx.close()
+
+
+def test_two_stations_with_the_same_number_prefix_are_told_what_to_change(tmp_path):
+    """Both stations' laptops number their first record alike (城市监药检〔year〕1-0001号): the county cannot
+    hold both, and says so in one line naming the number and the station that has it."""
+    county = _named(AppContext.open(tmp_path / "county.db", attachments_dir=tmp_path / "county-att"), COUNTY)
+    a, b = _station(county, tmp_path, A, OFFICERS_DATA), _station(county, tmp_path, B, B_OFFICERS)
+    a1, b1 = _laptop(a, tmp_path, "a1"), _laptop(b, tmp_path, "b1")  # the same prefix, 城
+    opened = [county, a, b, a1, b1]
+    try:
+        exchange(a, a1, tmp_path)
+        exchange(b, b1, tmp_path)
+        for laptop, officers, station in ((a1, OFFICERS_DATA, a), (b1, B_OFFICERS, b)):
+            shop = add_subject(laptop, SubjectData(name=f"{laptop.setting('sync.device_name')}登记的店", **SHOP))
+            signed_inspection(laptop, shop.id, [svc.OfficerData(n, c) for n, c in officers], failures={})
+            exchange(laptop, station, tmp_path)
+        exchange(a, county, tmp_path)
+        before = count(county, Inspection), count(county, Subject)
+        with pytest.raises(InvalidInput, match=f"检查记录编号“城市监药检〔{date.today().year}〕[-0-9]+号”在本级已被“{A}”"
+                                               "的另一份文书使用：同一上级下各站所的文书编号前缀必须各不相同"):
+            exchange(b, county, tmp_path)
+        assert (count(county, Inspection), count(county, Subject)) == before == (1, 1)
     finally:
         for ctx in opened:
             ctx.close()
