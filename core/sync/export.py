@@ -164,9 +164,10 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
         member = s.get(Device, peer)
         down = member is not None  # to a laptop or a member station: what came from above goes on down
         # up: everything the hub above has not received, our laptops' records too (docs/levels.md)
-        changed = changed_since(s, watermark(s, peer), upto, imported=upward, from_above=down)
+        since = watermark(s, peer)
+        changed = changed_since(s, since, upto, imported=upward, from_above=down)
         if upward:
-            forwardable(s, peer, changed)
+            forwardable(s, peer, changed, since, upto)
         add_missing_parents(s, peer, changed)
         if member is not None and member.kind == "station":
             drop_other_stations(s, member.name, changed)

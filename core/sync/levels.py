@@ -31,13 +31,13 @@ from core.signing import sign, signature_ok
 from core.sync.changes import rows_of
 from core.sync.devices import check_enrolment, enrol_device, ensure_station, role, upstream
 from core.sync.spec import (
-    AUDITED_TABLES, BY_TABLE, S_STATION_ID, S_UP_DEVICE, S_UP_DEVICE_NAME,
+    AUDITED_TABLES, BY_TABLE, FROM_ABOVE, S_STATION_ID, S_UP_DEVICE, S_UP_DEVICE_NAME,
     S_UP_HUB_DEVICE, S_UP_HUB_PUB, S_UP_NAME, S_UP_PRIVATE, S_UP_STATION_ID,
 )
 from core.sync.validate import UUID, shown
 from core.users import require
 from db.bulk import chunks
-from db.models import Device, StationDevice, SyncBase, utcnow
+from db.models import AuditEntry, Device, StationDevice, SyncBase, utcnow
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -140,9 +140,16 @@ def check_release(ctx: AppContext, raw: bytes) -> None:
 
 # --- up: what the hub above has not received, and whose it is -----------------------------------
 
-def forwardable(session: Session, peer: str, changed: dict[str, set[str]]) -> None:
-    """Drop from ``changed`` the records ``peer`` has already at their current version (by
-    ``sync_base``): what it sent us, what we sent it. The rest goes up, whoever made it here."""
+def forwardable(session: Session, peer: str, changed: dict[str, set[str]], since: int, upto: int) -> None:
+    """Drop from ``changed`` what ``peer`` sent us (changed since the watermark ``since`` only by
+    imports from above) and holds at its current version (by ``sync_base``): no echo. The rest
+    goes up, whoever made it here — also what an earlier package not yet acknowledged carried
+    (``sync_base`` says "sent", not "received"): a lost or refused package costs nothing."""
+    sent_here = select(AuditEntry.table_name, AuditEntry.record_id).distinct().where(
+        AuditEntry.seq > since, AuditEntry.seq <= upto, ~AuditEntry.actor.startswith(FROM_ABOVE))
+    ours: dict[str, set[str]] = {}
+    for table, record_id in session.execute(sent_here):
+        ours.setdefault(table, set()).add(record_id)
     for table, ids in changed.items():
         model = BY_TABLE[table].__table__
         known: set[str] = set()
@@ -152,7 +159,7 @@ def forwardable(session: Session, peer: str, changed: dict[str, set[str]]) -> No
             if bases:
                 known |= {rid for rid, version in session.execute(select(model.c.id, model.c.version).where(
                     model.c.id.in_(list(bases)))) if version <= bases[rid]}
-        ids -= known
+        ids -= known - ours.get(table, set())
 
 
 def claims(session: Session, device_ids: set[str]) -> dict[str, str]:
@@ -193,8 +200,8 @@ def assign_stations(ctx: AppContext, session: Session, pkg: Package, sender_name
         for chunk in chunks([r["id"] for r in rows]):
             here |= set(session.scalars(select(model.id).where(model.id.in_(chunk))))
         new_devices |= {r["device_id"] for r in rows if r["id"] not in here}
-        if table in NUMBERED:
-            _refuse_number_clash(ctx, session, name, table, [r for r in rows if r["id"] not in here])
+        if table in UNIQUE_HERE:
+            _refuse_clash(ctx, session, name, table, rows)
     if not new_devices:
         return 0
     ours = {ctx.device_id, *(session.scalars(select(Device.id))), (upstream(ctx) or ("",))[0]}
@@ -215,29 +222,37 @@ def assign_stations(ctx: AppContext, session: Session, pkg: Package, sender_name
     return len(added)
 
 
-# Documents numbered by their station (``core.numbering``; unique here): two member stations with
-# the same number prefix issue the same numbers, which a level above cannot hold side by side.
-NUMBERED = {"inspections": "检查记录", "rectifications": "责令改正通知书", "voided_numbers": "作废登记",
-            "questionings": "询问笔录", "service_receipts": "送达回证", "case_documents": "案件文书"}
+# What must be unique here and is not unique across stations by itself: document numbers (each
+# station numbers its own, ``core.numbering``: two stations with the same prefix issue the same
+# numbers) and users' names and 执法证号 (each station keeps its own list). A level above cannot
+# hold two of one side by side; the package is refused in one line that says what to change.
+_SAME_NUMBER = ("编号“{value}”在本级已被“{holder}”的另一份文书使用：同一上级下各站所的文书编号前缀必须各不相同"
+                "（在站所设置中修改编号前缀）")
+UNIQUE_HERE: dict[str, tuple[tuple[str, str], ...]] = {
+    **{table: (("number", label + _SAME_NUMBER),) for table, label in (
+        ("inspections", "检查记录"), ("rectifications", "责令改正通知书"), ("voided_numbers", "作废登记"),
+        ("questionings", "询问笔录"), ("service_receipts", "送达回证"), ("case_documents", "案件文书"))},
+    "users": (("name", "用户“{value}”在本级已有同名用户（“{holder}”的）：同一上级下各站所的用户姓名必须各不相同"
+                       "（在本所的用户管理中改名，例如加上所名）"),
+              ("cert_no", "执法证号 {value} 在本级已由“{holder}”登记：同一执法人员只能在一个站所登记")),
+}
 
 
-def _refuse_number_clash(ctx: AppContext, session: Session, name: str, table: str, new_rows: list[dict]) -> None:
-    """Refuse the package, in one line that says what to change, when a record new here carries a
-    document number another record here already has (another station's, or this level's own)."""
-    numbers = {r["number"]: r["id"] for r in new_rows if isinstance(r.get("number"), str) and r["number"]}
-    if not numbers:
-        return
+def _refuse_clash(ctx: AppContext, session: Session, name: str, table: str, rows: list[dict]) -> None:
+    """Refuse the package when one of its records carries a value another record here already has
+    in a column unique here (``UNIQUE_HERE``): another station's record, or this level's own."""
     model = BY_TABLE[table]
-    for chunk in chunks(sorted(numbers)):
-        for number, record_id, device in session.execute(select(model.number, model.id, model.device_id).where(
-                model.number.in_(chunk))):
-            if record_id == numbers[number]:
-                continue
-            holder = session.scalar(select(StationDevice.station).where(StationDevice.device_id == device))
-            holder = holder or (ctx.setting_or("station_name", "") or "本级")
-            raise InvalidInput(f"同步包 {name} 的{NUMBERED[table]}编号“{number}”在本级已被“{holder}”的另一份文书使用："
-                               "同一上级下各站所的文书编号前缀必须各不相同（在站所设置中修改编号前缀），"
-                               "已拒绝，未导入任何内容")
+    for column, message in UNIQUE_HERE[table]:
+        wanted = {r[column]: r["id"] for r in rows if isinstance(r.get(column), str) and r[column]}
+        for chunk in chunks(sorted(wanted)):
+            for value, record_id, device in session.execute(select(
+                    getattr(model, column), model.id, model.device_id).where(getattr(model, column).in_(chunk))):
+                if record_id == wanted[value]:
+                    continue
+                holder = session.scalar(select(StationDevice.station).where(StationDevice.device_id == device))
+                holder = holder or ctx.setting_or("station_name", "") or "本级"
+                raise InvalidInput(f"同步包 {name} 的" + message.format(value=shown(value, 80), holder=holder)
+                                   + "，已拒绝，未导入任何内容")
 
 
 # --- secrets stay where they are -------------------------------------------------------------------

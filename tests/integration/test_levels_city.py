@@ -22,13 +22,15 @@ from core.stats import Period, report
 from core.subjects import SubjectData, add_subject
 from core.sync.devices import upstream
 from core.tasks import list_tasks, record_event
-from db.models import Inspection, StationDevice, Subject
+from db.models import Inspection, StationDevice, Subject, User
 import pytest
 
 from core.errors import InvalidInput
+from core.users import add_user, update_user
 from tests.conftest import OFFICERS_DATA
 from tests.integration.helpers import register_officers, signed_inspection
-from tests.integration.test_levels import A, B, B_OFFICERS, COUNTY, SHOP, _laptop, _named, _station, count, exchange
+from tests.integration.test_levels import (A, B, B_OFFICERS, COUNTY, SHOP, _laptop, _named, _peer, _station, count,
+                                          exchange, records_in)
 
 CITY, COUNTY_1, COUNTY_2, STATION = "驻马店市市场监督管理局", "驿城区市场监督管理局", "遂平县市场监督管理局", "城关所"
 
@@ -122,3 +124,49 @@ def test_two_stations_with_the_same_number_prefix_are_told_what_to_change(tmp_pa
     finally:
         for ctx in opened:
             ctx.close()
+
+
+def test_two_stations_users_of_one_name_or_one_cert_are_told_what_to_change(tmp_path):
+    """Each station keeps its own list of users; the county holds all of them, so a second 管理员,
+    or one officer registered at two stations, is refused in one line; renamed, it goes up."""
+    county = _named(AppContext.open(tmp_path / "county.db", attachments_dir=tmp_path / "county-att"), COUNTY)
+    a = _station(county, tmp_path, A, OFFICERS_DATA)
+    b = _station(county, tmp_path, B, [B_OFFICERS[0], ("王建国二", OFFICERS_DATA[0][1])])
+    opened = [county, a, b]
+    try:
+        add_user(a, name="管理员", role="admin", password="Abcdef-123456")
+        admin_b = add_user(b, name="管理员", role="admin", password="Abcdef-123456")
+        exchange(a, county, tmp_path)
+        users = count(county, User)
+        with pytest.raises(InvalidInput, match=f"的用户“管理员”在本级已有同名用户（“{A}”的）：同一上级下各站所的用户姓名必须各不相同"):
+            exchange(b, county, tmp_path)
+        update_user(b, admin_b.id, name="管理员（西园所）", role="admin", cert_no="", grid="")
+        with pytest.raises(InvalidInput, match=f"的执法证号 {OFFICERS_DATA[0][1]} 在本级已由“{A}”登记：同一执法人员只能在一个站所登记"):
+            exchange(b, county, tmp_path)
+        assert count(county, User) == users
+    finally:
+        for ctx in opened:
+            ctx.close()
+
+
+def test_a_lost_package_up_costs_nothing(tmp_path):
+    """As between a laptop and its station: until the county acknowledges, the next package up
+    carries the lost one's records again (the station's ``sync_base`` says "sent", not "received");
+    what the county itself sent down is still not echoed back up."""
+    county = _named(AppContext.open(tmp_path / "county.db", attachments_dir=tmp_path / "county-att"), COUNTY)
+    a = _station(county, tmp_path, A, OFFICERS_DATA)
+    try:
+        shop = add_subject(a, SubjectData(name="城关所登记的店", **SHOP))
+        lost = records_in(sync.export_packages(a, tmp_path / "lost", peer=_peer(a, county)))
+        again = records_in(sync.export_packages(a, tmp_path / "again", peer=_peer(a, county)))
+        assert sorted(lost) == sorted(again) == ["officer_keys", "subjects", "users"]
+        assert [r["id"] for r in again["subjects"]] == [shop.id] and len(again["users"]) == len(OFFICERS_DATA)
+        exchange(a, county, tmp_path)
+        assert count(county, Subject, id=shop.id) == 1
+        county_shop = add_subject(county, SubjectData(name="县局登记的店", **SHOP))
+        exchange(county, a, tmp_path)  # down, with the county's acknowledgement
+        up = records_in(sync.export_packages(a, tmp_path / "up", peer=_peer(a, county)))
+        assert county_shop.id not in {r["id"] for rows in up.values() for r in rows} and shop.id not in str(up)
+    finally:
+        a.close()
+        county.close()
