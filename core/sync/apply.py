@@ -29,7 +29,7 @@ from core.sync.bulk import Prefetch, bulk_insert, prefetch
 from core.sync.changes import base_version, received_batch, set_base
 from core.sync.codec import current, dump, record_values
 from core.sync.devices import role, sender_key, sender_kind
-from core.sync.levels import SECRETS, assign_stations, keep_secrets
+from core.sync.levels import SECRETS, assign_stations, keep_secrets, refuse_clashes
 from core.sync.package import Package, read_package
 from core.sync.documents import prove_documents
 from core.sync.signed import prove_signed
@@ -367,6 +367,8 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
             summary.conflicts += conflicts
             if kind == "station":  # each new record keeps its station (docs/levels.md)
                 assign_stations(ctx, s, pkg, pkg.sender_name)
+            elif above:  # a number or a user's name the level above holds for another record here
+                refuse_clashes(ctx, s, pkg)
             # signed means proven: checked against this database inside the transaction
             prove_signed(ctx, s, pkg)
             prove_documents(ctx, s, pkg)

@@ -187,9 +187,11 @@ def assign_stations(ctx: AppContext, session: Session, pkg: Package, sender_name
 
     A device its package names in ``stations`` (the sender's own member stations) goes under
     "<sender>/<station>". Refused, the whole package: a new record made by a device of this
-    level (ours, one registered here, the hub above), or by a device filed under another station.
+    level (ours, one registered here, the hub above), or by a device filed under another station;
+    a record whose number or user name another record here holds (``refuse_clashes``).
     """
     name = shown(pkg.path.name, 120)
+    refuse_clashes(ctx, session, pkg)
     claimed = pkg.manifest.get("stations") or {}
     new_devices: set[str] = set()
     for table, rows in pkg.records.items():
@@ -200,8 +202,6 @@ def assign_stations(ctx: AppContext, session: Session, pkg: Package, sender_name
         for chunk in chunks([r["id"] for r in rows]):
             here |= set(session.scalars(select(model.id).where(model.id.in_(chunk))))
         new_devices |= {r["device_id"] for r in rows if r["id"] not in here}
-        if table in UNIQUE_HERE:
-            _refuse_clash(ctx, session, name, table, rows)
     if not new_devices:
         return 0
     ours = {ctx.device_id, *(session.scalars(select(Device.id))), (upstream(ctx) or ("",))[0]}
@@ -238,9 +238,17 @@ UNIQUE_HERE: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+def refuse_clashes(ctx: AppContext, session: Session, pkg: Package) -> None:
+    """Refuse a package from a member station or from the level above when one of its records
+    carries a value another record here already has in a column unique here (``UNIQUE_HERE``):
+    another station's record, or this level's own. Before anything is written."""
+    name = shown(pkg.path.name, 120)
+    for table, rows in pkg.records.items():
+        if table in UNIQUE_HERE and rows:
+            _refuse_clash(ctx, session, name, table, rows)
+
+
 def _refuse_clash(ctx: AppContext, session: Session, name: str, table: str, rows: list[dict]) -> None:
-    """Refuse the package when one of its records carries a value another record here already has
-    in a column unique here (``UNIQUE_HERE``): another station's record, or this level's own."""
     model = BY_TABLE[table]
     for column, message in UNIQUE_HERE[table]:
         wanted = {r[column]: r["id"] for r in rows if isinstance(r.get(column), str) and r[column]}

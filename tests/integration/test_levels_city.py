@@ -170,3 +170,18 @@ def test_a_lost_package_up_costs_nothing(tmp_path):
     finally:
         a.close()
         county.close()
+
+
+def test_the_countys_user_of_a_name_the_station_has_is_refused_down_in_one_line(tmp_path):
+    county = _named(AppContext.open(tmp_path / "county.db", attachments_dir=tmp_path / "county-att"), COUNTY)
+    a = _station(county, tmp_path, A, OFFICERS_DATA)
+    try:
+        add_user(county, name="管理员", role="admin", password="Abcdef-123456")
+        add_user(a, name="管理员", role="admin", password="Abcdef-123456")
+        users = count(a, User)
+        with pytest.raises(InvalidInput, match=f"的用户“管理员”在本级已有同名用户（“{A}”的）"):
+            exchange(county, a, tmp_path)
+        assert count(a, User) == users
+    finally:
+        a.close()
+        county.close()
