@@ -1,0 +1,130 @@
+"""Checklists and rules published by a level for the levels below (docs/levels.md "What goes down").
+
+A county publishes a provincial revision of the cosmetics checklist and new grade rules; they go down
+to its station and on to the station's laptop, whose new inspection uses the published version. A
+published row never goes up. The county runs on SQLite and on a real PostgreSQL (``county``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core import inspections as svc
+from core import published
+from core.checklists import checklists_dir
+from core.errors import InvalidInput, RecordLocked
+from core.rules import rules_dir
+from core.subjects import SubjectData, add_subject
+from core.users import PermissionDenied, UserRow
+from db.models import Inspection, PublishedResource
+from tests.conftest import OFFICERS_DATA
+from tests.integration.test_levels import A, SHOP, _laptop, _station, county, exchange, records_in  # noqa: F401
+
+TITLE = "化妆品经营者“5+3+1”检查表（省局修订）"
+
+
+def revision(folder: Path, name: str = "cosmetics-531", version: int = 4, **changes) -> Path:
+    """A new version of a shipped file, written as ``<name>.v<version>.json`` in ``folder``."""
+    source = checklists_dir() / f"{name}.v3.json" if name == "cosmetics-531" else sorted(
+        rules_dir().glob(f"{name}.v*.json"))[-1]
+    data = {**json.loads(source.read_text(encoding="utf-8")), "version": version, **changes}
+    path = folder / f"{name}.v{version}.json"
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def count(ctx) -> int:
+    with ctx.sessions() as s:
+        return s.scalar(select(func.count()).select_from(PublishedResource))
+
+
+def test_published_checklist_goes_down_to_the_laptop_and_never_up(county, tmp_path):
+    station = _station(county, tmp_path, A, OFFICERS_DATA)
+    laptop = _laptop(station, tmp_path, "a1")
+    try:
+        shipped_grades = published.rules(county)[1]
+        published.publish(county, revision(tmp_path, title=TITLE))
+        published.publish(county, revision(tmp_path, "grades", shipped_grades.version + 1,
+                                           description="省局修订的风险分级"))
+        assert published.templates(county)["cosmetics-531"].version == 4
+        assert published.rules(county)[1].version == shipped_grades.version + 1
+
+        _summary, down = exchange(county, station, tmp_path)
+        assert len(records_in(down)["published_resources"]) == 2
+        exchange(station, laptop, tmp_path)
+        assert count(station) == count(laptop) == 2
+        template = published.templates(laptop)["cosmetics-531"]
+        assert (template.version, template.title) == (4, TITLE)
+        assert published.rules(laptop)[1].version == shipped_grades.version + 1
+        assert [r.state for r in published.list_published(laptop)] == ["current", "current"]
+
+        shop = add_subject(laptop, SubjectData(name="城关现场登记的店", **SHOP))
+        officers = [svc.OfficerData(n, c) for n, c in OFFICERS_DATA]
+        inspection_id = svc.start_inspection(laptop, shop.id, "cosmetics-531", officers)
+        with laptop.sessions() as s:
+            assert s.get(Inspection, inspection_id).template_version == 4
+
+        # up: the laptop's package and the station's carry the inspection, no published row
+        _summary, up = exchange(laptop, station, tmp_path)
+        assert "inspections" in records_in(up) and "published_resources" not in records_in(up)
+        _summary, up = exchange(station, county, tmp_path)
+        assert "inspections" in records_in(up) and "published_resources" not in records_in(up)
+        assert count(county) == 2
+    finally:
+        laptop.close()
+        station.close()
+
+
+def test_publish_refuses_bad_files_laptops_and_inspectors(ctx, tmp_path):
+    with pytest.raises(InvalidInput, match="现行已是第 3 版"):
+        published.publish(ctx, revision(tmp_path, version=3, title=TITLE))  # the shipped version, other content
+    bad = revision(tmp_path, version=5, sections=[])
+    with pytest.raises(InvalidInput, match="格式错误"):
+        published.publish(ctx, bad)
+    misnamed = tmp_path / "cosmetics-531.v9.json"
+    misnamed.write_text(revision(tmp_path, version=6).read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(InvalidInput, match="应为 cosmetics-531.v6.json"):
+        published.publish(ctx, misnamed)
+    with pytest.raises(InvalidInput, match="文件名"):
+        published.publish(ctx, tmp_path / "../../etc.json")
+    inspector = UserRow("u1", "王建国", "inspector", "41170021001", "", True)
+    ctx.user = inspector
+    with pytest.raises(PermissionDenied):
+        published.publish(ctx, revision(tmp_path, version=7))
+    ctx.user = None
+    ctx._write_settings({"sync.role": "device"})
+    with pytest.raises(InvalidInput, match="笔记本"):
+        published.publish(ctx, revision(tmp_path, version=7))
+    assert count(ctx) == 0
+
+
+def test_published_rows_are_never_changed(ctx, tmp_path):
+    published.publish(ctx, revision(tmp_path, title=TITLE))
+    with pytest.raises(InvalidInput, match="现行已是第 4 版"):
+        published.publish(ctx, revision(tmp_path, title="再改一次"))
+    with pytest.raises(RecordLocked):
+        with ctx.transaction() as s:
+            s.scalar(select(PublishedResource)).body = "{}"
+    with pytest.raises(RecordLocked):
+        with ctx.transaction() as s:
+            s.delete(s.scalar(select(PublishedResource)))
+    assert count(ctx) == 1 and published.templates(ctx)["cosmetics-531"].title == TITLE
+
+
+def test_same_version_other_content_is_ignored_with_a_warning(ctx, tmp_path, caplog):
+    """A row for a shipped (name, version) with other content: the shipped file wins (logged)."""
+    body = json.loads(revision(tmp_path, version=3, title=TITLE).read_text(encoding="utf-8"))
+    resource = published.parse_resource("checklist", json.dumps(body, ensure_ascii=False), "test")
+    with ctx.transaction() as s:
+        s.add(PublishedResource(device_id=ctx.device_id, kind="checklist", name="cosmetics-531", resource_version=3,
+                                body=resource.body, sha256=resource.sha256, published_at=ctx.clock(),
+                                published_by="上级"))
+    with caplog.at_level(logging.WARNING, logger="core.published"):
+        template = published.templates(ctx)["cosmetics-531"]
+    assert (template.version, template.title) != (3, TITLE) and template.version == 3
+    assert [r.state for r in published.list_published(ctx)] == ["ignored"]
+    assert "cosmetics-531 v3" in caplog.text and "shipped" in caplog.text
