@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,8 @@ from core.users import require
 from db.models import PublishedResource
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from core.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -186,9 +189,11 @@ class _Overlay:
     rows: tuple[PublishedRow, ...]
 
 
-def _overlay(ctx: AppContext) -> _Overlay:
-    """The published rows of this database, checked once per database until one is added."""
-    with ctx.sessions() as s:
+def _overlay(ctx: AppContext, session: Session | None = None) -> _Overlay:
+    """The published rows of this database, checked once per database until one is added.
+
+    ``session``: the caller's, when it is inside a transaction (read in it, not beside it)."""
+    with (nullcontext(session) if session is not None else ctx.sessions()) as s:
         stamp = s.scalar(select(func.count()).select_from(PublishedResource))
         cache = ctx.__dict__.setdefault("_published_cache", {})
         if cache.get("stamp") == stamp:
@@ -232,8 +237,8 @@ def _overlay(ctx: AppContext) -> _Overlay:
         return overlay
 
 
-def _derived(ctx: AppContext, key: str, build):
-    overlay = _overlay(ctx)
+def _derived(ctx: AppContext, key: str, build, session: Session | None = None):
+    overlay = _overlay(ctx, session)
     derived = ctx.__dict__["_published_cache"]["derived"]
     if key not in derived:
         derived[key] = build(overlay)
@@ -245,7 +250,7 @@ def list_published(ctx: AppContext) -> list[PublishedRow]:
     return list(_overlay(ctx).rows)
 
 
-def templates(ctx: AppContext) -> dict[str, ChecklistTemplate]:
+def templates(ctx: AppContext, session: Session | None = None) -> dict[str, ChecklistTemplate]:
     """``load_templates()`` with the checklists published here: the newest version of each code."""
     def build(overlay: _Overlay) -> dict[str, ChecklistTemplate]:
         newest = dict(load_templates())
@@ -253,7 +258,7 @@ def templates(ctx: AppContext) -> dict[str, ChecklistTemplate]:
             if kind == "checklist" and (name not in newest or version > newest[name].version):
                 newest[name] = parse_template(resource.data, source=f"{name}.v{version}")
         return newest
-    return dict(_derived(ctx, "templates", build))
+    return dict(_derived(ctx, "templates", build, session))
 
 
 def _newest_published(overlay: _Overlay, kind: str, above: int) -> Resource | None:
@@ -264,7 +269,7 @@ def _newest_published(overlay: _Overlay, kind: str, above: int) -> Resource | No
     return best
 
 
-def rules(ctx: AppContext) -> tuple[TriggerRules, GradeTable]:
+def rules(ctx: AppContext, session: Session | None = None) -> tuple[TriggerRules, GradeTable]:
     """``default_rules()`` with the trigger rules and grade table published here, the newest version of each."""
     def build(overlay: _Overlay) -> tuple[TriggerRules, GradeTable]:
         triggers, grades = default_rules()
@@ -275,7 +280,7 @@ def rules(ctx: AppContext) -> tuple[TriggerRules, GradeTable]:
         if found is not None:
             grades = grade_table_from(found.data, f"grades.v{found.version}")
         return triggers, grades
-    return _derived(ctx, "rules", build)
+    return _derived(ctx, "rules", build, session)
 
 
 def newest_synonyms(ctx: AppContext, shipped_version: int) -> tuple[int, dict] | None:

@@ -378,7 +378,7 @@ def start_task(ctx: AppContext, task_id: str, officers: list[OfficerData] | None
                                            officers, kind=kind, purpose="reinspection", place=place,
                                            notified_by=notified_by)
         else:
-            templates = templates if templates is not None else published.templates(ctx)
+            templates = templates if templates is not None else published.templates(ctx, s)
             template = templates.get(task.template_code)
             if template is None:
                 raise InvalidInput(f"没有检查表模板“{task.template_code}”")
@@ -409,7 +409,7 @@ def task_of_inspection(ctx: AppContext, inspection_id: str) -> TaskRow | None:
 def after_signing(signed: InspectionSigned) -> None:
     """On ``InspectionSigned``, in the signing transaction: close the task, follow up the rectification."""
     session, ctx, inspection = signed.session, signed.ctx, signed.inspection
-    trigger_rules, grades = published.rules(ctx)
+    trigger_rules, grades = published.rules(ctx, session)
     task = session.scalar(select(InspectionTask).where(InspectionTask.inspection_id == inspection.id))
     if task is not None:
         task.status, task.closed_at = "done", ctx.clock()

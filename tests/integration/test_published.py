@@ -29,8 +29,8 @@ TITLE = "化妆品经营者“5+3+1”检查表（省局修订）"
 
 def revision(folder: Path, name: str = "cosmetics-531", version: int = 4, **changes) -> Path:
     """A new version of a shipped file, written as ``<name>.v<version>.json`` in ``folder``."""
-    source = checklists_dir() / f"{name}.v3.json" if name == "cosmetics-531" else sorted(
-        rules_dir().glob(f"{name}.v*.json"))[-1]
+    folder_of = rules_dir() if name in published.RULE_SCHEMAS else checklists_dir()
+    source = max(folder_of.glob(f"{name}.v*.json"), key=lambda p: int(p.stem.rsplit(".v", 1)[1]))
     data = {**json.loads(source.read_text(encoding="utf-8")), "version": version, **changes}
     path = folder / f"{name}.v{version}.json"
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -68,12 +68,17 @@ def test_published_checklist_goes_down_to_the_laptop_and_never_up(county, tmp_pa
         with laptop.sessions() as s:
             assert s.get(Inspection, inspection_id).template_version == 4
 
-        # up: the laptop's package and the station's carry the inspection, no published row
+        # up: the laptop's package and the station's carry the inspection, no published row — not
+        # even one the station published itself for its laptops (the county would refuse it)
+        published.publish(station, revision(tmp_path, "device-operator", 5, title="医疗器械经营者检查表（所内修订）"))
         _summary, up = exchange(laptop, station, tmp_path)
         assert "inspections" in records_in(up) and "published_resources" not in records_in(up)
         _summary, up = exchange(station, county, tmp_path)
         assert "inspections" in records_in(up) and "published_resources" not in records_in(up)
-        assert count(county) == 2
+        assert count(county) == 2 and count(station) == 3
+        _summary, down = exchange(station, laptop, tmp_path)
+        assert [r["name"] for r in records_in(down)["published_resources"]] == ["device-operator"]
+        assert published.templates(laptop)["device-operator"].version == 5
     finally:
         laptop.close()
         station.close()
@@ -128,3 +133,27 @@ def test_same_version_other_content_is_ignored_with_a_warning(ctx, tmp_path, cap
     assert (template.version, template.title) != (3, TITLE) and template.version == 3
     assert [r.state for r in published.list_published(ctx)] == ["ignored"]
     assert "cosmetics-531 v3" in caplog.text and "shipped" in caplog.text
+
+
+def test_cli_rules_publish_and_list(tmp_path):
+    from core.context import AppContext
+    from tests.integration.test_cli import run
+
+    db = tmp_path / "county.db"
+    AppContext.open(db).close()
+    good = revision(tmp_path, title=TITLE)
+    result = run("rules", "publish", "--db", str(db), "--file", str(good))
+    assert result.returncode == 0 and "已发布：检查表 cosmetics-531 第 4 版" in result.stdout, result.stderr
+    for bad, message in ((good, "现行已是第 4 版"), (revision(tmp_path, version=5, sections=[]), "格式错误"),
+                         (tmp_path / "notes.json", "文件名")):
+        refused = run("rules", "publish", "--db", str(db), "--file", str(bad))
+        assert refused.returncode == 2 and refused.stderr.startswith("错误：") and message in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    listed = run("rules", "list", "--db", str(db), "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [(r["name"], r["version"], r["state"]) for r in json.loads(listed.stdout)] == [("cosmetics-531", 4, "current")]
+    laptop = AppContext.open(db)
+    laptop._write_settings({"sync.role": "device"})
+    laptop.close()
+    refused = run("rules", "publish", "--db", str(db), "--file", str(revision(tmp_path, version=6)))
+    assert refused.returncode == 2 and "笔记本" in refused.stderr

@@ -22,8 +22,8 @@ def upgrade() -> None:
     op.create_table(
         "published_resources",
         sa.Column("id", sa.String(length=36), primary_key=True),
-        sa.Column("created_at", sa.DateTime()),
-        sa.Column("updated_at", sa.DateTime()),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("device_id", sa.String(length=36), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=False),
