@@ -165,6 +165,11 @@ def publish(ctx: AppContext, path: Path) -> Resource:
     if resource.version <= newest:
         raise InvalidInput(f"{label}第 {resource.version} 版不能发布：现行已是第 {newest} 版，"
                            f"新发布的版本号须大于 {newest}")
+    if resource.kind == "triggers":
+        missing = _unknown_checklists(trigger_rules_from(resource.data, path.name), templates(ctx))
+        if missing:
+            raise InvalidInput(f"{label}第 {resource.version} 版引用了本库没有的检查表：{'、'.join(missing)}；"
+                               "请先发布这些检查表")
     with ctx.transaction() as s:
         s.add(PublishedResource(
             device_id=ctx.device_id, kind=resource.kind, name=resource.name, resource_version=resource.version,
@@ -269,13 +274,29 @@ def _newest_published(overlay: _Overlay, kind: str, above: int) -> Resource | No
     return best
 
 
+def _unknown_checklists(triggers: TriggerRules, known: dict[str, ChecklistTemplate]) -> list[str]:
+    """The checklist codes ``triggers`` names (per category, per rule) that are not in ``known``."""
+    codes = {*triggers.checklists.values(), *(r.checklist for r in triggers.rules if r.checklist)}
+    return sorted(codes - set(known))
+
+
 def rules(ctx: AppContext, session: Session | None = None) -> tuple[TriggerRules, GradeTable]:
-    """``default_rules()`` with the trigger rules and grade table published here, the newest version of each."""
+    """``default_rules()`` with the trigger rules and grade table published here, the newest version of each.
+
+    Published trigger rules naming a checklist that is in force nowhere here are passed over (logged):
+    a task they made could never be started."""
     def build(overlay: _Overlay) -> tuple[TriggerRules, GradeTable]:
         triggers, grades = default_rules()
-        found = _newest_published(overlay, "triggers", triggers.version)
-        if found is not None:
-            triggers = trigger_rules_from(found.data, f"triggers.v{found.version}")
+        known = templates(ctx, session)
+        candidates = sorted((r for (k, _n, v), r in overlay.usable.items() if k == "triggers" and v > triggers.version),
+                            key=lambda r: r.version, reverse=True)
+        for found in candidates:
+            newer = trigger_rules_from(found.data, f"triggers.v{found.version}")
+            missing = _unknown_checklists(newer, known)
+            if not missing:
+                triggers = newer
+                break
+            log.warning("published triggers v%s passed over: no checklist %s here", found.version, ", ".join(missing))
         found = _newest_published(overlay, "grades", grades.version)
         if found is not None:
             grades = grade_table_from(found.data, f"grades.v{found.version}")

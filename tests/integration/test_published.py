@@ -157,3 +157,30 @@ def test_cli_rules_publish_and_list(tmp_path):
     laptop.close()
     refused = run("rules", "publish", "--db", str(db), "--file", str(revision(tmp_path, version=6)))
     assert refused.returncode == 2 and "笔记本" in refused.stderr
+
+
+def test_published_trigger_rules_need_the_checklists_they_name(ctx, tmp_path, caplog):
+    """Trigger rules mapping a category to a checklist that is in force nowhere here are refused when
+    published, and passed over (logged) when such a row arrives: a task they made could not start."""
+    shipped = published.rules(ctx)[0]
+    mapped = {**shipped.checklists, "cosmetics_operator": "cosmetics-province"}
+    with pytest.raises(InvalidInput, match="cosmetics-province"):
+        published.publish(ctx, revision(tmp_path, "triggers", shipped.version + 1, checklists=mapped))
+    province = json.loads((checklists_dir() / "cosmetics-531.v3.json").read_text(encoding="utf-8"))
+    (tmp_path / "cosmetics-province.v1.json").write_text(json.dumps(
+        {**province, "code": "cosmetics-province", "version": 1, "title": TITLE}, ensure_ascii=False), encoding="utf-8")
+    published.publish(ctx, tmp_path / "cosmetics-province.v1.json")
+    published.publish(ctx, revision(tmp_path, "triggers", shipped.version + 1, checklists=mapped))
+    rules = published.rules(ctx)[0]
+    assert rules.version == shipped.version + 1 and rules.checklist_for("cosmetics_operator") == "cosmetics-province"
+
+    orphan = published.parse_resource("triggers", json.dumps({**json.loads(revision(
+        tmp_path, "triggers", shipped.version + 2).read_text(encoding="utf-8")), "checklists": {
+        **mapped, "default": "nowhere"}}), "test")
+    with ctx.transaction() as s:  # as if it had arrived from above
+        s.add(PublishedResource(device_id=ctx.device_id, kind="triggers", name="triggers",
+                                resource_version=orphan.version, body=orphan.body, sha256=orphan.sha256,
+                                published_at=ctx.clock(), published_by="上级"))
+    with caplog.at_level(logging.WARNING, logger="core.published"):
+        assert published.rules(ctx)[0].version == shipped.version + 1
+    assert f"triggers v{shipped.version + 2} passed over" in caplog.text and "nowhere" in caplog.text
