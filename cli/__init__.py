@@ -12,14 +12,14 @@ import sys
 from typing import Any, Callable
 
 from cli import (attachments, audit, backup, corrections, exports, inspections, leads, numbers, oversight, paperwork,
-                 register, security, stats, sync, users)
+                 register, resources, security, stats, sync, users)
 from cli.app import (EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, ChineseArgumentParser, ShowVersion, add_login_options, guarded,
                      program_name, use_login)
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "build_parser", "main", "parse_args", "run"]
 
-AREAS = (register, inspections, corrections, numbers, paperwork, oversight, users, leads, audit, sync, backup, stats,
-         exports, attachments, security)
+AREAS = (register, inspections, corrections, numbers, paperwork, oversight, users, leads, audit, sync, resources, backup,
+         stats, exports, attachments, security)
 
 
 def build_parser(extra: tuple[Callable[[Any], None], ...] = ()) -> argparse.ArgumentParser:

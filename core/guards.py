@@ -9,6 +9,8 @@ Whatever writes through the ORM — a GUI action, the CLI, a sync import, the hu
   "changed since we last exchanged it" by the version;
 * the audit trail: every insert, update and delete is chained into the audit log
   (``core.audit``), and the chain's head is sealed now and then (``core.anchors``);
+* published checklists and rules (``published_resources``) are never changed or deleted: a
+  new version is a new row (``core.published``);
 * tombstones: a deleted row that had synced leaves a ``sync_tombstones`` row, so the
   deletion travels (``core.deletions``).
 
@@ -30,7 +32,7 @@ from core.audit import write_audit
 from core.deletions import delete_orphans, record_deletions
 from core.errors import RecordLocked
 from db.models import (CaseDocument, Correction, Inspection, InspectionOfficer, ItemResult, OfficerSignature, Photo,
-                       Questioning, Rectification, ServiceReceipt, Signature, SyncMixin)
+                       PublishedResource, Questioning, Rectification, ServiceReceipt, Signature, SyncMixin)
 from db.signed_lock import FRESH_TABLE, LOCK_MARK
 
 _BUMPED = "guards.bumped"  # session.info: rows whose version this transaction has moved
@@ -109,6 +111,11 @@ def _questioning_was_signed(row) -> bool:
 def refuse_changes_when_signed(session: Session, _context, _instances) -> None:
     """Refuse the flush if it would change a signed inspection or one of its rows."""
     for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, PublishedResource):
+            if obj in session.deleted or (obj in session.dirty and session.is_modified(obj)):
+                raise RecordLocked(f"已发布的检查表或规则（{obj.name} 第 {obj.resource_version} 版）不能修改或删除；"
+                                   "请发布新的版本")
+            continue
         if isinstance(obj, DOCUMENT_MODELS):  # 询问笔录, 送达回证, case papers: one row is the whole record
             if _questioning_was_signed(obj) and (obj in session.deleted or session.is_modified(obj)):
                 raise RecordLocked(f"{document_label(obj)} {obj.number} 已签名锁定，不能再修改")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from core.errors import InvalidInput, NotFound, WorkflowError
 from core.inspections import OfficerData, photo_path, store_image
 from core.tasks import apply_event
-from core.rules import default_rules
+from core import published
 from core.subjects import subject_in
 from core.station_filter import station_clause
 from core.users import PermissionDenied, require
@@ -212,7 +212,7 @@ def handle_lead(ctx: AppContext, lead_id: str, handling: str, note: str = "", *,
         raise InvalidInput(f"未知的处置方式“{handling}”")
     if handling == "unfounded" and not note.strip():
         raise InvalidInput("经核查不属实的，必须写明核查情况")
-    trigger_rules, grades = default_rules()
+    trigger_rules, grades = published.rules(ctx)
     with ctx.transaction() as s:
         lead = _lead(s, lead_id, expect=("assigned",))
         _only_assignee(ctx, lead, "处置")

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from core.errors import InvalidInput
 from core.inspections import OfficerData
-from core.rules import GRADE_LABELS, GradeTable, TriggerRules, default_rules
+from core.rules import GRADE_LABELS, GradeTable, TriggerRules
+from core import published
 from core.grades import effective_grade
 from core.tasks import add_to_task
 from core.users import require
@@ -138,7 +139,7 @@ def make_plan(ctx: AppContext, year: int, seed: int, *, adopt: bool = True,
         raise InvalidInput(f"年份 {year} 不合理")
     if seed < 0:
         raise InvalidInput("随机种子应为非负整数")
-    trigger_rules, grades = rules or default_rules()
+    trigger_rules, grades = rules or published.rules(ctx)
     with ctx.transaction() as s:
         inputs = _inputs(s, year, grades)
         digest = _digest(inputs)

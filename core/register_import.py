@@ -10,6 +10,7 @@ would do without writing anything; ``import_subjects`` does it in one transactio
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import select
 
+from core import published
 from core.errors import InvalidInput
 from core.rules import _newest, _validated, rules_dir
 from core.subjects import CATEGORIES, CATEGORY_BY_LABEL, SubjectData, _clean, _fields
@@ -71,13 +73,17 @@ def _merge(data: dict, headers: dict, categories: dict, keywords: list) -> None:
 
 
 @lru_cache(maxsize=8)
-def _load(station_file: str | None, _mtime: float) -> Synonyms:
+def _load(station_file: str | None, _mtime: float, above: tuple[int, str] | None = None) -> Synonyms:
     headers = {_header_key(label): key for key, label in FIELD_LABELS.items()}
     categories: dict[str, str] = {}
     keywords: list = []
-    base = _newest("register-synonyms", rules_dir())
-    _merge(_validated(base, "schema.register-synonyms.json"), headers, categories, keywords)
-    files = [base.name]
+    if above is not None:  # a newer version published by the level above (core.published)
+        _merge(json.loads(above[1]), headers, categories, keywords)
+        files = [f"register-synonyms.v{above[0]}（上级发布）"]
+    else:
+        base = _newest("register-synonyms", rules_dir())
+        _merge(_validated(base, "schema.register-synonyms.json"), headers, categories, keywords)
+        files = [base.name]
     if station_file:
         _merge(_validated(Path(station_file), "schema.register-synonyms.json"), headers, categories, keywords)
         files.append(station_file)
@@ -85,13 +91,19 @@ def _load(station_file: str | None, _mtime: float) -> Synonyms:
 
 
 def load_synonyms(ctx: AppContext | None = None) -> Synonyms:
-    """The shipped synonyms, plus the station's own file beside its database when there is one."""
+    """The shipped synonyms (or a newer version the level above published), plus the station's own
+    file beside its database when there is one."""
     station = None
+    above = None
+    if ctx is not None:
+        shipped = int(_newest("register-synonyms", rules_dir()).stem.rsplit(".v", 1)[1])
+        newer = published.newest_synonyms(ctx, shipped)
+        above = None if newer is None else (newer[0], json.dumps(newer[1], ensure_ascii=False, sort_keys=True))
     if ctx is not None and ctx.engine.dialect.name == "sqlite" and ctx.engine.url.database:
         candidate = Path(ctx.engine.url.database).parent / STATION_FILE
         if candidate.is_file():
             station = candidate
-    return _load(str(station) if station else None, station.stat().st_mtime if station else 0.0)
+    return _load(str(station) if station else None, station.stat().st_mtime if station else 0.0, above)
 
 
 @dataclass(frozen=True)

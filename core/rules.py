@@ -23,18 +23,27 @@ def rules_dir() -> Path:
 
 
 def _validated(path: Path, schema_name: str) -> dict:
-    from jsonschema import Draft202012Validator
-
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"无法读取规则文件 {path.name}：{exc}") from exc
-    schema = json.loads((rules_dir() / schema_name).read_text(encoding="utf-8"))
-    errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    return checked(data, schema_name, path.name)
+
+
+@lru_cache(maxsize=4)
+def _validator(schema_name: str):
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads((rules_dir() / schema_name).read_text(encoding="utf-8")))
+
+
+def checked(data: object, schema_name: str, source: str) -> dict:
+    """``data`` (a rules file's JSON, shipped or published) against its schema; InvalidInput naming the place."""
+    errors = sorted(_validator(schema_name).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
-        raise InvalidInput(f"规则文件 {path.name} 格式错误：{where}: {errors[0].message}")
-    return data
+        raise InvalidInput(f"规则文件 {source} 格式错误：{where}: {errors[0].message}")
+    return data  # type: ignore[return-value]
 
 
 def _newest(prefix: str, directory: Path) -> Path:
@@ -111,14 +120,18 @@ class GradeTable:
 def load_trigger_rules(directory: Path | None = None) -> TriggerRules:
     directory = directory or rules_dir()
     path = _newest("triggers", directory)
-    data = _validated(path, "schema.triggers.json")
+    return trigger_rules_from(_validated(path, "schema.triggers.json"), path.name)
+
+
+def trigger_rules_from(data: dict, source: str) -> TriggerRules:
+    """Trigger rules from a schema-checked file's JSON, with the checks a schema cannot make."""
     event_types = {e["code"]: EventType(e["code"], e["label"], e["basis"]) for e in data["event_types"]}
     if len(event_types) != len(data["event_types"]):
-        raise InvalidInput(f"规则文件 {path.name} 格式错误：事件类型编码重复")
+        raise InvalidInput(f"规则文件 {source} 格式错误：事件类型编码重复")
     rules = []
     for n, r in enumerate(data["rules"]):
         if r["event_type"] not in event_types:
-            raise InvalidInput(f"规则文件 {path.name} 格式错误：rules/{n}: 未定义的事件类型“{r['event_type']}”")
+            raise InvalidInput(f"规则文件 {source} 格式错误：rules/{n}: 未定义的事件类型“{r['event_type']}”")
         rules.append(Rule(
             event_type=r["event_type"], priority=r["priority"], deadline=r["deadline"],
             categories=tuple(r.get("categories", ())), grades=tuple(r.get("grades", ())),
@@ -126,18 +139,22 @@ def load_trigger_rules(directory: Path | None = None) -> TriggerRules:
         ))
     missing = set(event_types) - {r.event_type for r in rules}
     if missing:
-        raise InvalidInput(f"规则文件 {path.name} 格式错误：事件类型 {'、'.join(sorted(missing))} 没有规则")
+        raise InvalidInput(f"规则文件 {source} 格式错误：事件类型 {'、'.join(sorted(missing))} 没有规则")
     return TriggerRules(data["version"], event_types, tuple(rules), dict(data["checklists"]))
 
 
 def load_grade_table(directory: Path | None = None) -> GradeTable:
     directory = directory or rules_dir()
     path = _newest("grades", directory)
-    data = _validated(path, "schema.grades.json")
+    return grade_table_from(_validated(path, "schema.grades.json"), path.name)
+
+
+def grade_table_from(data: dict, source: str) -> GradeTable:
+    """A grade table from a schema-checked file's JSON, with the checks a schema cannot make."""
     grades = {g["grade"]: GradeInfo(g["grade"], g["label"], g["who"], g["baseline"], g["baseline_text"])
               for g in data["grades"]}
     if set(grades) != {1, 2, 3}:
-        raise InvalidInput(f"规则文件 {path.name} 格式错误：必须且只能定义一级、二级、三级")
+        raise InvalidInput(f"规则文件 {source} 格式错误：必须且只能定义一级、二级、三级")
     return GradeTable(data["version"], tuple(data["graded_categories"]), data["default_grade"], grades)
 
 

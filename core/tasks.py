@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from core.checklists import ChecklistTemplate, load_templates, parse_template, template_from_snapshot
+from core.checklists import ChecklistTemplate, parse_template, template_from_snapshot
+from core import published
 from core.events import InspectionSigned
 from core.errors import InvalidInput, NotFound, WorkflowError
 from core.grades import apply_grade_rule, effective_grade
 from core.inspections import OfficerData, create_inspection
-from core.rules import PRIORITY_LABELS, PRIORITY_ORDER, GradeTable, Rule, TriggerRules, default_rules
+from core.rules import PRIORITY_LABELS, PRIORITY_ORDER, GradeTable, Rule, TriggerRules
 from core.tables import cell, columns, parse_date, read_table
 from core.workdays import add_calendar_days, add_working_days
 from core.subjects import subject_in
@@ -200,7 +201,7 @@ def record_event(ctx: AppContext, subject_id: str, event_type: str, occurred_on:
                  rules: tuple[TriggerRules, GradeTable] | None = None) -> EventOutcome:
     """A trigger event entered by hand: it creates or joins the subject's task."""
     require(ctx, "oversight")
-    trigger_rules, grades = rules or default_rules()
+    trigger_rules, grades = rules or published.rules(ctx)
     known = trigger_rules.event_type(event_type)
     if known is None:
         raise InvalidInput(f"未知的事件类型“{event_type}”")
@@ -237,7 +238,7 @@ def import_events(ctx: AppContext, path: Path, *, progress: Callable[[int, int],
     imported is skipped. All good rows go in one transaction.
     """
     require(ctx, "oversight")
-    trigger_rules, grades = rules or default_rules()
+    trigger_rules, grades = rules or published.rules(ctx)
     rows = read_table(Path(path))
     cols = columns(rows[0], EVENT_COLUMNS)
     for needed in ("event_type", "occurred_on"):
@@ -377,7 +378,7 @@ def start_task(ctx: AppContext, task_id: str, officers: list[OfficerData] | None
                                            officers, kind=kind, purpose="reinspection", place=place,
                                            notified_by=notified_by)
         else:
-            templates = templates if templates is not None else load_templates()
+            templates = templates if templates is not None else published.templates(ctx, s)
             template = templates.get(task.template_code)
             if template is None:
                 raise InvalidInput(f"没有检查表模板“{task.template_code}”")
@@ -408,7 +409,7 @@ def task_of_inspection(ctx: AppContext, inspection_id: str) -> TaskRow | None:
 def after_signing(signed: InspectionSigned) -> None:
     """On ``InspectionSigned``, in the signing transaction: close the task, follow up the rectification."""
     session, ctx, inspection = signed.session, signed.ctx, signed.inspection
-    trigger_rules, grades = default_rules()
+    trigger_rules, grades = published.rules(ctx, session)
     task = session.scalar(select(InspectionTask).where(InspectionTask.inspection_id == inspection.id))
     if task is not None:
         task.status, task.closed_at = "done", ctx.clock()

@@ -40,7 +40,7 @@ class PermissionDenied(DomainError):
 PERMISSIONS = {
     "admin": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "manage_leads",
               "handle_lead", "users", "settings", "resolve_conflicts", "manage_devices", "restore", "demo", "sync",
-              "stats", "approve_corrections", "approve_cases"},
+              "stats", "approve_corrections", "approve_cases", "manage_resources"},
     "inspector": {"subjects", "inspect", "sign", "print", "oversight", "report_lead", "handle_lead", "sync", "stats"},
     "grid_worker": {"report_lead", "sync"},
 }
@@ -52,6 +52,7 @@ ACTION_TEXT = {
     "demo": "建立示例站所", "sync": "同步数据", "stats": "查看统计报表",
     "approve_corrections": "批准更正已签名的执法文书",
     "approve_cases": "审批立案（所长）",
+    "manage_resources": "发布检查表和规则",
 }
 
 

@@ -708,3 +708,22 @@ class OfficerSignature(SyncMixin, Base):
 
     inspection: Mapped[Inspection] = relationship()
     __table_args__ = (UniqueConstraint("inspection_id", "position"),)
+
+
+class PublishedResource(SyncMixin, Base):
+    """A checklist, trigger rules, grade table or register synonyms a hub (station, county, city)
+    published for the levels below (docs/levels.md "What goes down"): the file's JSON as
+    ``body``, its SHA-256, and the (``name``, ``resource_version``) read from it. Never changed
+    once written (a new version is a new row); only a hub publishes, and a database accepts such
+    rows only from the level above (``core.published``, ``core.sync.apply``)."""
+
+    __tablename__ = "published_resources"
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)  # checklist | triggers | grades | register-synonyms
+    name: Mapped[str] = mapped_column(String(64), nullable=False)  # a checklist's code; the kind for the others
+    resource_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    published_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    published_by: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    __table_args__ = (Index("ix_published_resources_kind_name", "kind", "name", "resource_version"),)

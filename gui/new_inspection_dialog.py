@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.checklist_fit import checklist_for_category, checklist_fits
-from core.checklists import load_templates
+from core import published
 from core.context import AppContext
 from core.errors import DomainError
 from core.inspections import KIND_LABELS, OfficerData, start_inspection
@@ -42,11 +42,11 @@ class NewInspectionDialog(QDialog):
         self.inspection_id: str | None = None
         self.setWindowTitle(tr_args(self.tr("开始任务检查 — %1") if task else self.tr("新建检查 — %1"), subject.name))
         self.setMinimumWidth(560)
-        self.templates = load_templates()
+        self.templates = published.templates(ctx)  # shipped + published by the levels above
 
         self.template = QComboBox()
         # the checklist the rules map the subject's category to first, then the others that fit
-        mapped = checklist_for_category(subject.category)
+        mapped = checklist_for_category(subject.category, rules=published.rules(ctx)[0])
         ordered = sorted(self.templates.values(), key=lambda t: (
             t.code != mapped, subject.category not in t.subject_categories, t.code))
         for template in ordered:

@@ -7,7 +7,8 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QComboBox, QDateEdit, QLineEdit, QPlainTextEdit
 
 from core.context import AppContext
-from core.rules import GRADE_LABELS, default_rules
+from core import published
+from core.rules import GRADE_LABELS
 from core.grades import set_grade
 from core.tasks import record_event
 from gui.widgets import FormDialog
@@ -43,7 +44,7 @@ class EventDialog(FormDialog):
         self.ctx, self.subject_id = ctx, subject_id
         self.outcome = None
         self.event_type = self.add_row(self.tr("事件类型(&T)："), QComboBox())
-        for event_type in default_rules()[0].event_types.values():
+        for event_type in published.rules(ctx)[0].event_types.values():
             if event_type.code not in ("rectification_due", "rectification_failed"):  # the app raises these
                 self.event_type.addItem(self.tr(event_type.label), event_type.code)
         self.occurred_on = self.add_row(self.tr("发生日期："), QDateEdit(QDate.currentDate()))

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from core.context import AppContext
 from core.deletions import delete_subject
 from core.inspections import list_inspections
-from core.rules import default_rules
+from core import published
 from core.subjects import STATUSES, get_subject
 from core.grades import grade_history, is_graded
 from core.tasks import subject_due
@@ -101,8 +101,9 @@ class SubjectPage(QWidget):
         self.grade_box.setVisible(graded)
         self.grade_button.setVisible(graded)
         if graded:
-            grade = s.grade or default_rules()[1].default_grade
-            info = default_rules()[1].grades[grade]
+            table = published.rules(self.ctx)[1]  # shipped, or a newer one published from above
+            grade = s.grade or table.default_grade
+            info = table.grades[grade]
             note = "" if s.grade else self.tr("（未评定，按默认等级）")
             self.grade_label.setText(f"<b>{self.tr(info.label)}</b>{note}　{info.baseline_text}")
             self.grade_model.set_rows(grade_history(self.ctx, self.subject_id))
@@ -124,7 +125,7 @@ class SubjectPage(QWidget):
     def change_grade(self) -> None:
         from gui.oversight_dialogs import GradeDialog
 
-        current = self.subject.grade or default_rules()[1].default_grade  # as the page shows it
+        current = self.subject.grade or published.rules(self.ctx)[1].default_grade  # as the page shows it
         if GradeDialog(self.ctx, self.subject_id, current, parent=self).exec():
             self.refresh()
             self.changed.emit()

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from core.checklists import RESULTS, ChecklistTemplate, load_templates, template_from_snapshot
+from core.checklists import RESULTS, ChecklistTemplate, template_from_snapshot
+from core import published
 from core.errors import InvalidInput, WorkflowError
 from core.inspections.legal import check_witness, legal_of
 from core.inspections.records import (
@@ -72,7 +73,7 @@ def start_inspection(ctx: AppContext, subject_id: str, template_code: str, offic
     ``details``: ``kind``, ``place``, ``notified_by`` as ``create_inspection`` takes them.
     """
     require(ctx, "inspect")
-    templates = templates if templates is not None else load_templates()
+    templates = templates if templates is not None else published.templates(ctx)
     template = templates.get(template_code)
     if template is None:
         raise InvalidInput(f"没有检查表模板“{template_code}”")

@@ -18,9 +18,9 @@ from core.checklists import (
     ChecklistItem,
     ChecklistSection,
     ChecklistTemplate,
-    load_templates,
     template_from_snapshot,
 )
+from core import published
 from core.attachments import read_attachment
 from core.errors import InvalidInput, NotFound, RecordLocked, WorkflowError
 from db.models import (
@@ -369,7 +369,7 @@ def list_inspections(ctx: AppContext, *, subject_id: str | None = None, limit: i
     )
     if subject_id:
         query = query.where(Inspection.subject_id == subject_id)
-    titles = {(t.code, t.version): t.short_title for t in load_templates().values()}
+    titles = {(t.code, t.version): t.short_title for t in published.templates(ctx).values()}
     with ctx.sessions() as s:
         rows = s.execute(query).all()
         unknown = {r.id for r in rows if (r.template_code, r.template_version) not in titles}

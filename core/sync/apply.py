@@ -37,7 +37,7 @@ from core.sync.tombstones import apply_tombstones
 from core.sync.validate import shown
 from core.sync.spec import (
     ATTACHMENT_TABLES, BY_TABLE, DOCUMENT_TABLES, FROM_ABOVE, INSPECTION_CHILDREN, INSPECTION_GROUP, NATURAL_KEYS,
-    STATION_REFUSES, SYNC_ACTOR_PREFIX,
+    PUBLISHED, STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
 from core.users import require
 from db.models import Inspection, Signature, SyncBatch, SyncConflict, SyncPeer, SyncTombstone, TemplateSnapshot, utcnow
@@ -129,6 +129,13 @@ def _apply_record(session: Session, pkg: Package, table: str, remote: dict[str, 
             summary.unchanged += 1
         return
     local = session.get(model, remote["id"])
+    if table == PUBLISHED and local is not None:  # never changed once written (core.published)
+        if current(local) != remote:
+            raise InvalidInput(f"同步包 {shown(pkg.path.name, 120)} 改动了已发布的{local.name} 第 {local.resource_version} 版"
+                               "（发布的检查表和规则不能修改），已拒绝，未导入任何内容")
+        summary.unchanged += 1
+        set_base(session, sender, table, remote["id"], remote["version"])
+        return
     base = base_version(session, sender, table, remote["id"])
     parent_id = remote["id"] if table == "inspections" else remote.get("inspection_id")
     locked = _locked(session, table, parent_id, remote["id"])
@@ -351,6 +358,9 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
     blobs: dict[str, bytes] = {}  # signature images are staged as files: the png column stays NULL
     kind = sender_kind(ctx, pkg.manifest["device_id"])
     station = role(ctx) == "station"
+    if pkg.records.get(PUBLISHED) and kind != "above":  # checklists and rules only come down
+        raise InvalidInput(f"同步包 {shown(pkg.path.name, 120)} 含有发布的检查表或规则，但本级只接受上级发布的"
+                           "（下级设备不能发布）：已拒绝，未导入任何内容")
     # a station keeps its own users; those of a member station (or of the level above) come in
     skip = STATION_REFUSES if station and kind == "laptop" else set()
     try:

@@ -24,7 +24,7 @@ from core.signing import sha256_hex, sign
 from core.sync.package import Batch, write_zip_atomically
 from core.sync.tombstones import MAX_TOMBSTONES, tombstones_for
 from core.sync.spec import (
-    ATTACHMENT_TABLES, BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS,
+    ATTACHMENT_TABLES, BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, PUBLISHED,
 )
 from core.users import LAPTOP_ROLES, require
 from core.version import app_version
@@ -168,6 +168,8 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
         changed = changed_since(s, since, upto, imported=upward, from_above=down)
         if upward:
             forwardable(s, peer, changed, since, upto)
+        if not down:  # published checklists and rules only go down (docs/levels.md)
+            changed.pop(PUBLISHED, None)
         add_missing_parents(s, peer, changed)
         if member is not None and member.kind == "station":
             drop_other_stations(s, member.name, changed)

@@ -9,6 +9,7 @@ from core.subjects import CATEGORIES as SUBJECT_CATEGORIES, STATUSES as SUBJECT_
 from core.tasks import TASK_STATUS_LABELS
 from core.users import ROLES
 from core.numbering import DOC_KIND_LABELS
+from core.published import KIND_LABELS as PUBLISHED_KINDS
 from db.models import (
     CaseDocument,
     Correction,
@@ -23,6 +24,7 @@ from db.models import (
     OfficerKey,
     OfficerSignature,
     PaperScan,
+    PublishedResource,
     Photo,
     Questioning,
     Rectification,
@@ -47,7 +49,7 @@ MAX_DEVICE_NO = 99
 
 # Every synced table, parents before children (the order records are written and applied).
 MODELS: tuple[type, ...] = (
-    TemplateSnapshot, Subject, User, OfficerKey, TriggerEvent, GradeChange, InspectionPlan, Inspection,
+    TemplateSnapshot, PublishedResource, Subject, User, OfficerKey, TriggerEvent, GradeChange, InspectionPlan, Inspection,
     InspectionOfficer, ItemResult, Photo, Signature, OfficerSignature, Rectification, Correction, VoidedNumber,
     InspectionTask, TaskReason, Lead, LeadPhoto, PaperScan, Questioning, ServiceReceipt, CaseDocument,
 )
@@ -62,6 +64,9 @@ BY_TABLE: dict[str, type] = {m.__tablename__: m for m in MODELS}
 AUDITED_TABLES = tuple(name for name in BY_TABLE if name != "template_snapshots")
 # The station keeps its own list of users, passwords and officers' keys; laptops never change it.
 STATION_REFUSES = {"users", "officer_keys"}
+# Checklists and rules a hub published (``core.published``): they only go down, and a database
+# accepts them only from the level above (a laptop from its station, a station from its county).
+PUBLISHED = "published_resources"
 # Rows that belong to an inspection: never overwritten once it is signed.
 INSPECTION_CHILDREN = {"inspection_officers", "item_results", "photos", "signatures", "rectifications",
                        "corrections", "officer_signatures"}
@@ -96,6 +101,7 @@ TABLE_LABELS = {
     "lead_photos": "线索照片", "corrections": "更正", "voided_numbers": "作废登记", "paper_scans": "纸质原件扫描件",
     "questionings": "询问笔录", "service_receipts": "送达回证", "case_documents": "案件文书",
     "officer_keys": "执法人员签名密钥", "officer_signatures": "执法人员密钥签名",
+    "published_resources": "发布的检查表和规则",
 }
 
 # The values a status-like column may hold, per (table, column): an incoming record with
@@ -127,5 +133,6 @@ ENUMS: dict[tuple[str, str], tuple] = {
     ("questionings", "status"): ("draft", "signed", "voided"),
     ("service_receipts", "status"): ("signed",),                # recorded whole, locked at once
     ("case_documents", "status"): ("draft", "submitted", "signed", "voided"),
+    ("published_resources", "kind"): tuple(PUBLISHED_KINDS),  # checklist, triggers, grades, register-synonyms
     ("case_documents", "kind"): ("case_source", "case_filing", "evidence_hold", "evidence_release", "address_confirm"),
 }

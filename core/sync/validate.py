@@ -25,6 +25,7 @@ from typing import Any, Callable
 from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, String, Text
 
 from core.errors import InvalidInput
+from core.published import MAX_BODY, NAME, VERSION_MAX, check_incoming
 from core.sync.spec import BY_TABLE, ENUMS, TABLE_LABELS
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what SQLite (and a PostgreSQL BIGINT) holds
@@ -40,10 +41,11 @@ TEXT_LIMITS = {
     ("questionings", "signatures_json"): 4_000_000,
     ("service_receipts", "content_json"): 100_000,
     ("case_documents", "content_json"): 1_000_000,
+    ("published_resources", "body"): MAX_BODY,  # a published checklist or rules file (core.published)
 }
 INT_LIMITS = {
     "version": (1, 2**62), "position": (0, 98), "template_version": (1, 1_000_000),
-    "year": (1900, 9999), "failed_logins": (0, 1_000_000),
+    "year": (1900, 9999), "failed_logins": (0, 1_000_000), "resource_version": (1, VERSION_MAX),
 }
 # Columns holding a digest: 64 lowercase hex.
 DIGESTS = {"sha256", "content_hash", "inputs_sha256", "template_sha"}
@@ -54,6 +56,7 @@ PATTERNS = {
     ("officer_keys", "public_key"): re.compile(r"[0-9a-f]{64}\Z"),
     ("officer_signatures", "key_id"): re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"),
     ("officer_signatures", "signature"): re.compile(r"[0-9a-f]{128}\Z"),
+    ("published_resources", "name"): NAME,  # never a path: lowercase letters, digits and hyphens
 }
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")
@@ -277,6 +280,11 @@ def check_records(package: str, table: str, records: list) -> None:
             if rid in seen:
                 raise refuse(package, table, record, number, key, "与同一包中的另一条记录重复")
             seen.add(rid)
+    if table == "published_resources":  # the body is a checklist or rules file, checked as a shipped one
+        for number, record in enumerate(records, 1):
+            wrong = check_incoming(record)
+            if wrong is not None:
+                raise refuse(package, table, record, number, "body", wrong)
     if table == "template_snapshots":
         for number, record in enumerate(records, 1):
             if hashlib.sha256(record["json"].encode("utf-8")).hexdigest() != record["sha256"]:

@@ -85,3 +85,29 @@ def test_a_cold_chain_firm_offered_the_retail_list_is_warned(qtbot, ctx):
     assert dialog.template.currentData() == "device-retail" and dialog.fit_warning.isVisible()
     text = dialog.fit_warning.text()
     assert "不适用于医疗器械冷链经营企业" in text and "《医疗器械冷链经营企业监督检查记录表》" in text
+
+
+def test_a_checklist_published_from_above_is_offered_and_used(qtbot, ctx, officers, type_text, tmp_path):
+    """A provincial revision the county published (here: published at this database) replaces the
+    shipped version in the dialog, and the inspection started from it records that version."""
+    from core import published
+    from tests.integration.test_published import TITLE, revision
+
+    published.publish(ctx, revision(tmp_path, title=TITLE))
+    shop = _subject(ctx, "cosmetics_operator", "驿城区测试化妆品店二")
+    dialog = NewInspectionDialog(ctx, shop)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.template.currentData() == "cosmetics-531"
+    assert dialog.template.currentText() == f"{TITLE}（第4版）"
+    for (name, cert), name_edit, cert_edit in zip([(o.name, o.cert_no) for o in officers],
+                                                  dialog.officer_names, dialog.officer_certs):
+        name_edit.clear()
+        type_text(name_edit, name)
+        cert_edit.clear()
+        qtbot.keyClicks(cert_edit, cert)
+    qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), LEFT)
+    assert dialog.message.text() == "" and dialog.inspection_id
+    template = svc.load_inspection(ctx, dialog.inspection_id).template
+    assert (template.code, template.version, template.title) == ("cosmetics-531", 4, TITLE)

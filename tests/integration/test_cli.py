@@ -194,7 +194,7 @@ def test_every_command_in_help_dispatches_to_a_handler():
     result = run("--help")
     assert result.returncode == 0
     listed = _listed(result.stdout)
-    assert len(listed) == 28, listed  # encrypt and recover: the database encrypted at rest
+    assert len(listed) == 29, listed  # rules: checklists and rules published for the levels below
     parser = cli.build_parser(EXTRA_COMMANDS)
     assert sorted(listed) == sorted(_subcommands(parser))
     checked = []
@@ -220,7 +220,8 @@ def test_every_command_in_help_dispatches_to_a_handler():
         "inspectors add", "leads", "leads remove-photo", "numbers print",
         "numbers void", "numbers voided", "paperwork address", "paperwork case-decide", "paperwork case-draft",
         "paperwork case-submit", "paperwork hold", "paperwork list", "paperwork print", "paperwork release",
-        "paperwork void-questioning", "plan", "print", "print-questioning", "recover", "restore", "serve",
+        "paperwork void-questioning", "plan", "print", "print-questioning", "recover", "restore", "rules list",
+        "rules publish", "serve",
         "stats", "subjects delete", "subjects import",
         "sync export", "sync import", "sync pull", "sync push", "tasks", "tasks delete", "users add", "users keys", "users revoke-key", "verify"]
 

@@ -74,6 +74,15 @@ def world(tmp_path_factory) -> dict:
     laptop.close()
     enrolment = sync.add_device(station, "笔记本2")
     AppContext.open(base / "fresh.db").close()
+    # levels: a county's enrolment file for the station, and a member station of the station's own
+    county = AppContext.open(base / "county.db")
+    up_enrolment = sync.add_device(county, "权限测试所", kind="station")
+    county.close()
+    member = sync.add_device(station, "权限测试下级所", kind="station")["device_id"]
+    # a provincial revision of a checklist, to publish for the levels below
+    checklist = json.loads((ROOT / "resources" / "checklists" / "cosmetics-531.v3.json").read_text(encoding="utf-8"))
+    revision = base / "cosmetics-531.v4.json"
+    revision.write_text(json.dumps({**checklist, "version": 4}, ensure_ascii=False), encoding="utf-8")
 
     # inspections in each state a service expects
     completed = svc.start_inspection(station, subject.id, "cosmetics-531", OFFICERS)
@@ -195,6 +204,7 @@ def world(tmp_path_factory) -> dict:
             "questioning": questioning, "questioning_draft": questioning_draft, "receipt": receipt,
             "case_lead": case_lead, "filing_draft": filing_draft, "filing_submitted": filing_submitted, "hold": hold,
             "leads": leads, "handled": handled, "fed_back": fed_back, "conflict": conflict_id,
+            "up_enrolment": up_enrolment, "member": member, "revision": revision,
             "task": tasks[0].id, "spare": spare, "lead_photo": lead_photo, "backup": backup, "locked_user": locked_user, **files}
 
 
@@ -262,6 +272,11 @@ SERVICES = [
             lambda c, w, o: _lazy("core.sync", "revoke_device")(c, w["enrolment"]["device_id"])),
     Service("sync.devices.enrol_device", ADMIN,
             lambda c, w, o: _lazy("core.sync", "enrol_device")(c, w["enrolment"]), fresh=True),
+    Service("sync.levels.enrol_upstream", ADMIN,
+            lambda c, w, o: _lazy("core.sync.levels", "enrol_upstream")(c, w["up_enrolment"])),
+    Service("sync.levels.release_member", ADMIN,
+            lambda c, w, o: _lazy("core.sync", "release_member")(c, w["member"], o / "release.json")),
+    Service("published.publish", ADMIN, lambda c, w, o: _lazy("core.published", "publish")(c, w["revision"])),
     Service("sync.conflicts.resolve_conflict", ADMIN,
             lambda c, w, o: _lazy("core.sync", "resolve_conflict")(c, w["conflict"], "local")),
     Service("backup.restore_backup", ADMIN,
@@ -431,9 +446,6 @@ NOT_SERVICES = {
     "sync.devices.private_key": "seals a key an older version stored in the clear, on use by any role (_write_settings)",
     "sync.replay.claim_request": "the hub's replay record of a request whose signature was checked",
     "sync.devices.ensure_station": "a helper of add_device and enrol_upstream, which check theirs",
-    # TODO(levels): give these two a county world in SERVICES; both call require(ctx, "manage_devices") first
-    "sync.levels.enrol_upstream": "require(ctx, 'manage_devices') first, like enrol_device (not yet driven here)",
-    "sync.levels.release_member": "require(ctx, 'manage_devices') first, like revoke_device (not yet driven here)",
     "unlock.encrypt_database": "encrypts the file as it is, no record changes: any user who has just logged in "
                                "(a laptop has no admin), checked against their password, or the system",
 }
@@ -481,8 +493,8 @@ def test_who_may_call(service: Service, world, tmp_path):
     assert sorted(checked) == sorted(ROLES)
 
 
-@pytest.mark.parametrize("service", [s for s in SERVICES if s.name.startswith(("AppContext", "sync.devices", "backup",
-                                                                                 "demo", "leads.report"))],
+@pytest.mark.parametrize("service", [s for s in SERVICES if s.name.startswith((
+    "AppContext", "sync.devices", "sync.levels", "published", "backup", "demo", "leads.report"))],
                          ids=lambda s: s.name)
 def test_the_system_may_call(service: Service, world, tmp_path):
     """With nobody logged in (the headless CLI) the core acts as the system — except for a lead,
