@@ -75,21 +75,23 @@ def _collect(conn, period: Period, key_of: Callable[[str, int | None], int]) -> 
         cell[0] += 1
         cell[1].add(subject)
 
-    columns = [Inspection.subject_id, KEYS.c.key, _MONTH, _STATION,
+    columns = [Inspection.id, Inspection.subject_id, KEYS.c.key, _MONTH, _STATION,
                *(func.coalesce(DIMENSIONS[d], "") for d in ROW_DIMS)]
     query = inspections_query(columns, period).outerjoin(KEYS, KEYS.c.subject_id == Inspection.subject_id)
-    for subject_id, key, month, station, *values in conn.execute(query):
+    where: dict[str, tuple] = {}  # inspection id -> (month, station, subject)
+    for inspection_id, subject_id, key, month, station, *values in conn.execute(query):
         subject = key_of(subject_id, key)
+        where[inspection_id] = (month, station, subject)
         for dim, value in zip(ROW_DIMS, values):
             add(month, station, dim, value, subject)
-    officers = inspections_query([Inspection.id, Inspection.subject_id, KEYS.c.key, _MONTH, _STATION,
-                                  func.coalesce(InspectionOfficer.name, "")], period, "by_inspector")
-    seen = set()  # an inspection counts once per name (COUNT(DISTINCT) in the figure)
-    for inspection_id, subject_id, key, month, station, name in conn.execute(
-            officers.outerjoin(KEYS, KEYS.c.subject_id == Inspection.subject_id)):
-        if (inspection_id, name) not in seen:
-            seen.add((inspection_id, name))
-            add(month, station, "by_inspector", name, key_of(subject_id, key))
+    # the officers of the same inspections (an inspection counts once per name, as COUNT(DISTINCT) does)
+    officers = (select(Inspection.id, func.coalesce(InspectionOfficer.name, "")).select_from(Inspection)
+                .join(InspectionOfficer, InspectionOfficer.inspection_id == Inspection.id).where(signed_in(period))
+                .distinct())
+    for inspection_id, name in conn.execute(officers):
+        found = where.get(inspection_id)
+        if found is not None:
+            add(found[0], found[1], "by_inspector", name, found[2])
     return cells
 
 
