@@ -7,6 +7,8 @@ from cli.app import EXIT_OK, bad_input, open_context, print_json
 def register(sub) -> None:
     """Add ``stats`` to the top-level subparsers."""
     stats = sub.add_parser("stats", help="某一期间的统计：数字、Excel、PDF")
+    stats.add_argument("action", nargs="?", choices=["rebuild-summary"],
+                       help="rebuild-summary：从检查记录重建检查家次、户数的按月摘要（SQLite；平时自动保持）")
     stats.add_argument("--db", required=True, help="数据库文件")
     stats.add_argument("--from", dest="date_from", help="起始日，YYYY-MM-DD")
     stats.add_argument("--to", dest="date_to", help="截止日，YYYY-MM-DD（含）")
@@ -35,6 +37,8 @@ def cmd_stats(args) -> int:
     from core.reports import report_tables, write_pdf, write_xlsx
     from core.stats import report
 
+    if args.action == "rebuild-summary":
+        return cmd_rebuild_summary(args)
     period = period_of(args)  # bad dates are refused before the database is opened
     for name, suffix in ((args.xlsx, ".xlsx"), (args.pdf, ".pdf")):
         if name and not name.lower().endswith(suffix):
@@ -57,4 +61,15 @@ def cmd_stats(args) -> int:
             for row in table.rows:
                 print("\t".join("—" if v is None else (f"{v:.1%}" if isinstance(v, float) and v <= 1 else str(v))
                                 for v in row))
+    return EXIT_OK
+
+
+def cmd_rebuild_summary(args) -> int:
+    """``stats rebuild-summary --db PATH``: the per-month subject sets again from the records."""
+    from core.stats import rebuild_summary
+
+    if args.period or args.date_from or args.date_to or args.xlsx or args.pdf or args.station or args.json:
+        bad_input("rebuild-summary 只需要 --db")
+    months = rebuild_summary(open_context(args.db))
+    print(f"已重建统计摘要：{months} 个月" if months is not None else "此数据库不使用统计摘要（PostgreSQL），无需重建")
     return EXIT_OK

@@ -163,6 +163,8 @@ class Inspection(SyncMixin, Base):
         # statistics (core.stats.scope): the period's signed inspections read from the index alone
         Index("ix_inspections_signed", "status", "signed_at", "id", "subject_id", "template_sha", "template_code",
               "kind", "purpose"),
+        # the statistics summary's station_devices trigger (db/stats_summary.py): a device's signed records
+        Index("ix_inspections_device_signed", "device_id", "status", "signed_at"),
     )
     officers: Mapped[list[InspectionOfficer]] = relationship(
         back_populates="inspection", order_by="InspectionOfficer.position",

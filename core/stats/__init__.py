@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from sqlalchemy import func, select
 
 from core.errors import InvalidInput
-from core.stats import common, drills, oversight, scope, work
+from core.stats import common, drills, oversight, scope, summary, work
 from core.stats.common import DrillRow
 from core.stats.stations import assign_devices, scoped, station_names
 from core.stats.period import Period, parse_day, parse_period
@@ -22,8 +22,8 @@ from db.models import Inspection, Lead, Rectification, Subject, TriggerEvent
 if TYPE_CHECKING:
     from core.context import AppContext
 
-__all__ = ["FIGURES", "DrillRow", "Period", "assign_devices", "drill", "parse_day", "parse_period", "report",
-           "stations"]
+__all__ = ["FIGURES", "DrillRow", "Period", "assign_devices", "drill", "parse_day", "parse_period",
+           "rebuild_summary", "report", "stations"]
 
 # the report's keys, in the order the issue lists them
 FIGURES = ("inspections", "subjects_inspected", "inspections_with_problems", "failed_items",
@@ -92,6 +92,16 @@ def report(ctx: AppContext, period: Period, *, progress: Callable[[int, int], No
         if "by_station" in out[figure]:
             out[figure]["by_station"] = {home if k == "" else k: n for k, n in out[figure]["by_station"].items()}
     return out
+
+
+def rebuild_summary(ctx: AppContext) -> int | None:
+    """Rebuild the statistics summary from the records (permission ``stats``); the months built, or None
+    where the database keeps none (PostgreSQL: the figure is always counted there)."""
+    require(ctx, "stats")
+    with ctx.sessions.begin() as s:
+        if s.connection().dialect.name != "sqlite":
+            return None
+        return summary.rebuild(s)
 
 
 DRILLABLE = ("inspections", "subjects_inspected", "inspections_with_problems", "failed_items", "rectifications_ordered",

@@ -19,6 +19,7 @@ from core.stats.common import (
     signed_in,
     station_condition,
 )
+from core.stats import summary
 from core.stats.period import Period
 from core.stats.scope import FAILED, period_table
 from db.models import Inspection, InspectionOfficer, ItemResult, Rectification, Subject
@@ -27,15 +28,35 @@ from db.models import Inspection, InspectionOfficer, ItemResult, Rectification, 
 def inspections_and_subjects(session: Session, period: Period) -> tuple[dict, dict]:
     """检查家次 (signed inspections) and 检查户数 (distinct subjects), each with its breakdowns.
 
-    Counted in SQL from the period's table (``scope.period_table``: every breakdown's key computed
-    once with the expressions the drill-down filters by); the officers joined to it. The totals are
-    the sums of a breakdown every record has exactly one key in (inspections by kind, households by
-    category: a subject has one category), so no query of their own.
+    On SQLite, over the period's whole months, read from the per-month subject sets
+    (``summary.figure_rows``: the same numbers, its dirty months recomputed from the records first);
+    otherwise counted in SQL (``_counted_rows``). The totals are the sums of a breakdown every record
+    has exactly one key in (inspections by kind, households by category: a subject has one category),
+    so no query of their own.
     """
-    table = period_table(session, period)
+    several = session.info.get("stats_several_stations", False)
+    rows = summary.figure_rows(session, period, several)
+    if rows is None:
+        rows = counted_rows(session, period, several)
     inspections: dict = {}
     inspected: dict = {}
-    several = session.info.get("stats_several_stations", False)
+    for name in DIMENSIONS:
+        if name == "by_station" and not several:
+            continue
+        for target, column in ((inspections, 1), (inspected, 2)):
+            order = (lambda r: r[0]) if name == "by_month" else (lambda r, c=column: (-r[c], r[0]))
+            target[name] = {r[0]: r[column] for r in sorted(rows[name], key=order)}
+    inspections = {"total": sum(inspections["by_kind"].values()), **inspections}
+    inspected = {"total": sum(inspected["by_category"].values()), **inspected}
+    return inspections, inspected
+
+
+def counted_rows(session: Session, period: Period, several: bool) -> dict[str, list[tuple]]:
+    """(key, inspections, households) per breakdown, counted in SQL from the period's table
+    (``scope.period_table``: every breakdown's key computed once with the expressions the drill-down
+    filters by); the officers joined to it."""
+    table = period_table(session, period)
+    out: dict[str, list[tuple]] = {}
     for name in DIMENSIONS:
         if name == "by_station" and not several:
             continue
@@ -47,13 +68,8 @@ def inspections_and_subjects(session: Session, period: Period) -> tuple[dict, di
         else:
             key = func.coalesce(table.c[name], "")
             query = select(key, func.count(), func.count(func.distinct(table.c.subject_key))).select_from(table)
-        rows = session.execute(query.group_by(key)).all()
-        for target, column in ((inspections, 1), (inspected, 2)):
-            order = (lambda r: r[0]) if name == "by_month" else (lambda r, c=column: (-r[c], r[0]))
-            target[name] = {r[0]: r[column] for r in sorted(rows, key=order)}
-    inspections = {"total": sum(inspections["by_kind"].values()), **inspections}
-    inspected = {"total": sum(inspected["by_category"].values()), **inspected}
-    return inspections, inspected
+        out[name] = [tuple(r) for r in session.execute(query.group_by(key)).all()]
+    return out
 
 
 def problems_query(session: Session, columns, period: Period):

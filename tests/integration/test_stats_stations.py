@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,27 @@ def test_the_county_is_the_sum_of_its_stations(county):
     assert two["inspections"]["total"] == 3 and two["station"] == f"{HOME}、丙所"
     assert report(ctx, Q4, stations=["all"])["inspections"] == everyone["inspections"]
     assert "by_station" in everyone["inspections"] and [t.code for t in report_tables(everyone)][0] == "by_station"
+
+
+@pytest.mark.parametrize("chosen", [None, [HOME], ["乙所"], [HOME, "丙所"], ["乙所", "丙所"]])
+def test_the_summary_gives_each_station_scope_the_counted_figure(county, chosen):
+    """On SQLite the figure is read from the per-month subject sets (core/stats/summary.py), by station;
+    on PostgreSQL counted — either way what counting the records gives (a range with part-months too)."""
+    from core.stats import summary
+
+    ctx, _db = county
+    for period in (Q4, Period.range(date(2026, 9, 20), date(2026, 12, 31))):
+        got = report(ctx, period, stations=chosen)
+        original = summary.figure_rows
+        summary.figure_rows = lambda *_a: None
+        try:
+            counted = report(ctx, period, stations=chosen)
+        finally:
+            summary.figure_rows = original
+        assert got["inspections"] == counted["inspections"] and got["inspections"]["total"] > 0
+        assert got["subjects_inspected"] == counted["subjects_inspected"]
+    with ctx.sessions() as s:
+        assert (summary.figure_rows(s, Q4, True) is not None) == (ctx.engine.dialect.name == "sqlite")
 
 
 def test_the_drill_down_lists_a_stations_records(county):
