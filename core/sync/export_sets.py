@@ -6,11 +6,12 @@ every changed row a second time. Here the ids go into ``sync_export_ids`` once (
 SQLite, ``COPY`` on PostgreSQL), and then each table costs a few statements joined to it: which
 parents the peer may lack (``add_missing_parents``), the rows themselves (``read_rows``), and the
 ``sync_base`` rows that record what was sent (``write_bases``, one ``INSERT … SELECT`` a table).
+On SQLite the rows are read by plain SQL, their times made ISO text by SQLite (``_sqlite_rows``).
 
 What the export guarantees is unchanged (``tests/integration/test_sync_export_sets.py`` compares
 both ways): every changed record once, parents the peer lacks added (an inspection whole, with its
 children), the same rows, the same lines and order. The temporary table lives only inside the
-export's transaction (dropped at its end, and by the rollback if it fails).
+export's transaction (dropped at its end, or by the rollback if it fails).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Iterator
 
 from sqlalchemy import (
-    Column, Date, DateTime, Integer, LargeBinary, MetaData, PrimaryKeyConstraint, String, Table, Text, and_, exists,
+    Boolean, Column, Date, DateTime, Integer, LargeBinary, MetaData, PrimaryKeyConstraint, String, Table, Text, and_, exists,
     insert, literal, select, text,
 )
 
@@ -48,16 +49,16 @@ def export_ids(session: Session, since: int, upto: int, *, imported: bool,
     connection = session.connection()
     connection.execute(text("DROP TABLE IF EXISTS sync_export_ids"))
     IDS.create(connection)
-    try:
-        connection.execute(insert(IDS).from_select(["table_name", "record_id", "round"], changed_query(
-            since, upto, imported=imported, from_above=from_above, extra=(literal(0, Integer),))))
-        changed: dict[str, set[str]] = {}
-        for table, record_id in connection.execute(select(IDS.c.table_name, IDS.c.record_id)).all():
-            changed.setdefault(table, set()).add(record_id)
-        yield changed
-    finally:
-        if connection.in_transaction() and not connection.invalidated:
-            connection.execute(text("DROP TABLE IF EXISTS sync_export_ids"))
+    connection.execute(insert(IDS).from_select(["table_name", "record_id", "round"], changed_query(
+        since, upto, imported=imported, from_above=from_above, extra=(literal(0, Integer),))))
+    changed: dict[str, set[str]] = {}
+    for table, record_id in connection.execute(select(IDS.c.table_name, IDS.c.record_id)).all():
+        changed.setdefault(table, set()).add(record_id)
+    yield changed
+    # dropped here; if the block fails, the rollback takes the table away with everything else
+    # (DDL is transactional on SQLite and PostgreSQL; a drop in a failed PostgreSQL transaction
+    # would only hide the error)
+    connection.execute(text("DROP TABLE sync_export_ids"))
 
 
 def reload_ids(session: Session, changed: dict[str, set[str]]) -> None:
@@ -144,7 +145,7 @@ def read_rows(session: Session, table: str, ids: set[str]) -> Iterator[tuple[dic
     if session.connection().dialect.name == "sqlite" and all(isinstance(c.type, _PLAIN) for c in model.columns):
         rows = _sqlite_rows(session, model, ids)
     if rows is None:
-        rows = [_to_json_values(model, row) for row in session.connection().execute(
+        rows = [_to_json_values(row) for row in session.connection().execute(
             select(*model.columns).select_from(_joined(table)[1])).all()]
     rows.sort(key=itemgetter(keys.index("id")))
     binaries = [i for i, c in enumerate(model.columns) if isinstance(c.type, LargeBinary)]
@@ -158,15 +159,15 @@ def read_rows(session: Session, table: str, ids: set[str]) -> Iterator[tuple[dic
         yield dict(zip(keys, row)), attachments
 
 
-def _to_json_values(model, row) -> tuple:
+def _to_json_values(row) -> tuple:
     """A row read through SQLAlchemy, its dates and times as ISO text (``codec.to_json``)."""
     return tuple(value.isoformat() if isinstance(value, (datetime, date)) else value for value in row)
 
 
 # Column types whose SQLite value is what SQLAlchemy would give (no result processor), besides
-# dates and times, which SQL turns into ISO text below; a table with any other type (a Boolean,
-# stored 0/1) is read through SQLAlchemy.
-_PLAIN = (String, Text, Integer, LargeBinary, DateTime, Date)
+# dates and times, which SQL turns into ISO text below, and booleans (stored 0/1, made bool
+# here); a table with any other type is read through SQLAlchemy.
+_PLAIN = (String, Text, Integer, LargeBinary, DateTime, Date, Boolean)
 _D2, _D4, _D6 = "[0-9]" * 2, "[0-9]" * 4, "[0-9]" * 6
 # how SQLAlchemy stores a DATETIME in SQLite ("2027-01-04 08:46:10.000000") and a DATE
 _TIME_GLOB = f"{_D4}-{_D2}-{_D2} {_D2}:{_D2}:{_D2}.{_D6}"
@@ -205,6 +206,13 @@ def _sqlite_rows(session: Session, model, ids: set[str]) -> list[tuple] | None:
         rows = [row for row in rows if row[at] in ids]
     if any(row[-1] for row in rows):
         return None
+    flags = [i for i, c in enumerate(model.columns) if isinstance(c.type, Boolean)]
+    if flags:  # as SQLAlchemy's processor: None stays None, 0/1 become False/True
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for i in flags:
+                if row[i] is not None:
+                    row[i] = bool(row[i])
     return rows
 
 

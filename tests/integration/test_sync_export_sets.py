@@ -3,7 +3,7 @@
 One mixed change set at a station, on SQLite and on a real PostgreSQL: laptop A's signed
 inspection received (never echoed back to A), a station edit of a task for that inspection
 (laptop B lacks its parents: the inspection comes whole), an edited subject, a deleted subject B
-had (a tombstone), a new subject. Compared: the records the missing-parent walk adds, the rows
+had (a tombstone), a new subject, a new inspector (a user with a boolean, an officer's key). Compared: the records the missing-parent walk adds, the rows
 read (each table, and a row whose time is not in SQLAlchemy's stored form), what each package
 carries (every changed record exactly once) and ``sync_base`` after the export.
 """
@@ -20,6 +20,7 @@ from sqlalchemy import select, text
 from core import sync
 from core.context import AppContext
 from core.deletions import delete_subject
+from core.inspectors import add_inspector
 from core.subjects import SubjectData, add_subject, get_subject, update_subject
 from core.sync import export_sets
 from core.sync.changes import add_missing_parents, changed_since, rows_of, watermark
@@ -74,6 +75,7 @@ def mixed_changes(station: AppContext, tmp_path: Path):
     update_subject(station, kept.id, SubjectData(name="驿城区保留的化妆品店（已更名）", **SHOP))
     delete_subject(station, mistaken.id)
     fresh = add_subject(station, SubjectData(name="驿城区新登记的店", **SHOP))
+    add_inspector(station, "李新来", "41170029999", password="new-officer-1")  # a user and an officer's key
     return laptop_a, laptop_b, {"inspection": inspection_id, "task": task_id, "kept": kept.id,
                                 "mistaken": mistaken.id, "fresh": fresh.id}
 
@@ -92,7 +94,7 @@ def test_set_based_export_sends_what_the_record_by_record_one_did(station, tmp_p
             assert ids["inspection"] in changed["inspections"] and ids["task"] in changed["inspection_tasks"]
             assert len(changed["item_results"]) > 10 and changed["signatures"]  # the inspection came whole
             tables = [t for t in sync.BY_TABLE if changed.get(t)]
-            assert len(tables) >= 6
+            assert len(tables) >= 8 and {"users", "officer_keys", "inspections"} <= set(tables)
             for table in tables:
                 old = [to_json(table, dict(row)) for row in rows_of(s, sync.BY_TABLE[table], sorted(changed[table]))]
                 assert list(export_sets.read_rows(s, table, changed[table])) == old, table
