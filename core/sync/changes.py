@@ -46,19 +46,27 @@ def changed_since(session: Session, since: int, upto: int | None = None, *, impo
 
     ``imported``: by imports too (a station's package up to its county, docs/levels.md);
     ``from_above``: by imports from the level above too (what goes on down)."""
+    changed: dict[str, set[str]] = {}
+    for table, record_id in session.connection().execute(
+            changed_query(since, upto, imported=imported, from_above=from_above)).all():
+        changed.setdefault(table, set()).add(record_id)
+    return changed
+
+
+def changed_query(since: int, upto: int | None = None, *, imported: bool = False, from_above: bool = False,
+                  extra: tuple = ()):
+    """The distinct (table, record id[, *extra]) of ``changed_since``, as a query (the export
+    runs it into its table of ids, ``export_sets.changed_ids``)."""
     local = ~AuditEntry.actor.startswith(SYNC_ACTOR_PREFIX)
     if from_above:
         local = or_(local, AuditEntry.actor.startswith(FROM_ABOVE))
-    query = (select(AuditEntry.table_name, AuditEntry.record_id).distinct()
+    query = (select(AuditEntry.table_name, AuditEntry.record_id, *extra).distinct()
              .where(AuditEntry.seq > since, AuditEntry.table_name.in_(AUDITED_TABLES)))
     if not imported:
         query = query.where(local)
     if upto is not None:
         query = query.where(AuditEntry.seq <= upto)
-    changed: dict[str, set[str]] = {}
-    for table, record_id in session.execute(query):
-        changed.setdefault(table, set()).add(record_id)
-    return changed
+    return query
 
 
 def add_missing_parents(session: Session, peer: str, changed: dict[str, set[str]]) -> None:

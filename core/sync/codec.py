@@ -48,8 +48,13 @@ def record_values(model: type, data: dict[str, Any], blobs: dict[str, bytes], *,
     return values
 
 
+# one encoder for every line: ``json.dumps`` with these options builds a new ``JSONEncoder`` a call
+_DUMP = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
 def dump(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """The canonical line of a record: compact, keys sorted, non-ASCII as it is."""
+    return _DUMP(data)
 
 
 def current(obj) -> dict[str, Any]:

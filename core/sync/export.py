@@ -16,7 +16,8 @@ from core import anchors
 from core.errors import InvalidInput
 from core.attachments import read_attachment
 from core.inspections import photo_path, signature_path
-from core.sync.changes import add_missing_parents, changed_since, rows_of, set_bases, watermark
+from core.sync import export_sets
+from core.sync.changes import rows_of, set_bases, watermark
 from core.sync.codec import dump, to_json
 from core.sync.devices import identity_for, peers, upstream
 from core.sync.levels import claims, drop_other_stations, forwardable
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from core.context import AppContext
 
 
-def _record_of(ctx: AppContext, table: str, row: dict[str, Any],
+def _record_of(ctx: AppContext, table: str, record: dict[str, Any], attachments: dict[str, bytes],
                may_log_in: frozenset[str] = frozenset(), upward: bool = False) -> tuple[dict[str, Any], dict[str, bytes]]:
     """One exported record with its attachments (signature PNG, photo file).
 
@@ -46,7 +47,6 @@ def _record_of(ctx: AppContext, table: str, row: dict[str, Any],
     the ids of those users), so the officer can sign there and nowhere else. Up to the hub
     above (``upward``) no verifier and no wrapped key goes at all.
     """
-    record, attachments = to_json(table, row)
     if table == "users" and (upward or not (record.get("active") and record.get("role") in LAPTOP_ROLES)):
         record["password_hash"] = None
     if table == "officer_keys" and record["user_id"] not in may_log_in:  # the wrapped private key, likewise
@@ -69,7 +69,8 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
 
     An inspection and its changed rows (answers, photos, signatures...) always travel in
     the same package: a signed inspection must arrive together with its children, since
-    once it is signed at the receiver no child can be added to it.
+    once it is signed at the receiver no child can be added to it. The rows are those of
+    ``changed`` in ``sync_export_ids`` (``export_sets``), one query a table.
     """
     Unit = list[tuple[str, dict[str, Any], dict[str, bytes], str]]  # …, the record's line (dumped once)
     before: list[Unit] = []
@@ -81,17 +82,21 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
         User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
     for model in MODELS:
         table = model.__tablename__
-        if table == "template_snapshots":
+        if table == "template_snapshots" or not changed.get(table):
             continue
-        for row in rows_of(session, model, sorted(changed.get(table, ()))):
-            record, attachments = _record_of(ctx, table, dict(row), may_log_in, upward)
-            item = (table, record, attachments, dump(record))
+        early = tables.index(table) < tables.index("inspections")
+        for record, attachments in export_sets.read_rows(session, table, changed[table]):
+            record, attachments = _record_of(ctx, table, record, attachments, may_log_in, upward)
+            line = dump(record)
+            # what the batch keeps of the record besides its line (``Batch.add``)
+            slim = {k: record[k] for k in ("id", "version", "device_id") if k in record}
+            item = (table, slim, attachments, line)
             if table == "inspections":
                 snapshots.add(record["template_sha"])
                 groups.setdefault(record["id"], []).append(item)
             elif table in INSPECTION_CHILDREN:
                 groups.setdefault(record["inspection_id"], []).append(item)
-            elif tables.index(table) < tables.index("inspections"):
+            elif early:
                 before.append([item])
             else:
                 after.append([item])
@@ -165,43 +170,62 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
         down = member is not None  # to a laptop or a member station: what came from above goes on down
         # up: everything the hub above has not received, our laptops' records too (docs/levels.md)
         since = watermark(s, peer)
-        changed = changed_since(s, since, upto, imported=upward, from_above=down)
-        if upward:
-            forwardable(s, peer, changed, since, upto)
-        if not down:  # published checklists and rules only go down (docs/levels.md)
-            changed.pop(PUBLISHED, None)
-        add_missing_parents(s, peer, changed)
-        if member is not None and member.kind == "station":
-            drop_other_stations(s, member.name, changed)
-        batches = _collect(ctx, s, changed, max_bytes, upward)
-        for number, tombstone in enumerate(tombstones_for(s, peer, watermark(s, peer), upto)):
-            if number and number % MAX_TOMBSTONES == 0:
-                batches.append(Batch())
-            batches[-1 if number >= MAX_TOMBSTONES else 0].add_tombstone(tombstone)
-        last_in = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == peer)) or 0
-        seq = s.scalar(select(func.max(SyncBatch.seq)).where(
-            SyncBatch.direction == "out", SyncBatch.peer_id == peer)) or 0
-        for batch in batches:
-            seq += 1
-            members = batch.members()
-            stations = claims(s, batch.devices) if upward else {}
-            manifest = {
-                "format": FORMAT, "format_version": FORMAT_VERSION, "app_version": app_version(),
-                "station_id": station_id, "device_id": me,
-                "to_device_id": peer, "seq": seq, "created_at": ctx.clock().isoformat(),
-                "counts": {t: len(lines) for t, lines in batch.lines.items()},
-                "members": {name: sha256_hex(data) for name, data in sorted(members.items())},
-                "acks": {peer: last_in},
-                **({"tombstones": len(batch.tombstones)} if batch.tombstones else {}),
-                **({"stations": stations} if stations else {}),
-                **sealed,
-            }
-            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
-            target = out_dir / f"sync-{me[:8]}-to-{peer[:8]}-{seq:06d}.zip"
-            write_zip_atomically(target, manifest_bytes, sign(key, manifest_bytes), members)
-            paths.append(target)
-            s.execute(insert(SyncBatch.__table__), [{
-                "direction": "out", "peer_id": peer, "seq": seq, "sha256": sha256_hex(target.read_bytes()),
-                "audit_upto": upto, "created_at": utcnow()}])
-            set_bases(s, peer, batch.versions)
+        with export_sets.export_ids(s, since, upto, imported=upward, from_above=down) as changed:
+            size = sum(map(len, changed.values()))
+            if upward:
+                forwardable(s, peer, changed, since, upto)
+            if not down:  # published checklists and rules only go down (docs/levels.md)
+                changed.pop(PUBLISHED, None)
+            if sum(map(len, changed.values())) != size:
+                export_sets.reload_ids(s, changed)
+            paths = _write_packages(ctx, s, out_dir, peer, changed, (station_id, me, key), upto, max_bytes,
+                                    upward, member, sealed, paths)
+    return paths
+
+
+def _write_packages(ctx: AppContext, s: Session, out_dir: Path, peer: str, changed: dict[str, set[str]],
+                    identity: tuple[str, str, bytes], upto: int, max_bytes: int, upward: bool,
+                    member: Device | None, sealed: dict[str, Any], paths: list[Path]) -> list[Path]:
+    station_id, me, key = identity
+    export_sets.add_missing_parents(s, peer, changed)
+    if member is not None and member.kind == "station":
+        size = sum(map(len, changed.values()))
+        drop_other_stations(s, member.name, changed)
+        if sum(map(len, changed.values())) != size:
+            export_sets.reload_ids(s, changed)
+    batches = _collect(ctx, s, changed, max_bytes, upward)
+    dead: list[tuple[str, str, int]] = []  # the tombstones' (table, id, version)
+    for number, tombstone in enumerate(tombstones_for(s, peer, watermark(s, peer), upto)):
+        if number and number % MAX_TOMBSTONES == 0:
+            batches.append(Batch())
+        batches[-1 if number >= MAX_TOMBSTONES else 0].add_tombstone(tombstone)
+        dead.append((tombstone["table"], tombstone["id"], tombstone["version"]))
+    last_in = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == peer)) or 0
+    seq = s.scalar(select(func.max(SyncBatch.seq)).where(
+        SyncBatch.direction == "out", SyncBatch.peer_id == peer)) or 0
+    for batch in batches:
+        seq += 1
+        members = batch.members()
+        stations = claims(s, batch.devices) if upward else {}
+        manifest = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "app_version": app_version(),
+            "station_id": station_id, "device_id": me,
+            "to_device_id": peer, "seq": seq, "created_at": ctx.clock().isoformat(),
+            "counts": {t: len(lines) for t, lines in batch.lines.items()},
+            "members": {name: sha256_hex(data) for name, data in sorted(members.items())},
+            "acks": {peer: last_in},
+            **({"tombstones": len(batch.tombstones)} if batch.tombstones else {}),
+            **({"stations": stations} if stations else {}),
+            **sealed,
+        }
+        manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+        target = out_dir / f"sync-{me[:8]}-to-{peer[:8]}-{seq:06d}.zip"
+        write_zip_atomically(target, manifest_bytes, sign(key, manifest_bytes), members)
+        paths.append(target)
+        s.execute(insert(SyncBatch.__table__), [{
+            "direction": "out", "peer_id": peer, "seq": seq, "sha256": sha256_hex(target.read_bytes()),
+            "audit_upto": upto, "created_at": utcnow()}])
+    # what was sent, as the peer's base: the rows by one statement a table, then the tombstones
+    export_sets.write_bases(s, peer, [t for t in BY_TABLE if changed.get(t)])
+    set_bases(s, peer, dead)
     return paths

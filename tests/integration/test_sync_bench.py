@@ -37,3 +37,21 @@ def test_sync_bench_tiny(tmp_path):
     assert db.read_bytes() == before  # the benchmark works on copies
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("station.db") or "sync-bench" in p.name] \
         == ["station.db"]  # copies removed
+
+
+def test_sync_bench_several_packages(tmp_path, monkeypatch):
+    """A batch the export splits (here: a 192 KB member bound, as 128 MB splits ~20,000 inspections):
+    the benchmark imports every package in order, and its checks hold over all of them."""
+    from core.sync import package as sync_package
+    from tests.perf import sync_bench
+
+    db = tmp_path / "station.db"
+    generate.generate(db, generate.Scale(subjects=60, inspections=80, stations=1, audit_entries=400), 3,
+                      log=lambda _text: None)
+    monkeypatch.setattr(sync_package, "MAX_MEMBER_BYTES", 192 * 1024)
+    result = sync_bench.run(db, 20)
+    assert result["packages"] >= 2
+    assert result["inspections"] == 20 == result["rows_added"]["inspections"]
+    assert result["rows_added"]["item_results"] == result["counts"]["item_results"] > 0
+    assert result["summary"]["conflicts"] == 0 and result["summary"]["applied"] == result["audit_entries_added"]
+    assert result["counts_ok"] and result["chain_ok"] and result["reimport_ok"]

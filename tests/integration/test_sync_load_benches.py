@@ -23,7 +23,7 @@ def test_growth_bench_tiny(tmp_path):
     for r in sizes:
         for key in ("import_us_per_record", "import_us_per_inspection", "export_us_per_record", "bare_us_per_record"):
             assert r[key] > 0, key
-    assert set(result["linearity"]) == {"from", "to", "import", "export", "bare"}
+    assert set(result["linearity"]) == {"from", "to", "import", "export", "bare", "bare_export"}
     assert result["checks_ok"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["station.db"] + (
         ["station.db.keys"] if (tmp_path / "station.db.keys").exists() else [])  # the copies went

@@ -260,7 +260,19 @@ class _Timed:
             self.calls += 1
 
 
-def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = True) -> dict:
+def _merged(summaries) -> dict:
+    """Several packages' import summaries as one: counts added, already_imported only if all were."""
+    out = {"applied": 0, "unchanged": 0, "conflicts": 0, "already_imported": bool(summaries)}
+    for summary in summaries:
+        one = summary.as_dict()
+        for key in ("applied", "unchanged", "conflicts"):
+            out[key] += one[key]
+        out["already_imported"] = out["already_imported"] and one["already_imported"]
+    return out
+
+
+def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = True,
+        max_mb: float = 100_000) -> dict:
     from core import sync
     from core.audit import verify_chain
     from core.context import AppContext
@@ -298,16 +310,22 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
         bare_export_s = bare_export(work / "laptop.db", [t for t in BATCH_TABLES if t != "template_snapshots"],
                                     work / "bare-export.zip") if baseline else None
         t0 = time.perf_counter()
-        # one package for the whole batch (the default 50 MB split is reported below)
-        [package] = sync.export_packages(laptop, out, max_mb=100_000)
+        # one package for the whole batch up to ~20,000 inspections (the default 50 MB split is
+        # reported below); above that, several (a member is at most 128 MB uncompressed): each is
+        # imported in turn, in the order written
+        packages = sync.export_packages(laptop, out, max_mb=max_mb)
         export_s = time.perf_counter() - t0
         laptop.close()
-        manifest = json.loads(zipfile.ZipFile(package).read("manifest.json"))
-        counts = manifest["counts"]
+        counts: dict[str, int] = {}
+        attachments = package_bytes = 0
+        for package in packages:
+            manifest = json.loads(zipfile.ZipFile(package).read("manifest.json"))
+            for table, n in manifest["counts"].items():
+                counts[table] = counts.get(table, 0) + n
+            attachments += sum(1 for m in manifest["members"] if m.startswith("attachments/"))
+            package_bytes += package.stat().st_size
         records = sum(counts.values())
-        attachments = sum(1 for m in manifest["members"] if m.startswith("attachments/"))
-        package_bytes = package.stat().st_size
-        log(f"export_packages wrote {package.name}: {package_bytes / 1e6:.1f} MB, {records:,} records "
+        log(f"export_packages wrote {len(packages)} package(s): {package_bytes / 1e6:.1f} MB, {records:,} records "
             f"{json.dumps(counts)}, {attachments} attachments, in {export_s:.1f} s")
 
         tables = sorted(set(BATCH_TABLES) | set(counts))
@@ -321,7 +339,7 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
             profiler = cProfile.Profile()
             profiler.enable()
         try:
-            summary = sync.import_package(station, package)
+            summaries = [sync.import_package(station, package) for package in packages]
         finally:
             elapsed = time.perf_counter() - t0
             signed.check_signatures = checks.fn
@@ -337,10 +355,12 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
                                      encoding="utf-8")
             profiler.dump_stats(f"{profile}.prof")
             log(f"profile written to {profile}")
-        log(f"import_package: {elapsed:.2f} s, {summary.as_dict()}")
+        summary = _merged(summaries)
+        log(f"import_package × {len(packages)}: {elapsed:.2f} s, {summary}")
         # the verification alone (zip, signature, SHA-256, JSON), on its own
         t0 = time.perf_counter()
-        sync.read_package(station, package)
+        for package in packages:
+            sync.read_package(station, package)
         read_s = time.perf_counter() - t0
 
         after = _counts(station_copy, tables + ["audit_log", "sync_base"])
@@ -349,13 +369,14 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
         expected.pop("users", None)  # the station refuses users from a laptop
         already = {"template_snapshots": counts.get("template_snapshots", 0) - grown.get("template_snapshots", 0)}
         counts_ok = all(grown[t] == n for t, n in expected.items() if t != "template_snapshots")
+        counts_ok = counts_ok and grown["audit_log"] == summary["applied"]
         t0 = time.perf_counter()
         chain = verify_chain(station)
         chain_s = time.perf_counter() - t0
-        again = sync.import_package(station, package)
+        again = _merged([sync.import_package(station, package) for package in packages])
         station.close()
         log(f"checks: grown {grown}; verify_chain {chain.ok} ({chain.entries:,} entries, {chain_s:.1f} s); "
-            f"re-import {again.as_dict()}")
+            f"re-import {again}")
 
         bare = bare_insert(raw_copy, rows) if baseline else None
         if bare is not None:
@@ -367,6 +388,7 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
             "counts": counts,
             "attachments": attachments,
             "package_bytes": package_bytes,
+            "packages": len(packages),
             "packages_at_default_50mb_about": batches_50mb,
             "export_s": round(export_s, 2),
             "bare_export_s": round(bare_export_s, 3) if bare_export_s is not None else None,
@@ -383,16 +405,16 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
             "bare_s": round(bare, 3) if bare is not None else None,
             "ratio": round(elapsed / bare, 2) if bare else None,
             "target_ratio": TARGET_RATIO,
-            "summary": summary.as_dict(),
+            "summary": summary,
             "rows_added": grown,
             "snapshots_already_there": already["template_snapshots"],
-            "counts_ok": counts_ok and summary.conflicts == 0,
+            "counts_ok": counts_ok and summary["conflicts"] == 0,
             "audit_entries_added": grown["audit_log"],
             "chain_ok": chain.ok,
             "chain_entries": chain.entries,
             "verify_chain_s": round(chain_s, 1),
-            "reimport": again.as_dict(),
-            "reimport_ok": again.already_imported,
+            "reimport": again,
+            "reimport_ok": again["already_imported"],
             "profiled": profile is not None,
         })
     finally:
@@ -404,7 +426,8 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
 def lines(r: dict) -> str:
     out = [
         f"package: {r['inspections']:,} inspections, {r['records']:,} records, {r['attachments']} attachments, "
-        f"{r['package_bytes'] / 1e6:.1f} MB (≈{r['packages_at_default_50mb_about']} packages at the default 50 MB); "
+        f"{r['package_bytes'] / 1e6:.1f} MB in {r['packages']} package(s) "
+        f"(≈{r['packages_at_default_50mb_about']} at the default 50 MB); "
         f"export {r['export_s']:.1f} s" + (f" (bare {r['bare_export_s']:.2f} s, {r['export_ratio']:.1f}×)"
                                             if r.get("bare_export_s") else ""),
         f"  officers' signature checks in the import: {r['officer_checks']:,} inspections, {r['officer_checks_s']:.2f} s; "
@@ -430,8 +453,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--profile", type=Path, help="profile the import; top 15 (cumulative, then own time) to this file")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare-sqlite3 copy and baseline")
+    parser.add_argument("--max-mb", type=float, default=100_000,
+                        help="the export's package size bound (default: no bound but the readers' limits)")
     args = parser.parse_args(argv)
-    result = run(args.db, args.size, profile=args.profile, baseline=not args.no_baseline)
+    result = run(args.db, args.size, profile=args.profile, baseline=not args.no_baseline, max_mb=args.max_mb)
     print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else lines(result))
     ok = result["counts_ok"] and result["chain_ok"] and result["reimport_ok"]
     return 0 if ok else 1

@@ -41,7 +41,7 @@ from tests.support import rawdb  # noqa: E402
 DEFAULT_SIZES = (1_000, 10_000, 30_000, 100_000)
 
 
-def run_size(db: Path, size: int, *, baseline: bool = True) -> dict:
+def run_size(db: Path, size: int, *, baseline: bool = True, max_mb: float = 100_000) -> dict:
     """One size: export on the laptop, import every package on a fresh station copy, check, bare baseline."""
     from core import sync
     from core.audit import verify_chain
@@ -66,8 +66,11 @@ def run_size(db: Path, size: int, *, baseline: bool = True) -> dict:
         log(f"{size:,}: laptop filled in {time.perf_counter() - t0:.1f} s")
         out = work / "usb"
         out.mkdir()
+        bare_export_s = sync_bench.bare_export(
+            work / "laptop.db", [t for t in sync_bench.BATCH_TABLES if t != "template_snapshots"],
+            work / "bare-export.zip") if baseline else None
         t0 = time.perf_counter()
-        packages = sync.export_packages(laptop, out, max_mb=100_000)
+        packages = sync.export_packages(laptop, out, max_mb=max_mb)
         export_s = time.perf_counter() - t0
         laptop.close()
         counts: dict[str, int] = {}
@@ -102,6 +105,7 @@ def run_size(db: Path, size: int, *, baseline: bool = True) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     return {"size": size, "inspections": counts.get("inspections", 0), "records": records, "packages": len(packages),
             "package_bytes": package_bytes, "import_s": round(import_s, 3), "export_s": round(export_s, 2),
+            "bare_export_s": round(bare_export_s, 3) if bare_export_s is not None else None,
             "bare_s": round(bare, 3) if bare is not None else None,
             "ratio": round(import_s / bare, 2) if bare else None,
             "summary": {"applied": applied, "conflicts": conflicts}, "counts_ok": counts_ok and audit_ok,
@@ -121,6 +125,9 @@ def per_size(r: dict) -> dict:
         "export_us_per_inspection": round(r["export_s"] * 1e6 / inspections, 1),
         "bare_s": r["bare_s"], "ratio": r["ratio"],
         "bare_us_per_record": round(r["bare_s"] * 1e6 / records, 1) if r["bare_s"] else None,
+        "bare_export_s": r.get("bare_export_s"),
+        "bare_export_us_per_record": round(r["bare_export_s"] * 1e6 / records, 1) if r.get("bare_export_s") else None,
+        "export_ratio": round(r["export_s"] / r["bare_export_s"], 2) if r.get("bare_export_s") else None,
         "packages": r.get("packages", 1),
         "checks_ok": bool(r["counts_ok"] and r["chain_ok"] and r.get("reimport_ok", True)),
         "conflicts": r["summary"]["conflicts"], "load_average": r.get("load_average"),
@@ -134,17 +141,17 @@ def linearity(rows: list[dict]) -> dict:
         return {}
     first, last = min(rows, key=lambda r: r["size"]), max(rows, key=lambda r: r["size"])
     out = {"from": first["size"], "to": last["size"]}
-    for key in ("import_us_per_record", "export_us_per_record", "bare_us_per_record"):
+    for key in ("import_us_per_record", "export_us_per_record", "bare_us_per_record", "bare_export_us_per_record"):
         if first.get(key) and last.get(key):
             out[key.removesuffix("_us_per_record")] = round(last[key] / first[key], 2)
     return out
 
 
-def run(db: Path, sizes, *, baseline: bool = True) -> dict:
+def run(db: Path, sizes, *, baseline: bool = True, max_mb: float = 100_000) -> dict:
     rows = []
     for size in sizes:
         log(f"--- {size:,} inspections")
-        rows.append(per_size(run_size(db, size, baseline=baseline)))
+        rows.append(per_size(run_size(db, size, baseline=baseline, max_mb=max_mb)))
         log(json.dumps(rows[-1], ensure_ascii=False))
     load = os.getloadavg()
     return {"db": str(db), "sizes": rows, "linearity": linearity(rows),
@@ -154,13 +161,14 @@ def run(db: Path, sizes, *, baseline: bool = True) -> dict:
 
 def lines(result: dict) -> str:
     out = [f"{'inspections':>11} {'records':>10} {'MB':>6} {'import s':>9} {'µs/rec':>7} {'µs/insp':>8} "
-           f"{'export s':>9} {'µs/rec':>7} {'bare µs/rec':>11} {'ratio':>6}  checks"]
+           f"{'export s':>9} {'µs/rec':>7} {'bare µs/rec':>11} {'ratio':>6} {'bare exp µs/rec':>15}  checks"]
     for r in result["sizes"]:
         bare = f"{r['bare_us_per_record']:>11.1f}" if r["bare_us_per_record"] else f"{'—':>11}"
         ratio = f"{r['ratio']:>5.1f}×" if r["ratio"] else f"{'—':>6}"
         out.append(f"{r['inspections']:>11,} {r['records']:>10,} {r['package_mb']:>6.1f} {r['import_s']:>9.2f} "
                    f"{r['import_us_per_record']:>7.1f} {r['import_us_per_inspection']:>8.0f} {r['export_s']:>9.2f} "
-                   f"{r['export_us_per_record']:>7.1f} {bare} {ratio}  {'ok' if r['checks_ok'] else 'WRONG'}")
+                   f"{r['export_us_per_record']:>7.1f} {bare} {ratio} "
+                   f"{r['bare_export_us_per_record'] or 0:>15.1f}  {'ok' if r['checks_ok'] else 'WRONG'}")
     lin = result["linearity"]
     if lin:
         parts = ", ".join(f"{k} {v:.2f}×" for k, v in lin.items() if k not in ("from", "to"))
@@ -176,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="inspections per package, comma-separated (default 1000,10000,30000,100000)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare-sqlite3 copy and baseline")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--max-mb", type=float, default=100_000,
+                        help="the export's package size bound (default: no bound but the readers' limits)")
     args = parser.parse_args(argv)
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -183,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sizes: whole numbers separated by commas, not {args.sizes!r}")
     if not sizes or min(sizes) < 1:
         parser.error("--sizes: at least one size, each ≥ 1")
-    result = run(args.db, sizes, baseline=not args.no_baseline)
+    result = run(args.db, sizes, baseline=not args.no_baseline, max_mb=args.max_mb)
     print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else lines(result))
     return 0 if result["checks_ok"] else 1
 

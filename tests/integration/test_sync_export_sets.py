@@ -1,0 +1,132 @@
+"""The set-based export (core/sync/export_sets.py) against the record-by-record way it replaced.
+
+One mixed change set at a station, on SQLite and on a real PostgreSQL: laptop A's signed
+inspection received (never echoed back to A), a station edit of a task for that inspection
+(laptop B lacks its parents: the inspection comes whole), an edited subject, a deleted subject B
+had (a tombstone), a new subject, a new inspector (a user with a boolean, an officer's key). Compared: the records the missing-parent walk adds, the rows
+read (each table, and a row whose time is not in SQLAlchemy's stored form), what each package
+carries (every changed record exactly once) and ``sync_base`` after the export.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from core import sync
+from core.context import AppContext
+from core.deletions import delete_subject
+from core.inspectors import add_inspector
+from core.subjects import SubjectData, add_subject, get_subject, update_subject
+from core.sync import export_sets
+from core.sync.changes import add_missing_parents, changed_since, rows_of, watermark
+from core.sync.codec import to_json
+from db.models import InspectionTask, SyncBase
+from tests.conftest import OFFICERS_DATA
+from tests.integration.helpers import register_officers
+from tests.integration.test_sync import enrolled_laptop, inspect_offline, pull_master_data
+from tests.integration.test_tombstones import SHOP, tombstones_in
+from core import inspections as svc
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def station(request, tmp_path):
+    db = request.getfixturevalue("pg_server").create_database() if request.param == "postgresql" \
+        else str(tmp_path / "station.db")
+    ctx = AppContext.open(db, attachments_dir=tmp_path / "station-attachments")
+    register_officers(ctx)
+    yield ctx
+    ctx.close()
+
+
+def records_in(paths: list[Path]) -> Counter:
+    """(table, id) → how many times the packages carry it."""
+    seen: Counter = Counter()
+    for path in paths:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                if name.startswith("records/"):
+                    table = name.removeprefix("records/").removesuffix(".jsonl")
+                    seen.update((table, json.loads(line)["id"]) for line in zf.read(name).decode().splitlines()
+                                if line and table != "template_snapshots")
+    return seen
+
+
+def mixed_changes(station: AppContext, tmp_path: Path):
+    """Laptops A and B, and the mixed change set the station then holds for B (see the module)."""
+    officers = [svc.OfficerData(n, c) for n, c in OFFICERS_DATA]
+    kept = add_subject(station, SubjectData(name="驿城区保留的化妆品店", **SHOP))
+    mistaken = add_subject(station, SubjectData(name="驿城区重复录入的店", **SHOP))
+    laptop_a, _ = enrolled_laptop(station, tmp_path, "笔记本A")
+    pull_master_data(station, laptop_a, tmp_path / "a1")
+    inspection_id = inspect_offline(laptop_a, kept.id, officers, tmp_path)
+    sync.import_packages(station, sync.export_packages(laptop_a, tmp_path / "a-up"))
+    laptop_b, _ = enrolled_laptop(station, tmp_path, "笔记本B")
+    pull_master_data(station, laptop_b, tmp_path / "b1")
+    with station.transaction() as s:  # the station's edit of a task made for A's inspection
+        task = s.scalar(select(InspectionTask).where(InspectionTask.rectification_id.is_not(None)))
+        task.officers_json = '[["王建国", "41170021001"]]'
+        task.version += 1
+        task_id = task.id
+    update_subject(station, kept.id, SubjectData(name="驿城区保留的化妆品店（已更名）", **SHOP))
+    delete_subject(station, mistaken.id)
+    fresh = add_subject(station, SubjectData(name="驿城区新登记的店", **SHOP))
+    add_inspector(station, "李新来", "41170029999", password="new-officer-1")  # a user and an officer's key
+    return laptop_a, laptop_b, {"inspection": inspection_id, "task": task_id, "kept": kept.id,
+                                "mistaken": mistaken.id, "fresh": fresh.id}
+
+
+def test_set_based_export_sends_what_the_record_by_record_one_did(station, tmp_path):
+    laptop_a, laptop_b, ids = mixed_changes(station, tmp_path)
+    peer = laptop_b.device_id
+    with station.transaction() as s:
+        since = watermark(s, peer)
+        expected = changed_since(s, since, from_above=True)
+        add_missing_parents(s, peer, expected)  # the record-by-record walk
+        with export_sets.export_ids(s, since, None, imported=False, from_above=True) as changed:
+            assert changed == changed_since(s, since, from_above=True)
+            export_sets.add_missing_parents(s, peer, changed)
+            assert changed == expected
+            assert ids["inspection"] in changed["inspections"] and ids["task"] in changed["inspection_tasks"]
+            assert len(changed["item_results"]) > 10 and changed["signatures"]  # the inspection came whole
+            tables = [t for t in sync.BY_TABLE if changed.get(t)]
+            assert len(tables) >= 8 and {"users", "officer_keys", "inspections"} <= set(tables)
+            for table in tables:
+                old = [to_json(table, dict(row)) for row in rows_of(s, sync.BY_TABLE[table], sorted(changed[table]))]
+                assert list(export_sets.read_rows(s, table, changed[table])) == old, table
+            # a time not in the form SQLAlchemy stores (a hand-made row): the same value either way
+            s.execute(text("UPDATE subjects SET updated_at = '2027-01-04 08:00:00' WHERE id = :i"), {"i": ids["kept"]})
+            [(record, _)] = [r for r in export_sets.read_rows(s, "subjects", changed["subjects"])
+                             if r[0]["id"] == ids["kept"]]
+            [(row,)] = [(dict(r),) for r in rows_of(s, sync.BY_TABLE["subjects"], [ids["kept"]])]
+            assert record == to_json("subjects", row)[0] and record["updated_at"] == "2027-01-04T08:00:00"
+
+    paths = sync.export_packages(station, tmp_path / "b2", peer=peer)
+    sent = records_in(paths)
+    assert sent and max(sent.values()) == 1  # every changed record exactly once
+    assert set(sent) == {(t, i) for t, rows in expected.items() for i in rows if (t, i) != ("subjects", ids["mistaken"])}
+    assert [(t["table"], t["id"]) for p in paths for t in tombstones_in(p)] == [("subjects", ids["mistaken"])]
+    with station.sessions() as s:
+        bases = dict(((b.table_name, b.record_id), b.version) for b in s.scalars(
+            select(SyncBase).where(SyncBase.peer_id == peer)))
+        for table, record_id in sent:
+            version = s.scalar(select(sync.BY_TABLE[table].version).where(sync.BY_TABLE[table].id == record_id))
+            assert bases[(table, record_id)] == version, (table, record_id)
+    assert sync.import_packages(laptop_b, paths).conflicts == 0
+    with laptop_b.sessions() as s:  # B holds every record sent, at the station's version
+        assert {(t, i): s.scalar(select(sync.BY_TABLE[t].version).where(sync.BY_TABLE[t].id == i))
+                for t, i in sent} == {key: bases[key] for key in sent}
+    assert get_subject(laptop_b, ids["kept"]).name.endswith("（已更名）")
+    assert svc.load_inspection(laptop_b, ids["inspection"]).status == "signed"
+
+    # laptop A made the inspection: only the station's own changes go back, nothing A sent
+    to_a = records_in(sync.export_packages(station, tmp_path / "a2", peer=laptop_a.device_id))
+    assert ("inspection_tasks", ids["task"]) in to_a and ("subjects", ids["fresh"]) in to_a
+    assert not {t for t, _i in to_a} & {"inspections", "item_results", "signatures", "inspection_officers"}
+    assert max(to_a.values()) == 1
+    laptop_a.close()
+    laptop_b.close()
