@@ -13,13 +13,13 @@ from datetime import datetime
 from sqlalchemy import LargeBinary, insert, select
 from sqlalchemy.orm import Session
 
-from core.audit import append_entries, inserted_entry
+from core.audit import append_entries, checked_entry, inserted_entry
 from core.sync.codec import record_values
 from core.sync.package import Package
 from core.sync.spec import BY_TABLE, INSPECTION_CHILDREN, NATURAL_KEYS
 from core.sync.tombstones import tombstoned
 from db.bulk import chunks, insert_json_rows, insert_tuples
-from db.models import Inspection, SyncBase
+from db.models import Inspection, SyncBase, SyncTombstone
 
 
 LOOKUP = 5000  # ids per look-up query (SQLite takes 32,766 parameters, PostgreSQL 65,535)
@@ -45,6 +45,8 @@ def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:
     parents = {r.get("inspection_id") for t in INSPECTION_CHILDREN for r in pkg.records.get(t, ())} - {None}
     parents |= set(ids.get("inspections", ()))
     signed_here = set()
+    # the tables with deletions kept here (usually none): only those are looked up per id
+    deleted_tables = set(session.scalars(select(SyncTombstone.table_name).distinct()))
     # Core queries on the session's connection (no ORM result processing), LOOKUP ids at a time
     connection = session.connection()
     for chunk in chunks(sorted(parents), LOOKUP):
@@ -61,7 +63,8 @@ def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:
             known.update(connection.execute(select(model.id).where(model.id.in_(chunk))).scalars())
             known.update(connection.execute(select(SyncBase.record_id).where(
                 SyncBase.peer_id == sender, SyncBase.table_name == table, SyncBase.record_id.in_(chunk))).scalars())
-        known |= tombstoned(session, table, table_ids)  # deleted here: decided one by one
+        if table in deleted_tables:
+            known |= tombstoned(session, table, table_ids)  # deleted here: decided one by one
         clashes = set()
         if table in NATURAL_KEYS:
             columns = NATURAL_KEYS[table]
@@ -112,11 +115,11 @@ def bulk_insert(session: Session, pkg: Package, plan: Prefetch, blobs: dict[str,
         else:
             insert_json_rows(connection, model.__table__, records, blobs)
             binary = [c.key for c in columns if isinstance(c.type, LargeBinary)]
-            for r in records:
+            if binary and blobs:
                 # as the flush listener logs a stored blob; none is stored when the image went to a file
-                logged = ({**r, **{k: f"sha256:{r['sha256']}" for k in binary if r.get("sha256") in blobs}}
-                          if binary else r)
-                entries.append(inserted_entry(table, logged, plain=True))
+                records = [{**r, **{k: f"sha256:{r['sha256']}" for k in binary if r.get("sha256") in blobs}}
+                           for r in records]
+            entries += [checked_entry(table, r) for r in records]
         bases += [(sender, table, r["id"], r["version"]) for r in records]
         count += len(records)
     if entries:
