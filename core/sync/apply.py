@@ -47,11 +47,6 @@ if TYPE_CHECKING:
 
 
 BULK = True  # records never seen here go in by the bulk path; tests turn it off to compare with the careful one
-# SQLite's page cache for the import transaction, in KiB (the connection's default is 2 MB): the new
-# rows go into B-trees keyed by random UUIDs (records, sync_base, the audit log's record index), so a
-# small cache writes and re-reads (and, encrypted, re-encrypts) the same pages over and over. Only
-# the cache: durability at commit is unchanged. Set back before the commit.
-IMPORT_CACHE_KIB = 262_144
 
 
 def _before_commit(pkg: Package) -> None:
@@ -379,14 +374,10 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
             # signed means proven: checked against this database inside the transaction
             prove_signed(ctx, s, pkg)
             prove_documents(ctx, s, pkg)
-            cache = None
             if ctx.engine.dialect.name == "sqlite":
                 # The single flush inserts rows of unrelated mappers in no guaranteed FK
                 # order (a task before its inspection): check the keys at commit instead.
                 s.connection().exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-                if IMPORT_CACHE_KIB:
-                    cache = s.connection().exec_driver_sql("PRAGMA cache_size").scalar()
-                    s.connection().exec_driver_sql(f"PRAGMA cache_size=-{int(IMPORT_CACHE_KIB)}")
             # Other databases (PostgreSQL, the hub) have no deferred-FK pragma: flush
             # table by table in FK order instead, keeping an inspection and its child rows
             # in one flush so a signed inspection arriving with them passes the lock.
@@ -413,8 +404,6 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
             s.flush()
             if plan is not None:
                 summary.applied += bulk_insert(s, pkg, plan, blobs)
-            if cache is not None:  # the connection goes back to the pool as it was
-                s.connection().exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
             _before_commit(pkg)
     except IntegrityError as exc:
         raise InvalidInput(f"同步包 {shown(pkg.path.name, 120)} 与本机数据冲突（编号或关联记录不一致），未导入任何内容；"
