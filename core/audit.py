@@ -208,26 +208,31 @@ def walk_chain(conn, *, at_seqs: set[int] | frozenset[int] = frozenset()) -> Cha
     # together (a flush, an import) share it, so it is encoded once for them (see append_entries)
     heads: dict[tuple, str] = {}
     sha256 = hashlib.sha256
-    rows = conn.exec_driver_sql(
-        "SELECT seq, at, actor, action, table_name, record_id, before_json, after_json, prev_hash, hash"
-        " FROM audit_log ORDER BY seq")
-    for seq, at, actor, action, table, record_id, before_json, after_json, prev_hash, digest in rows:
-        count += 1
-        if expected_seq is not None and seq != expected_seq:
-            return ChainCheck(False, count, seq, f"审计记录 {expected_seq} 至 {seq - 1} 缺失（被删除）")
-        if prev_hash != prev:
-            return ChainCheck(False, count, seq, f"审计记录 {seq} 与前一条不衔接（前面的记录被删除、改动或调换了顺序）")
-        head = heads.get((at, actor))
-        if head is None:
-            if len(heads) > 4096:
-                heads.clear()
-            head = heads[at, actor] = (_ENCODE([_iso(at), actor])[:-1] + ",").encode("utf-8")
-        tail = _canonical_tail((action, table, record_id, before_json, after_json))
-        if sha256(prev.encode("ascii") + head + tail).hexdigest() != digest:
-            return ChainCheck(False, count, seq, f"审计记录 {seq} 的内容被改动过")
-        if seq in at_seqs:
-            found[seq] = digest
-        prev, expected_seq = digest, seq + 1
+    # the driver's own cursor, iterated in C (a SQLAlchemy result fetches row by row in Python)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute("SELECT seq, at, actor, action, table_name, record_id, before_json, after_json, prev_hash, hash"
+                       " FROM audit_log ORDER BY seq")
+        for row in cursor:
+            seq, at, actor, prev_hash, digest = row[0], row[1], row[2], row[8], row[9]
+            count += 1
+            if expected_seq is not None and seq != expected_seq:
+                return ChainCheck(False, count, seq, f"审计记录 {expected_seq} 至 {seq - 1} 缺失（被删除）")
+            if prev_hash != prev:
+                return ChainCheck(False, count, seq, f"审计记录 {seq} 与前一条不衔接（前面的记录被删除、改动或调换了顺序）")
+            head = heads.get((at, actor))
+            if head is None:
+                if len(heads) > 4096:
+                    heads.clear()
+                head = heads[at, actor] = (_ENCODE([_iso(at), actor])[:-1] + ",").encode("utf-8")
+            # (action, table, record_id, before_json, after_json)
+            if sha256(prev.encode("ascii") + head + _canonical_tail(row[3:8])).hexdigest() != digest:
+                return ChainCheck(False, count, seq, f"审计记录 {seq} 的内容被改动过")
+            if seq in at_seqs:
+                found[seq] = digest
+            prev, expected_seq = digest, seq + 1
+    finally:
+        cursor.close()
     return ChainCheck(True, count, None, f"审计链完整：共 {count} 条记录", found)
 
 

@@ -10,6 +10,7 @@ never seen here and by the audit log's bulk append.
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Callable
 
 from sqlalchemy import Boolean, DateTime, LargeBinary, Table, text
@@ -68,7 +69,7 @@ def insert_json_rows(connection, table: Table, records: list[dict[str, Any]], bl
     values = []
     for column in columns:
         key = column.key
-        plain = [r[key] for r in records]
+        plain = list(map(itemgetter(key), records))
         if converter is pg_converter and not isinstance(column.type, LargeBinary) or (
                 converter is sqlite_converter and not isinstance(column.type, (DateTime, Boolean, LargeBinary))):
             values.append(plain)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from operator import itemgetter
 from datetime import date, datetime
 from typing import Any, Callable
 
@@ -226,16 +227,17 @@ def _column_good(rule: Rule, values: list) -> bool:
     kind = rule[0]
     if kind == "binary":
         return not values
+    types = set(map(type, values))  # one C-level pass; type(True) is bool, not int
     if kind == "bool":
-        return all(type(v) is bool for v in values)
+        return types <= {bool}
     if kind == "int":
         _, low, high, choices = rule
-        if not all(type(v) is int for v in values):
+        if not types <= {int}:
             return False
         if values and not (low <= min(values) and max(values) <= high):
             return False
         return choices is None or choices.issuperset(values)
-    if not all(type(v) is str for v in values):
+    if not types <= {str}:
         return False
     if kind == "text":
         _, limit, pattern, choices = rule
@@ -319,10 +321,10 @@ class TableSchema:
         means ``problem`` is asked, record by record, for the first problem and its message.
         """
         keys = self.keys
-        if not all(type(r) is dict and r.keys() == keys for r in records):
+        if not set(map(type, records)) <= {dict} or not all(r.keys() == keys for r in records):
             return False
         for key, nullable, rule in self.rules:
-            values = [r[key] for r in records]
+            values = list(map(itemgetter(key), records))
             if None in values:
                 if not nullable:
                     return False
