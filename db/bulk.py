@@ -10,6 +10,7 @@ never seen here and by the audit log's bulk append.
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Callable
 
 from sqlalchemy import Boolean, DateTime, LargeBinary, Table, text
@@ -63,9 +64,19 @@ def insert_json_rows(connection, table: Table, records: list[dict[str, Any]], bl
     """Insert JSON records that carry every column of ``table`` (SQLite or PostgreSQL)."""
     columns = list(table.columns)
     converter = pg_converter if connection.dialect.name == "postgresql" else sqlite_converter
-    converters = [(c.key, converter(c)) for c in columns]
-    insert_tuples(connection, table.name, tuple(c.name for c in columns),
-                  [tuple(convert(r[key], r, blobs) for key, convert in converters) for r in records])
+    # a column at a time: most columns go as they are (one C-level pass), only dates and times,
+    # booleans (SQLite) and binary columns through their converter
+    values = []
+    for column in columns:
+        key = column.key
+        plain = list(map(itemgetter(key), records))
+        if converter is pg_converter and not isinstance(column.type, LargeBinary) or (
+                converter is sqlite_converter and not isinstance(column.type, (DateTime, Boolean, LargeBinary))):
+            values.append(plain)
+        else:
+            convert = converter(column)
+            values.append([convert(v, r, blobs) for v, r in zip(plain, records)])
+    insert_tuples(connection, table.name, tuple(c.name for c in columns), list(zip(*values)))
 
 
 def insert_tuples(connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:

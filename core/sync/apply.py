@@ -234,7 +234,11 @@ def _stage_attachments(ctx: AppContext, pkg: Package) -> _Staged:
     """
     root = Path(ctx.attachments_dir)
     wanted: dict[Path, bytes] = {}
+    seen: set[str] = set()
     for record in pkg.records.get("signatures", ()):  # signature images are files too (0023), never the column
+        if record["sha256"] in seen:  # many rows share an image: each path resolved once, not per row
+            continue
+        seen.add(record["sha256"])
         target = signature_path(ctx, record["sha256"])
         data = pkg.attachments.get(target.name)
         if data is not None and _inside(root, target) and target not in wanted and not _whole(ctx, target):

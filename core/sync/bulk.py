@@ -7,22 +7,20 @@ else takes the careful path, record by record (``apply``).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import LargeBinary, insert, select
 from sqlalchemy.orm import Session
 
-from core.audit import append_entries, inserted_entry
+from core.audit import append_entries, checked_entry, inserted_entry
 from core.sync.codec import record_values
 from core.sync.package import Package
 from core.sync.spec import BY_TABLE, INSPECTION_CHILDREN, NATURAL_KEYS
 from core.sync.tombstones import tombstoned
 from db.bulk import chunks, insert_json_rows, insert_tuples
-from db.models import Inspection, SyncBase
-
-
-LOOKUP = 5000  # ids per look-up query (SQLite takes 32,766 parameters, PostgreSQL 65,535)
+from db.models import SyncTombstone
 
 
 @dataclass
@@ -31,6 +29,29 @@ class Prefetch:
 
     new: dict[str, set[str]] = field(default_factory=dict)      # table → ids safe to bulk-insert
     clashes: dict[str, set[str]] = field(default_factory=dict)  # table → ids whose place is taken here
+
+
+IDS_AT_ONCE = 50_000  # ids per look-up when they travel as one parameter (a JSON text, an array)
+
+
+def select_in(connection, sql: str, key: str, ids: list, params: tuple = ()) -> list[tuple]:
+    """Rows of ``sql`` (``SELECT … FROM … WHERE {p} … AND``) whose ``key`` column is one of ``ids``.
+
+    The ids go as ONE parameter — a JSON array read by ``json_each`` on SQLite, an array for
+    ``= ANY`` on PostgreSQL — not as thousands of bound names SQLAlchemy would compile into each
+    statement (~40 % of the look-ups' time). ``sql`` and ``key`` come from code, never from input;
+    ``{p}`` in ``sql`` stands for a parameter's placeholder.
+    """
+    sqlite = connection.dialect.name == "sqlite"
+    found: list[tuple] = []
+    for chunk in chunks(ids, IDS_AT_ONCE):
+        if sqlite:
+            query = sql.format(p="?") + f' "{key}" IN (SELECT value FROM json_each(?))'
+            found += connection.exec_driver_sql(query, (*params, json.dumps(chunk))).all()
+        else:
+            query = sql.format(p="%s") + f' "{key}" = ANY(%s)'
+            found += connection.exec_driver_sql(query, (*params, list(chunk))).all()
+    return found
 
 
 def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:
@@ -44,32 +65,30 @@ def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:
     ids = {t: [r["id"] for r in pkg.records.get(t, ())] for t in BY_TABLE if t != "template_snapshots"}
     parents = {r.get("inspection_id") for t in INSPECTION_CHILDREN for r in pkg.records.get(t, ())} - {None}
     parents |= set(ids.get("inspections", ()))
-    signed_here = set()
-    # Core queries on the session's connection (no ORM result processing), LOOKUP ids at a time
+    # the tables with deletions kept here (usually none): only those are looked up per id
+    deleted_tables = set(session.scalars(select(SyncTombstone.table_name).distinct()))
+    # plain SQL on the session's connection (no ORM result processing, no statement compiling)
     connection = session.connection()
-    for chunk in chunks(sorted(parents), LOOKUP):
-        # by primary key, status filtered here: "AND status = 'signed'" in SQL makes SQLite
-        # walk the status index — every signed inspection of the station per chunk
-        signed_here |= {i for i, status in connection.execute(select(Inspection.id, Inspection.status).where(
-            Inspection.id.in_(chunk))) if status == "signed"}
+    # by primary key, status filtered here: "AND status = 'signed'" in SQL makes SQLite
+    # walk the status index — every signed inspection of the station per chunk
+    signed_here = {i for i, status in select_in(connection, "SELECT id, status FROM inspections WHERE", "id",
+                                                 sorted(parents)) if status == "signed"}
     for table, table_ids in ids.items():
         if not table_ids or table in skip:
             continue
-        model = BY_TABLE[table]
-        known = set()
-        for chunk in chunks(table_ids, LOOKUP):
-            known.update(connection.execute(select(model.id).where(model.id.in_(chunk))).scalars())
-            known.update(connection.execute(select(SyncBase.record_id).where(
-                SyncBase.peer_id == sender, SyncBase.table_name == table, SyncBase.record_id.in_(chunk))).scalars())
-        known |= tombstoned(session, table, table_ids)  # deleted here: decided one by one
+        known = {i for (i,) in select_in(connection, f'SELECT id FROM "{table}" WHERE', "id", table_ids)}
+        known.update(i for (i,) in select_in(
+            connection, "SELECT record_id FROM sync_base WHERE peer_id = {p} AND table_name = {p} AND", "record_id",
+            table_ids, (sender, table)))
+        if table in deleted_tables:
+            known |= tombstoned(session, table, table_ids)  # deleted here: decided one by one
         clashes = set()
         if table in NATURAL_KEYS:
             columns = NATURAL_KEYS[table]
             owners = sorted({r["inspection_id"] for r in pkg.records[table]})
-            taken = {}
-            for chunk in chunks(owners):
-                query = select(model.id, *(getattr(model, c) for c in columns)).where(model.inspection_id.in_(chunk))
-                taken.update({tuple(row[1:]): row[0] for row in session.execute(query)})
+            names = ", ".join(f'"{c}"' for c in columns)
+            taken = {tuple(row[1:]): row[0] for row in select_in(
+                connection, f'SELECT id, {names} FROM "{table}" WHERE', "inspection_id", owners)}
             clashes = {r["id"] for r in pkg.records[table]
                        if taken.get(tuple(r.get(c) for c in columns)) not in (None, r["id"])}
         plan.clashes[table] = clashes
@@ -103,7 +122,8 @@ def bulk_insert(session: Session, pkg: Package, plan: Prefetch, blobs: dict[str,
         model = BY_TABLE[table]
         columns = list(model.__table__.columns)
         records = [r for r in pkg.records[table] if r["id"] in new_ids]
-        if any(len(r) != len(columns) or any(c.key not in r for c in columns) for r in records):
+        keys = frozenset(c.key for c in columns)
+        if not all(r.keys() == keys for r in records):
             # an older package without some column: let SQLAlchemy fill the defaults
             rows = [record_values(model, r, blobs) for r in records]
             for chunk in chunks(rows):
@@ -112,11 +132,11 @@ def bulk_insert(session: Session, pkg: Package, plan: Prefetch, blobs: dict[str,
         else:
             insert_json_rows(connection, model.__table__, records, blobs)
             binary = [c.key for c in columns if isinstance(c.type, LargeBinary)]
-            for r in records:
+            if binary and blobs:
                 # as the flush listener logs a stored blob; none is stored when the image went to a file
-                logged = ({**r, **{k: f"sha256:{r['sha256']}" for k in binary if r.get("sha256") in blobs}}
-                          if binary else r)
-                entries.append(inserted_entry(table, logged, plain=True))
+                records = [{**r, **{k: f"sha256:{r['sha256']}" for k in binary if r.get("sha256") in blobs}}
+                           for r in records]
+            entries += [checked_entry(table, r) for r in records]
         bases += [(sender, table, r["id"], r["version"]) for r in records]
         count += len(records)
     if entries:
