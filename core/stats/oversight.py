@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from core.rules import default_rules
+from core.stats import summary
 from core.stats.common import register_condition, share, station_condition
 from core.stats.period import Period
 from core.stats.scope import period_table
@@ -32,10 +33,12 @@ def coverage(session: Session, period: Period) -> dict:
     """覆盖率: register subjects with a signed inspection in the period / register subjects, by category."""
     register = dict(session.execute(
         select(Subject.category, func.count()).where(register_condition(period)).group_by(Subject.category)).all())
-    table = period_table(session, period)  # the period's counted inspections, read once per report
-    inspected = dict(session.execute(
-        select(table.c.by_category, func.count(func.distinct(table.c.subject_key)))
-        .where(table.c.in_register == 1).group_by(table.c.by_category)).all())
+    inspected = summary.coverage_rows(session, period)  # over whole months, from the subject sets (SQLite)
+    if inspected is None:
+        table = period_table(session, period)  # the period's counted inspections, read once per report
+        inspected = dict(session.execute(
+            select(table.c.by_category, func.count(func.distinct(table.c.subject_key)))
+            .where(table.c.in_register == 1).group_by(table.c.by_category)).all())
     by_category = {c: {"register": n, "inspected": inspected.get(c, 0), "rate": share(inspected.get(c, 0), n)}
                    for c, n in sorted(register.items(), key=lambda kv: -kv[1])}
     total, done = sum(register.values()), sum(inspected.values())

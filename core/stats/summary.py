@@ -26,10 +26,10 @@ from typing import Callable, Iterator
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.exc import OperationalError
 
-from core.stats.common import DIMENSIONS, inspections_query, signed_in
+from core.stats.common import DIMENSIONS, inspections_query, register_condition, signed_in
 from core.stats.period import Period
 from db import stats_summary as schema
-from db.models import Inspection, InspectionOfficer
+from db.models import Inspection, InspectionOfficer, Subject
 
 KEYS = Table(schema.KEYS, MetaData(), Column("key", Integer, primary_key=True), Column("subject_id", String(36)))
 # the breakdowns kept per month (by_station is read from by_kind: every record has one kind key)
@@ -174,6 +174,29 @@ def _transaction(engine, immediate: bool) -> Iterator:
 def _read(conn, period: Period, months: list[str], several: bool) -> dict[str, list[tuple]]:
     """The figure's rows per breakdown — (key, inspections, households) — from the months' sets and, for
     the part-months at the ends, from the records."""
+    acc, _fresh = _accumulate(conn, period, months, several)
+    out: dict[str, list[tuple]] = {name: [] for name in (*DIMS, "by_station")}
+    for (dim, key), (n, bits, parts) in acc.items():
+        if not bits and len(parts) == 1:  # one month's sparse set (always so by month): its size
+            households = len(parts[0])
+        elif not bits:
+            households = len(set().union(*parts))
+        else:
+            households = _bitmap(bits, parts).bit_count()
+        out[dim].append((key, n, households))
+    return out
+
+
+def _bitmap(bits: int, parts: list) -> int:
+    """One set as a bitmap: ``bits`` with every member of the sparse ``parts`` added."""
+    for i in set().union(*parts):
+        bits |= 1 << i
+    return bits
+
+
+def _accumulate(conn, period: Period, months: list[str], several: bool):
+    """(dim, key) → [inspections, bitmap int, sparse parts] over the months' sets and the part-months
+    at the ends (counted from the records), and the keys given there to subjects without one yet."""
     wanted = None
     if period.stations:  # the station keys counted: the names chosen, '' for this database's own station
         wanted = set(period.stations) | ({""} if period.exclude else set())
@@ -221,18 +244,7 @@ def _read(conn, period: Period, months: list[str], several: bool) -> dict[str, l
             for target in [cell(dim, key)] + ([cell("by_station", station)] if several and dim == "by_kind" else []):
                 target[0] += n
                 target[2].append(members)
-    out: dict[str, list[tuple]] = {name: [] for name in (*DIMS, "by_station")}
-    for (dim, key), (n, bits, parts) in acc.items():
-        if not bits and len(parts) == 1:  # one month's sparse set (always so by month): its size
-            households = len(parts[0])
-        elif not bits:
-            households = len(set().union(*parts))
-        else:
-            for i in set().union(*parts):
-                bits |= 1 << i
-            households = bits.bit_count()
-        out[dim].append((key, n, households))
-    return out
+    return acc, fresh
 
 
 class Malformed(Exception):
@@ -242,6 +254,34 @@ class Malformed(Exception):
 def figure_rows(session, period: Period, several: bool) -> dict[str, list[tuple]] | None:
     """检查家次 / 户数 rows per breakdown from the summary, its dirty months recomputed first; None where
     the summary cannot be used (the caller then counts from the records)."""
+    return _from_summary(session, period, lambda conn, months: _read(conn, period, months, several))
+
+
+def coverage_rows(session, period: Period) -> dict[str, int] | None:
+    """覆盖率's numerator from the summary: category → register subjects (``register_condition``) in
+    the period's subject sets of that category. None where the summary cannot be used."""
+    return _from_summary(session, period, lambda conn, months: _covered(conn, period, months))
+
+
+def _covered(conn, period: Period, months: list[str]) -> dict[str, int]:
+    acc, fresh = _accumulate(conn, period, months, False)
+    register: dict[str, bytearray] = {}
+    top = conn.exec_driver_sql(f"SELECT coalesce(max(key), 0) FROM {schema.KEYS}").scalar() + len(fresh) + 1
+    for category, subject_id, key in conn.execute(
+            select(Subject.category, Subject.id, KEYS.c.key).outerjoin(KEYS, KEYS.c.subject_id == Subject.id)
+            .where(register_condition(period))):
+        key = key if key is not None else fresh.get(subject_id)
+        if key is not None:  # a subject without a key, not met at the ends, is in no set: not inspected
+            mask = register.setdefault(category, bytearray(top // 8 + 1))
+            mask[key >> 3] |= 1 << (key & 7)
+    out: dict[str, int] = {}
+    for (dim, category), (_n, bits, parts) in acc.items():
+        if dim == "by_category" and category in register:
+            out[category] = (_bitmap(bits, parts) & int.from_bytes(register[category], "little")).bit_count()
+    return out
+
+
+def _from_summary(session, period: Period, read):
     if session.connection().dialect.name != "sqlite":
         return None
     months = whole_months(period)
@@ -253,11 +293,11 @@ def figure_rows(session, period: Period, several: bool) -> dict[str, list[tuple]
             if not _present(conn):
                 return None
             if not _dirty(conn, months):
-                return _read(conn, period, months, several)
+                return read(conn, months)
         with _transaction(engine, immediate=True) as conn:
             for month in _dirty(conn, months):
                 _recompute(conn, month)
-            return _read(conn, period, months, several)
+            return read(conn, months)
     except (OperationalError, Malformed):  # busy past the timeout, read-only, damaged: count from the records
         return None
 

@@ -156,21 +156,28 @@ def overdue_condition(period: Period):
     )
 
 
+# the four order figures: name → the rule of the orders it counts
+RECTIFICATION_FIGURES = {
+    "rectifications_ordered": ordered_condition,
+    "rectifications_completed": completed_condition,
+    "rectifications_overdue": overdue_condition,
+    "case_suggestions": lambda period: completed_condition(period, "case_recommended"),
+}
+
+
+def rectification_figure(session: Session, period: Period, name: str) -> dict:
+    """One of ``RECTIFICATION_FIGURES``, with its breakdown by 药/械/化."""
+    # from the base tables, not the period's table: the planner starts from the signed
+    # inspections (ordered) or from the closed / unresolved orders (migration 0016's indexes),
+    # so this figure alone never pays for building the period's table
+    base = (select(DOMAIN, func.count(Rectification.id)).select_from(Rectification)
+            .join(Inspection, Inspection.id == Rectification.inspection_id)
+            .join(Subject, Subject.id == Inspection.subject_id)
+            .where(RECTIFICATION_FIGURES[name](period)).group_by(DOMAIN))
+    rows = session.execute(base).all()
+    return {"total": sum(n for _, n in rows), "by_domain": {k: n for k, n in sorted(rows, key=lambda r: -r[1])}}
+
+
 def rectifications(session: Session, period: Period) -> dict[str, dict]:
     """责令改正 issued, 完成整改, overdue at period end, 立案建议 — each with a breakdown by 药/械/化."""
-    def counted(condition) -> dict:
-        # from the base tables, not the period's table: the planner starts from the signed
-        # inspections (ordered) or from the closed / unresolved orders (migration 0016's indexes),
-        # so this figure alone never pays for building the period's table
-        base = (select(DOMAIN, func.count(Rectification.id)).select_from(Rectification)
-                .join(Inspection, Inspection.id == Rectification.inspection_id)
-                .join(Subject, Subject.id == Inspection.subject_id).where(condition).group_by(DOMAIN))
-        rows = session.execute(base).all()
-        return {"total": sum(n for _, n in rows), "by_domain": {k: n for k, n in sorted(rows, key=lambda r: -r[1])}}
-
-    return {
-        "rectifications_ordered": counted(ordered_condition(period)),
-        "rectifications_completed": counted(completed_condition(period)),
-        "rectifications_overdue": counted(overdue_condition(period)),
-        "case_suggestions": counted(completed_condition(period, "case_recommended")),
-    }
+    return {name: rectification_figure(session, period, name) for name in RECTIFICATION_FIGURES}

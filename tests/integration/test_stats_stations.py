@@ -122,16 +122,18 @@ def test_the_summary_gives_each_station_scope_the_counted_figure(county, chosen)
     ctx, _db = county
     for period in (Q4, Period.range(date(2026, 9, 20), date(2026, 12, 31))):
         got = report(ctx, period, stations=chosen)
-        original = summary.figure_rows
-        summary.figure_rows = lambda *_a: None
+        original = summary.figure_rows, summary.coverage_rows
+        summary.figure_rows = summary.coverage_rows = lambda *_a: None
         try:
             counted = report(ctx, period, stations=chosen)
         finally:
-            summary.figure_rows = original
+            summary.figure_rows, summary.coverage_rows = original
         assert got["inspections"] == counted["inspections"] and got["inspections"]["total"] > 0
         assert got["subjects_inspected"] == counted["subjects_inspected"]
+        assert got["coverage"] == counted["coverage"] and got["coverage"]["inspected"] > 0
     with ctx.sessions() as s:
         assert (summary.figure_rows(s, Q4, True) is not None) == (ctx.engine.dialect.name == "sqlite")
+        assert (summary.coverage_rows(s, Q4) is not None) == (ctx.engine.dialect.name == "sqlite")
 
 
 def test_the_drill_down_lists_a_stations_records(county):

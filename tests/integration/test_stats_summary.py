@@ -115,6 +115,18 @@ def test_the_summary_gives_the_counted_figure(station, period, whole):
     got, counted = _figure(ctx, period), _figure(ctx, period, counted=True)
     assert got == counted
     assert got[0]["total"] > 0 and got[1]["total"] > 0
+    assert _coverage(ctx, period) == _coverage(ctx, period, counted=True)  # 0 before the subjects were entered
+
+
+def _coverage(ctx: AppContext, period: Period, *, counted: bool = False) -> dict:
+    """覆盖率 as the report gives it; ``counted``: its numerator from the records, not the subject sets."""
+    original = summary.coverage_rows
+    if counted:
+        summary.coverage_rows = lambda *_a: None
+    try:
+        return report(ctx, period)["coverage"]
+    finally:
+        summary.coverage_rows = original
 
 
 def test_the_hand_built_quarter_from_the_summary(station):
@@ -123,6 +135,9 @@ def test_the_hand_built_quarter_from_the_summary(station):
     assert inspections["by_origin"] == {"reinspection": 1, "routine": 3, "trigger": 1}
     assert households["by_inspector"] == {"李秀英": 3, "王建国": 3}
     assert inspections["by_month"] == {"2026-10": 4, "2026-11": 1}
+    coverage = _coverage(station[0], Period.quarter(2026, 4))
+    assert coverage == _coverage(station[0], Period.quarter(2026, 4), counted=True)
+    assert coverage["inspected"] == 3 and sum(c["inspected"] for c in coverage["by_category"].values()) == 3
 
 
 def test_a_tampered_or_stale_summary_is_repaired_by_rebuild(station):
@@ -150,6 +165,21 @@ def test_a_tampered_or_stale_summary_is_repaired_by_rebuild(station):
     with ctx.sessions.begin() as s:
         assert summary.rebuild(s) >= 3
     assert _figure(ctx, q4) == right
+
+
+def test_coverage_counts_only_the_register_from_the_summary(ctx, subject, officers):
+    """An inspected shop that has since closed (停业) is not in the register: the sets hold it, the
+    coverage's numerator must not count it."""
+    closed = add_subject(ctx, SubjectData(name="已停业的店", **SHOP))
+    for shop in (subject, closed):
+        signed_inspection(ctx, shop.id, officers)
+    update_subject(ctx, closed.id, SubjectData(name="已停业的店", **{**SHOP, "status": "closed"}))
+    today = date.today()
+    period = Period.quarter(today.year, (today.month - 1) // 3 + 1)
+    assert _used(ctx, period)
+    coverage = _coverage(ctx, period)
+    assert coverage == _coverage(ctx, period, counted=True)
+    assert coverage["by_category"][SHOP["category"]]["inspected"] == 1
 
 
 # --- kept right on every write -----------------------------------------------------------------------

@@ -67,7 +67,9 @@ def run(db: Path, period_text: str, repeat: int) -> dict:
         "inspections+subjects_inspected (counted, no summary)": counted,
         "inspections_with_problems": work.inspections_with_problems,
         "failed_items": work.failed_items,
-        "rectifications (4 figures)": work.rectifications,
+        **{name: (lambda session, period, name=name: work.rectification_figure(session, period, name))
+           for name in work.RECTIFICATION_FIGURES},
+        "rectifications (the 4 figures together)": work.rectifications,
         "coverage": oversight.coverage,
         "plan": oversight.plan,
         "triggers": oversight.triggers,
