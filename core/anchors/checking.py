@@ -131,7 +131,7 @@ def verify_audit(ctx: AppContext, *, peer_db: Path | None = None) -> ChainCheck:
     engine = ctx.engine
     with engine.connect() as connection:
         if not sa_inspect(connection).has_table("audit_anchors"):
-            return verify_chain(ctx)
+            return verify_chain(ctx, workers=2)
         trusted = trusted_keys(connection)
         own = _rows(connection, "WHERE source = 'self'")
         peer_problems, peer_count = _peer_problems(connection)
@@ -165,7 +165,7 @@ def verify_audit(ctx: AppContext, *, peer_db: Path | None = None) -> ChainCheck:
                          lambda c: f"{c.where}签名无效（被改动过，或不是本机的密钥签发）")
     restores = [c.anchor for c in claims if c.anchor.kind == "restore"]
     live = [c for c in claims if not _superseded(c.anchor, restores) and c.anchor.seq > 0]
-    check = verify_chain(ctx, at_seqs={c.anchor.seq for c in live})
+    check = verify_chain(ctx, at_seqs={c.anchor.seq for c in live}, workers=2)  # a long log on two cores
     if not check.ok:
         return ChainCheck(False, check.entries, check.bad_seq, "；".join(_unique([check.message, *problems])))
     beyond = [c for c in live if c.anchor.seq > check.entries]
