@@ -88,7 +88,7 @@ def _joined(table: str, round_: int | None = None):
 
 
 def add_missing_parents(session: Session, peer: str, changed: dict[str, set[str]]) -> None:
-    """``changes.add_missing_parents``, a few statements a table: every record an exported row
+    """The missing-parent walk, a few statements a table: every record an exported row
     refers to that the peer may lack (not being sent, no ``sync_base`` row for the peer) joins
     ``changed``, and an inspection added so comes whole, with its child rows."""
     connection = session.connection()

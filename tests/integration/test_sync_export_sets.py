@@ -23,7 +23,8 @@ from core.deletions import delete_subject
 from core.inspectors import add_inspector
 from core.subjects import SubjectData, add_subject, get_subject, update_subject
 from core.sync import export_sets
-from core.sync.changes import add_missing_parents, changed_since, rows_of, watermark
+from core.sync.changes import changed_since, peer_has, rows_of, watermark
+from core.sync.spec import AUDITED_TABLES, BY_TABLE, INSPECTION_CHILDREN
 from core.sync.codec import to_json
 from db.models import InspectionTask, SyncBase
 from tests.conftest import OFFICERS_DATA
@@ -31,6 +32,51 @@ from tests.integration.helpers import register_officers
 from tests.integration.test_sync import enrolled_laptop, inspect_offline, pull_master_data
 from tests.integration.test_tombstones import SHOP, tombstones_in
 from core import inspections as svc
+
+
+# --- the record-by-record walk the set-based one replaced: the reference it is checked against ---
+
+def add_missing_parents(session, peer: str, changed: dict[str, set[str]]) -> None:
+    """Add to ``changed`` every record an exported row refers to that the peer may lack.
+
+    The station forwards no laptop's records to another laptop, but its own later edit
+    (say, of a task made on laptop A for A's inspection) goes to every laptop: laptop B
+    must receive the inspection it refers to, or the foreign key fails and B's import is
+    refused for good. "The peer has it" = it was sent to or received from the peer
+    (``sync_base``). An inspection added this way comes whole, with its child rows.
+    """
+    pending = {table: set(ids) for table, ids in changed.items()}
+    while pending:
+        added: dict[str, set[str]] = {}
+
+        def add(table: str, record_id: str) -> None:
+            if record_id not in changed.setdefault(table, set()):
+                changed[table].add(record_id)
+                added.setdefault(table, set()).add(record_id)
+
+        referred: dict[str, set[str]] = {}  # parent table → ids referred to, not being sent already
+        for table, ids in pending.items():
+            model = BY_TABLE[table]
+            links = [(c.key, fk.column.table.name) for c in model.__table__.columns for fk in c.foreign_keys
+                     if fk.column.table.name in AUDITED_TABLES]
+            if not links:
+                continue
+            # only the id and the linking columns: the whole rows are read once, by the export
+            for row in rows_of(session, model, sorted(ids), columns=("id", *{c for c, _p in links})):
+                for column, parent in links:
+                    value = row[column]
+                    if value and value not in changed.get(parent, ()):
+                        referred.setdefault(parent, set()).add(value)
+        for parent, values in referred.items():
+            for value in values - peer_has(session, peer, parent, values):
+                add(parent, value)
+        for inspection_id in sorted(added.get("inspections", ())):
+            for child in sorted(INSPECTION_CHILDREN):
+                child_table = BY_TABLE[child].__table__
+                for (child_id,) in session.execute(select(child_table.c.id).where(
+                        child_table.c.inspection_id == inspection_id)):
+                    add(child, child_id)
+        pending = added
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
