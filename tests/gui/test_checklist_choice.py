@@ -17,6 +17,17 @@ def _subject(ctx, category, name):
     return add_subject(ctx, SubjectData(name=name, category=category, address="驻马店市驿城区测试路9号"))
 
 
+def _type_officers_and_start(qtbot, type_text, dialog, officers) -> None:
+    """Type each officer's name and 执法证号 into the new-inspection dialog, then 开始检查."""
+    for (name, cert), name_edit, cert_edit in zip([(o.name, o.cert_no) for o in officers],
+                                                  dialog.officer_names, dialog.officer_certs):
+        name_edit.clear()
+        type_text(name_edit, name)
+        cert_edit.clear()
+        qtbot.keyClicks(cert_edit, cert)
+    qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), LEFT)
+
+
 @pytest.mark.parametrize("category, expected", [
     ("drug_retailer", "drug-retail"), ("medical_beauty", "device-user"), ("elderly_care", "device-user"),
     ("device_operator", "device-operator"), ("cosmetics_operator", "cosmetics-531"),
@@ -59,13 +70,7 @@ def test_picking_a_checklist_that_does_not_fit_warns_and_still_starts(qtbot, ctx
     # a warning, not a refusal: with the unfitting checklist picked, the inspection starts
     for _ in range(steps):
         qtbot.keyClick(dialog.template, Qt.Key.Key_Down)
-    for (name, cert), name_edit, cert_edit in zip([(o.name, o.cert_no) for o in officers],
-                                                  dialog.officer_names, dialog.officer_certs):
-        name_edit.clear()
-        type_text(name_edit, name)
-        cert_edit.clear()
-        qtbot.keyClicks(cert_edit, cert)
-    qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), LEFT)
+    _type_officers_and_start(qtbot, type_text, dialog, officers)
     assert dialog.message.text() == "" and dialog.inspection_id
     assert svc.load_inspection(ctx, dialog.inspection_id).template.code == "cosmetics-531"
 
@@ -101,13 +106,7 @@ def test_a_checklist_published_from_above_is_offered_and_used(qtbot, ctx, office
     qtbot.waitExposed(dialog)
     assert dialog.template.currentData() == "cosmetics-531"
     assert dialog.template.currentText() == f"{TITLE}（第4版）"
-    for (name, cert), name_edit, cert_edit in zip([(o.name, o.cert_no) for o in officers],
-                                                  dialog.officer_names, dialog.officer_certs):
-        name_edit.clear()
-        type_text(name_edit, name)
-        cert_edit.clear()
-        qtbot.keyClicks(cert_edit, cert)
-    qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok), LEFT)
+    _type_officers_and_start(qtbot, type_text, dialog, officers)
     assert dialog.message.text() == "" and dialog.inspection_id
     template = svc.load_inspection(ctx, dialog.inspection_id).template
     assert (template.code, template.version, template.title) == ("cosmetics-531", 4, TITLE)
