@@ -8,7 +8,7 @@ def register(sub) -> None:
     """Add ``stats`` to the top-level subparsers."""
     stats = sub.add_parser("stats", help="某一期间的统计：数字、Excel、PDF")
     stats.add_argument("action", nargs="?", choices=["rebuild-summary"],
-                       help="rebuild-summary：从检查记录重建检查家次、户数的按月摘要（SQLite；平时自动保持）")
+                       help="rebuild-summary：从检查记录重建检查家次、户数、覆盖率所用的按月摘要（SQLite；平时自动保持）")
     stats.add_argument("--db", required=True, help="数据库文件")
     stats.add_argument("--from", dest="date_from", help="起始日，YYYY-MM-DD")
     stats.add_argument("--to", dest="date_to", help="截止日，YYYY-MM-DD（含）")
