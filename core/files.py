@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from core.errors import InvalidInput
+from db.cipher import fsync_dir  # noqa: F401  (core's one folder fsync is the database layer's)
 
 
 def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what: str = "") -> None:
@@ -31,21 +32,6 @@ def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
         raise InvalidInput(f"无法写入{what}{target.name}（{exc.strerror or exc}），请检查磁盘空间") from exc
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make renames in ``folder`` durable (a no-op where folders cannot be opened: on Windows its
-    rename is durable enough). ``db.cipher.fsync_dir`` is the same for the database layer."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_atomically(target: Path, data: bytes) -> None:

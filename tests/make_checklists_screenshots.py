@@ -30,31 +30,25 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="checklists-shots-"))
     ctx = AppContext.open(work / "station.db")
     create_demo(ctx)
-    [pharmacy] = search_subjects(ctx, "仁和大药房")
-    dialog = NewInspectionDialog(ctx, pharmacy)
-    dialog.show()
-    dialog.template.setCurrentIndex(dialog.template.findData("cosmetics-531"))
-    app.processEvents()
-    dialog.adjustSize()
-    app.processEvents()
-    target = OUT / "checklists-new-inspection.png"
-    dialog.grab().save(str(target))
-    print(target, dialog.fit_warning.text())
-    [firm] = search_subjects(ctx, "瑞康体外诊断试剂")
-    dialog = NewInspectionDialog(ctx, firm)
-    dialog.show()
-    dialog.template.setCurrentIndex(dialog.template.findData("device-retail"))
-    app.processEvents()
-    dialog.adjustSize()
-    app.processEvents()
-    target = OUT / "checklists-cold-chain-warning.png"
-    dialog.grab().save(str(target))
-    print(target, dialog.fit_warning.text())
+    for subject, checklist, name in (("仁和大药房", "cosmetics-531", "checklists-new-inspection.png"),
+                                     ("瑞康体外诊断试剂", "device-retail", "checklists-cold-chain-warning.png")):
+        # the new-inspection dialog with a checklist that does not fit the subject: its warning
+        [found] = search_subjects(ctx, subject)
+        dialog = NewInspectionDialog(ctx, found)
+        dialog.show()
+        dialog.template.setCurrentIndex(dialog.template.findData(checklist))
+        app.processEvents()
+        dialog.adjustSize()
+        app.processEvents()
+        target = OUT / name
+        dialog.grab().save(str(target))
+        print(target, dialog.fit_warning.text())
 
     from core.inspections import list_inspections
     from core.printing import print_form
     from tests.support.screens import pdf_page_png
 
+    [firm] = search_subjects(ctx, "瑞康体外诊断试剂")
     [summary] = [s for s in list_inspections(ctx) if s.subject_name == firm.name]
     pdf = print_form(ctx, summary.id, "checklist", work / "checklist.pdf")
     from pypdf import PdfReader

@@ -17,6 +17,15 @@ def _subject(ctx, category, name):
     return add_subject(ctx, SubjectData(name=name, category=category, address="驻马店市驿城区测试路9号"))
 
 
+def _opened(qtbot, ctx, subject) -> NewInspectionDialog:
+    """The new-inspection dialog for ``subject``, shown."""
+    dialog = NewInspectionDialog(ctx, subject)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
 def _type_officers_and_start(qtbot, type_text, dialog, officers) -> None:
     """Type each officer's name and 执法证号 into the new-inspection dialog, then 开始检查."""
     for (name, cert), name_edit, cert_edit in zip([(o.name, o.cert_no) for o in officers],
@@ -35,20 +44,14 @@ def _type_officers_and_start(qtbot, type_text, dialog, officers) -> None:
     ("device_cold_chain", "device-cold-chain"),
 ])
 def test_dialog_preselects_the_mapped_checklist_without_a_warning(qtbot, ctx, category, expected):
-    dialog = NewInspectionDialog(ctx, _subject(ctx, category, f"测试{category}"))
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    dialog = _opened(qtbot, ctx, _subject(ctx, category, f"测试{category}"))
     assert dialog.template.currentData() == expected
     assert dialog.fit_warning.isHidden() and dialog.fit_warning.text() == ""
 
 
 def test_picking_a_checklist_that_does_not_fit_warns_and_still_starts(qtbot, ctx, officers, type_text):
     pharmacy = _subject(ctx, "drug_retailer", "仁和大药房测试店")
-    dialog = NewInspectionDialog(ctx, pharmacy)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    dialog = _opened(qtbot, ctx, pharmacy)
     assert dialog.template.currentData() == "drug-retail"
     codes = [dialog.template.itemData(i) for i in range(dialog.template.count())]
     assert len(codes) == 7 and codes[0] == "drug-retail"
@@ -77,10 +80,7 @@ def test_picking_a_checklist_that_does_not_fit_warns_and_still_starts(qtbot, ctx
 
 def test_a_cold_chain_firm_offered_the_retail_list_is_warned(qtbot, ctx):
     firm = _subject(ctx, "device_cold_chain", "瑞康体外诊断试剂测试公司")
-    dialog = NewInspectionDialog(ctx, firm)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    dialog = _opened(qtbot, ctx, firm)
     assert dialog.template.currentData() == "device-cold-chain" and dialog.fit_warning.isHidden()
     codes = [dialog.template.itemData(i) for i in range(dialog.template.count())]
     assert len(codes) == 7
@@ -100,10 +100,7 @@ def test_a_checklist_published_from_above_is_offered_and_used(qtbot, ctx, office
 
     published.publish(ctx, revision(tmp_path, title=TITLE))
     shop = _subject(ctx, "cosmetics_operator", "驿城区测试化妆品店二")
-    dialog = NewInspectionDialog(ctx, shop)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    dialog = _opened(qtbot, ctx, shop)
     assert dialog.template.currentData() == "cosmetics-531"
     assert dialog.template.currentText() == f"{TITLE}（第4版）"
     _type_officers_and_start(qtbot, type_text, dialog, officers)
