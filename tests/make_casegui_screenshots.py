@@ -38,26 +38,20 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication, QTableWidgetItem
 
     from core import inspections as svc
-    from core.casework import cases
     from core.context import AppContext
     from core.demo import DEMO_ADMIN, create_demo
     from core.printing import print_case_document
-    from core.users import list_users
     from gui.app import setup_application
     from gui.case_filing import CaseFilingDialog
     from gui.case_papers import CasePapersDialog
     from gui.evidence_dialogs import AddressDialog, EvidenceHoldDialog
-    from tests.integration.helpers import failed_reinspection
+    from tests.integration.helpers import submitted_case_filing
 
     app = QApplication.instance() or setup_application([])
     work = Path(tempfile.mkdtemp(prefix="casegui-shots-"))
     ctx = AppContext.open(work / "station.db")
     create_demo(ctx)
-    review, order = failed_reinspection(ctx)
-    filing = cases.draft_case(ctx, rectification_id=order)
-    cases.edit_case(ctx, filing.id, handler_opinion="当事人逾期未改正，违法事实清楚，符合立案条件，建议立案调查。")
-    cases.submit_case(ctx, filing.id)
-    ctx.user = next(u for u in list_users(ctx) if u.name == DEMO_ADMIN)
+    review, filing = submitted_case_filing(ctx)
     dialog = CaseFilingDialog(ctx, filing.id)
     dialog.decision_opinion.setPlainText("同意立案，由承办人依法调查。")
     grab(app, dialog, "casegui-case-filing-dialog.png")

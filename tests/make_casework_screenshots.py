@@ -33,17 +33,12 @@ def main() -> None:
     from core.context import AppContext
     from core.demo import DEMO_ADMIN, create_demo
     from core.printing import print_case_document
-    from core.users import list_users
-    from tests.integration.helpers import failed_reinspection
+    from tests.integration.helpers import submitted_case_filing
 
     work = Path(tempfile.mkdtemp(prefix="casework-shots-"))
     ctx = AppContext.open(work / "station.db")
     create_demo(ctx)
-    review, order = failed_reinspection(ctx)
-    filing = cases.draft_case(ctx, rectification_id=order)
-    cases.edit_case(ctx, filing.id, handler_opinion="当事人逾期未改正，违法事实清楚，符合立案条件，建议立案调查。")
-    cases.submit_case(ctx, filing.id)
-    ctx.user = next(u for u in list_users(ctx) if u.name == DEMO_ADMIN)
+    review, filing = submitted_case_filing(ctx)
     cases.decide_case(ctx, filing.id, "approve", "同意立案。")
     ctx.user = None
     page_png(print_case_document(ctx, filing.id, work / "f.pdf"), "paperwork-case-filing.png")

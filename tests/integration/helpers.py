@@ -134,3 +134,18 @@ def failed_reinspection(ctx) -> tuple[str, str]:
     svc.complete_inspection(ctx, review)
     sign_all(ctx, review)
     return review, order
+
+
+def submitted_case_filing(ctx):
+    """``failed_reinspection``, then its 立案审批表 drafted and submitted by the 承办人, with the demo's
+    station admin (who decides it) logged in: (the re-inspection's id, the filing)."""
+    from core.casework import cases
+    from core.demo import DEMO_ADMIN
+    from core.users import list_users
+
+    review, order = failed_reinspection(ctx)
+    filing = cases.draft_case(ctx, rectification_id=order)
+    cases.edit_case(ctx, filing.id, handler_opinion="当事人逾期未改正，违法事实清楚，符合立案条件，建议立案调查。")
+    cases.submit_case(ctx, filing.id)
+    ctx.user = next(u for u in list_users(ctx) if u.name == DEMO_ADMIN)
+    return review, filing
