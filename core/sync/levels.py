@@ -257,8 +257,7 @@ def _refuse_clash(ctx: AppContext, session: Session, name: str, table: str, rows
                     getattr(model, column), model.id, model.device_id).where(getattr(model, column).in_(chunk))):
                 if record_id == wanted[value]:
                     continue
-                holder = session.scalar(select(StationDevice.station).where(StationDevice.device_id == device))
-                holder = holder or ctx.setting_or("station_name", "") or "本级"
+                holder = claims(session, {device}).get(device) or ctx.setting_or("station_name", "") or "本级"
                 raise InvalidInput(f"同步包 {name} 的" + message.format(value=shown(value, 80), holder=holder)
                                    + "，已拒绝，未导入任何内容")
 
