@@ -275,12 +275,14 @@ def _walk(rows, prev: str, expected_seq: int | None, at_seqs) -> tuple[ChainChec
 
 def _verify_halves(ctx: AppContext, path, middle: int, at_seqs: frozenset[int]) -> ChainCheck:
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     from db import cipher
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        later = pool.submit(_walk_from, str(path), cipher.key_of(path), middle, at_seqs)
+    # a Pool, not a ProcessPoolExecutor: a broken first half stops the second walk at once
+    # (``terminate``) instead of waiting for it to finish a verdict nobody reads
+    pool = multiprocessing.get_context("spawn").Pool(1)
+    try:
+        later = pool.apply_async(_walk_from, (str(path), cipher.key_of(path), middle, at_seqs))
         with ctx.engine.connect() as conn:
             cursor = conn.connection.cursor()
             try:
@@ -289,9 +291,12 @@ def _verify_halves(ctx: AppContext, path, middle: int, at_seqs: frozenset[int]) 
             finally:
                 cursor.close()
         if not first.ok:
-            later.cancel()
             return first
-        second, first_seq, first_link = later.result()
+        second, first_seq, first_link = later.get()
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
     if first_seq is None:  # nothing from the middle on
         return first
     count = first.entries
