@@ -174,7 +174,7 @@ def _transaction(engine, immediate: bool) -> Iterator:
 def _read(conn, period: Period, months: list[str], several: bool) -> dict[str, list[tuple]]:
     """The figure's rows per breakdown — (key, inspections, households) — from the months' sets and, for
     the part-months at the ends, from the records."""
-    acc, _fresh = _accumulate(conn, period, months, several)
+    acc, _fresh, _top = _accumulate(conn, period, months, several)
     out: dict[str, list[tuple]] = {name: [] for name in (*DIMS, "by_station")}
     for (dim, key), (n, bits, parts) in acc.items():
         if not bits and len(parts) == 1:  # one month's sparse set (always so by month): its size
@@ -196,7 +196,8 @@ def _bitmap(bits: int, parts: list) -> int:
 
 def _accumulate(conn, period: Period, months: list[str], several: bool):
     """(dim, key) → [inspections, bitmap int, sparse parts] over the months' sets and the part-months
-    at the ends (counted from the records), and the keys given there to subjects without one yet."""
+    at the ends (counted from the records), the keys given there to subjects without one yet, and the
+    highest key any set can hold."""
     wanted = None
     if period.stations:  # the station keys counted: the names chosen, '' for this database's own station
         wanted = set(period.stations) | ({""} if period.exclude else set())
@@ -244,7 +245,7 @@ def _accumulate(conn, period: Period, months: list[str], several: bool):
             for target in [cell(dim, key)] + ([cell("by_station", station)] if several and dim == "by_kind" else []):
                 target[0] += n
                 target[2].append(members)
-    return acc, fresh
+    return acc, fresh, top + len(fresh)
 
 
 class Malformed(Exception):
@@ -264,9 +265,8 @@ def coverage_rows(session, period: Period) -> dict[str, int] | None:
 
 
 def _covered(conn, period: Period, months: list[str]) -> dict[str, int]:
-    acc, fresh = _accumulate(conn, period, months, False)
+    acc, fresh, top = _accumulate(conn, period, months, False)
     register: dict[str, bytearray] = {}
-    top = conn.exec_driver_sql(f"SELECT coalesce(max(key), 0) FROM {schema.KEYS}").scalar() + len(fresh) + 1
     for category, subject_id, key in conn.execute(
             select(Subject.category, Subject.id, KEYS.c.key).outerjoin(KEYS, KEYS.c.subject_id == Subject.id)
             .where(register_condition(period))):
