@@ -75,6 +75,7 @@ class PublishedRow:
     published_at: str
     published_by: str
     state: str      # "current", "superseded", "ignored" (clashes with a shipped or earlier version)
+    title: str = ""  # a checklist's title, a rules file's description ("" when the row is ignored as invalid)
 
 
 def canonical(data: Any) -> str:
@@ -206,7 +207,7 @@ def _overlay(ctx: AppContext, session: Session | None = None) -> _Overlay:
         records = list(s.scalars(select(PublishedResource).order_by(
             PublishedResource.published_at, PublishedResource.id)))
         usable: dict[tuple[str, str, int], Resource] = {}
-        states: list[tuple[PublishedResource, str]] = []
+        states: list[tuple[PublishedResource, str, str]] = []
         ships = shipped()
         for row in records:
             key = (row.kind, row.name, row.resource_version)
@@ -217,26 +218,27 @@ def _overlay(ctx: AppContext, session: Session | None = None) -> _Overlay:
             except InvalidInput as exc:
                 log.warning("published %s %s v%s (%s) ignored: %s", row.kind, row.name, row.resource_version, row.id,
                             exc.message)
-                states.append((row, "ignored"))
+                states.append((row, "ignored", ""))
                 continue
+            title = str(resource.data.get("title" if row.kind == "checklist" else "description", ""))
             first = ships.get(key) or (usable[key].body if key in usable else None)
             if first is not None:
                 if first != resource.body:
                     log.warning("published %s %s v%s (%s) ignored: that version is %s with other content",
                                 row.kind, row.name, row.resource_version, row.id,
                                 "shipped" if key in ships else "published already")
-                states.append((row, "ignored"))
+                states.append((row, "ignored", title))
                 continue
             usable[key] = resource
-            states.append((row, "ok"))
+            states.append((row, "ok", title))
         newest: dict[tuple[str, str], int] = {}
         for kind, name, version in (*ships, *usable):
             newest[(kind, name)] = max(version, newest.get((kind, name), 0))
         rows = tuple(PublishedRow(
             r.kind, r.name, r.resource_version, r.sha256, r.published_at.isoformat(sep=" "), r.published_by,
             state if state == "ignored" else (
-                "current" if newest[(r.kind, r.name)] == r.resource_version else "superseded"))
-            for r, state in states)
+                "current" if newest[(r.kind, r.name)] == r.resource_version else "superseded"), title)
+            for r, state, title in states)
         overlay = _Overlay(usable, rows)
         cache.update(stamp=stamp, overlay=overlay, derived={})
         return overlay

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QFileDialog, QHeaderView, QLabel, QVBoxLayout
 
 from core import published
 from core.context import AppContext
@@ -52,7 +52,8 @@ class PublishedModel(RowTableModel):
         ("状态", _state),
         ("发布人", lambda r: r.published_by),
         ("发布时间", lambda r: r.published_at[:19]),
-        ("SHA-256", lambda r: r.sha256[:16] + "…"),
+        ("SHA-256", lambda r: r.sha256[:12] + "…"),
+        ("标题或说明", lambda r: r.title),  # last: it takes the rest of the width, elided (the tool tip has it all)
     )
 
     def foreground(self, row: published.PublishedRow) -> QBrush | None:
@@ -66,9 +67,11 @@ class PublishedDialog(QDialog):
         super().__init__(parent)
         self.ctx, self.runner = ctx, runner
         self.setWindowTitle(self.tr("发布的清单和规则"))
-        self.resize(900, 440)
+        self.resize(1000, 460)
         self.model = PublishedModel(self)
         self.view = make_table(self.model, lambda _row: None)
+        self.view.horizontalHeader().setSectionResizeMode(len(PublishedModel.columns) - 1,
+                                                          QHeaderView.ResizeMode.Stretch)
         self.publish_button = push_button(self.tr("发布(&P)…"), self.choose_and_publish)
         self.empty = QLabel(self.tr("尚未发布或收到任何检查表和规则：使用随软件发布的版本。"))
         self.result = QLabel()

@@ -37,7 +37,7 @@ def test_the_admin_publishes_a_checklist_and_a_bad_file_changes_nothing(qtbot, c
         chosen.append(good)
         qtbot.mouseClick(dialog.publish_button, LEFT)
         seen["done"] = dialog.result.text()
-        seen["rows"] = [[_cell(dialog, r, c) for c in range(4)] + [_cell(dialog, r, 4)]
+        seen["rows"] = [[_cell(dialog, r, c) for c in (0, 1, 7, 2, 3, 4)]
                         for r in range(dialog.model.rowCount())]
         seen["empty_after"] = dialog.empty.isVisible()
         return QDialog.DialogCode.Accepted
@@ -49,7 +49,7 @@ def test_the_admin_publishes_a_checklist_and_a_bad_file_changes_nothing(qtbot, c
     text, rows, stored = seen["refused"]
     assert "格式错误" in text and "\n" not in text and (rows, stored) == (0, 0)
     assert seen["done"] == "已发布：检查表 cosmetics-531 第 4 版，下次同步时下发到下级。"
-    assert seen["rows"] == [["检查表", "cosmetics-531", "第 4 版", "现行", "系统"]] and not seen["empty_after"]
+    assert seen["rows"] == [["检查表", "cosmetics-531", TITLE, "第 4 版", "现行", "系统"]] and not seen["empty_after"]
     assert published.templates(ctx)["cosmetics-531"].title == TITLE
 
 
