@@ -71,3 +71,34 @@ def test_a_published_checklist_version_is_what_checklist_fit_checks(ctx, tmp_pat
                                     subject_categories=[*shipped.subject_categories, "drug_retailer"]))
     assert fit_warning(ctx, "drug_retailer", "cosmetics-531") == ""
     assert "《化妆品检查表（含药店化妆品专柜）》不适用于养老机构" in fit_warning(ctx, "elderly_care", "cosmetics-531")
+
+
+def test_events_and_the_plan_grade_by_the_published_table(ctx, subject, tmp_path):
+    from core.plan import make_plan
+    from core.subjects import get_subject
+    from tests.integration.helpers import register_officers
+
+    register_officers(ctx, password=None)
+    year = date.today().year
+    record_event(ctx, subject.id, "prior_penalty", date.today())  # 曾受行政处罚: to 三级, where graded
+    assert get_subject(ctx, subject.id).grade is None
+    assert subject.id not in {e.subject_id for e in make_plan(ctx, year, 7, adopt=False).entries}
+
+    publish_grades(ctx, tmp_path, subject.category)
+    record_event(ctx, subject.id, "prior_penalty", date.today())
+    assert get_subject(ctx, subject.id).grade == 3
+    drawn = {e.subject_id: e.reason for e in make_plan(ctx, year, 7, adopt=False).entries}
+    assert drawn[subject.id].startswith("三级")  # 三级: every year
+
+
+def test_published_register_synonyms_are_what_the_register_import_reads(ctx, tmp_path):
+    from core.register_import import load_synonyms
+
+    assert load_synonyms(ctx).category("社区康养驿站") != "elderly_care"
+    shipped = json.loads(revision(tmp_path, "register-synonyms", 2).read_text(encoding="utf-8"))
+    categories = {**shipped["categories"], "elderly_care": [*shipped["categories"].get("elderly_care", []),
+                                                            "社区康养驿站"]}
+    published.publish(ctx, revision(tmp_path, "register-synonyms", 3, categories=categories))
+    synonyms = load_synonyms(ctx)
+    assert synonyms.category("社区康养驿站") == "elderly_care"
+    assert synonyms.files[0] == "register-synonyms.v3（上级发布）"
