@@ -6,7 +6,8 @@ from pathlib import Path
 
 from cli.app import EXIT_OK, open_context, print_json
 
-STATE_LABELS = {"current": "现行", "superseded": "已被新版本取代", "ignored": "已忽略（与随软件发布或先发布的同版本内容不同，或内容无效）"}
+STATE_LABELS = {"current": "现行", "superseded": "已被新版本取代", "ignored": "已忽略（与随软件发布或先发布的同版本内容不同，或内容无效）",
+                "pending": "未生效（引用了本库没有的检查表，这些检查表发布或收到后生效）"}
 
 
 def register(sub) -> None:

@@ -22,7 +22,7 @@ import json
 import logging
 import re
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,7 +74,8 @@ class PublishedRow:
     sha256: str
     published_at: str
     published_by: str
-    state: str      # "current", "superseded", "ignored" (clashes with a shipped or earlier version)
+    state: str      # "current", "superseded", "ignored" (clashes with a shipped or earlier version), "pending"
+    #                 (trigger rules naming a checklist not in force here: they apply once it is)
     title: str = ""  # a checklist's title, a rules file's description ("" when the row is ignored as invalid)
 
 
@@ -220,7 +221,7 @@ def _overlay(ctx: AppContext, session: Session | None = None) -> _Overlay:
                             exc.message)
                 states.append((row, "ignored", ""))
                 continue
-            title = str(resource.data.get("title" if row.kind == "checklist" else "description", ""))
+            title = " ".join(str(resource.data.get("title" if row.kind == "checklist" else "description", "")).split())
             first = ships.get(key) or (usable[key].body if key in usable else None)
             if first is not None:
                 if first != resource.body:
@@ -253,8 +254,17 @@ def _derived(ctx: AppContext, key: str, build, session: Session | None = None):
 
 
 def list_published(ctx: AppContext) -> list[PublishedRow]:
-    """The rows published here or received from above, oldest first, with their state."""
-    return list(_overlay(ctx).rows)
+    """The rows published here or received from above, oldest first, with their state.
+
+    Trigger rules are "current" when ``rules(ctx)`` uses them; a newer version passed over there (it
+    names a checklist not in force here) is "pending", and the older one in force stays "current"."""
+    in_force = rules(ctx)[0].version
+
+    def state(row: PublishedRow) -> str:
+        if row.kind != "triggers" or row.state == "ignored":
+            return row.state
+        return "current" if row.version == in_force else "pending" if row.version > in_force else "superseded"
+    return [replace(row, state=state(row)) for row in _overlay(ctx).rows]
 
 
 def templates(ctx: AppContext, session: Session | None = None) -> dict[str, ChecklistTemplate]:

@@ -31,7 +31,8 @@ def tr(text: str) -> str:
 KIND_TEXT = {"checklist": lambda: tr("检查表"), "triggers": lambda: tr("触发规则"),
              "grades": lambda: tr("风险分级表"), "register-synonyms": lambda: tr("名册导入同义词")}
 STATE_TEXT = {"current": lambda: tr("现行"), "superseded": lambda: tr("已被新版本取代"),
-              "ignored": lambda: tr("已忽略（内容无效，或与已有的同版本内容不同）")}
+              "ignored": lambda: tr("已忽略（内容无效，或与已有的同版本内容不同）"),
+              "pending": lambda: tr("未生效（引用了本库没有的检查表，收到后生效）")}
 
 
 def _kind(row: published.PublishedRow) -> str:
