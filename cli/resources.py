@@ -6,7 +6,8 @@ from pathlib import Path
 
 from cli.app import EXIT_OK, open_context, print_json
 
-STATE_LABELS = {"current": "现行", "superseded": "已被新版本取代", "ignored": "已忽略（与随软件发布或先发布的同版本内容不同，或内容无效）"}
+STATE_LABELS = {"current": "现行", "superseded": "已被新版本取代", "ignored": "已忽略（与随软件发布或先发布的同版本内容不同，或内容无效）",
+                "pending": "未生效（引用了本库没有的检查表，这些检查表发布或收到后生效）"}
 
 
 def register(sub) -> None:
@@ -40,10 +41,10 @@ def cmd_list(args) -> int:
     rows = list_published(open_context(args.db))
     if args.json:
         print_json([{"kind": r.kind, "name": r.name, "version": r.version, "sha256": r.sha256, "state": r.state,
-                     "published_at": r.published_at, "published_by": r.published_by} for r in rows])
+                     "title": r.title, "published_at": r.published_at, "published_by": r.published_by} for r in rows])
         return EXIT_OK
     if not rows:
         print("尚未发布或收到任何检查表和规则（使用随软件发布的版本）")
     for r in rows:
-        print(f"{KIND_LABELS[r.kind]}\t{r.name}\t第 {r.version} 版\t{STATE_LABELS[r.state]}\t{r.published_at}\t{r.published_by}")
+        print(f"{KIND_LABELS[r.kind]}\t{r.name}\t第 {r.version} 版\t{STATE_LABELS[r.state]}\t{r.published_at}\t{r.published_by}\t{r.title}")
     return EXIT_OK

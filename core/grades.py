@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import published
 from core.errors import InvalidInput
-from core.rules import GRADE_LABELS, GradeTable, Rule, default_rules
+from core.rules import GRADE_LABELS, GradeTable, Rule
 from core.subjects import subject_in
 from core.users import require
 from db.models import GradeChange, Subject, TriggerEvent
@@ -34,9 +35,14 @@ class GradeChangeRow:
         return f"{before} → {GRADE_LABELS[self.to_grade]}"
 
 
-def is_graded(category: str, grades: GradeTable | None = None) -> bool:
-    grades = grades or default_rules()[1]
+def is_graded(category: str, grades: GradeTable) -> bool:
+    """Whether subjects of ``category`` are graded by ``grades`` (the table in force: ``grade_table(ctx)``)."""
     return category in grades.graded_categories
+
+
+def grade_table(ctx: AppContext, session: Session | None = None) -> GradeTable:
+    """The grade table in force here: the shipped one, or a newer one published (core.published)."""
+    return published.rules(ctx, session)[1]
 
 
 def _change_grade(session: Session, ctx: AppContext, subject: Subject, to_grade: int, reason: str,
@@ -63,7 +69,7 @@ def set_grade(ctx: AppContext, subject_id: str, grade: int, *, reason: str, chan
         raise InvalidInput("请填写调整人")
     with ctx.transaction() as s:
         subject = subject_in(s, subject_id)
-        if not is_graded(subject.category):
+        if not is_graded(subject.category, grade_table(ctx, s)):
             raise InvalidInput("该类别的监管对象不实行风险分级")
         _change_grade(s, ctx, subject, grade, reason.strip(), changed_by.strip())
 

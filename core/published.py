@@ -22,7 +22,7 @@ import json
 import logging
 import re
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,7 +74,9 @@ class PublishedRow:
     sha256: str
     published_at: str
     published_by: str
-    state: str      # "current", "superseded", "ignored" (clashes with a shipped or earlier version)
+    state: str      # "current", "superseded", "ignored" (clashes with a shipped or earlier version), "pending"
+    #                 (trigger rules naming a checklist not in force here: they apply once it is)
+    title: str = ""  # a checklist's title, a rules file's description ("" when the row is ignored as invalid)
 
 
 def canonical(data: Any) -> str:
@@ -206,7 +208,7 @@ def _overlay(ctx: AppContext, session: Session | None = None) -> _Overlay:
         records = list(s.scalars(select(PublishedResource).order_by(
             PublishedResource.published_at, PublishedResource.id)))
         usable: dict[tuple[str, str, int], Resource] = {}
-        states: list[tuple[PublishedResource, str]] = []
+        states: list[tuple[PublishedResource, str, str]] = []
         ships = shipped()
         for row in records:
             key = (row.kind, row.name, row.resource_version)
@@ -217,26 +219,27 @@ def _overlay(ctx: AppContext, session: Session | None = None) -> _Overlay:
             except InvalidInput as exc:
                 log.warning("published %s %s v%s (%s) ignored: %s", row.kind, row.name, row.resource_version, row.id,
                             exc.message)
-                states.append((row, "ignored"))
+                states.append((row, "ignored", ""))
                 continue
+            title = " ".join(str(resource.data.get("title" if row.kind == "checklist" else "description", "")).split())
             first = ships.get(key) or (usable[key].body if key in usable else None)
             if first is not None:
                 if first != resource.body:
                     log.warning("published %s %s v%s (%s) ignored: that version is %s with other content",
                                 row.kind, row.name, row.resource_version, row.id,
                                 "shipped" if key in ships else "published already")
-                states.append((row, "ignored"))
+                states.append((row, "ignored", title))
                 continue
             usable[key] = resource
-            states.append((row, "ok"))
+            states.append((row, "ok", title))
         newest: dict[tuple[str, str], int] = {}
         for kind, name, version in (*ships, *usable):
             newest[(kind, name)] = max(version, newest.get((kind, name), 0))
         rows = tuple(PublishedRow(
             r.kind, r.name, r.resource_version, r.sha256, r.published_at.isoformat(sep=" "), r.published_by,
             state if state == "ignored" else (
-                "current" if newest[(r.kind, r.name)] == r.resource_version else "superseded"))
-            for r, state in states)
+                "current" if newest[(r.kind, r.name)] == r.resource_version else "superseded"), title)
+            for r, state, title in states)
         overlay = _Overlay(usable, rows)
         cache.update(stamp=stamp, overlay=overlay, derived={})
         return overlay
@@ -251,8 +254,17 @@ def _derived(ctx: AppContext, key: str, build, session: Session | None = None):
 
 
 def list_published(ctx: AppContext) -> list[PublishedRow]:
-    """The rows published here or received from above, oldest first, with their state."""
-    return list(_overlay(ctx).rows)
+    """The rows published here or received from above, oldest first, with their state.
+
+    Trigger rules are "current" when ``rules(ctx)`` uses them; a newer version passed over there (it
+    names a checklist not in force here) is "pending", and the older one in force stays "current"."""
+    in_force = rules(ctx)[0].version
+
+    def state(row: PublishedRow) -> str:
+        if row.kind != "triggers" or row.state == "ignored":
+            return row.state
+        return "current" if row.version == in_force else "pending" if row.version > in_force else "superseded"
+    return [replace(row, state=state(row)) for row in _overlay(ctx).rows]
 
 
 def templates(ctx: AppContext, session: Session | None = None) -> dict[str, ChecklistTemplate]:

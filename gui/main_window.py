@@ -79,6 +79,9 @@ class MainWindow(QMainWindow):
         self.cases_action = self._action(toolbar, self.tr("立案审批"), QKeySequence("Ctrl+Shift+J"), self.show_cases)
         self.cases_action.setToolTip(self.tr("全站的立案审批表：承办人提交，所长审批 (Ctrl+Shift+J)"))
         self.users_action = self._action(toolbar, self.tr("用户管理"), QKeySequence("Ctrl+Shift+U"), self.manage_users)
+        self.published_action = self._action(toolbar, self.tr("清单和规则"), QKeySequence("Ctrl+Shift+R"),
+                                             self.show_published)
+        self.published_action.setToolTip(self.tr("发布的检查表和规则：查看本库现行版本，向下级发布新版本 (Ctrl+Shift+R)"))
         self.log_out_action = self._action(toolbar, self.tr("注销"), QKeySequence("Ctrl+Shift+L"),
                                            self.log_out_requested.emit)
         self.log_out_action.setToolTip(self.tr("退出当前用户，回到登录界面（换人使用）"))
@@ -89,6 +92,7 @@ class MainWindow(QMainWindow):
         if ctx.user is not None and ctx.user.role != "admin":
             self.settings_action.setVisible(False)
             self.users_action.setVisible(False)
+            self.published_action.setVisible(False)  # core.users: "manage_resources"
         self.statusBar().showMessage(tr_args(self.tr("数据库：%1"), ctx.where))  # a server: its URL, no password
         # editors save on every answer; the lists behind them catch up after a pause
         self._refresh_timer = QTimer(self, singleShot=True, interval=500)
@@ -230,6 +234,11 @@ class MainWindow(QMainWindow):
         from gui.users_dialog import UsersDialog
 
         UsersDialog(self.ctx, parent=self).exec()
+
+    def show_published(self) -> None:
+        from gui.published_dialog import PublishedDialog
+
+        PublishedDialog(self.ctx, runner=self.runner, parent=self).exec()
 
     def open_sync(self) -> None:
         from gui.sync_panel import SyncPanel

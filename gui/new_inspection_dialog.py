@@ -46,7 +46,8 @@ class NewInspectionDialog(QDialog):
 
         self.template = QComboBox()
         # the checklist the rules map the subject's category to first, then the others that fit
-        mapped = checklist_for_category(subject.category, rules=published.rules(ctx)[0])
+        self.rules = published.rules(ctx)[0]
+        mapped = checklist_for_category(subject.category, rules=self.rules)
         ordered = sorted(self.templates.values(), key=lambda t: (
             t.code != mapped, subject.category not in t.subject_categories, t.code))
         for template in ordered:
@@ -113,7 +114,7 @@ class NewInspectionDialog(QDialog):
 
     def _check_fit(self) -> None:
         code = self.template.currentData()
-        warning = checklist_fits(self.subject.category, code, templates=self.templates) if code else ""
+        warning = checklist_fits(self.subject.category, code, templates=self.templates, rules=self.rules) if code else ""
         self.fit_warning.setText(warning)
         self.fit_warning.setVisible(bool(warning))
 

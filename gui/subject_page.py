@@ -97,11 +97,11 @@ class SubjectPage(QWidget):
         due = subject_due(self.ctx, self.subject_id)
         self.due_label.setText(due.text)
         self.due_label.setStyleSheet("color: #b00020; font-weight: bold" if due.due else "color: #1b7f3b")
-        graded = is_graded(s.category)
+        table = published.rules(self.ctx)[1]  # shipped, or a newer one published here or from above
+        graded = is_graded(s.category, table)
         self.grade_box.setVisible(graded)
         self.grade_button.setVisible(graded)
         if graded:
-            table = published.rules(self.ctx)[1]  # shipped, or a newer one published from above
             grade = s.grade or table.default_grade
             info = table.grades[grade]
             note = "" if s.grade else self.tr("（未评定，按默认等级）")

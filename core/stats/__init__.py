@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import func, select
 
+from core import published
 from core.errors import InvalidInput
 from core.stats import common, drills, oversight, scope, summary, work
 from core.stats.common import DrillRow
@@ -65,14 +66,15 @@ def report(ctx: AppContext, period: Period, *, progress: Callable[[int, int], No
         ("rectifications", lambda s: work.rectifications(s, period)),
         ("coverage", lambda s: oversight.coverage(s, period)),
         ("plan", lambda s: oversight.plan(s, period)),
-        ("triggers", lambda s: oversight.triggers(s, period)),
+        ("triggers", lambda s: oversight.triggers(s, period, trigger_rules)),
         ("leads", lambda s: oversight.leads(s, period, show_reporters=_sees_reporters(ctx))),
-        ("grades", lambda s: oversight.grades(s, period)),
+        ("grades", lambda s: oversight.grades(s, period, grade_table)),
     ]
     out: dict = {"period": period.as_dict(), "station": station or ctx.setting("station_name"),
                  "generated_at": ctx.clock().isoformat(timespec="seconds")}
     with ctx.sessions() as s:
         period, names = _scope(ctx, s, period, stations)
+        trigger_rules, grade_table = published.rules(ctx, s)  # shipped, or newer ones published here or above
         if len(names) > 1:
             out["stations"] = list(period.stations or names)
             if period.stations and station is None:
@@ -122,6 +124,8 @@ def drill(ctx: AppContext, period: Period, figure: str, breakdown: str | None = 
         key = ""  # the database's own station: its devices are the ones not listed
     with ctx.sessions() as s:
         period, _names = _scope(ctx, s, period, stations)
+        if figure == "grades":
+            return drills.grades(s, period, breakdown, key, published.rules(ctx, s)[1])[:limit]
         if figure in drills.FIGURES:
             return drills.FIGURES[figure](s, period, breakdown, key)[:limit]
         return _drill(s, period, figure, breakdown, key, limit)

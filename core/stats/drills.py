@@ -10,6 +10,7 @@ from core.errors import InvalidInput
 from core.stats.common import DrillRow, headings, signed_in
 from core.stats.oversight import grade_change_condition, grade_direction, grades_at_end, plan_sets
 from core.stats.period import Period
+from core.rules import GradeTable
 from db.models import GradeChange, Inspection, ItemResult, Subject
 
 HEADING_SEP = "\t"  # the key of a heading: template short title, tab, heading
@@ -61,11 +62,11 @@ def plan(s: Session, period: Period, breakdown: str | None, _key: str | None) ->
     return _subjects(s, sets[name])
 
 
-def grades(s: Session, period: Period, breakdown: str | None, key: str | None) -> list[DrillRow]:
+def grades(s: Session, period: Period, breakdown: str | None, key: str | None, table: GradeTable) -> list[DrillRow]:
     """``by_grade`` (key: the grade): subjects at that grade at period end; ``changes`` / ``raised`` /
     ``lowered``: the grade changes in the period, one row each."""
     if breakdown == "by_grade":
-        current = grades_at_end(s, period)
+        current = grades_at_end(s, period, table)
         return _subjects(s, {sid for sid, grade in current.items() if str(grade) == str(key)})
     if breakdown not in ("changes", "raised", "lowered"):
         raise InvalidInput("风险分级请按等级（by_grade）或等级调整（changes、raised、lowered）列出")
@@ -75,7 +76,7 @@ def grades(s: Session, period: Period, breakdown: str | None, key: str | None) -
                      .order_by(GradeChange.changed_at, GradeChange.created_at)).all()
     return [DrillRow("subject", r.subject_id, "", r.name, r.changed_at,
                      f"{r.from_grade or '-'}级→{r.to_grade}级 {r.reason}".strip())
-            for r in rows if breakdown == "changes" or grade_direction(r.from_grade, r.to_grade) == breakdown]
+            for r in rows if breakdown == "changes" or grade_direction(r.from_grade, r.to_grade, table) == breakdown]
 
 
-FIGURES = {"failed_items": failed_items, "plan": plan, "grades": grades}
+FIGURES = {"failed_items": failed_items, "plan": plan}  # and grades, which also takes the grade table

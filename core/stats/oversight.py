@@ -1,6 +1,7 @@
 """The oversight figures: 覆盖率, the year's 双随机 plan, 触发式监管, 网格线索, risk grades.
 
-One function per figure (rules: docs/statistics.md).
+One function per figure (rules: docs/statistics.md). The trigger rules and the grade table are the ones in
+force in the database (shipped, or a newer version published: core.published), passed in by ``core.stats``.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import statistics
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from core.rules import default_rules
+from core.rules import GradeTable, TriggerRules
 from core.stats import summary
 from core.stats.common import register_condition, share, station_condition
 from core.stats.period import Period
@@ -82,9 +83,10 @@ def event_condition(period: Period):
                 station_condition(TriggerEvent.device_id, period))
 
 
-def triggers(session: Session, period: Period) -> dict:
-    """触发式监管: events in the period by type; tasks created / merged; event → signed inspection."""
-    labels = {code: t.label for code, t in default_rules()[0].event_types.items()}
+def triggers(session: Session, period: Period, rules: TriggerRules) -> dict:
+    """触发式监管: events in the period by type (labelled by ``rules``); tasks created / merged; event →
+    signed inspection."""
+    labels = {code: t.label for code, t in rules.event_types.items()}
     rows = session.execute(
         select(TriggerEvent.id, TriggerEvent.event_type, TriggerEvent.occurred_on, TaskReason.task_id,
                TaskReason.created_at, InspectionTask.due, Inspection.signed_at)
@@ -161,9 +163,8 @@ def leads(session: Session, period: Period, *, show_reporters: bool = True) -> d
     return result
 
 
-def grades_at_end(session: Session, period: Period) -> dict[str, int]:
-    """Graded register subjects → their grade on the period's last day (the count and its drill-down)."""
-    table = default_rules()[1]
+def grades_at_end(session: Session, period: Period, table: GradeTable) -> dict[str, int]:
+    """Register subjects graded by ``table`` → their grade on the period's last day (the count and its drill-down)."""
     current = dict(session.execute(
         select(Subject.id, Subject.grade).where(Subject.category.in_(table.graded_categories),
                                                 register_condition(period))).all())
@@ -185,24 +186,23 @@ def grade_change_condition(period: Period):
                 station_condition(GradeChange.device_id, period))
 
 
-def grade_direction(from_grade, to_grade) -> str:
+def grade_direction(from_grade, to_grade, table: GradeTable) -> str:
     """``raised``, ``lowered`` or ``same`` (no grade before: the table's default)."""
-    before = from_grade or default_rules()[1].default_grade
+    before = from_grade or table.default_grade
     return "raised" if to_grade > before else "lowered" if to_grade < before else "same"
 
 
-def grades(session: Session, period: Period) -> dict:
-    """Graded subjects per risk grade on the period's last day, and grade changes in the period."""
-    table = default_rules()[1]
-    current = grades_at_end(session, period)
+def grades(session: Session, period: Period, table: GradeTable) -> dict:
+    """Subjects graded by ``table`` per risk grade on the period's last day, and grade changes in the period."""
+    current = grades_at_end(session, period, table)
     per_grade = {str(g): 0 for g in sorted(table.grades)}
     for grade in current.values():
         per_grade[str(grade)] = per_grade.get(str(grade), 0) + 1
     changes = session.execute(
         select(GradeChange.from_grade, GradeChange.to_grade, func.count())
         .where(grade_change_condition(period)).group_by(GradeChange.from_grade, GradeChange.to_grade)).all()
-    up = sum(n for f, t, n in changes if grade_direction(f, t) == "raised")
-    down = sum(n for f, t, n in changes if grade_direction(f, t) == "lowered")
+    up = sum(n for f, t, n in changes if grade_direction(f, t, table) == "raised")
+    down = sum(n for f, t, n in changes if grade_direction(f, t, table) == "lowered")
     return {"subjects_by_grade": per_grade, "graded_subjects": len(current), "changes": sum(n for *_, n in changes),
             "raised": up, "lowered": down,
             "by_change": {f"{f or '-'}->{t}": n for f, t, n in changes}}

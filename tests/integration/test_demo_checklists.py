@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core import inspections as svc
-from core.checklist_fit import checklist_fits, checklist_for_category
+from core.checklist_fit import fit_warning, proposed_checklist
 from core.checklists import load_templates
 from core.demo import create_demo
 from db.models import Inspection, Subject
@@ -24,11 +24,11 @@ def test_demo_has_a_signed_inspection_per_checklist_with_a_failed_item(ctx):
     assert {r.template_code for r in signed} == set(templates)
     for row in signed:
         assert row.template_version == templates[row.template_code].version
-        assert checklist_fits(row.category, row.template_code) == ""
+        assert fit_warning(ctx, row.category, row.template_code) == ""
     devices = [r for r in signed if r.template_code.startswith("device-") and r.template_code != "device-user"]
     assert len(devices) == 4  # 批零兼营, 批发, 零售, 冷链: each with the checklist its category maps to
     for row in devices:
-        assert checklist_for_category(row.category) == row.template_code, row.category
+        assert proposed_checklist(ctx, row.category) == row.template_code, row.category
     for code in ("drug-retail", "device-user", "device-operator", "device-wholesale", "device-retail",
                  "device-cold-chain"):
         [row] = [r for r in signed if r.template_code == code]

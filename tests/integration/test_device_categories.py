@@ -79,8 +79,8 @@ def test_new_categories_have_labels_grades_and_checklists():
     assert default_rules()[1].version == 2
     for category in NEW:
         assert CATEGORIES[category].startswith("医疗器械")
-        assert is_graded(category)
-        assert category in templates[checklist_for_category(category)].subject_categories
+        assert is_graded(category, default_rules()[1])
+        assert category in templates[checklist_for_category(category, rules=default_rules()[0])].subject_categories
 
 
 def test_statistics_count_the_new_categories_under_devices(ctx, officers):

@@ -184,3 +184,6 @@ def test_published_trigger_rules_need_the_checklists_they_name(ctx, tmp_path, ca
     with caplog.at_level(logging.WARNING, logger="core.published"):
         assert published.rules(ctx)[0].version == shipped.version + 1
     assert f"triggers v{shipped.version + 2} passed over" in caplog.text and "nowhere" in caplog.text
+    assert [(r.name, r.version, r.state) for r in published.list_published(ctx)] == [
+        ("cosmetics-province", 1, "current"), ("triggers", shipped.version + 1, "current"),
+        ("triggers", shipped.version + 2, "pending")]  # passed over: listed as not in force

@@ -45,10 +45,12 @@ def _best(fn, repeat: int) -> tuple[float, float, object]:
 
 def run(db: Path, period_text: str, repeat: int) -> dict:
     from core.context import AppContext
+    from core import published
     from core.stats import common, oversight, parse_period, report, scope, summary, work
 
     period = parse_period(period_text)
     ctx = AppContext.open(db)
+    trigger_rules, grade_table = published.rules(ctx)
     bounds = (period.begins.isoformat(sep=" "), period.ends.isoformat(sep=" "))
     raw = rawdb.connect(db)
     bare, bare_cpu, rows = _best(lambda: raw.execute(BARE, bounds).fetchall(), repeat)
@@ -72,9 +74,9 @@ def run(db: Path, period_text: str, repeat: int) -> dict:
         "rectifications (the 4 figures together)": work.rectifications,
         "coverage": oversight.coverage,
         "plan": oversight.plan,
-        "triggers": oversight.triggers,
+        "triggers": lambda session, period: oversight.triggers(session, period, trigger_rules),
         "leads": oversight.leads,
-        "grades": oversight.grades,
+        "grades": lambda session, period: oversight.grades(session, period, grade_table),
     }
     out = {"db": str(db), "period": period.as_dict(), "bare_group_by_s": round(bare, 4),
            "bare_group_by_cpu_s": round(bare_cpu, 4),

@@ -204,10 +204,11 @@ def test_category_map_picks_the_right_checklist(category, expected):
     from core.checklist_fit import checklist_fits, checklist_for_category
     from core.rules import default_rules
 
-    assert default_rules()[0].version == 3
-    assert checklist_for_category(category) == expected
+    rules = default_rules()[0]
+    assert rules.version == 3
+    assert checklist_for_category(category, rules=rules) == expected
     assert expected in load_templates()
-    assert checklist_fits(category, expected) == ""
+    assert checklist_fits(category, expected, templates=load_templates(), rules=rules) == ""
 
 
 @pytest.mark.parametrize("category, code, label", [
@@ -223,13 +224,15 @@ def test_category_map_picks_the_right_checklist(category, expected):
 ])
 def test_checklist_fits_warns_in_chinese_when_it_does_not_fit(category, code, label):
     from core.checklist_fit import checklist_fits
+    from core.rules import default_rules
 
-    warning = checklist_fits(category, code)
+    warning = checklist_fits(category, code, templates=load_templates(), rules=default_rules()[0])
     assert warning.startswith("注意：") and f"不适用于{label}" in warning
 
 
 def test_checklist_fits_refuses_an_unknown_checklist():
     from core.checklist_fit import checklist_fits
+    from core.rules import default_rules
 
     with pytest.raises(InvalidInput, match="没有检查表模板"):
-        checklist_fits("drug_retailer", "bakery")
+        checklist_fits("drug_retailer", "bakery", templates=load_templates(), rules=default_rules()[0])
