@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from core import schema_errors
 from core.errors import InvalidInput
 from core.paths import resources_dir
 
@@ -97,9 +98,7 @@ def parse_template(data: dict, *, source: str = "template") -> ChecklistTemplate
     """Validate a template dict and build the template; raise InvalidInput on any error."""
     errors = sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
-        raise InvalidInput(f"检查表模板 {source} 格式错误：{where}: {first.message}")
+        raise InvalidInput(f"检查表模板 {source} 格式错误：{schema_errors.describe(errors[0])}")
     section_codes: set[str] = set()
     item_codes: set[str] = set()
     for section in data["sections"]:

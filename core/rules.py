@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from core import schema_errors
 from core.errors import InvalidInput
 from core.paths import resources_dir
 
@@ -41,8 +42,7 @@ def checked(data: object, schema_name: str, source: str) -> dict:
     """``data`` (a rules file's JSON, shipped or published) against its schema; InvalidInput naming the place."""
     errors = sorted(_validator(schema_name).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
-        raise InvalidInput(f"规则文件 {source} 格式错误：{where}: {errors[0].message}")
+        raise InvalidInput(f"规则文件 {source} 格式错误：{schema_errors.describe(errors[0])}")
     return data  # type: ignore[return-value]
 
 
