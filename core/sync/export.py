@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
 from pathlib import Path
@@ -94,8 +95,7 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
         table = model.__tablename__
         if table == "template_snapshots" or not changed.get(table):
             continue
-        keys, rows = export_sets.table_rows(session, table, changed[table])
-        proven_at = len(keys)
+        keys, rows, proven = export_sets.table_rows(session, table, changed[table])
         binaries = export_sets.binary_columns(table, keys)
         hooked = table in _HOOKED
         device_at = keys.index("device_id") if "device_id" in keys else None
@@ -108,7 +108,7 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
             for i, record in enumerate(records):
                 records[i], attachments[i] = _record_of(ctx, table, record, export_sets.strip_binaries(
                     record, binaries), may_log_in, upward)
-        lines = lines_bytes(records, [row[proven_at] for row in rows])
+        lines = lines_bytes(records, proven)
         devices = [row[device_at] for row in rows] if device_at is not None else [None] * len(rows)
         items = list(zip(repeat(table), lines, attachments, devices))
         if group_at is not None:
@@ -238,29 +238,45 @@ def _write_packages(ctx: AppContext, s: Session, out_dir: Path, peer: str, chang
     last_in = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == peer)) or 0
     seq = s.scalar(select(func.max(SyncBatch.seq)).where(
         SyncBatch.direction == "out", SyncBatch.peer_id == peer)) or 0
+    jobs = []
     for batch in batches:
         seq += 1
-        members = batch.members()
-        stations = claims(s, batch.devices) if upward else {}
-        manifest = {
+        head = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "app_version": app_version(),
             "station_id": station_id, "device_id": me,
             "to_device_id": peer, "seq": seq, "created_at": ctx.clock().isoformat(),
             "counts": {t: len(lines) for t, lines in batch.lines.items()},
-            "members": {name: sha256_hex(data) for name, data in sorted(members.items())},
             "acks": {peer: last_in},
             **({"tombstones": len(batch.tombstones)} if batch.tombstones else {}),
-            **({"stations": stations} if stations else {}),
+            **({"stations": stations} if upward and (stations := claims(s, batch.devices)) else {}),
             **sealed,
         }
+        jobs.append((out_dir / f"sync-{me[:8]}-to-{peer[:8]}-{seq:06d}.zip", head, batch))
+    # the packages are hashed, deflated and written on a second thread while this one writes
+    # what was sent as the peer's base (zlib, hashlib and SQLite each let go of the GIL): the rows
+    # by one statement a table, then the tombstones. Leaving the block waits for the writer.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-export-zip") as pool:
+        written = pool.submit(_write_zips, jobs, key, paths)
+        export_sets.write_bases(s, peer, [t for t in BY_TABLE if changed.get(t)])
+        set_bases(s, peer, dead)
+        files = written.result()
+    s.execute(insert(SyncBatch.__table__), [{
+        "direction": "out", "peer_id": peer, "seq": head["seq"], "sha256": sha256, "audit_upto": upto,
+        "created_at": utcnow()} for (_target, head, _batch), sha256 in zip(jobs, files)])
+    return paths
+
+
+def _write_zips(jobs: list[tuple[Path, dict[str, Any], Batch]], key: bytes, paths: list[Path]) -> list[str]:
+    """Each package: its members listed by SHA-256 in the manifest (``head`` + "members"), the
+    manifest signed, the zip written atomically; returns the SHA-256 of each file. A written
+    package joins ``paths`` at once (removed again if the export fails)."""
+    out = []
+    for target, head, batch in jobs:
+        members = batch.members()
+        manifest = {**head, "members": {name: sha256_hex(data) for name, data in sorted(members.items())}}
         manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
-        target = out_dir / f"sync-{me[:8]}-to-{peer[:8]}-{seq:06d}.zip"
         write_zip_atomically(target, manifest_bytes, sign(key, manifest_bytes), members)
         paths.append(target)
-        s.execute(insert(SyncBatch.__table__), [{
-            "direction": "out", "peer_id": peer, "seq": seq, "sha256": sha256_hex(target.read_bytes()),
-            "audit_upto": upto, "created_at": utcnow()}])
-    # what was sent, as the peer's base: the rows by one statement a table, then the tombstones
-    export_sets.write_bases(s, peer, [t for t in BY_TABLE if changed.get(t)])
-    set_bases(s, peer, dead)
-    return paths
+        del members
+        out.append(sha256_hex(target.read_bytes()))
+    return out
