@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timezone
+from functools import lru_cache
+from itertools import starmap
 from typing import Any
 
 import msgspec
@@ -87,6 +89,25 @@ def lines_bytes(records: list[dict[str, Any]], proven: list[bool]) -> list[bytes
         lines.pop()  # after the last newline
         return lines
     return [line_bytes(record, sure) for record, sure in zip(records, proven)]
+
+
+def rows_lines(keys: list[str], rows: list[tuple], proven: list[bool]) -> list[bytes]:
+    """``line_bytes`` of each row as a record (``dict(zip(keys, row))``; a row holds exactly one
+    value a key): when the keys are in sorted order and every row is proven, by one msgspec call
+    over ``Struct`` instances of the keys' fields, which msgspec writes as the same object as the
+    dict, key by key in field order — without making a dict a row (a fifth of the time)."""
+    if keys != sorted(keys):
+        proven = [False] * len(rows)
+    elif all(proven):
+        lines = _FAST_LINES(list(starmap(_record_struct(tuple(keys)), rows))).split(b"\n")
+        lines.pop()
+        return lines
+    return lines_bytes([dict(zip(keys, row)) for row in rows], proven)
+
+
+@lru_cache(maxsize=None)
+def _record_struct(keys: tuple[str, ...]) -> type:
+    return msgspec.defstruct("Record", [(key, object) for key in keys])
 
 
 def _sorted(record: dict[str, Any]) -> bool:

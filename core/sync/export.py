@@ -23,7 +23,7 @@ from core.attachments import read_attachment
 from core.inspections import photo_path, signature_path
 from core.sync import export_sets
 from core.sync.changes import rows_of, set_bases, watermark
-from core.sync.codec import dump, lines_bytes, to_json
+from core.sync.codec import dump, lines_bytes, rows_lines, to_json
 from core.sync.devices import identity_for, peers, upstream
 from core.sync.levels import claims, drop_other_stations, forwardable
 from core.signing import sha256_hex, sign
@@ -102,13 +102,15 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
         group_at = keys.index("id" if table == "inspections" else "inspection_id") \
             if table == "inspections" or table in INSPECTION_CHILDREN else None
         early = tables.index(table) < tables.index("inspections")
-        records = [dict(zip(keys, row)) for row in rows]
-        attachments = [_NONE] * len(records)
+        attachments = [_NONE] * len(rows)
         if binaries or hooked:
+            records = [dict(zip(keys, row)) for row in rows]
             for i, record in enumerate(records):
                 records[i], attachments[i] = _record_of(ctx, table, record, export_sets.strip_binaries(
                     record, binaries), may_log_in, upward)
-        lines = lines_bytes(records, proven)
+            lines = lines_bytes(records, proven)
+        else:  # no record changed on the way: the lines straight from the rows
+            lines = rows_lines(keys, rows, proven)
         devices = [row[device_at] for row in rows] if device_at is not None else [None] * len(rows)
         items = list(zip(repeat(table), lines, attachments, devices))
         if group_at is not None:
