@@ -88,6 +88,8 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     groups: dict[str, list[Item]] = {}
     after: list[list[Item]] = []
     snapshots: set[str] = set()
+    sizes: dict[str, int] = {}  # each records member's bytes
+    extra: list[int] = []  # each attachment's bytes (a file two records name: twice)
     tables = list(BY_TABLE)
     may_log_in = frozenset() if upward else frozenset(session.scalars(select(User.id).where(
         User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
@@ -113,6 +115,9 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
             lines = rows_lines(keys, rows, proven)
         devices = [row[device_at] for row in rows] if device_at is not None else [None] * len(rows)
         items = list(zip(repeat(table), lines, attachments, devices))
+        sizes[table] = sum(map(len, lines)) + len(lines)
+        if binaries or hooked:
+            extra += [len(data) for files in attachments for data in files.values()]
         if group_at is not None:
             for row, item in zip(rows, items):
                 groups.setdefault(row[group_at], []).append(item)
@@ -124,10 +129,14 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     first: list[Item] = [("template_snapshots", dump(record).encode("utf-8"), _NONE, None)
                          for row in rows_of(session, TemplateSnapshot, sorted(snapshots), key="sha256")
                          for record in [to_json("template_snapshots", dict(row))[0]]]
+    sizes["template_snapshots"] = sum(len(line) + 1 for _t, line, _a, _d in first)
     batches = [Batch()]
+    # all in one package (the common case: an upper bound of every size within every limit, so each
+    # unit would fit): the units without asking
+    one = Batch.bounds_fit(sizes, extra, max_bytes)
     for unit in [first, *before, *groups.values(), *after]:
         # above max_bytes, or beyond what a reader accepts (members, member and total size)
-        if not batches[-1].fits(unit, max_bytes):
+        if not one and not batches[-1].fits(unit, max_bytes):
             batches.append(Batch())
         batches[-1].add_unit(unit)
     return batches

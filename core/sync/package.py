@@ -151,6 +151,15 @@ class Batch:
                 and len(self.attachments) + len(new_names) + len(tables) <= MAX_MEMBERS
                 and all(self.table_bytes.get(t, 0) + n <= MAX_MEMBER_BYTES for t, n in lines.items()))
 
+    @staticmethod
+    def bounds_fit(sizes: dict[str, int], attachments: list[int], max_bytes: int) -> bool:
+        """Whether records members of ``sizes`` bytes (lines and newlines) and ``attachments``
+        (their sizes, repeats counted) fit one package: then every unit ``fits`` as it comes."""
+        limit = min(max_bytes, MAX_TOTAL_BYTES - MAX_MANIFEST_BYTES)
+        return (sum(sizes.values()) + sum(attachments) <= limit
+                and len(attachments) + len(sizes) <= MAX_MEMBERS
+                and all(n <= MAX_MEMBER_BYTES for n in sizes.values()))
+
     def members(self) -> dict[str, bytes]:
         out = {f"records/{t}.jsonl": b"\n".join(lines) + b"\n" for t in BY_TABLE if (lines := self.lines.get(t))}
         if self.tombstones:
