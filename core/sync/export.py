@@ -89,7 +89,7 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     after: list[list[Item]] = []
     snapshots: set[str] = set()
     sizes: dict[str, int] = {}  # each records member's bytes
-    extra: list[int] = []  # each attachment's bytes (a file two records name: twice)
+    extra: dict[str, int] = {}  # each attachment's bytes
     tables = list(BY_TABLE)
     may_log_in = frozenset() if upward else frozenset(session.scalars(select(User.id).where(
         User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
@@ -117,7 +117,7 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
         items = list(zip(repeat(table), lines, attachments, devices))
         sizes[table] = sum(map(len, lines)) + len(lines)
         if binaries or hooked:
-            extra += [len(data) for files in attachments for data in files.values()]
+            extra.update((name, len(data)) for files in attachments for name, data in files.items())
         if group_at is not None:
             for row, item in zip(rows, items):
                 groups.setdefault(row[group_at], []).append(item)
@@ -133,7 +133,7 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     batches = [Batch()]
     # all in one package (the common case: an upper bound of every size within every limit, so each
     # unit would fit): the units without asking
-    one = Batch.bounds_fit(sizes, extra, max_bytes)
+    one = Batch.bounds_fit(sizes, list(extra.values()), max_bytes)
     for unit in [first, *before, *groups.values(), *after]:
         # above max_bytes, or beyond what a reader accepts (members, member and total size)
         if not one and not batches[-1].fits(unit, max_bytes):

@@ -154,7 +154,7 @@ class Batch:
     @staticmethod
     def bounds_fit(sizes: dict[str, int], attachments: list[int], max_bytes: int) -> bool:
         """Whether records members of ``sizes`` bytes (lines and newlines) and ``attachments``
-        (their sizes, repeats counted) fit one package: then every unit ``fits`` as it comes."""
+        (each file's size) fit one package: then every unit ``fits`` as it comes."""
         limit = min(max_bytes, MAX_TOTAL_BYTES - MAX_MANIFEST_BYTES)
         return (sum(sizes.values()) + sum(attachments) <= limit
                 and len(attachments) + len(sizes) <= MAX_MEMBERS
