@@ -54,14 +54,17 @@ def changed_since(session: Session, since: int, upto: int | None = None, *, impo
 
 
 def changed_query(since: int, upto: int | None = None, *, imported: bool = False, from_above: bool = False,
-                  extra: tuple = ()):
+                  extra: tuple = (), distinct: bool = True):
     """The distinct (table, record id[, *extra]) of ``changed_since``, as a query (the export
-    runs it into its table of ids, ``export_sets.changed_ids``)."""
+    runs it into its table of ids, ``export_sets.export_ids``; ``distinct=False``: every entry's,
+    for an insert whose key drops the repeats)."""
     local = ~AuditEntry.actor.startswith(SYNC_ACTOR_PREFIX)
     if from_above:
         local = or_(local, AuditEntry.actor.startswith(FROM_ABOVE))
-    query = (select(AuditEntry.table_name, AuditEntry.record_id, *extra).distinct()
+    query = (select(AuditEntry.table_name, AuditEntry.record_id, *extra)
              .where(AuditEntry.seq > since, AuditEntry.table_name.in_(AUDITED_TABLES)))
+    if distinct:
+        query = query.distinct()
     if not imported:
         query = query.where(local)
     if upto is not None:

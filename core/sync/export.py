@@ -6,9 +6,14 @@ in one transaction; a package that cannot be written leaves nothing recorded.
 """
 from __future__ import annotations
 
+import gc
 import json
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from sqlalchemy import func, insert, select
 
@@ -18,11 +23,11 @@ from core.attachments import read_attachment
 from core.inspections import photo_path, signature_path
 from core.sync import export_sets
 from core.sync.changes import rows_of, set_bases, watermark
-from core.sync.codec import dump, to_json
+from core.sync.codec import dump, lines_bytes, rows_lines, to_json
 from core.sync.devices import identity_for, peers, upstream
 from core.sync.levels import claims, drop_other_stations, forwardable
 from core.signing import sha256_hex, sign
-from core.sync.package import Batch, write_zip_atomically
+from core.sync.package import Batch, Item, write_zip_atomically
 from core.sync.tombstones import MAX_TOMBSTONES, tombstones_for
 from core.sync.spec import (
     ATTACHMENT_TABLES, BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, PUBLISHED,
@@ -63,6 +68,11 @@ def _record_of(ctx: AppContext, table: str, record: dict[str, Any], attachments:
     return record, attachments
 
 
+# the tables whose records ``_record_of`` changes or adds attachments to
+_HOOKED = frozenset({"users", "officer_keys", "signatures", *ATTACHMENT_TABLES})
+_NONE: Mapping[str, bytes] = MappingProxyType({})  # no attachments (shared, never changed)
+
+
 def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], max_bytes: int,
              upward: bool = False) -> list[Batch]:
     """The current row of every changed record, in FK order, split into batches by size.
@@ -70,13 +80,16 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     An inspection and its changed rows (answers, photos, signatures...) always travel in
     the same package: a signed inspection must arrive together with its children, since
     once it is signed at the receiver no child can be added to it. The rows are those of
-    ``changed`` in ``sync_export_ids`` (``export_sets``), one query a table.
+    ``changed`` in ``sync_export_ids`` (``export_sets``), one query a table, read as tuples in
+    sorted column order; each becomes its line at once (``codec.line_bytes``), and only the
+    tables of ``_HOOKED`` go through ``_record_of``.
     """
-    Unit = list[tuple[str, dict[str, Any], dict[str, bytes], str]]  # …, the record's line (dumped once)
-    before: list[Unit] = []
-    groups: dict[str, Unit] = {}
-    after: list[Unit] = []
+    before: list[list[Item]] = []
+    groups: dict[str, list[Item]] = {}
+    after: list[list[Item]] = []
     snapshots: set[str] = set()
+    sizes: dict[str, int] = {}  # each records member's bytes
+    extra: dict[str, int] = {}  # each attachment's bytes
     tables = list(BY_TABLE)
     may_log_in = frozenset() if upward else frozenset(session.scalars(select(User.id).where(
         User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
@@ -84,33 +97,48 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
         table = model.__tablename__
         if table == "template_snapshots" or not changed.get(table):
             continue
+        keys, rows, proven = export_sets.table_rows(session, table, changed[table])
+        binaries = export_sets.binary_columns(table, keys)
+        hooked = table in _HOOKED
+        device_at = keys.index("device_id") if "device_id" in keys else None
+        group_at = keys.index("id" if table == "inspections" else "inspection_id") \
+            if table == "inspections" or table in INSPECTION_CHILDREN else None
         early = tables.index(table) < tables.index("inspections")
-        for record, attachments in export_sets.read_rows(session, table, changed[table]):
-            record, attachments = _record_of(ctx, table, record, attachments, may_log_in, upward)
-            line = dump(record)
-            # what the batch keeps of the record besides its line (``Batch.add``)
-            slim = {k: record[k] for k in ("id", "version", "device_id") if k in record}
-            item = (table, slim, attachments, line)
-            if table == "inspections":
-                snapshots.add(record["template_sha"])
-                groups.setdefault(record["id"], []).append(item)
-            elif table in INSPECTION_CHILDREN:
-                groups.setdefault(record["inspection_id"], []).append(item)
-            elif early:
-                before.append([item])
-            else:
-                after.append([item])
+        attachments = [_NONE] * len(rows)
+        if binaries or hooked:
+            records = [dict(zip(keys, row)) for row in rows]
+            for i, record in enumerate(records):
+                records[i], attachments[i] = _record_of(ctx, table, record, export_sets.strip_binaries(
+                    record, binaries), may_log_in, upward)
+            lines = lines_bytes(records, proven)
+        else:  # no record changed on the way: the lines straight from the rows
+            lines = rows_lines(keys, rows, proven)
+        devices = [row[device_at] for row in rows] if device_at is not None else [None] * len(rows)
+        items = list(zip(repeat(table), lines, attachments, devices))
+        sizes[table] = sum(map(len, lines)) + len(lines)
+        if binaries or hooked:
+            extra.update((name, len(data)) for files in attachments for name, data in files.items())
+        if group_at is not None:
+            for row, item in zip(rows, items):
+                groups.setdefault(row[group_at], []).append(item)
+        else:
+            (before if early else after).extend([item] for item in items)
+        if table == "inspections":
+            snapshots.update(row[keys.index("template_sha")] for row in rows)
     # the templates first, in the first package, before any inspection that uses them
-    first: Unit = [("template_snapshots", record, {}, dump(record))
-                   for row in rows_of(session, TemplateSnapshot, sorted(snapshots), key="sha256")
-                   for record in [to_json("template_snapshots", dict(row))[0]]]
+    first: list[Item] = [("template_snapshots", dump(record).encode("utf-8"), _NONE, None)
+                         for row in rows_of(session, TemplateSnapshot, sorted(snapshots), key="sha256")
+                         for record in [to_json("template_snapshots", dict(row))[0]]]
+    sizes["template_snapshots"] = sum(len(line) + 1 for _t, line, _a, _d in first)
     batches = [Batch()]
+    # all in one package (the common case: an upper bound of every size within every limit, so each
+    # unit would fit): the units without asking
+    one = Batch.bounds_fit(sizes, list(extra.values()), max_bytes)
     for unit in [first, *before, *groups.values(), *after]:
         # above max_bytes, or beyond what a reader accepts (members, member and total size)
-        if not batches[-1].fits(unit, max_bytes):
+        if not one and not batches[-1].fits(unit, max_bytes):
             batches.append(Batch())
-        for table, record, attachments, line in unit:
-            batches[-1].add(table, record, attachments, line)
+        batches[-1].add_unit(unit)
     return batches
 
 
@@ -151,11 +179,29 @@ def _export_to(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int) -> lis
     """
     paths: list[Path] = []
     try:
-        return _write_batches(ctx, out_dir, peer, max_bytes, paths)
+        with _gc_paused():
+            return _write_batches(ctx, out_dir, peer, max_bytes, paths)
     except BaseException:
         for path in paths:
             path.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the block (on again after it, if it was on).
+
+    An export holds a few objects per record (its row, record, line, item: ~2 M for 450k records),
+    none of them in a cycle; with the collector on, its full passes walked them all again and
+    again as they grew (making 450k batch items: 2.98 s with it on, 0.27 s off; docs/performance.md
+    "Export, fifth round"). What the block leaves in cycles is collected after it."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, paths: list[Path]) -> list[Path]:
@@ -203,29 +249,45 @@ def _write_packages(ctx: AppContext, s: Session, out_dir: Path, peer: str, chang
     last_in = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == peer)) or 0
     seq = s.scalar(select(func.max(SyncBatch.seq)).where(
         SyncBatch.direction == "out", SyncBatch.peer_id == peer)) or 0
+    jobs = []
     for batch in batches:
         seq += 1
-        members = batch.members()
-        stations = claims(s, batch.devices) if upward else {}
-        manifest = {
+        head = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "app_version": app_version(),
             "station_id": station_id, "device_id": me,
             "to_device_id": peer, "seq": seq, "created_at": ctx.clock().isoformat(),
             "counts": {t: len(lines) for t, lines in batch.lines.items()},
-            "members": {name: sha256_hex(data) for name, data in sorted(members.items())},
             "acks": {peer: last_in},
             **({"tombstones": len(batch.tombstones)} if batch.tombstones else {}),
-            **({"stations": stations} if stations else {}),
+            **({"stations": stations} if upward and (stations := claims(s, batch.devices)) else {}),
             **sealed,
         }
+        jobs.append((out_dir / f"sync-{me[:8]}-to-{peer[:8]}-{seq:06d}.zip", head, batch))
+    # the packages are hashed, deflated and written on a second thread while this one writes
+    # what was sent as the peer's base (zlib, hashlib and SQLite each let go of the GIL): the rows
+    # by one statement a table, then the tombstones. Leaving the block waits for the writer.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-export-zip") as pool:
+        written = pool.submit(_write_zips, jobs, key, paths)
+        export_sets.write_bases(s, peer, [t for t in BY_TABLE if changed.get(t)])
+        set_bases(s, peer, dead)
+        files = written.result()
+    s.execute(insert(SyncBatch.__table__), [{
+        "direction": "out", "peer_id": peer, "seq": head["seq"], "sha256": sha256, "audit_upto": upto,
+        "created_at": utcnow()} for (_target, head, _batch), sha256 in zip(jobs, files)])
+    return paths
+
+
+def _write_zips(jobs: list[tuple[Path, dict[str, Any], Batch]], key: bytes, paths: list[Path]) -> list[str]:
+    """Each package: its members listed by SHA-256 in the manifest (``head`` + "members"), the
+    manifest signed, the zip written atomically; returns the SHA-256 of each file. A written
+    package joins ``paths`` at once (removed again if the export fails)."""
+    out = []
+    for target, head, batch in jobs:
+        members = batch.members()
+        manifest = {**head, "members": {name: sha256_hex(data) for name, data in sorted(members.items())}}
         manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
-        target = out_dir / f"sync-{me[:8]}-to-{peer[:8]}-{seq:06d}.zip"
         write_zip_atomically(target, manifest_bytes, sign(key, manifest_bytes), members)
         paths.append(target)
-        s.execute(insert(SyncBatch.__table__), [{
-            "direction": "out", "peer_id": peer, "seq": seq, "sha256": sha256_hex(target.read_bytes()),
-            "audit_upto": upto, "created_at": utcnow()}])
-    # what was sent, as the peer's base: the rows by one statement a table, then the tombstones
-    export_sets.write_bases(s, peer, [t for t in BY_TABLE if changed.get(t)])
-    set_bases(s, peer, dead)
-    return paths
+        del members
+        out.append(sha256_hex(target.read_bytes()))
+    return out

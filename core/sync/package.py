@@ -85,51 +85,59 @@ def write_zip_atomically(target: Path, manifest: bytes, signature: bytes, member
     write_through_temp(target, fill, what="同步包 ")
 
 
+# one record of a unit (``Batch.fits``/``add_unit``): (table, its line as UTF-8 bytes, attachments,
+# the device that created it or None)
+Item = tuple[str, bytes, dict[str, bytes], "str | None"]
+
+
 @dataclass
 class Batch:
-    """Records and attachments collected for one package."""
+    """Records and attachments collected for one package: each record's line as UTF-8 bytes
+    (``codec.line_bytes``), so its size is counted without encoding it again."""
 
-    lines: dict[str, list[str]] = field(default_factory=dict)
+    lines: dict[str, list[bytes]] = field(default_factory=dict)
     attachments: dict[str, bytes] = field(default_factory=dict)
-    versions: list[tuple[str, str, int]] = field(default_factory=list)  # (table, id, version) sent
     size: int = 0
     table_bytes: dict[str, int] = field(default_factory=dict)  # each records member, uncompressed
-    tombstones: list[str] = field(default_factory=list)  # deletions (``core.sync.tombstones``), dumped
+    tombstones: list[bytes] = field(default_factory=list)  # deletions (``core.sync.tombstones``), dumped
     devices: set[str] = field(default_factory=set)  # the records' creating devices
 
     def add_tombstone(self, tombstone: dict[str, Any]) -> None:
-        line = dump(tombstone)
+        line = dump(tombstone).encode("utf-8")
         self.tombstones.append(line)
-        self.size += len(line.encode("utf-8")) + 1
-        self.versions.append((tombstone["table"], tombstone["id"], tombstone["version"]))
+        self.size += len(line) + 1
 
-    def add(self, table: str, record: dict[str, Any], attachments: dict[str, bytes], line: str | None = None) -> None:
-        """Add one record (``line``: its ``dump``, if made already)."""
-        line = dump(record) if line is None else line
-        self.lines.setdefault(table, []).append(line)
-        grown = len(line.encode("utf-8")) + 1
-        self.size += grown
-        self.table_bytes[table] = self.table_bytes.get(table, 0) + grown
-        for name, data in attachments.items():
-            if name not in self.attachments:
-                self.attachments[name] = data
-                self.size += len(data)
-        if "version" in record and "id" in record:
-            self.versions.append((table, record["id"], record["version"]))
-        if record.get("device_id"):
-            self.devices.add(record["device_id"])
+    def add_unit(self, unit: list[Item]) -> None:
+        """Add records: (table, line, attachments, creating device) each."""
+        lines, table_bytes, known, devices = self.lines, self.table_bytes, self.attachments, self.devices
+        size = self.size
+        for table, line, attachments, device in unit:
+            grown = len(line) + 1
+            if table in lines:
+                lines[table].append(line)
+                table_bytes[table] += grown
+            else:
+                lines[table] = [line]
+                table_bytes[table] = grown
+            size += grown
+            for name, data in attachments.items():
+                if name not in known:
+                    known[name] = data
+                    size += len(data)
+            if device:
+                devices.add(device)
+        self.size = size
 
-    def fits(self, unit: list[tuple[str, dict[str, Any], dict[str, bytes], str]], max_bytes: int) -> bool:
-        """Whether ``unit`` — (table, record, attachments, its ``dump``) each — can join this batch
-        and the package stay within ``max_bytes`` and within what any reader accepts (member
-        count, each member's and the total size)."""
+    def fits(self, unit: list[Item], max_bytes: int) -> bool:
+        """Whether ``unit`` can join this batch and the package stay within ``max_bytes`` and
+        within what any reader accepts (member count, each member's and the total size)."""
         if self.size == 0:
             return True
         lines: dict[str, int] = {}
         new_names = set()
         size = 0
-        for table, _record, attachments, line in unit:
-            grown = len(line.encode("utf-8")) + 1
+        for table, line, attachments, _device in unit:
+            grown = len(line) + 1
             lines[table] = lines.get(table, 0) + grown
             size += grown
             for name, data in attachments.items():
@@ -143,11 +151,19 @@ class Batch:
                 and len(self.attachments) + len(new_names) + len(tables) <= MAX_MEMBERS
                 and all(self.table_bytes.get(t, 0) + n <= MAX_MEMBER_BYTES for t, n in lines.items()))
 
+    @staticmethod
+    def bounds_fit(sizes: dict[str, int], attachments: list[int], max_bytes: int) -> bool:
+        """Whether records members of ``sizes`` bytes (lines and newlines) and ``attachments``
+        (each file's size) fit one package: then every unit ``fits`` as it comes."""
+        limit = min(max_bytes, MAX_TOTAL_BYTES - MAX_MANIFEST_BYTES)
+        return (sum(sizes.values()) + sum(attachments) <= limit
+                and len(attachments) + len(sizes) <= MAX_MEMBERS
+                and all(n <= MAX_MEMBER_BYTES for n in sizes.values()))
+
     def members(self) -> dict[str, bytes]:
-        out = {f"records/{t}.jsonl": ("\n".join(lines) + "\n").encode("utf-8")
-               for t in BY_TABLE if (lines := self.lines.get(t))}
+        out = {f"records/{t}.jsonl": b"\n".join(lines) + b"\n" for t in BY_TABLE if (lines := self.lines.get(t))}
         if self.tombstones:
-            out[TOMBSTONES] = ("\n".join(self.tombstones) + "\n").encode("utf-8")
+            out[TOMBSTONES] = b"\n".join(self.tombstones) + b"\n"
         out.update(self.attachments)
         return out
 

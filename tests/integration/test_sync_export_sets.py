@@ -25,8 +25,11 @@ from core.subjects import SubjectData, add_subject, get_subject, update_subject
 from core.sync import export_sets
 from core.sync.changes import changed_since, peer_has, rows_of, watermark
 from core.sync.spec import AUDITED_TABLES, BY_TABLE, INSPECTION_CHILDREN
-from core.sync.codec import to_json
-from db.models import InspectionTask, SyncBase
+from core.sync import export
+from core.sync.codec import dump, lines_bytes, to_json
+from core.sync.spec import MODELS
+from core.users import LAPTOP_ROLES
+from db.models import InspectionTask, SyncBase, User
 from tests.conftest import OFFICERS_DATA
 from tests.integration.helpers import register_officers
 from tests.integration.test_sync import enrolled_laptop, inspect_offline, pull_master_data
@@ -77,6 +80,42 @@ def add_missing_parents(session, peer: str, changed: dict[str, set[str]]) -> Non
                         child_table.c.inspection_id == inspection_id)):
                     add(child, child_id)
         pending = added
+
+
+def old_members(ctx: AppContext, session, changed: dict[str, set[str]]) -> dict[str, bytes]:
+    """The records members as the export built them record by record before (``rows_of`` +
+    ``to_json`` + the hook + ``json`` lines, grouped by inspection): the bytes the new export
+    (tuples in sorted column order, msgspec lines) must write unchanged."""
+    may_log_in = frozenset(session.scalars(select(User.id).where(User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
+    before, groups, after, snapshots = [], {}, [], set()
+    tables = list(sync.BY_TABLE)
+    for model in MODELS:
+        table = model.__tablename__
+        if table == "template_snapshots" or not changed.get(table):
+            continue
+        for row in rows_of(session, model, sorted(changed[table])):
+            record, attachments = export._record_of(ctx, table, *to_json(table, dict(row)), may_log_in)
+            item = (table, dump(record))
+            if table == "inspections":
+                snapshots.add(record["template_sha"])
+                groups.setdefault(record["id"], []).append(item)
+            elif table in INSPECTION_CHILDREN:
+                groups.setdefault(record["inspection_id"], []).append(item)
+            else:
+                (before if tables.index(table) < tables.index("inspections") else after).append([item])
+    first = [("template_snapshots", dump(to_json("template_snapshots", dict(row))[0]))
+             for row in rows_of(session, sync.BY_TABLE["template_snapshots"], sorted(snapshots), key="sha256")]
+    lines: dict[str, list[str]] = {}
+    for unit in [first, *before, *groups.values(), *after]:
+        for table, line in unit:
+            lines.setdefault(table, []).append(line)
+    return {f"records/{t}.jsonl": ("\n".join(lines[t]) + "\n").encode("utf-8") for t in lines}
+
+
+def members_of(paths: list[Path]) -> dict[str, bytes]:
+    [path] = paths
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist() if name.startswith("records/")}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -150,8 +189,24 @@ def test_set_based_export_sends_what_the_record_by_record_one_did(station, tmp_p
                              if r[0]["id"] == ids["kept"]]
             [(row,)] = [(dict(r),) for r in rows_of(s, sync.BY_TABLE["subjects"], [ids["kept"]])]
             assert record == to_json("subjects", row)[0] and record["updated_at"] == "2027-01-04T08:00:00"
+    with station.transaction() as s:  # what B's package must hold, byte for byte (``old_members``)
+        with export_sets.export_ids(s, since, None, imported=False, from_above=True) as changed:
+            export_sets.add_missing_parents(s, peer, changed)
+            expected_members = old_members(station, s, changed)
+            if s.bind.dialect.name == "sqlite":  # a REAL in an INTEGER column (a hand-made row): by json
+                was = s.scalar(text("SELECT version FROM inspection_tasks WHERE id = :i"), {"i": ids["task"]})
+                s.execute(text("UPDATE inspection_tasks SET version = 1e300 WHERE id = :i"), {"i": ids["task"]})
+                keys, rows, proven = export_sets.table_rows(s, "inspection_tasks", changed["inspection_tasks"])
+                [(row, sure)] = [(r, p) for r, p in zip(rows, proven) if r[keys.index("id")] == ids["task"]]
+                assert sure is False and proven.count(False) == 1
+                assert b'"version":1e+300' in lines_bytes([dict(zip(keys, row))], [sure])[0]  # msgspec: 1e300
+                s.execute(text("UPDATE inspection_tasks SET version = :v WHERE id = :i"), {"v": was, "i": ids["task"]})
+        with export_sets.export_ids(s, watermark(s, laptop_a.device_id), None, imported=False,
+                                    from_above=True) as changed:
+            expected_to_a = old_members(station, s, changed)
 
     paths = sync.export_packages(station, tmp_path / "b2", peer=peer)
+    assert len(expected_members) >= 8 and members_of(paths) == expected_members
     sent = records_in(paths)
     assert sent and max(sent.values()) == 1  # every changed record exactly once
     assert set(sent) == {(t, i) for t, rows in expected.items() for i in rows if (t, i) != ("subjects", ids["mistaken"])}
@@ -170,7 +225,9 @@ def test_set_based_export_sends_what_the_record_by_record_one_did(station, tmp_p
     assert svc.load_inspection(laptop_b, ids["inspection"]).status == "signed"
 
     # laptop A made the inspection: only the station's own changes go back, nothing A sent
-    to_a = records_in(sync.export_packages(station, tmp_path / "a2", peer=laptop_a.device_id))
+    to_a_paths = sync.export_packages(station, tmp_path / "a2", peer=laptop_a.device_id)
+    assert members_of(to_a_paths) == expected_to_a
+    to_a = records_in(to_a_paths)
     assert ("inspection_tasks", ids["task"]) in to_a and ("subjects", ids["fresh"]) in to_a
     assert not {t for t, _i in to_a} & {"inspections", "item_results", "signatures", "inspection_officers"}
     assert max(to_a.values()) == 1
