@@ -55,3 +55,22 @@ def test_sync_bench_several_packages(tmp_path, monkeypatch):
     assert result["rows_added"]["item_results"] == result["counts"]["item_results"] > 0
     assert result["summary"]["conflicts"] == 0 and result["summary"]["applied"] == result["audit_entries_added"]
     assert result["counts_ok"] and result["chain_ok"] and result["reimport_ok"]
+
+
+def test_sync_pg_bench_tiny(tmp_path, pg_server):
+    """The PostgreSQL benchmark: the real import (COPY) and the real export up to a county, each
+    with its bare baseline, on the tests' server."""
+    from tests.perf import sync_pg_bench
+
+    db = tmp_path / "station.db"
+    generate.generate(db, generate.Scale(subjects=30, inspections=40, stations=1, audit_entries=100), 5,
+                      log=lambda _text: None)
+    result = sync_pg_bench.run(db, 6, server=pg_server)
+    assert result["inspections"] == 6 and result["packages"] == 1
+    assert result["counts_ok"] and result["chain_ok"] and result["summary"]["conflicts"] == 0
+    added = result["rows_added"]
+    assert added["inspections"] == 6 and added["item_results"] > 6
+    assert added["audit_log"] == result["summary"]["applied"] - added["template_snapshots"]  # one a record
+    assert result["export_counts"]["inspections"] == 6 and result["export_counts_ok"]
+    for key in ("import_s", "officer_checks_s", "bare_copy_s", "ratio", "export_s", "bare_export_s", "export_ratio"):
+        assert isinstance(result[key], (int, float)) and result[key] > 0, key

@@ -93,3 +93,44 @@ def test_bulk_import_equals_careful_import(engine, request, tmp_path, officers, 
     assert added == bulk_counts[0] > 20  # one audit entry per record
     for table in bulk[1]:
         assert bulk[1][table] == careful[1][table], table
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_bulk_insert_failing_midway_writes_nothing(engine, request, tmp_path, officers, monkeypatch):
+    """The records' bulk insert fails after its first table (rows already COPYed or inserted in the
+    transaction): the import raises that error, nothing is written — records, audit entries,
+    bases, the receipt —, and the same package goes in whole afterwards."""
+    from core.sync import bulk as sync_bulk
+
+    pg_server = request.getfixturevalue("pg_server") if engine == "postgresql" else None
+    db = pg_server.create_database() if pg_server else str(tmp_path / "station.db")
+    station = AppContext.open(db, attachments_dir=tmp_path / "att")
+    register_officers(station)
+    shop = add_subject(station, SubjectData(name="驿城区测试化妆品店", **SHOP))
+    laptop, _enrolment = enrolled_laptop(station, tmp_path, "笔记本1")
+    pull_master_data(station, laptop, tmp_path / "down")
+    signed = inspect_offline(laptop, shop.id, officers, tmp_path)
+    [package] = sync.export_packages(laptop, tmp_path / "up")
+    laptop.close()
+    before = _rows(station)
+
+    real, calls = sync_bulk.insert_json_rows, []
+
+    def failing(connection, table, records, blobs):
+        calls.append(table.name)
+        if len(calls) == 2:
+            raise RuntimeError("磁盘已满")
+        real(connection, table, records, blobs)
+
+    monkeypatch.setattr(sync_bulk, "insert_json_rows", failing)
+    with pytest.raises(RuntimeError, match="磁盘已满"):
+        sync.import_package(station, package)
+    assert len(calls) == 2  # the first table went in, the second failed
+    assert _rows(station) == before
+    monkeypatch.setattr(sync_bulk, "insert_json_rows", real)
+    summary = sync.import_package(station, package)
+    assert not summary.already_imported  # the refused import left no receipt either
+    assert summary.conflicts == 0 and summary.applied > 10
+    assert svc.load_inspection(station, signed).status == "signed"
+    assert verify_chain(station).ok
+    station.close()

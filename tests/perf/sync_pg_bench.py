@@ -1,6 +1,6 @@
 """The real sync import on PostgreSQL (a hub): the bulk path (COPY) against a bare COPY of the same rows.
 
-    python -m tests.perf.sync_pg_bench --db /tmp/perf/small.db --size 1000 [--careful] [--json]
+    python -m tests.perf.sync_pg_bench --db /tmp/perf/small.db --size 1000 [--careful] [--json] [--profile FILE]
 
 A throw-away PostgreSQL server (tests/integration/pg.py: Debian's binaries, loopback,
 ``fsync=off``) holds a fresh station; the subjects the batch refers to are copied into it
@@ -11,17 +11,28 @@ Baseline: the same rows by bare psycopg ``COPY`` into a copy of the station made
 import (``CREATE DATABASE … TEMPLATE``), one transaction. ``--careful``: also the
 record-by-record path (``core.sync.apply.BULK`` off) on a third copy. Checks: rows added
 equal the package's counts, no conflicts, the audit chain verifies.
+
+Export from PostgreSQL: the station then joins a county (an SQLite file; only its enrolment
+is needed) and the real ``core.sync.export_packages`` writes the station's package(s) up to
+it — the laptop's records forwarded, with the subjects — timed; baseline: the same tables read
+with bare psycopg (``SELECT *``), one ``json.dumps`` a row, deflated into a zip.
+``--profile FILE``: the import under cProfile (top functions by cumulative and own time in
+FILE, raw stats in FILE.prof; the wall time is then inflated by the profiler).
 """
 from __future__ import annotations
 
 from tests.support import rawdb  # noqa: F401,E402  (the suite's key handling for the laptop)
 
 import argparse
+import cProfile
+import io
 import json
+import pstats
 import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +84,30 @@ def bare_copy(url: str, tables: dict[str, list[dict]]) -> float:
         return time.perf_counter() - t0
 
 
-def _import(url: str, package: Path, attachments: Path, *, bulk: bool) -> tuple[float, float, dict, bool]:
+def bare_export(url: str, tables, target: Path) -> float:
+    """The export done the bare way on PostgreSQL: every row of ``tables`` read with bare psycopg,
+    one ``json.dumps`` a row (compact, sorted keys; dates as ISO text), deflated into a zip."""
+    import psycopg
+
+    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                             default=lambda v: v.isoformat()).encode
+    with psycopg.connect(_psycopg_url(url)) as conn:
+        conn.execute("SELECT count(*) FROM inspections").fetchone()
+        t0 = time.perf_counter()
+        with zipfile.ZipFile(target, "w") as zf:
+            for table in tables:
+                cursor = conn.execute(f'SELECT * FROM "{table}"')
+                names = [d.name for d in cursor.description]
+                lines = [dumps({k: (None if isinstance(v, (bytes, memoryview)) else v) for k, v in zip(names, row)})
+                         for row in cursor]
+                zf.writestr(f"records/{table}.jsonl", "\n".join(lines) + "\n", zipfile.ZIP_DEFLATED)
+        elapsed = time.perf_counter() - t0
+    target.unlink()
+    return elapsed
+
+
+def _import(url: str, packages: list[Path], attachments: Path, *, bulk: bool,
+            profile: Path | None = None) -> tuple[float, float, dict, bool]:
     from core import sync
     from core.audit import verify_chain
     from core.context import AppContext
@@ -82,19 +116,62 @@ def _import(url: str, package: Path, attachments: Path, *, bulk: bool) -> tuple[
     station = AppContext.open(url, attachments_dir=attachments)
     checks = signed.check_signatures = sync_bench._Timed(signed.check_signatures)
     sync_apply.BULK = bulk
+    profiler = cProfile.Profile() if profile is not None else None
     try:
         t0 = time.perf_counter()
-        summary = sync.import_package(station, package)
+        if profiler is not None:
+            profiler.enable()
+        summaries = [sync.import_package(station, package) for package in packages]
+        if profiler is not None:
+            profiler.disable()
         elapsed = time.perf_counter() - t0
         chain = verify_chain(station).ok
     finally:
         sync_apply.BULK = True
         signed.check_signatures = checks.fn
         station.close()
-    return elapsed, checks.seconds, summary.as_dict(), chain
+    if profiler is not None:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(40)
+        Path(profile).write_text(text.getvalue(), encoding="utf-8")
+        profiler.dump_stats(f"{profile}.prof")
+        log(f"profile written to {profile}")
+    return elapsed, checks.seconds, sync_bench._merged(summaries), chain
 
 
-def run(db: Path, size: int, *, careful: bool = False) -> dict:
+def export_up(url: str, work: Path) -> tuple[float, list[Path]]:
+    """The PostgreSQL station joins a county and exports everything up to it (the real path), timed."""
+    from core import sync
+    from core.context import AppContext
+
+    county = AppContext.open(work / "county.db", attachments_dir=work / "att-county")
+    offer = sync.add_device(county, "性能测试站", kind="station")
+    county_device = county.device_id
+    county.close()
+    station = AppContext.open(url, attachments_dir=work / "att-a")
+    try:
+        assert sync.join(station, offer) == "station"
+        out = work / "up"
+        t0 = time.perf_counter()
+        packages = sync.export_packages(station, out, max_mb=100_000, peer=county_device)
+        return time.perf_counter() - t0, packages
+    finally:
+        station.close()
+
+
+def _manifest_counts(packages: list[Path]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for package in packages:
+        for table, n in json.loads(zipfile.ZipFile(package).read("manifest.json"))["counts"].items():
+            counts[table] = counts.get(table, 0) + n
+    return counts
+
+
+def run(db: Path, size: int, *, careful: bool = False, profile: Path | None = None, export: bool = True,
+        server=None) -> dict:
+    """The figures as a dict; ``server``: a running ``tests.integration.pg.PgServer`` to use (the tests'),
+    else a throw-away one is started and stopped."""
     from sqlalchemy import insert, select
 
     from core.context import AppContext
@@ -102,11 +179,13 @@ def run(db: Path, size: int, *, careful: bool = False) -> dict:
     from db.models import Subject, TemplateSnapshot
     from tests.integration import pg
 
-    reason = pg.unavailable()
-    if reason:
-        raise SystemExit(reason)
-    server = pg.PgServer(pg.find_bin())
-    server.start()
+    own = server is None
+    if own:
+        reason = pg.unavailable()
+        if reason:
+            raise SystemExit(reason)
+        server = pg.PgServer(pg.find_bin())
+        server.start()
     work = Path(tempfile.mkdtemp(prefix="sync-pg-bench."))
     result: dict = {"size": size, "engine": "postgresql"}
     try:
@@ -127,8 +206,8 @@ def run(db: Path, size: int, *, careful: bool = False) -> dict:
         from core import sync
 
         t0 = time.perf_counter()
-        [package] = sync.export_packages(laptop, out, max_mb=100_000)
-        result["export_s"] = round(time.perf_counter() - t0, 2)
+        packages = sync.export_packages(laptop, out, max_mb=100_000)  # more than one when a member would be too big
+        result["laptop_export_s"] = round(time.perf_counter() - t0, 2)
         shas = sorted({r["template_sha"] for r in rows.inspections})
         with laptop.engine.connect() as conn:
             snapshots = [dict(r._mapping) for r in conn.execute(
@@ -141,7 +220,7 @@ def run(db: Path, size: int, *, careful: bool = False) -> dict:
                   **{t: d for t, d in sync_bench._rows_by_table(rows).items() if t != "template_snapshots"}}
         before = _counts(url, list(tables) + ["audit_log", "sync_base"])
 
-        elapsed, checks_s, summary, chain = _import(url, package, work / "att-a", bulk=True)
+        elapsed, checks_s, summary, chain = _import(url, packages, work / "att-a", bulk=True, profile=profile)
         after = _counts(url, list(tables) + ["audit_log", "sync_base"])
         grown = {t: after[t] - before[t] for t in after}
         log(f"PostgreSQL import_package (bulk, COPY): {elapsed:.2f} s (officer checks {checks_s:.2f} s), {summary}")
@@ -149,19 +228,33 @@ def run(db: Path, size: int, *, careful: bool = False) -> dict:
         log(f"bare COPY of the same rows: {bare:.2f} s")
         records = sum(len(d) for d in tables.values())
         result.update({
-            "inspections": len(rows.inspections), "records": records, "package_bytes": package.stat().st_size,
+            "inspections": len(rows.inspections), "records": records, "packages": len(packages),
+            "package_bytes": sum(p.stat().st_size for p in packages),
             "import_s": round(elapsed, 3), "officer_checks_s": round(checks_s, 3),
             "bare_copy_s": round(bare, 3), "ratio": round(elapsed / bare, 2),
             "summary": summary, "rows_added": grown, "chain_ok": chain,
             "counts_ok": summary["conflicts"] == 0 and all(grown[t] == len(d) for t, d in tables.items()),
         })
+        if export:
+            export_s, up = export_up(url, work)
+            sent = _manifest_counts(up)
+            bare_export_s = bare_export(url, sorted(sent), work / "bare-export.zip")
+            log(f"PostgreSQL export_packages up to the county: {export_s:.2f} s, {len(up)} package(s), {sent}; "
+                f"bare SELECT + json + deflate {bare_export_s:.2f} s")
+            result.update({"export_s": round(export_s, 3), "export_packages": len(up),
+                           "export_records": sum(sent.values()), "export_counts": sent,
+                           "export_bytes": sum(p.stat().st_size for p in up),
+                           "bare_export_s": round(bare_export_s, 3), "export_ratio": round(export_s / bare_export_s, 2),
+                           "export_counts_ok": all(sent.get(t, 0) == len(d) for t, d in tables.items()
+                                                   if t != "template_snapshots")})
         if careful_url:
-            slow, _checks, slow_summary, slow_chain = _import(careful_url, package, work / "att-c", bulk=False)
+            slow, _checks, slow_summary, slow_chain = _import(careful_url, packages, work / "att-c", bulk=False)
             log(f"PostgreSQL import_package (record by record): {slow:.2f} s, {slow_summary}")
             result.update({"careful_import_s": round(slow, 3), "careful_chain_ok": slow_chain,
                            "careful_summary": slow_summary})
     finally:
-        server.stop()
+        if own:
+            server.stop()
         shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -171,15 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", required=True, type=Path, help="a generated SQLite station (read only)")
     parser.add_argument("--size", type=int, default=1000, help="inspections in the package")
     parser.add_argument("--careful", action="store_true", help="also time the record-by-record path")
+    parser.add_argument("--no-export", action="store_true", help="skip the export from PostgreSQL")
+    parser.add_argument("--profile", type=Path, help="profile the import (cProfile), the tables in this file")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    r = run(args.db, args.size, careful=args.careful)
+    r = run(args.db, args.size, careful=args.careful, profile=args.profile, export=not args.no_export)
     print(json.dumps(r, ensure_ascii=False, indent=1) if args.json else
           f"PostgreSQL sync import {r['import_s']:.2f} s, bare COPY {r['bare_copy_s']:.2f} s, ratio {r['ratio']:.1f}×; "
           f"officer checks {r['officer_checks_s']:.2f} s; counts {'ok' if r['counts_ok'] else 'WRONG'}, "
           f"chain {'ok' if r['chain_ok'] else 'BROKEN'}"
+          + (f"; export {r['export_s']:.2f} s, bare {r['bare_export_s']:.2f} s, ratio {r['export_ratio']:.1f}×"
+             if "export_s" in r else "")
           + (f"; record by record {r['careful_import_s']:.2f} s" if "careful_import_s" in r else ""))
-    return 0 if r["counts_ok"] and r["chain_ok"] else 1
+    return 0 if r["counts_ok"] and r["chain_ok"] and r.get("export_counts_ok", True) else 1
 
 
 if __name__ == "__main__":
