@@ -7,7 +7,6 @@ else takes the careful path, record by record (``apply``).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,7 +18,7 @@ from core.sync.codec import record_values
 from core.sync.package import Package
 from core.sync.spec import BY_TABLE, INSPECTION_CHILDREN, NATURAL_KEYS
 from core.sync.tombstones import tombstoned
-from db.bulk import chunks, insert_json_rows, insert_tuples
+from db.bulk import chunks, insert_json_rows, insert_tuples, select_in
 from db.models import SyncTombstone
 
 
@@ -29,46 +28,6 @@ class Prefetch:
 
     new: dict[str, set[str]] = field(default_factory=dict)      # table → ids safe to bulk-insert
     clashes: dict[str, set[str]] = field(default_factory=dict)  # table → ids whose place is taken here
-
-
-IDS_AT_ONCE = 50_000  # ids per look-up when they travel as one parameter (a JSON text, an array)
-
-
-def select_in(connection, sql: str, key: str, ids: list, params: tuple = ()) -> list[tuple]:
-    """Rows of ``sql`` (``SELECT … FROM … WHERE {p} … AND``) whose ``key`` column is one of ``ids``.
-
-    The ids go as ONE parameter — a JSON array read by ``json_each`` on SQLite, an array
-    literal for ``= ANY`` on PostgreSQL (``pg_text_array``) — not as thousands of bound names
-    SQLAlchemy would compile into each statement (~40 % of the look-ups' time). ``sql`` and
-    ``key`` come from code, never from input; ``{p}`` in ``sql`` stands for a parameter's placeholder.
-    """
-    sqlite = connection.dialect.name == "sqlite"
-    found: list[tuple] = []
-    for chunk in chunks(ids, IDS_AT_ONCE):
-        if sqlite:
-            query = sql.format(p="?") + f' "{key}" IN (SELECT value FROM json_each(?))'
-            found += connection.exec_driver_sql(query, (*params, json.dumps(chunk))).all()
-        else:
-            query = sql.format(p="%s") + f' "{key}" = ANY(%s::text[])'
-            found += connection.exec_driver_sql(query, (*params, pg_text_array(chunk))).all()
-    return found
-
-
-def pg_text_array(ids: list):
-    """``ids`` as a PostgreSQL array literal (``{"a","b"}``), joined in one C call.
-
-    psycopg builds an array parameter in Python (a regular-expression test per element:
-    ~2.5 µs an id, the largest client cost of the import's look-ups at 450,000 ids); a JSON
-    text unpacked by the server (``json_array_elements_text``) was slower on the server side. Only double quotes and
-    backslashes need escaping inside a quoted element: ids holding either (never a valid
-    UUID) go as psycopg's own list, which escapes them.
-    """
-    if not all(type(i) is str for i in ids):
-        return list(ids)
-    flat = "".join(ids)
-    if '"' in flat or "\\" in flat:
-        return list(ids)
-    return '{"' + '","'.join(ids) + '"}' if ids else "{}"
 
 
 def prefetch(session: Session, pkg: Package, skip: set[str]) -> Prefetch:

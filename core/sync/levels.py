@@ -36,7 +36,7 @@ from core.sync.spec import (
 )
 from core.sync.validate import UUID, shown
 from core.users import require
-from db.bulk import chunks
+from db.bulk import chunks, select_in
 from db.models import AuditEntry, Device, StationDevice, SyncBase, utcnow
 
 if TYPE_CHECKING:
@@ -150,15 +150,14 @@ def forwardable(session: Session, peer: str, changed: dict[str, set[str]], since
     ours: dict[str, set[str]] = {}
     for table, record_id in session.execute(sent_here):
         ours.setdefault(table, set()).add(record_id)
+    connection = session.connection()
     for table, ids in changed.items():
-        model = BY_TABLE[table].__table__
-        known: set[str] = set()
-        for chunk in chunks(sorted(ids)):
-            bases = dict(session.execute(select(SyncBase.record_id, SyncBase.version).where(
-                SyncBase.peer_id == peer, SyncBase.table_name == table, SyncBase.record_id.in_(chunk))).all())
-            if bases:
-                known |= {rid for rid, version in session.execute(select(model.c.id, model.c.version).where(
-                    model.c.id.in_(list(bases)))) if version <= bases[rid]}
+        # the ids the peer holds at their current version: one join, the ids as one parameter
+        # (``select_in``; ~900 statements of 500 bound ids each before, a third of a county export)
+        known = {rid for (rid,) in select_in(
+            connection, f'SELECT b.record_id FROM {SyncBase.__tablename__} b JOIN "{BY_TABLE[table].__tablename__}" t '
+            "ON t.id = b.record_id WHERE b.peer_id = {p} AND b.table_name = {p} AND t.version <= b.version AND",
+            "record_id", sorted(ids), (peer, table))}
         ids -= known - ours.get(table, set())
 
 

@@ -1,4 +1,4 @@
-"""The import's look-ups by many ids (``core.sync.bulk.select_in``) on SQLite and on a real PostgreSQL.
+"""The import's look-ups by many ids (``db.bulk.select_in``) on SQLite and on a real PostgreSQL.
 
 The ids travel as one parameter (a JSON text for ``json_each`` on SQLite, an array literal for
 ``= ANY`` on PostgreSQL, or psycopg's escaped list when an id holds a quote or a backslash):
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from core.context import AppContext
-from core.sync import bulk
+from db import bulk
 
 ODD = ["a,b", '"quoted"', "{x,y}", "it's", "中文编号", "back\\slash", "NULL", "", " padded ", "tab\there"]
 
