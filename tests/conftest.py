@@ -42,6 +42,20 @@ core.keywrap.PASSWORD_KDF["n"] = 2**10
 
 import pytest  # noqa: E402
 
+# A new, empty SQLite database in THIS process gets the head schema replayed from a template
+# built once by the real migration walk (tests/support/schema_template.py): ~0.05 s instead of
+# ~0.7 s per database. Tests about migrations are marked ``real_migrations`` and walk them.
+from tests.support import schema_template  # noqa: E402
+
+schema_template.install()
+_REPLAY_SCHEMA = schema_template.enabled
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before the test's fixtures (module ones included) are set up: replay or walk for this test."""
+    schema_template.enabled = _REPLAY_SCHEMA and item.get_closest_marker("real_migrations") is None
+
 
 @pytest.fixture
 def ctx(tmp_path):
@@ -70,6 +84,31 @@ def officers():
     from core.inspections import OfficerData
 
     return [OfficerData(n, c) for n, c in OFFICERS_DATA]
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo station as the ``demo`` command makes it (run once per worker, in this process, so
+    with the cheap password wraps above): copy it with ``demo_copy`` rather than running ``demo``
+    again; a test about what ``demo`` does runs the command itself."""
+    import contextlib
+    import io
+
+    import main
+
+    db = tmp_path_factory.mktemp("demo-template") / "station.db"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main.main(["demo", "--db", str(db)]) == 0
+    return db
+
+
+@pytest.fixture
+def demo_copy(demo_template, tmp_path):
+    """A fresh copy of the demo station (encrypted, the suite's service key opens it), its key
+    sidecar, anchors and attachments with it: ``tmp_path/demo/station.db``."""
+    from tests.support.stations import copy_station
+
+    return copy_station(demo_template, tmp_path / "demo")
 
 
 @pytest.fixture(scope="session")

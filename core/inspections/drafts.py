@@ -38,6 +38,10 @@ from db.models import (
 if TYPE_CHECKING:
     from core.context import AppContext
 
+# an answer or a note changes one item's row: only the answers are loaded with the record
+# (the other rows load if a rule reads them); a full load per click cost ~4 queries more
+ANSWERS = ("results",)
+
 
 def party_snapshot(subject: Subject) -> str:
     return json.dumps(
@@ -175,7 +179,7 @@ def set_answer(ctx: AppContext, inspection_id: str, item_code: str, result: str 
     if result is not None and result not in RESULTS:
         raise InvalidInput(f"未知的检查结论“{result}”")
     with ctx.transaction() as s:
-        inspection = editable(s, inspection_id)
+        inspection = editable(s, inspection_id, relations=ANSWERS)
         _result_row(ctx, inspection, item_code).result = result
         touch(inspection, reopen=True)
 
@@ -186,7 +190,7 @@ def answer_remaining(ctx: AppContext, inspection_id: str, result: str = "pass") 
     if result not in RESULTS:
         raise InvalidInput(f"未知的检查结论“{result}”")
     with ctx.transaction() as s:
-        inspection = editable(s, inspection_id)
+        inspection = editable(s, inspection_id, relations=ANSWERS)
         template = template_from_snapshot(inspection.template_json)
         answered = {r.item_code for r in inspection.results if r.result is not None}
         remaining = [item.code for item in template.items if item.code not in answered]
@@ -200,7 +204,7 @@ def answer_remaining(ctx: AppContext, inspection_id: str, result: str = "pass") 
 def set_note(ctx: AppContext, inspection_id: str, item_code: str, note: str) -> None:
     require(ctx, "inspect")
     with ctx.transaction() as s:
-        inspection = editable(s, inspection_id)
+        inspection = editable(s, inspection_id, relations=ANSWERS)
         _result_row(ctx, inspection, item_code).note = note
         touch(inspection, reopen=True)
 

@@ -268,12 +268,13 @@ def content_hash(record: InspectionRecord) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_orm(session: Session, id_or_number: str) -> Inspection:
-    options = (
-        selectinload(Inspection.officers), selectinload(Inspection.results),
-        selectinload(Inspection.photos), selectinload(Inspection.signatures),
-        selectinload(Inspection.rectification),
-    )
+# the record's rows, loaded with it (``load_orm``); a write that touches only some passes those
+RELATIONS = ("officers", "results", "photos", "signatures", "rectification")
+
+
+def load_orm(session: Session, id_or_number: str, *, relations: tuple[str, ...] = RELATIONS) -> Inspection:
+    """The inspection by id or number, with ``relations`` loaded at once (the others load when read)."""
+    options = tuple(selectinload(getattr(Inspection, name)) for name in relations)
     inspection = session.get(Inspection, id_or_number, options=options)
     if inspection is None:
         inspection = session.scalar(select(Inspection).options(*options).where(Inspection.number == id_or_number))
@@ -390,8 +391,8 @@ def list_inspections(ctx: AppContext, *, subject_id: str | None = None, limit: i
     return summaries
 
 
-def editable(session: Session, inspection_id: str) -> Inspection:
-    inspection = load_orm(session, inspection_id)
+def editable(session: Session, inspection_id: str, *, relations: tuple[str, ...] = RELATIONS) -> Inspection:
+    inspection = load_orm(session, inspection_id, relations=relations)
     if inspection.status == "signed":
         raise RecordLocked(f"检查记录 {inspection.number} 已签名锁定，不能再修改；如需更正请新建记录")
     if inspection.status == "voided":

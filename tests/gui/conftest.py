@@ -95,16 +95,10 @@ def user_data(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def _demo_database(tmp_path_factory):
-    """The demo station, built once (about a second) and copied for each test that wants it."""
-    from core.context import AppContext
-    from core.demo import create_demo
-
-    folder = tmp_path_factory.mktemp("demo-template")
-    context = AppContext.open(folder / "station.db")
-    create_demo(context)
-    context.close()  # the last connection closing checkpoints the WAL into station.db
-    return folder
+def _demo_database(demo_template):
+    """The folder of the demo station built once per worker (tests/conftest.py ``demo_template``:
+    station.db, its key sidecar, anchors and attachments), copied for each test that wants it."""
+    return demo_template.parent
 
 
 @pytest.fixture

@@ -7,17 +7,13 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from core.backup import list_backups
-from core.context import AppContext
-from core.demo import DEMO_PASSWORD, create_demo
+from core.demo import DEMO_PASSWORD
 
 
 @pytest.fixture
-def demo_path(tmp_path):
-    path = tmp_path / "station.db"
-    ctx = AppContext.open(path)
-    create_demo(ctx)
-    ctx.close()
-    return path
+def demo_path(demo_copy):
+    """A fresh copy of the demo station (tests/conftest.py; ``create_demo`` as the ``demo`` command runs it)."""
+    return demo_copy
 
 
 def _start(monkeypatch, qapp, path, name):

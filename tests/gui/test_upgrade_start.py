@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from alembic import command
 
 from core.backup import list_backups
 from core.schema import pending_upgrades
 from db.engine import HEAD, _alembic_config, make_engine
+
+pytestmark = pytest.mark.real_migrations  # new databases here walk every migration (no schema replay)
 
 
 def _old_station(path, revision="0003"):

@@ -23,11 +23,11 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("cli") / "station.db"
-    result = run("demo", "--db", str(db))
-    assert result.returncode == 0, result.stderr
-    return db
+def demo_db(demo_template, tmp_path_factory) -> Path:
+    """This module's demo station: a copy of the suite's (``demo`` itself runs in the first test)."""
+    from tests.support.stations import copy_station
+
+    return copy_station(demo_template, tmp_path_factory.mktemp("cli"))
 
 
 def _inspections(db: Path) -> list[dict]:
@@ -36,14 +36,19 @@ def _inspections(db: Path) -> list[dict]:
     return json.loads(result.stdout)
 
 
-def test_demo_creates_signed_and_draft_inspections_and_tops_up(demo_db):
-    rows = _inspections(demo_db)
+def test_demo_creates_signed_and_draft_inspections_and_tops_up(tmp_path):
+    """The real ``demo`` command, end to end in a subprocess (the other tests copy the suite's demo)."""
+    db = tmp_path / "station.db"
+    made = run("demo", "--db", str(db))
+    assert made.returncode == 0, made.stderr
+    assert "新增 12 个监管对象、10 条检查记录" in made.stdout
+    rows = _inspections(db)
     assert {r["status"] for r in rows} >= {"signed", "draft"}
     assert len(rows) == 10  # the demo: nine signed (one per checklist and more) and a draft
     assert all(set(r) == {"id", "number", "subject", "template", "status"} for r in rows)
-    again = run("demo", "--db", str(demo_db))
+    again = run("demo", "--db", str(db))
     assert again.returncode == 0 and "新增 0 个监管对象、0 条检查记录" in again.stdout
-    assert len(_inspections(demo_db)) == len(rows)
+    assert len(_inspections(db)) == len(rows)
 
 
 def test_print_then_verify(demo_db, tmp_path, qapp):
@@ -109,9 +114,8 @@ def test_help_lists_every_command():
         assert command in result.stdout
 
 
-def test_backup_and_restore(tmp_path):
-    db = tmp_path / "b.db"
-    assert run("demo", "--db", str(db)).returncode == 0
+def test_backup_and_restore(demo_copy, tmp_path):
+    db = demo_copy
     made = run("backup", "--db", str(db))
     assert made.returncode == 0, made.stderr
     backup = Path(made.stdout.strip())

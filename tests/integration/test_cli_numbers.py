@@ -11,11 +11,11 @@ from tests.integration.test_cli import _inspections, run
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("cli-numbers") / "station.db"
-    result = run("demo", "--db", str(db))
-    assert result.returncode == 0, result.stderr
-    return db
+def demo_db(demo_template, tmp_path_factory) -> Path:
+    """This module's demo station: a copy of the suite's (tests/conftest.py ``demo_template``)."""
+    from tests.support.stations import copy_station
+
+    return copy_station(demo_template, tmp_path_factory.mktemp("cli-numbers"))
 
 
 def test_void_a_draft_then_list_and_print_the_register(demo_db, tmp_path):

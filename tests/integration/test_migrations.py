@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from tests.support import rawdb  # noqa: E402  (encrypted or plain test databases)
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from db import stats_summary
 from db.engine import current_revision, head_revision, open_database
 from db.models import Base
+
+pytestmark = pytest.mark.real_migrations  # new databases here walk every migration (no schema replay)
 
 
 def _not_fts(name, type_, _parents) -> bool:

@@ -94,12 +94,11 @@ def test_a_receipt_is_locked(ctx, subject, officers):
     assert load_receipt(ctx, receipt.number).content["witness_name"] == "孙丽"
 
 
-def test_the_cli_records_and_prints_a_left_service(tmp_path):
+def test_the_cli_records_and_prints_a_left_service(demo_copy, tmp_path):
     from core.context import AppContext
     from tests.integration.test_cli import run
 
-    db = tmp_path / "station.db"
-    assert run("demo", "--db", str(db)).returncode == 0
+    db = demo_copy
     ctx = AppContext.open(db)
     signed = next(r for r in svc.list_inspections(ctx) if r.status == "signed"
                   and svc.load_inspection(ctx, r.id).rectification is not None)

@@ -261,18 +261,18 @@ def no_room_to_grow():
 
 
 @pytest.fixture(scope="module")
-def sync_world(tmp_path_factory) -> dict:
+def sync_world(tmp_path_factory, demo_template) -> dict:
     """A station with a laptop's package of one signed inspection (no photos), and register files."""
     from core import inspections as svc
     from core import sync
-    from core.demo import OFFICERS, create_demo, demo_code
+    from core.demo import OFFICERS, demo_code
     from core.subjects import search_subjects
     from tests.integration.helpers import signed_inspection
     from tests.integration.test_sync import enrolled_laptop, pull_master_data
+    from tests.support.stations import copy_station
 
     base = tmp_path_factory.mktemp("full")
-    station = AppContext.open(base / "station.db")
-    create_demo(station)
+    station = AppContext.open(copy_station(demo_template, base))  # the demo station
     laptop, _ = enrolled_laptop(station, base, "笔记本1")
     pull_master_data(station, laptop, base / "down")
     subject = search_subjects(laptop, "")[0]
@@ -352,11 +352,10 @@ def test_a_database_that_cannot_grow_is_exit_2_and_nothing_recorded(command, syn
 
 # --- output folders ------------------------------------------------------------------------------
 
-def test_output_folders_are_created_as_needed(tmp_path, capsys, monkeypatch):
+def test_output_folders_are_created_as_needed(demo_copy, tmp_path, capsys, monkeypatch):
     from core import sync
 
-    db = tmp_path / "station.db"
-    assert cli(capsys, monkeypatch, "demo", "--db", db)[0] == 0
+    db = demo_copy  # what ``demo`` makes (tests/conftest.py), then the commands' output folders
     ctx = AppContext.open(db, create=False)
     sync.add_device(ctx, "笔记本1")
     [signed] = [r for r in __import__("core.inspections", fromlist=["x"]).list_inspections(ctx)

@@ -18,6 +18,7 @@ from core.context import AppContext
 from core.demo import DEMO_PASSWORD, DEMO_SUBJECTS
 from db import cipher
 from tests.support import rawdb
+from tests.support.stations import copy_station
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTY, PHONE = DEMO_SUBJECTS[1].name, DEMO_SUBJECTS[1].phone
@@ -50,13 +51,40 @@ def _one_line(err: str, needle: str) -> None:
     assert "sqlcipher" not in err.lower() and "Traceback" not in err
 
 
-@pytest.fixture
-def demo_laptop(tmp_path, no_service_key) -> Path:
-    """``demo`` as a user runs it: a new, encrypted demo database unlocked by the demo accounts' passwords."""
-    db = tmp_path / "demo.db"
+@pytest.fixture(scope="module")
+def _demo_laptop_made(tmp_path_factory) -> Path:
+    """``demo`` as a user runs it (a subprocess without the service key), once for this module."""
+    db = tmp_path_factory.mktemp("demo-laptop") / "demo.db"
     done = _cli("demo", "--db", db)
     assert done.returncode == 0, done.stderr
     return db
+
+
+@pytest.fixture
+def demo_laptop(_demo_laptop_made, tmp_path, no_service_key) -> Path:
+    """A new, encrypted demo database unlocked by the demo accounts' passwords: a fresh copy of
+    what ``demo`` made (its key sidecar, anchors and attachments with it) in ``tmp_path``."""
+    return copy_station(_demo_laptop_made, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def _plain_demo_made(tmp_path_factory) -> Path:
+    """A plain (unencrypted) demo station, as an older build left it, once for this module."""
+    from core.demo import create_demo
+
+    db = tmp_path_factory.mktemp("plain-demo") / "demo.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(dbkeys.SERVICE_KEY_ENV, raising=False)
+        ctx = AppContext.open(db, encrypt=False)
+        create_demo(ctx)
+        ctx.close()
+    return db
+
+
+@pytest.fixture
+def plain_demo(_plain_demo_made, tmp_path, no_service_key) -> Path:
+    """A fresh copy of the plain demo station in ``tmp_path``."""
+    return copy_station(_plain_demo_made, tmp_path)
 
 
 def test_the_demo_database_wal_and_backups_hold_no_party_name_or_phone(demo_laptop, tmp_path):
@@ -283,13 +311,8 @@ def _count(db: Path, pw: Path | None) -> int:
     return int(probe.stdout.strip())
 
 
-def test_migration_of_a_plain_demo_database_survives_kill_9_at_every_step(tmp_path, no_service_key):
-    from core.demo import create_demo
-
-    db = tmp_path / "demo.db"
-    ctx = AppContext.open(db, encrypt=False)
-    create_demo(ctx)
-    ctx.close()
+def test_migration_of_a_plain_demo_database_survives_kill_9_at_every_step(plain_demo, tmp_path):
+    db = plain_demo
     assert cipher.is_plain(db) and PARTY.encode() in db.read_bytes()
     pw = _password_file(tmp_path, DEMO_PASSWORD)
     subjects = _count(db, None)
@@ -311,13 +334,8 @@ def test_migration_of_a_plain_demo_database_survives_kill_9_at_every_step(tmp_pa
     _one_line(done.stderr, "已经加密")
 
 
-def test_migration_needs_a_password_and_checks_it(tmp_path, no_service_key):
-    from core.demo import create_demo
-
-    db = tmp_path / "demo.db"
-    ctx = AppContext.open(db, encrypt=False)
-    create_demo(ctx)
-    ctx.close()
+def test_migration_needs_a_password_and_checks_it(plain_demo, tmp_path):
+    db = plain_demo
     done = _cli("encrypt", "--db", db)
     assert done.returncode == 2
     _one_line(done.stderr, "需要一位用户的姓名和密码")

@@ -43,11 +43,11 @@ def _csv(path: Path, header: str, rows: list[str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> dict:
-    """Built once as the system; each call below works on a fresh copy of station.db."""
+def world(tmp_path_factory, demo_template) -> dict:
+    """Built once as the system (on a copy of the suite's demo station); each call below works on a fresh copy of station.db."""
     from core import sync
     from core.backup import make_backup
-    from core.demo import DEMO_ADMIN, DEMO_GRID_WORKER, OFFICERS, create_demo, demo_code
+    from core.demo import DEMO_ADMIN, DEMO_GRID_WORKER, OFFICERS, demo_code
     from core.leads import assign_lead, handle_lead, list_leads, receive_lead, report_lead
     from core.subjects import SubjectData, add_subject, search_subjects
     from core.tasks import list_tasks
@@ -56,9 +56,10 @@ def world(tmp_path_factory) -> dict:
     from tests.integration.helpers import answer_all, officer_passwords, signature_png
     from tests.integration.test_sync import enrolled_laptop, inspect_offline, pull_master_data, photo_file
 
+    from tests.support.stations import copy_station
+
     base = tmp_path_factory.mktemp("permissions")
-    station = AppContext.open(base / "station.db")
-    create_demo(station)
+    station = AppContext.open(copy_station(demo_template, base))  # the demo station (create_demo)
     users = {u.name: u for u in list_users(station)}
     people = {"admin": users[DEMO_ADMIN], "inspector": users[OFFICERS[0].name],
               "grid_worker": users[DEMO_GRID_WORKER[0]]}

@@ -24,12 +24,11 @@ from tests.security.digest import database_digest, folder_digest
 
 
 @pytest.fixture(scope="module")
-def demo_station(tmp_path_factory) -> Path:
-    from core.demo import create_demo
+def demo_station(tmp_path_factory, demo_template) -> Path:
+    from tests.support.stations import copy_station
 
-    db = tmp_path_factory.mktemp("restore") / "station.db"
+    db = copy_station(demo_template, tmp_path_factory.mktemp("restore"))  # the demo station
     ctx = AppContext.open(db)
-    create_demo(ctx)
     from core import inspections as svc
     from tests.integration.test_sync import photo_file
 
