@@ -18,17 +18,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
-SCREEN = (1366, 768)
+
+from tests.support.screens import save_window  # noqa: E402
 
 
 def save(app, widget, name: str) -> None:
-    widget.show()
-    for _ in range(3):
-        app.processEvents()
-    size = widget.size()
-    assert size.width() <= SCREEN[0] and size.height() <= SCREEN[1], (name, size)
-    widget.grab().save(str(OUT / f"rules-{name}.png"))
-    print(OUT / f"rules-{name}.png")
+    print(save_window(app, widget, OUT / f"rules-{name}.png"))
 
 
 def main() -> None:

@@ -17,16 +17,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
-SCREEN = (1366, 768)
+
+from tests.support.screens import LAPTOP_SCREEN, save_window  # noqa: E402
 
 
 def save(app, widget, name: str) -> None:
-    widget.show()
-    for _ in range(3):
-        app.processEvents()
-    size = widget.size()
-    assert size.width() <= SCREEN[0] and size.height() <= SCREEN[1], (name, size)
-    widget.grab().save(str(OUT / f"users-{name}.png"))
+    save_window(app, widget, OUT / f"users-{name}.png")
 
 
 def main() -> None:
@@ -58,7 +54,7 @@ def main() -> None:
         set_active(ctx, grid_workers[-1].id, False)  # someone who left
 
         window = MainWindow(ctx, runner=ImmediateRunner())
-        window.resize(*SCREEN)
+        window.resize(*LAPTOP_SCREEN)
         save(app, window, "main-window")
 
         users = UsersDialog(ctx, parent=window)

@@ -51,15 +51,22 @@ def _rows(ctx: AppContext) -> dict[str, list[tuple]]:
     return out
 
 
-@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
-def test_bulk_import_equals_careful_import(engine, request, tmp_path, officers, monkeypatch):
-    pg_server = request.getfixturevalue("pg_server") if engine == "postgresql" else None
+def _station_and_laptop(engine, pg_server, tmp_path, attachments: str):
+    """A station (SQLite file or a new PostgreSQL database) with its officers and one shop, and a
+    laptop enrolled there that has pulled the master data."""
     db = pg_server.create_database() if pg_server else str(tmp_path / "station.db")
-    station = AppContext.open(db, attachments_dir=tmp_path / "att-a")
+    station = AppContext.open(db, attachments_dir=tmp_path / attachments)
     register_officers(station)
     shop = add_subject(station, SubjectData(name="驿城区测试化妆品店", **SHOP))
     laptop, _enrolment = enrolled_laptop(station, tmp_path, "笔记本1")
     pull_master_data(station, laptop, tmp_path / "down")
+    return db, station, shop, laptop
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_bulk_import_equals_careful_import(engine, request, tmp_path, officers, monkeypatch):
+    pg_server = request.getfixturevalue("pg_server") if engine == "postgresql" else None
+    db, station, shop, laptop = _station_and_laptop(engine, pg_server, tmp_path, "att-a")
     signed = [inspect_offline(laptop, shop.id, officers, tmp_path) for _ in range(2)]
     draft = svc.start_inspection(laptop, shop.id, "cosmetics-531", officers)
     answer_all(laptop, draft, {"B2": "1批次无备案信息"})
@@ -103,12 +110,7 @@ def test_bulk_insert_failing_midway_writes_nothing(engine, request, tmp_path, of
     from core.sync import bulk as sync_bulk
 
     pg_server = request.getfixturevalue("pg_server") if engine == "postgresql" else None
-    db = pg_server.create_database() if pg_server else str(tmp_path / "station.db")
-    station = AppContext.open(db, attachments_dir=tmp_path / "att")
-    register_officers(station)
-    shop = add_subject(station, SubjectData(name="驿城区测试化妆品店", **SHOP))
-    laptop, _enrolment = enrolled_laptop(station, tmp_path, "笔记本1")
-    pull_master_data(station, laptop, tmp_path / "down")
+    db, station, shop, laptop = _station_and_laptop(engine, pg_server, tmp_path, "att")
     signed = inspect_offline(laptop, shop.id, officers, tmp_path)
     [package] = sync.export_packages(laptop, tmp_path / "up")
     laptop.close()

@@ -21,3 +21,17 @@ def pdf_page_png(pdf: Path, target: Path, page: int = 1) -> Path:
     points = document.pagePointSize(page - 1)
     document.render(page - 1, QSize(int(points.width() * 80 / 72), int(points.height() * 80 / 72))).save(str(target))
     return target
+
+
+LAPTOP_SCREEN = (1366, 768)  # the laptop screen the station's users have
+
+
+def save_window(app, widget, target: Path) -> Path:
+    """Show ``widget``, let it lay out, check it fits the laptop screen and save it as ``target``."""
+    widget.show()
+    for _ in range(3):
+        app.processEvents()
+    size = widget.size()
+    assert size.width() <= LAPTOP_SCREEN[0] and size.height() <= LAPTOP_SCREEN[1], (target.name, size)
+    widget.grab().save(str(target))
+    return target
