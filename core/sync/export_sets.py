@@ -196,8 +196,8 @@ def table_rows(session: Session, table: str, ids: set[str]) -> tuple[list[str], 
         if rows is not None and bytes in _types(rows, plain):
             rows = None
     if rows is None:
-        rows = [_to_json_values(row) for row in session.connection().execute(
-            select(*columns).select_from(_joined(table)[1])).all()]
+        rows = _to_json_rows(columns, session.connection().execute(
+            select(*columns).select_from(_joined(table)[1])).all())
     rows.sort(key=itemgetter(keys.index("id")))
     if _types(rows, plain) <= FAST_TYPES and _types(rows, binary) <= FAST_TYPES | {bytes}:
         return keys, rows, [True] * len(rows)
@@ -216,9 +216,25 @@ def _types(rows: list[tuple], at: list[int]) -> set[type]:
     return set(map(type, chain.from_iterable(map(itemgetter(*at), rows))))
 
 
-def _to_json_values(row) -> tuple:
-    """A row read through SQLAlchemy, its dates and times as ISO text (``codec.to_json``)."""
-    return tuple(value.isoformat() if isinstance(value, (datetime, date)) else value for value in row)
+def _to_json_rows(columns: list, rows: list) -> list[tuple]:
+    """Rows read through SQLAlchemy, their dates and times as ISO text (``codec.to_json``). Only the
+    columns that can hold one are looked at (a date or time column, or one of a type not known to
+    give text, numbers, bytes or booleans): the other values are left as they are."""
+    at = [i for i, c in enumerate(columns) if not isinstance(c.type, _NO_TIMES)]
+    if not at:
+        return [tuple(row) for row in rows]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in at:
+            value = values[i]
+            if isinstance(value, (datetime, date)):
+                values[i] = value.isoformat()
+        out.append(tuple(values))
+    return out
+
+
+_NO_TIMES = (String, Text, Integer, LargeBinary, Boolean)  # column types whose values are never a date or time
 
 
 # Column types whose SQLite value is what SQLAlchemy would give (no result processor), besides
