@@ -17,9 +17,8 @@ from PySide6.QtWidgets import (
 from core.context import AppContext
 from core.deletions import delete_subject
 from core.inspections import list_inspections
-from core import published
 from core.subjects import STATUSES, get_subject
-from core.grades import grade_history, is_graded
+from core.grades import grade_history, grade_table, is_graded
 from core.tasks import subject_due
 from gui.i18n import tr_args
 from gui.messages import attempt
@@ -97,7 +96,7 @@ class SubjectPage(QWidget):
         due = subject_due(self.ctx, self.subject_id)
         self.due_label.setText(due.text)
         self.due_label.setStyleSheet("color: #b00020; font-weight: bold" if due.due else "color: #1b7f3b")
-        table = published.rules(self.ctx)[1]  # shipped, or a newer one published here or from above
+        table = grade_table(self.ctx)  # shipped, or a newer one published here or from above
         graded = is_graded(s.category, table)
         self.grade_box.setVisible(graded)
         self.grade_button.setVisible(graded)
@@ -125,7 +124,7 @@ class SubjectPage(QWidget):
     def change_grade(self) -> None:
         from gui.oversight_dialogs import GradeDialog
 
-        current = self.subject.grade or published.rules(self.ctx)[1].default_grade  # as the page shows it
+        current = self.subject.grade or grade_table(self.ctx).default_grade  # as the page shows it
         if GradeDialog(self.ctx, self.subject_id, current, parent=self).exec():
             self.refresh()
             self.changed.emit()

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from core import published
 from core.errors import InvalidInput
+from core.grades import grade_table
 from core.stats import common, drills, oversight, scope, summary, work
 from core.stats.common import DrillRow
 from core.stats.stations import assign_devices, scoped, station_names
@@ -125,7 +126,7 @@ def drill(ctx: AppContext, period: Period, figure: str, breakdown: str | None = 
     with ctx.sessions() as s:
         period, _names = _scope(ctx, s, period, stations)
         if figure == "grades":
-            return drills.grades(s, period, breakdown, key, published.rules(ctx, s)[1])[:limit]
+            return drills.grades(s, period, breakdown, key, grade_table(ctx, s))[:limit]
         if figure in drills.FIGURES:
             return drills.FIGURES[figure](s, period, breakdown, key)[:limit]
         return _drill(s, period, figure, breakdown, key, limit)

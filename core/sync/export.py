@@ -11,6 +11,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
@@ -124,7 +125,7 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
         else:
             (before if early else after).extend([item] for item in items)
         if table == "inspections":
-            snapshots.update(row[keys.index("template_sha")] for row in rows)
+            snapshots.update(map(itemgetter(keys.index("template_sha")), rows))
     # the templates first, in the first package, before any inspection that uses them
     first: list[Item] = [("template_snapshots", dump(record).encode("utf-8"), _NONE, None)
                          for row in rows_of(session, TemplateSnapshot, sorted(snapshots), key="sha256")
