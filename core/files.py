@@ -14,8 +14,9 @@ def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what
     """Write ``target`` by ``fill(file)`` into a temp file in the same folder, then rename it.
 
     A full disk or a pulled USB stick leaves at most a ``.part`` file (removed when
-    possible), never a half-written file under the final name. ``what``: how the message
-    names the file ("同步包 "). The temp file is created 0600.
+    possible), never a half-written file under the final name; any other error from ``fill``
+    removes the temp file too and is raised as it is. ``what``: how the message names the
+    file ("同步包 "). The temp file is created 0600.
     """
     target = Path(target)
     try:
@@ -29,9 +30,11 @@ def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(temp, target)
-    except OSError as exc:
+    except BaseException as exc:  # anything ``fill`` raises leaves no temp file behind either
         Path(temp).unlink(missing_ok=True)
-        raise InvalidInput(f"无法写入{what}{target.name}（{exc.strerror or exc}），请检查磁盘空间") from exc
+        if isinstance(exc, OSError):
+            raise InvalidInput(f"无法写入{what}{target.name}（{exc.strerror or exc}），请检查磁盘空间") from exc
+        raise
 
 
 def write_atomically(target: Path, data: bytes) -> None:

@@ -7,7 +7,6 @@ in one transaction; a package that cannot be written leaves nothing recorded.
 from __future__ import annotations
 
 import gc
-import json
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
@@ -28,7 +27,8 @@ from core.sync.codec import dump, lines_bytes, rows_lines, to_json
 from core.sync.devices import identity_for, peers, upstream
 from core.sync.levels import claims, drop_other_stations, forwardable
 from core.signing import sha256_hex, sign
-from core.sync.package import Batch, Item, write_zip_atomically
+from core.sync.package import TOMBSTONES, Batch, Item, member_of, records_member
+from core.sync.writer import StreamedZip, manifest_bytes, write_zip_atomically
 from core.sync.tombstones import MAX_TOMBSTONES, tombstones_for
 from core.sync.spec import (
     ATTACHMENT_TABLES, BY_TABLE, DEFAULT_MAX_MB, FORMAT, FORMAT_VERSION, INSPECTION_CHILDREN, MODELS, PUBLISHED,
@@ -75,7 +75,7 @@ _NONE: Mapping[str, bytes] = MappingProxyType({})  # no attachments (shared, nev
 
 
 def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], max_bytes: int,
-             upward: bool = False) -> list[Batch]:
+             upward: bool = False, stream: StreamedZip | None = None) -> list[Batch]:
     """The current row of every changed record, in FK order, split into batches by size.
 
     An inspection and its changed rows (answers, photos, signatures...) always travel in
@@ -84,6 +84,13 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     ``changed`` in ``sync_export_ids`` (``export_sets``), one query a table, read as tuples in
     sorted column order; each becomes its line at once (``codec.line_bytes``), and only the
     tables of ``_HOOKED`` go through ``_record_of``.
+
+    ``stream``: the first package, written while the rows are read. As long as everything read
+    so far fits one package (``Batch.bounds_fit``), each table's member goes to it once the
+    table is read — final by then: its lines in the order the units below put them (an
+    inspection's rows follow their group, the groups in the order they were first met, and no
+    later table adds a group holding this table's rows) — with its new attachments; once it
+    does not fit, the stream is abandoned and the packages are written after.
     """
     before: list[list[Item]] = []
     groups: dict[str, list[Item]] = {}
@@ -91,6 +98,7 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     snapshots: set[str] = set()
     sizes: dict[str, int] = {}  # each records member's bytes
     extra: dict[str, int] = {}  # each attachment's bytes
+    streamed: set[str] = set()  # the attachments handed to ``stream``
     tables = list(BY_TABLE)
     may_log_in = frozenset() if upward else frozenset(session.scalars(select(User.id).where(
         User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
@@ -126,6 +134,11 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
             (before if early else after).extend([item] for item in items)
         if table == "inspections":
             snapshots.update(map(itemgetter(keys.index("template_sha")), rows))
+        if stream is not None and stream.alive and lines:
+            if Batch.bounds_fit(sizes, list(extra.values()), max_bytes):
+                _stream_table(stream, table, lines, rows, group_at, groups, attachments, streamed)
+            else:
+                stream.abandon()
     # the templates first, in the first package, before any inspection that uses them
     first: list[Item] = [("template_snapshots", dump(record).encode("utf-8"), _NONE, None)
                          for row in rows_of(session, TemplateSnapshot, sorted(snapshots), key="sha256")
@@ -135,12 +148,32 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     # all in one package (the common case: an upper bound of every size within every limit, so each
     # unit would fit): the units without asking
     one = Batch.bounds_fit(sizes, list(extra.values()), max_bytes)
+    if stream is not None and stream.alive:
+        if not one:
+            stream.abandon()
+        elif first:
+            stream.add(records_member("template_snapshots"), member_of([line for _t, line, _a, _d in first]))
     for unit in [first, *before, *groups.values(), *after]:
         # above max_bytes, or beyond what a reader accepts (members, member and total size)
         if not one and not batches[-1].fits(unit, max_bytes):
             batches.append(Batch())
         batches[-1].add_unit(unit)
     return batches
+
+
+def _stream_table(stream: StreamedZip, table: str, lines: list[bytes], rows: list[tuple], group_at: int | None,
+                  groups: dict[str, list[Item]], attachments: list[Mapping[str, bytes]], streamed: set[str]) -> None:
+    """``table``'s member and its attachments not handed over yet, to ``stream`` (``_collect``). An
+    inspection's rows go by group, in the groups' order, then as read (a stable sort)."""
+    if group_at is not None:
+        rank = {group: n for n, group in enumerate(groups)}
+        lines = [lines[i] for i in sorted(range(len(rows)), key=[rank[row[group_at]] for row in rows].__getitem__)]
+    stream.add(records_member(table), member_of(lines))
+    for files in attachments:
+        for name, data in files.items():
+            if name not in streamed:
+                streamed.add(name)
+                stream.add(name, data)
 
 
 def export_packages(ctx: AppContext, out_dir: Path, *, max_mb: float = DEFAULT_MAX_MB,
@@ -231,7 +264,7 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
 
 
 def _write_packages(ctx: AppContext, s: Session, out_dir: Path, peer: str, changed: dict[str, set[str]],
-                    identity: tuple[str, str, bytes], upto: int, max_bytes: int, upward: bool,
+                    identity: tuple[str, str, str], upto: int, max_bytes: int, upward: bool,
                     member: Device | None, sealed: dict[str, Any], paths: list[Path]) -> list[Path]:
     station_id, me, key = identity
     export_sets.add_missing_parents(s, peer, changed)
@@ -240,54 +273,68 @@ def _write_packages(ctx: AppContext, s: Session, out_dir: Path, peer: str, chang
         drop_other_stations(s, member.name, changed)
         if sum(map(len, changed.values())) != size:
             export_sets.reload_ids(s, changed)
-    batches = _collect(ctx, s, changed, max_bytes, upward)
-    dead: list[tuple[str, str, int]] = []  # the tombstones' (table, id, version)
-    for number, tombstone in enumerate(tombstones_for(s, peer, watermark(s, peer), upto)):
-        if number and number % MAX_TOMBSTONES == 0:
-            batches.append(Batch())
-        batches[-1 if number >= MAX_TOMBSTONES else 0].add_tombstone(tombstone)
-        dead.append((tombstone["table"], tombstone["id"], tombstone["version"]))
     last_in = s.scalar(select(SyncPeer.last_imported_seq).where(SyncPeer.peer_id == peer)) or 0
     seq = s.scalar(select(func.max(SyncBatch.seq)).where(
         SyncBatch.direction == "out", SyncBatch.peer_id == peer)) or 0
-    jobs = []
-    for batch in batches:
-        seq += 1
-        head = {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "app_version": app_version(),
-            "station_id": station_id, "device_id": me,
-            "to_device_id": peer, "seq": seq, "created_at": ctx.clock().isoformat(),
-            "counts": {t: len(lines) for t, lines in batch.lines.items()},
-            "acks": {peer: last_in},
-            **({"tombstones": len(batch.tombstones)} if batch.tombstones else {}),
-            **({"stations": stations} if upward and (stations := claims(s, batch.devices)) else {}),
-            **sealed,
-        }
-        jobs.append((out_dir / f"sync-{me[:8]}-to-{peer[:8]}-{seq:06d}.zip", head, batch))
-    # the packages are hashed, deflated and written on a second thread while this one writes
+    # the first package is deflated, hashed and written on a second thread while the rows are read
+    # (``_collect``'s ``stream``), the others after; that thread writes them while this one writes
     # what was sent as the peer's base (zlib, hashlib and SQLite each let go of the GIL): the rows
     # by one statement a table, then the tombstones. Leaving the block waits for the writer.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-export-zip") as pool:
-        written = pool.submit(_write_zips, jobs, key, paths)
-        export_sets.write_bases(s, peer, [t for t in BY_TABLE if changed.get(t)])
-        set_bases(s, peer, dead)
-        files = written.result()
+        stream = StreamedZip(pool, _package_path(out_dir, me, peer, seq + 1), key, paths)
+        try:
+            batches = _collect(ctx, s, changed, max_bytes, upward, stream)
+            dead: list[tuple[str, str, int]] = []  # the tombstones' (table, id, version)
+            for number, tombstone in enumerate(tombstones_for(s, peer, watermark(s, peer), upto)):
+                if number and number % MAX_TOMBSTONES == 0:
+                    batches.append(Batch())
+                batches[-1 if number >= MAX_TOMBSTONES else 0].add_tombstone(tombstone)
+                dead.append((tombstone["table"], tombstone["id"], tombstone["version"]))
+            jobs = []
+            for batch in batches:
+                seq += 1
+                head = {
+                    "format": FORMAT, "format_version": FORMAT_VERSION, "app_version": app_version(),
+                    "station_id": station_id, "device_id": me,
+                    "to_device_id": peer, "seq": seq, "created_at": ctx.clock().isoformat(),
+                    "counts": {t: len(lines) for t, lines in batch.lines.items()},
+                    "acks": {peer: last_in},
+                    **({"tombstones": len(batch.tombstones)} if batch.tombstones else {}),
+                    **({"stations": stations} if upward and (stations := claims(s, batch.devices)) else {}),
+                    **sealed,
+                }
+                jobs.append((_package_path(out_dir, me, peer, seq), head, batch))
+            heads, written = [head for _target, head, _batch in jobs], []
+            if stream.alive:  # the first package's records and attachments went to it already
+                if batches[0].tombstones:
+                    stream.add(TOMBSTONES, member_of(batches[0].tombstones))
+                written.append(stream.finish(heads[0]))
+            rest = pool.submit(_write_zips, jobs[len(written):], key, paths)
+            export_sets.write_bases(s, peer, [t for t in BY_TABLE if changed.get(t)])
+            set_bases(s, peer, dead)
+            files = [future.result() for future in written] + rest.result()
+        except BaseException:
+            stream.abandon()
+            raise
     s.execute(insert(SyncBatch.__table__), [{
         "direction": "out", "peer_id": peer, "seq": head["seq"], "sha256": sha256, "audit_upto": upto,
-        "created_at": utcnow()} for (_target, head, _batch), sha256 in zip(jobs, files)])
+        "created_at": utcnow()} for head, sha256 in zip(heads, files)])
     return paths
 
 
-def _write_zips(jobs: list[tuple[Path, dict[str, Any], Batch]], key: bytes, paths: list[Path]) -> list[str]:
+def _package_path(out_dir: Path, me: str, peer: str, seq: int) -> Path:
+    return out_dir / f"sync-{me[:8]}-to-{peer[:8]}-{seq:06d}.zip"
+
+
+def _write_zips(jobs: list[tuple[Path, dict[str, Any], Batch]], key: str, paths: list[Path]) -> list[str]:
     """Each package: its members listed by SHA-256 in the manifest (``head`` + "members"), the
     manifest signed, the zip written atomically; returns the SHA-256 of each file. A written
     package joins ``paths`` at once (removed again if the export fails)."""
     out = []
     for target, head, batch in jobs:
         members = batch.members()
-        manifest = {**head, "members": {name: sha256_hex(data) for name, data in sorted(members.items())}}
-        manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
-        write_zip_atomically(target, manifest_bytes, sign(key, manifest_bytes), members)
+        manifest = manifest_bytes(head, {name: sha256_hex(data) for name, data in members.items()})
+        write_zip_atomically(target, manifest, sign(key, manifest), members)
         paths.append(target)
         del members
         out.append(sha256_hex(target.read_bytes()))

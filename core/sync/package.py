@@ -1,4 +1,5 @@
-"""Packages on disk: writing a signed zip atomically, and reading one back fully verified.
+"""Packages on disk: what one holds (``Batch``), and reading one back fully verified
+(writing: ``core.sync.writer``).
 
 A package is a zip of ``manifest.json`` (signed by ``manifest.sig``), ``records/<table>.jsonl``
 and ``attachments/<sha256>.<ext>`` (docs/sync-format.md).
@@ -36,7 +37,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core.errors import InvalidInput
-from core.files import write_through_temp
 from core.inspections import PHOTO_EXTS
 from core.sync import documents, tombstones, validate
 from core.sync.codec import dump
@@ -69,20 +69,6 @@ _S_IFMT, _S_IFLNK = 0o170000, 0o120000
 
 if TYPE_CHECKING:
     from core.context import AppContext
-
-
-def write_zip_atomically(target: Path, manifest: bytes, signature: bytes, members: dict[str, bytes]) -> None:
-    """Write the package under a temp name in the same folder, then rename it (``core.files``)."""
-
-    def fill(fh: BinaryIO) -> None:
-        with zipfile.ZipFile(fh, "w") as zf:
-            zf.writestr("manifest.json", manifest, zipfile.ZIP_STORED)
-            zf.writestr("manifest.sig", signature, zipfile.ZIP_STORED)
-            for name, data in members.items():
-                method = zipfile.ZIP_STORED if name.startswith("attachments/") else zipfile.ZIP_DEFLATED
-                zf.writestr(name, data, method)
-
-    write_through_temp(target, fill, what="同步包 ")
 
 
 # one record of a unit (``Batch.fits``/``add_unit``): (table, its line as UTF-8 bytes, attachments,
@@ -161,11 +147,20 @@ class Batch:
                 and all(n <= MAX_MEMBER_BYTES for n in sizes.values()))
 
     def members(self) -> dict[str, bytes]:
-        out = {f"records/{t}.jsonl": b"\n".join(lines) + b"\n" for t in BY_TABLE if (lines := self.lines.get(t))}
+        out = {records_member(t): member_of(lines) for t in BY_TABLE if (lines := self.lines.get(t))}
         if self.tombstones:
-            out[TOMBSTONES] = b"\n".join(self.tombstones) + b"\n"
+            out[TOMBSTONES] = member_of(self.tombstones)
         out.update(self.attachments)
         return out
+
+
+def records_member(table: str) -> str:
+    return f"records/{table}.jsonl"
+
+
+def member_of(lines: list[bytes]) -> bytes:
+    """A JSON-lines member: each line and its newline."""
+    return b"\n".join(lines) + b"\n"
 
 
 @dataclass

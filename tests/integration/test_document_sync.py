@@ -17,7 +17,7 @@ from core import service_receipts as sr
 from core import sync
 from core import questioning as q
 from core.errors import InvalidInput, RecordLocked
-from core.sync.package import write_zip_atomically
+from core.sync.writer import write_zip_atomically
 from core.verification import make_payload, verify_payload
 from core.void_register import list_voided, void_questioning
 from tests.integration.helpers import register_officers, signed_inspection

@@ -30,7 +30,7 @@ from core.station import get_settings, update_settings
 from core.stats import Period, report
 from core.subjects import SubjectData, add_subject, get_subject, update_subject
 from core.sync.devices import identity_for, open_enrolment, upstream
-from core.sync.package import write_zip_atomically
+from core.sync.writer import write_zip_atomically
 from core.tasks import list_tasks, record_event
 from core.users import update_user
 from db.models import Inspection, Signature, StationDevice, Subject, SyncConflict, User

@@ -30,7 +30,7 @@ from core import inspections as svc
 from core import sync
 from core.signing import new_key_pair, sign
 from core.sync import package as sync_package
-from core.sync.package import write_zip_atomically
+from core.sync.writer import write_zip_atomically
 from tests.support import paused_import
 from core.audit import verify_chain
 from core.context import AppContext

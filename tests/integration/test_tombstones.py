@@ -23,7 +23,7 @@ from core.errors import InvalidInput, RecordLocked, WorkflowError
 from core.signing import sign
 from core.subjects import SubjectData, add_subject, get_subject, update_subject
 from core.tasks import list_tasks, record_event
-from core.sync.package import write_zip_atomically
+from core.sync.writer import write_zip_atomically
 from db.models import AuditEntry, Photo, Subject, SyncConflict, SyncTombstone, TaskReason
 from tests.conftest import OFFICERS_DATA
 from tests.integration.helpers import answer_all, register_officers, sign_all

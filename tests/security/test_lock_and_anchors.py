@@ -32,7 +32,7 @@ from core.context import AppContext
 from core.errors import InvalidInput, RecordLocked
 from core.subjects import SubjectData, add_subject
 from core.signing import sign
-from core.sync.package import write_zip_atomically
+from core.sync.writer import write_zip_atomically
 from db import signed_lock
 from db.models import Inspection, InspectionOfficer, ItemResult, Photo, Rectification, Signature
 from db.signed_rewrite import SignedRewriteError, rewrite_signed_rows, signed_content_hashes

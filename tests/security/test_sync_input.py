@@ -37,7 +37,8 @@ from core.errors import InvalidInput
 from core.subjects import SubjectData, add_subject
 from core.sync.codec import dump as dump_record
 from core.signing import sha256_hex, sign
-from core.sync.package import MAX_MEMBERS, write_zip_atomically
+from core.sync.package import MAX_MEMBERS
+from core.sync.writer import write_zip_atomically
 from tests.conftest import OFFICERS_DATA
 from tests.integration.helpers import answer_all, register_officers, sign_all
 from tests.integration.test_sync import enrolled_laptop, pull_master_data

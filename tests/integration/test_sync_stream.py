@@ -1,0 +1,88 @@
+"""The first package of an export is written while its rows are still read (``core.sync.writer.StreamedZip``).
+
+What it must not change: the members (the same bytes as a package written after the reading),
+and a failure while reading or writing leaves no package, no temp file and nothing recorded as sent.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from core import sync
+from core.inspections import signature_path
+from core.sync import export as sync_export
+from core.sync.package import Batch
+from core.sync.writer import StreamedZip
+from tests.integration.test_sync import cli, dump, setup  # noqa: F401  (``setup``: the fixture)
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist() if name not in ("manifest.json", "manifest.sig")}
+
+
+def _manifest(path: Path) -> dict:
+    with zipfile.ZipFile(path) as zf:
+        return json.loads(zf.read("manifest.json"))
+
+
+def _spy(monkeypatch, name: str) -> list:
+    """Record each call of ``StreamedZip.<name>`` (the method still runs)."""
+    calls: list = []
+    real = getattr(StreamedZip, name)
+
+    def spied(self, *args):
+        calls.append(args[0] if args else None)
+        return real(self, *args)
+
+    monkeypatch.setattr(StreamedZip, name, spied)
+    return calls
+
+
+def test_a_stream_given_up_half_way_gives_the_same_package(setup, monkeypatch):
+    """Streamed, and streamed for the first tables then given up (as when a later table makes the
+    export too big for one package): the same members, byte for byte, and the same manifest but its
+    seq and time."""
+    laptop, tmp = setup["laptop"], setup["tmp"]
+    finished = _spy(monkeypatch, "finish")
+    [streamed] = sync.export_packages(laptop, tmp / "a")
+    assert len(finished) == 1
+
+    real_fit, answers = Batch.bounds_fit, iter([True, True, True])
+
+    def fit_at_first(sizes, attachments, max_bytes):  # everything fits, as far as the stream is told, 3 times
+        return next(answers, False) and real_fit(sizes, attachments, max_bytes)
+
+    monkeypatch.setattr(sync_export.Batch, "bounds_fit", staticmethod(fit_at_first))
+    added, abandoned = _spy(monkeypatch, "add"), _spy(monkeypatch, "abandon")
+    [batched] = sync.export_packages(laptop, tmp / "b")
+    assert added and abandoned and len(finished) == 1  # the stream had members when it was given up
+
+    assert _members(batched) == _members(streamed)
+    assert any(name.startswith("attachments/") for name in _members(streamed))  # the signature images too
+    a, b = _manifest(streamed), _manifest(batched)
+    assert b["seq"] == a["seq"] + 1
+    assert {k: v for k, v in a.items() if k not in ("seq", "created_at")} == \
+        {k: v for k, v in b.items() if k not in ("seq", "created_at")}
+    assert sorted(p.name for p in (tmp / "b").iterdir()) == [batched.name]  # no temp file beside it
+
+
+def test_an_export_failing_while_reading_leaves_nothing(setup, capsys, monkeypatch):
+    """A signature image gone from the attachments folder stops the export at the signatures table,
+    after the stream took the inspections and their answers: one message, no package, no temp file,
+    nothing recorded as sent."""
+    laptop, tmp = setup["laptop"], setup["tmp"]
+    with laptop.engine.connect() as conn:
+        images = {signature_path(laptop, sha) for (sha,) in conn.exec_driver_sql("SELECT sha256 FROM signatures")}
+    assert images
+    for image in images:
+        image.unlink()
+    added = _spy(monkeypatch, "add")
+    before = dump(laptop)
+    out = tmp / "out"
+    code, _, err = cli(capsys, "sync", "export", "--db", laptop.engine.url.database, "--out", out)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "签名图像无法读取" in err
+    assert "records/item_results.jsonl" in added  # the failure came after the stream had members
+    assert list(out.iterdir()) == []
+    assert dump(laptop) == before
