@@ -188,18 +188,20 @@ def table_rows(session: Session, table: str, ids: set[str]) -> tuple[list[str], 
     keys = [c.key for c in columns]
     binary = [i for i, c in enumerate(columns) if isinstance(c.type, LargeBinary)]
     plain = [i for i in range(len(columns)) if i not in binary]
-    rows = None
+    rows, types = None, None
     if session.connection().dialect.name == "sqlite" and all(isinstance(c.type, _PLAIN) for c in columns):
         rows = _sqlite_rows(session, model, columns, ids)
+        types = _types(rows, plain)
         # bytes where text belongs: a value not in the stored form (marked so by the SQL) or a
         # hand-made BLOB — the table goes through SQLAlchemy, as before
-        if rows is not None and bytes in _types(rows, plain):
+        if bytes in types:
             rows = None
     if rows is None:
         rows = _to_json_rows(columns, session.connection().execute(
             select(*columns).select_from(_joined(table)[1])).all())
+        types = _types(rows, plain)
     rows.sort(key=itemgetter(keys.index("id")))
-    if _types(rows, plain) <= FAST_TYPES and _types(rows, binary) <= FAST_TYPES | {bytes}:
+    if types <= FAST_TYPES and _types(rows, binary) <= FAST_TYPES | {bytes}:
         return keys, rows, [True] * len(rows)
     allowed = [FAST_TYPES | {bytes} if i in binary else FAST_TYPES for i in range(len(columns))]
     return keys, rows, [all(type(v) in a for v, a in zip(row, allowed)) for row in rows]

@@ -58,7 +58,8 @@ class StreamedZip:
     def __init__(self, pool: ThreadPoolExecutor, target: Path, key: str, paths: list[Path]) -> None:
         self.target, self._key, self._paths = target, key, paths
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.alive = True
+        self.alive = True  # still taking members
+        self._given_up = False
         self._future: Future[str] = pool.submit(self._write)
 
     def add(self, name: str, data: bytes) -> None:
@@ -71,12 +72,15 @@ class StreamedZip:
         return self._future
 
     def abandon(self) -> None:
+        """Give the package up and wait until its temp file is gone (members still queued are
+        dropped, not written). A writer that had failed has removed it too; what made it fail
+        shows again where it matters (the packages written after, or the error being raised)."""
         if self.alive:
-            self.alive = False
+            self.alive, self._given_up = False, True
             self._queue.put(_ABANDON)
             try:
                 self._future.result()
-            except _Abandoned:
+            except Exception:  # noqa: BLE001 (given up: _Abandoned, or the writer's own failure)
                 pass
 
     def _write(self) -> str:
@@ -88,7 +92,7 @@ class StreamedZip:
         hashes: dict[str, str] = {}
         with zipfile.ZipFile(fh, "w") as zf:
             while not isinstance(item := self._queue.get(), dict):
-                if item is _ABANDON:
+                if item is _ABANDON or self._given_up:
                     raise _Abandoned
                 name, data = item
                 _write_member(zf, name, data)

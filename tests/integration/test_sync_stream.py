@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import json
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from core import sync
+from core.errors import InvalidInput
 from core.inspections import signature_path
+from core.signing import new_key_pair, sha256_hex, signature_ok
 from core.sync import export as sync_export
 from core.sync.package import Batch
 from core.sync.writer import StreamedZip
@@ -86,3 +91,39 @@ def test_an_export_failing_while_reading_leaves_nothing(setup, capsys, monkeypat
     assert "records/item_results.jsonl" in added  # the failure came after the stream had members
     assert list(out.iterdir()) == []
     assert dump(laptop) == before
+
+
+def test_the_stream_alone(tmp_path):
+    """Members in, the signed zip out; given up, nothing left; a writer that fails says so at
+    ``finish``, and giving it up then raises nothing."""
+    private, public = new_key_pair()
+    paths: list[Path] = []
+    members = {"records/subjects.jsonl": b'{"id":"a"}\n' * 1000, "attachments/" + "0" * 64 + ".png": b"\x89PNG"}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stream = StreamedZip(pool, tmp_path / "p.zip", private, paths)
+        for name, data in members.items():
+            stream.add(name, data)
+        sha = stream.finish({"seq": 1}).result()
+    assert paths == [tmp_path / "p.zip"] and sha == sha256_hex((tmp_path / "p.zip").read_bytes())
+    with zipfile.ZipFile(tmp_path / "p.zip") as zf:
+        manifest = zf.read("manifest.json")
+        assert signature_ok(public, manifest, zf.read("manifest.sig"))
+        assert json.loads(manifest) == {"seq": 1, "members": {n: sha256_hex(d) for n, d in members.items()}}
+        assert {n: zf.read(n) for n in members} == members
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stream = StreamedZip(pool, tmp_path / "q" / "q.zip", private, paths)
+        stream.add("records/subjects.jsonl", b"{}\n" * 100_000)
+        stream.abandon()
+        stream.abandon()  # once is enough; again does nothing
+    assert list((tmp_path / "q").iterdir()) == [] and len(paths) == 1
+
+    (tmp_path / "file").write_bytes(b"")  # a folder that is a file: the writer fails at once
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stream = StreamedZip(pool, tmp_path / "file" / "r.zip", private, paths)
+        with pytest.raises(InvalidInput, match="无法写入同步包"):
+            stream.finish({"seq": 2}).result()
+        stream = StreamedZip(pool, tmp_path / "file" / "s.zip", private, paths)
+        stream.add("records/subjects.jsonl", b"{}\n")
+        stream.abandon()  # the writer's failure is not raised here
+    assert len(paths) == 1
