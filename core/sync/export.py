@@ -90,7 +90,8 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     table is read — final by then: its lines in the order the units below put them (an
     inspection's rows follow their group, the groups in the order they were first met, and no
     later table adds a group holding this table's rows) — with its new attachments; once it
-    does not fit, the stream is abandoned and the packages are written after.
+    does not fit, the stream is abandoned and the packages are written after. When it took
+    everything, the units are not made: the one batch returned only counts (``Batch.streamed``).
     """
     before: list[list[Item]] = []
     groups: dict[str, list[Item]] = {}
@@ -99,6 +100,8 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     sizes: dict[str, int] = {}  # each records member's bytes
     extra: dict[str, int] = {}  # each attachment's bytes
     streamed: set[str] = set()  # the attachments handed to ``stream``
+    read: dict[str, list[bytes]] = {}  # each table's lines, as read
+    devices_seen: set[str] = set()
     tables = list(BY_TABLE)
     may_log_in = frozenset() if upward else frozenset(session.scalars(select(User.id).where(
         User.active.is_(True), User.role.in_(LAPTOP_ROLES))))
@@ -125,6 +128,10 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
         devices = [row[device_at] for row in rows] if device_at is not None else [None] * len(rows)
         items = list(zip(repeat(table), lines, attachments, devices))
         sizes[table] = sum(map(len, lines)) + len(lines)
+        if lines:
+            read[table] = lines
+        if device_at is not None:
+            devices_seen.update(devices)
         if binaries or hooked:
             extra.update((name, len(data)) for files in attachments for name, data in files.items())
         if group_at is not None:
@@ -151,8 +158,11 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
     if stream is not None and stream.alive:
         if not one:
             stream.abandon()
-        elif first:
-            stream.add(records_member("template_snapshots"), member_of([line for _t, line, _a, _d in first]))
+        else:
+            if first:
+                read["template_snapshots"] = [line for _t, line, _a, _d in first]
+                stream.add(records_member("template_snapshots"), member_of(read["template_snapshots"]))
+            return [Batch.streamed(read, {d for d in devices_seen if d}, sum(sizes.values()) + sum(extra.values()))]
     for unit in [first, *before, *groups.values(), *after]:
         # above max_bytes, or beyond what a reader accepts (members, member and total size)
         if not one and not batches[-1].fits(unit, max_bytes):
@@ -305,7 +315,7 @@ def _write_packages(ctx: AppContext, s: Session, out_dir: Path, peer: str, chang
                 }
                 jobs.append((_package_path(out_dir, me, peer, seq), head, batch))
             heads, written = [head for _target, head, _batch in jobs], []
-            if stream.alive:  # the first package's records and attachments went to it already
+            if batches[0].is_streamed:  # the first package's records and attachments went to it already
                 if batches[0].tombstones:
                     stream.add(TOMBSTONES, member_of(batches[0].tombstones))
                 written.append(stream.finish(heads[0]))

@@ -87,6 +87,14 @@ class Batch:
     table_bytes: dict[str, int] = field(default_factory=dict)  # each records member, uncompressed
     tombstones: list[bytes] = field(default_factory=list)  # deletions (``core.sync.tombstones``), dumped
     devices: set[str] = field(default_factory=set)  # the records' creating devices
+    is_streamed: bool = False  # its records went to a ``writer.StreamedZip``: only counted here
+
+    @classmethod
+    def streamed(cls, lines: dict[str, list[bytes]], devices: set[str], size: int) -> Batch:
+        """A batch whose records and attachments went to a ``writer.StreamedZip`` as they were read:
+        its lines a table (in the order read, not the units': for the manifest's counts), the
+        creating devices, the size. It has no members to write."""
+        return cls(lines=lines, size=size, devices=devices, is_streamed=True)
 
     def add_tombstone(self, tombstone: dict[str, Any]) -> None:
         line = dump(tombstone).encode("utf-8")
@@ -147,6 +155,8 @@ class Batch:
                 and all(n <= MAX_MEMBER_BYTES for n in sizes.values()))
 
     def members(self) -> dict[str, bytes]:
+        if self.is_streamed:
+            raise RuntimeError("a streamed batch's members were written by its StreamedZip")
         out = {records_member(t): member_of(lines) for t in BY_TABLE if (lines := self.lines.get(t))}
         if self.tombstones:
             out[TOMBSTONES] = member_of(self.tombstones)

@@ -32,7 +32,8 @@ def test_sync_bench_tiny(tmp_path):
     assert result["rows_added"]["item_results"] == result["counts"]["item_results"] > 0
     assert result["counts"]["signatures"] > 0 and result["attachments"] > 0
     assert result["officer_checks"] == 20 and result["officer_checks_s"] > 0
-    for key in ("import_s", "records_per_s", "bare_s", "ratio", "target_s", "export_s", "bare_export_s", "export_ratio"):
+    for key in ("import_s", "records_per_s", "bare_s", "ratio", "target_s", "export_s", "bare_export_s", "export_ratio",
+                "bare_with_bookkeeping_s", "ratio_to_bare_with_bookkeeping"):
         assert isinstance(result[key], (int, float)) and result[key] > 0, key
     assert db.read_bytes() == before  # the benchmark works on copies
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("station.db") or "sync-bench" in p.name] \

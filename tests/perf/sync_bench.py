@@ -2,8 +2,8 @@
 
     python -m tests.perf.sync_bench --db /tmp/perf/station.db --size 10000 [--json] [--profile FILE]
 
-Nothing is written to ``--db``: the benchmark works on two copies of it next to it (one for
-the sync import, one for the bare-sqlite3 baseline), removed afterwards. Steps:
+Nothing is written to ``--db``: the benchmark works on three copies of it next to it (one for
+the sync import, two for the bare-sqlite3 baselines), removed afterwards. Steps:
 
 1. copy the station database; the batch's officers are put on its list of inspectors (a signed
    inspection is accepted only from known officers) and ``core.sync.add_device`` registers a laptop on the copy;
@@ -18,7 +18,8 @@ the sync import, one for the bare-sqlite3 baseline), removed afterwards. Steps:
    changes and writes the package itself — the format is the app's, signature and all;
 4. ``core.sync.import_package`` on the station copy is timed (wall time, records/s), then
    the same rows are inserted with bare sqlite3 ``executemany`` into the second copy
-   (the baseline for the DESIGN.md "within 3×" ratio);
+   (the baseline for the DESIGN.md "within 3×" ratio), and into a third one with an audit entry
+   and a ``sync_base`` row each, made beforehand (the floor of one audit entry per record);
 5. checks: row counts grew by exactly the package's counts, no conflicts,
    ``core.audit.verify_chain`` is ok on the station copy, and a second import of the same
    package reports ``already_imported``.
@@ -201,9 +202,14 @@ def make_laptop(station, work: Path, rows):
     return laptop, len(subjects), len(audit), audit_total
 
 
-def bare_insert(db: Path, rows) -> float:
-    """The same rows with bare sqlite3 executemany, one transaction, the app's pragmas."""
+def bare_insert(db: Path, rows, *, bookkeeping: bool = False) -> float:
+    """The same rows with bare sqlite3 executemany, one transaction, the app's pragmas.
+
+    ``bookkeeping``: also the rows the import writes beside each record, made before the clock
+    starts — an ``audit_log`` entry (its after_json the record's JSON, hashes of the real length)
+    and a ``sync_base`` row: the floor of one audit entry per record, nothing computed."""
     prepared = []
+    audit, bases = [], []
     for table, data in _rows_by_table(rows).items():
         if not data:
             continue
@@ -211,6 +217,16 @@ def bare_insert(db: Path, rows) -> float:
         verb = "INSERT OR IGNORE" if table == "template_snapshots" else "INSERT"
         sql = f"{verb} INTO {table} ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})"
         prepared.append((sql, [tuple(_sql_value(r[k]) for k in keys) for r in data]))
+        if bookkeeping and table != "template_snapshots":
+            for n, r in enumerate(data):
+                after = json.dumps(r, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+                digest = f"{n:064x}"
+                audit.append(("2027-01-04 08:46:10.000000", "同步", "insert", table, r["id"], "{}", after, digest, digest))
+                bases.append(("bench-peer", table, r["id"], r.get("version", 1)))
+    if bookkeeping:
+        prepared.append(("INSERT INTO audit_log (at, actor, action, table_name, record_id, before_json, after_json, "
+                         "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", audit))
+        prepared.append(("INSERT INTO sync_base (peer_id, table_name, record_id, version) VALUES (?, ?, ?, ?)", bases))
     raw = rawdb.connect(db, isolation_level=None)
     app_pragmas(raw)
     raw.execute("SELECT count(*) FROM inspections").fetchone()  # open the file before the clock starts
@@ -285,13 +301,14 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
     checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     checkpoint.close()
     work = Path(tempfile.mkdtemp(prefix=f"{db.stem}.sync-bench.", dir=db.parent))
-    station_copy, raw_copy = work / "station.db", work / "bare.db"
+    station_copy, raw_copy, all_copy = work / "station.db", work / "bare.db", work / "bare-all.db"
     result: dict = {"db": str(db), "db_bytes": db.stat().st_size, "size": size}
     try:
         t0 = time.perf_counter()
         _copy(db, station_copy)
         if baseline:
             _copy(db, raw_copy)
+            _copy(db, all_copy)
         result["copy_s"] = round(time.perf_counter() - t0, 1)
         log(f"copied {db.name} ({db.stat().st_size / 1e9:.2f} GB) in {result['copy_s']} s")
 
@@ -379,8 +396,10 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
             f"re-import {again}")
 
         bare = bare_insert(raw_copy, rows) if baseline else None
+        bare_all = bare_insert(all_copy, rows, bookkeeping=True) if baseline else None
         if bare is not None:
-            log(f"bare sqlite3 executemany of the same rows: {bare:.2f} s")
+            log(f"bare sqlite3 executemany of the same rows: {bare:.2f} s; with an audit entry and a "
+                f"sync_base row each: {bare_all:.2f} s")
         batches_50mb = max(1, -(-package_bytes // (sync.DEFAULT_MAX_MB * 1024 * 1024)))
         result.update({
             "inspections": counts.get("inspections", 0),
@@ -404,6 +423,9 @@ def run(db: Path, size: int, *, profile: Path | None = None, baseline: bool = Tr
             "met": elapsed <= TARGET_S * size / 10_000,
             "bare_s": round(bare, 3) if bare is not None else None,
             "ratio": round(elapsed / bare, 2) if bare else None,
+            # the floor of one audit entry and one sync_base row per record (``bare_insert``'s bookkeeping)
+            "bare_with_bookkeeping_s": round(bare_all, 3) if bare_all is not None else None,
+            "ratio_to_bare_with_bookkeeping": round(elapsed / bare_all, 2) if bare_all else None,
             "target_ratio": TARGET_RATIO,
             "summary": summary,
             "rows_added": grown,
@@ -440,6 +462,8 @@ def lines(r: dict) -> str:
     if r["bare_s"] is not None:
         out.append(f"bare sqlite3        {r['bare_s']:>9.2f} s   ratio {r['ratio']:.1f}×  target ≤ {r['target_ratio']:g}×  "
                    f"{'met' if r['ratio'] <= r['target_ratio'] else 'MISSED'}")
+        out.append(f"  the same with an audit entry and a sync_base row each {r['bare_with_bookkeeping_s']:.2f} s   "
+                   f"ratio {r['ratio_to_bare_with_bookkeeping']:.1f}×")
     out.append(f"checks: counts {'ok' if r['counts_ok'] else 'WRONG'} {r['summary']}; audit entries +{r['audit_entries_added']:,}; "
                f"verify_chain {'ok' if r['chain_ok'] else 'BROKEN'} ({r['chain_entries']:,} entries, {r['verify_chain_s']} s); "
                f"re-import already_imported={r['reimport_ok']}")
