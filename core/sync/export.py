@@ -13,7 +13,7 @@ from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import func, insert, select
 
@@ -143,7 +143,8 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
             snapshots.update(map(itemgetter(keys.index("template_sha")), rows))
         if stream is not None and stream.alive and lines:
             if Batch.bounds_fit(sizes, list(extra.values()), max_bytes):
-                _stream_table(stream, table, lines, rows, group_at, groups, attachments, streamed)
+                _stream_table(stream, table, lines, rows, group_at, groups, attachments if binaries or hooked else (),
+                              streamed)
             else:
                 stream.abandon()
     # the templates first, in the first package, before any inspection that uses them
@@ -172,7 +173,7 @@ def _collect(ctx: AppContext, session: Session, changed: dict[str, set[str]], ma
 
 
 def _stream_table(stream: StreamedZip, table: str, lines: list[bytes], rows: list[tuple], group_at: int | None,
-                  groups: dict[str, list[Item]], attachments: list[Mapping[str, bytes]], streamed: set[str]) -> None:
+                  groups: dict[str, list[Item]], attachments: Sequence[Mapping[str, bytes]], streamed: set[str]) -> None:
     """``table``'s member and its attachments not handed over yet, to ``stream`` (``_collect``). An
     inspection's rows go by group, in the groups' order, then as read (a stable sort)."""
     if group_at is not None:
