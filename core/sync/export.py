@@ -295,12 +295,7 @@ def _write_packages(ctx: AppContext, s: Session, out_dir: Path, peer: str, chang
         stream = StreamedZip(pool, _package_path(out_dir, me, peer, seq + 1), key, paths)
         try:
             batches = _collect(ctx, s, changed, max_bytes, upward, stream)
-            dead: list[tuple[str, str, int]] = []  # the tombstones' (table, id, version)
-            for number, tombstone in enumerate(tombstones_for(s, peer, watermark(s, peer), upto)):
-                if number and number % MAX_TOMBSTONES == 0:
-                    batches.append(Batch())
-                batches[-1 if number >= MAX_TOMBSTONES else 0].add_tombstone(tombstone)
-                dead.append((tombstone["table"], tombstone["id"], tombstone["version"]))
+            dead = _add_tombstones(s, peer, upto, batches)
             jobs = []
             for batch in batches:
                 seq += 1
@@ -331,6 +326,18 @@ def _write_packages(ctx: AppContext, s: Session, out_dir: Path, peer: str, chang
         "direction": "out", "peer_id": peer, "seq": head["seq"], "sha256": sha256, "audit_upto": upto,
         "created_at": utcnow()} for head, sha256 in zip(heads, files)])
     return paths
+
+
+def _add_tombstones(s: Session, peer: str, upto: int, batches: list[Batch]) -> list[tuple[str, str, int]]:
+    """The deletions ``peer`` has not had, into the first batch (more than ``MAX_TOMBSTONES``: into
+    batches of their own after the others); returns their (table, id, version)."""
+    dead = []
+    for number, tombstone in enumerate(tombstones_for(s, peer, watermark(s, peer), upto)):
+        if number and number % MAX_TOMBSTONES == 0:
+            batches.append(Batch())
+        batches[-1 if number >= MAX_TOMBSTONES else 0].add_tombstone(tombstone)
+        dead.append((tombstone["table"], tombstone["id"], tombstone["version"]))
+    return dead
 
 
 def _package_path(out_dir: Path, me: str, peer: str, seq: int) -> Path:
