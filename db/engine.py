@@ -111,15 +111,19 @@ def make_engine(path_or_url: str | Path) -> Engine:
 # --- what went wrong ---------------------------------------------------------------------------
 
 # SQLite's primary result codes: BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
+_PG_BUSY = {"40001", "40P01"}  # serialization failure, deadlock: the transaction may simply run again
 _SQLITE_KINDS = {5: "busy", 6: "busy", 8: "readonly", 10: "io", 11: "corrupt", 13: "disk_full",
                  14: "cannot_open", 26: "not_sqlite"}
 
 
 def storage_problem(exc: BaseException) -> str | None:
-    """The kind of storage failure behind an SQLite error (a full disk...), or None."""
+    """The kind of storage failure behind an SQLite error (a full disk...), or None; on PostgreSQL,
+    a transaction refused for another one's writes is "busy" too."""
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
     if isinstance(orig, OSError) and orig.errno == 28:  # ENOSPC
         return "disk_full"
+    if getattr(orig, "sqlstate", None) in _PG_BUSY:  # PostgreSQL: another transaction wrote the same rows
+        return "busy"
     if not isinstance(orig, cipher.ERRORS):
         return None
     code = getattr(orig, "sqlite_errorcode", None)
