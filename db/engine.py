@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -111,6 +111,16 @@ def make_engine(path_or_url: str | Path) -> Engine:
 # --- what went wrong ---------------------------------------------------------------------------
 
 # SQLite's primary result codes: BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
+def one_snapshot(session: Session) -> None:
+    """On PostgreSQL, make the transaction just begun (this must be its first statement) see one
+    snapshot, as an SQLite transaction does: REPEATABLE READ. At the default READ COMMITTED each
+    statement sees what others committed meanwhile, so work that reads and then writes what it read
+    (a sync export, an import) could record or overwrite something it never saw; now such a write
+    is refused (40001, "busy" below) and the work can simply run again."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+
 _PG_BUSY = {"40001", "40P01"}  # serialization failure, deadlock: the transaction may simply run again
 _SQLITE_KINDS = {5: "busy", 6: "busy", 8: "readonly", 10: "io", 11: "corrupt", 13: "disk_full",
                  14: "cannot_open", 26: "not_sqlite"}

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from core import anchors
 from core.errors import InvalidInput
@@ -35,6 +35,7 @@ from core.sync.spec import (
 )
 from core.users import LAPTOP_ROLES, require
 from core.version import app_version
+from db.engine import one_snapshot
 from db.models import AuditEntry, Device, SyncBatch, SyncPeer, TemplateSnapshot, User, utcnow
 
 if TYPE_CHECKING:
@@ -256,11 +257,9 @@ def _write_batches(ctx: AppContext, out_dir: Path, peer: str, max_bytes: int, pa
     # hub above does not know; it knows us by the key of our enrolment there, docs/levels.md)
     sealed = {} if upward else anchors.for_manifest(ctx.engine)
     with ctx.transaction() as s:
-        if s.bind.dialect.name == "postgresql":
-            # one snapshot for the whole export, as SQLite's transaction is: at READ COMMITTED an edit
-            # committed between reading a record and writing the peer's sync_base would be recorded
-            # as sent (tests/integration/test_export_snapshot.py)
-            s.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        # one snapshot, or an edit committed between reading a record and writing the peer's
+        # sync_base would be recorded as sent (tests/integration/test_sync_snapshot.py)
+        one_snapshot(s)
         upto = s.scalar(select(func.max(AuditEntry.seq))) or 0
         member = s.get(Device, peer)
         down = member is not None  # to a laptop or a member station: what came from above goes on down
