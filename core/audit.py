@@ -137,11 +137,10 @@ def append_entries(connection, at: datetime, actor: str, entries: list[tuple[str
     # Server databases (PostgreSQL, the county/city hub): a sequence hands out numbers
     # outside the transaction, so a rolled-back one would leave a gap that verify_chain
     # reports as deleted entries, and two concurrent writers would chain to the same
-    # predecessor. There, writers take a transaction-scoped lock and number the entries
-    # themselves. SQLite is unchanged (one writer at a time, rowids without gaps).
+    # predecessor. There, writers take the chain's lock and number the entries themselves.
+    # SQLite is unchanged (one writer at a time, rowids without gaps).
     numbered = connection.dialect.name != "sqlite"
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(726100)")
+    lock_chain(connection)
     last = connection.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
     prev = last.hash if last is not None else GENESIS
     next_seq = (last.seq if last is not None else 0) + 1
@@ -164,6 +163,21 @@ def append_entries(connection, at: datetime, actor: str, entries: list[tuple[str
         prev = digest
     insert_tuples(connection, "audit_log", _AUDIT_COLUMNS + (("seq",) if numbered else ()), rows)
     connection.info["audit.appended"] = True  # core.anchors seals the new head before the commit
+
+
+def lock_chain(connection) -> None:
+    """On PostgreSQL, take the audit chain's lock, held to the end of the transaction: one writer
+    of the chain at a time, others wait (SQLite has one writer anyway).
+
+    A table lock (``SHARE ROW EXCLUSIVE``: it excludes itself and every other write of the log,
+    not its readers), because ``LOCK TABLE`` is the one kind of statement that does not fix a
+    REPEATABLE READ transaction's snapshot: a transaction that takes it first (a sync import,
+    ``core.sync.apply``) sees everything committed before it got the lock, the chain's head
+    included. An advisory lock is taken by a ``SELECT``, which fixes the snapshot before it waits:
+    the head read after it could be stale, and the entries would take numbers already used.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
 
 
 def _canonical_head(at_text: str, actor: str) -> bytes:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import anchors, dbkeys, encryption, guards
-from core.errors import InvalidInput, database_message
+from core.errors import Busy, InvalidInput, database_message
 from core.events import EventBus, InspectionSigned
 from core.tasks import after_signing
 from core.users import require
@@ -138,7 +138,8 @@ class AppContext:
             kind = storage_problem(exc)
             if kind is None:
                 raise
-            raise InvalidInput(database_message(DatabaseProblem(kind, self.where))) from exc
+            problem = Busy if kind == "busy" else InvalidInput
+            raise problem(database_message(DatabaseProblem(kind, self.where))) from exc
 
     @property
     def where(self) -> str:

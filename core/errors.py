@@ -14,6 +14,11 @@ class InvalidInput(DomainError):
     """Input that fails validation (a wrong credit code, a missing field...)."""
 
 
+class Busy(InvalidInput):
+    """The database is held by another program or transaction (a locked SQLite file, a PostgreSQL
+    serialization failure or deadlock): nothing was changed, and the same request may simply run again."""
+
+
 class NotFound(DomainError):
     """The record asked for does not exist."""
 

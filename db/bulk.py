@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any, Callable
 
 from sqlalchemy import Boolean, DateTime, LargeBinary, Table, text
+from sqlalchemy.exc import DBAPIError
 
 CHUNK = 500
 
@@ -90,10 +91,18 @@ def insert_tuples(connection, table: str, columns: tuple[str, ...], rows: list[t
         return
     names = ", ".join(f'"{c}"' for c in columns)
     if connection.dialect.name == "postgresql":
-        with connection.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
+        statement = f'COPY "{table}" ({names}) FROM STDIN'
+        error = connection.dialect.loaded_dbapi.Error
+        try:
+            with connection.connection.driver_connection.cursor() as cursor:
+                with cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        except error as exc:
+            # the driver's own cursor: its error as SQLAlchemy would have raised it (an IntegrityError
+            # for a taken key, an OperationalError for a serialization failure...), so that callers
+            # and ``storage_problem`` meet it as they meet every other statement's
+            raise DBAPIError.instance(statement, None, exc, error, dialect=connection.dialect) from exc
         return
     connection.exec_driver_sql(
         f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)

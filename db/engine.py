@@ -110,7 +110,6 @@ def make_engine(path_or_url: str | Path) -> Engine:
 
 # --- what went wrong ---------------------------------------------------------------------------
 
-# SQLite's primary result codes: BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
 def one_snapshot(session: Session) -> None:
     """On PostgreSQL, make the transaction just begun (this must be its first statement) see one
     snapshot, as an SQLite transaction does: REPEATABLE READ. At the default READ COMMITTED each
@@ -122,6 +121,7 @@ def one_snapshot(session: Session) -> None:
 
 
 _PG_BUSY = {"40001", "40P01"}  # serialization failure, deadlock: the transaction may simply run again
+# SQLite's primary result codes: BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
 _SQLITE_KINDS = {5: "busy", 6: "busy", 8: "readonly", 10: "io", 11: "corrupt", 13: "disk_full",
                  14: "cannot_open", 26: "not_sqlite"}
 

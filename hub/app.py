@@ -1,7 +1,8 @@
 """The hub's HTTP routes (Starlette): signed requests in, JSON or a package out.
 
 Errors are JSON ``{"error": "<Chinese message>"}`` with 400/401/403/404/408/409/413, and 503 with
-``Retry-After`` when more uploads are in progress than the hub admits (``Hub.admit_push``); an
+``Retry-After`` when more uploads are in progress than the hub admits (``Hub.admit_push``) or the
+database is held by another writer (``core.errors.Busy``: nothing written, the laptop asks again); an
 unexpected error answers 500 with a fixed message and never its exception text (the
 traceback goes to the hub's log, logger ``hub``).
 """
@@ -17,9 +18,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core import sync
-from core.errors import DomainError
+from core.errors import Busy, DomainError
 from core.sync.client import API, H_NAME
-from hub.service import BUSY, RETRY_AFTER_SECONDS, SEQ, Hub, HubError
+from hub.service import BUSY, DATABASE_BUSY, RETRY_AFTER_SECONDS, SEQ, Hub, HubError
 
 log = logging.getLogger("hub")
 INTERNAL_ERROR = "同步服务内部错误，请求未完成；详细情况已记入同步服务的日志，请联系所里的管理员"
@@ -37,6 +38,9 @@ def create_app(hub: Hub) -> Starlette:
             return await handler(request)
         except HubError as exc:
             return _error(exc.status, exc.message)
+        except Busy:  # the database, held by another writer: the laptop asks again (client.py)
+            return JSONResponse({"error": DATABASE_BUSY}, status_code=503,
+                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         except DomainError as exc:
             return _error(400, exc.message)
         except Exception:  # noqa: BLE001 - the answer carries no detail; the log has it all

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import anchors
+from core.audit import lock_chain
 from core.errors import InvalidInput
 from core.attachments import read_attachment, stored_form
 from core.inspections import photo_path, safe_attachment_name, signature_path
@@ -371,8 +372,11 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
     try:
         with ctx.transaction() as s:
             # one snapshot, or a local edit committed between reading a record and writing the
-            # remote one over it would be lost (tests/integration/test_sync_snapshot.py)
+            # remote one over it would be lost; taken after the audit chain's lock (before any
+            # read), so that the snapshot holds the chain's head and no audited write can commit
+            # while the import runs (tests/integration/test_sync_snapshot.py)
             one_snapshot(s)
+            lock_chain(s.connection())
             above = station and kind == "above"
             s.info["actor"] = (f"{FROM_ABOVE}{pkg.sender_name}" if above else f"{SYNC_ACTOR_PREFIX}:{pkg.sender_name}")[:64]
             # the receipt first: its INSERT opens the database transaction the pragma needs

@@ -393,7 +393,7 @@ def test_push_without_network_says_to_use_usb(tmp_path):
 
 def test_station_writes_while_the_hub_imports(station, hubs, tmp_path, officers):
     """The office PC edits the register while a laptop's package is being imported: both land
-    and the audit chain stays one chain (on PostgreSQL the writers queue on an advisory lock)."""
+    and the audit chain stays one chain (on PostgreSQL the writers queue on the audit chain's lock)."""
     laptop, _ = laptop_of(station, tmp_path)
     hub = hubs(station)
     offline_inspection(station, laptop, hub.url, tmp_path, officers)
@@ -417,6 +417,42 @@ def test_station_writes_while_the_hub_imports(station, hubs, tmp_path, officers)
     assert not worker.is_alive()
     assert "result" in outcome, outcome
     assert outcome["result"].applied > 0
+    assert verify_chain(station.ctx).ok
+    laptop.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_busy_database_is_answered_503_and_the_laptop_sends_again(station, hubs, tmp_path, officers):
+    """The office PC holds the station's database longer than the hub waits for it (SQLite's busy
+    timeout, 5 s): the hub answers 503 with Retry-After ("busy", nothing written) and the laptop sends
+    the package again until it lands. Fault before: the hub answered 400, and the laptop gave up with
+    "数据库正被另一个程序占用" although nothing was wrong with its package."""
+    laptop, _ = laptop_of(station, tmp_path)
+    hub = hubs(station)
+    offline_inspection(station, laptop, hub.url, tmp_path, officers)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with station.ctx.transaction() as s:
+            s.connection().exec_driver_sql("UPDATE subjects SET phone = phone")  # the write lock, held
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(10)
+    threading.Timer(8, release.set).start()  # longer than the hub's busy timeout
+    out = tmp_path / "out"
+    out.mkdir()
+    [package] = sync.export_packages(laptop, out)
+    client = sync_client.HubClient.for_laptop(laptop, hub.url)
+    try:
+        result = client.push_file(package)
+    finally:
+        release.set()
+        holder.join(10)
+    assert client.busy_retries >= 1  # told 503, it waited and sent the package again
+    assert result["applied"] > 0 and result["conflicts"] == 0
     assert verify_chain(station.ctx).ok
     laptop.close()
 
