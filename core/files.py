@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -35,6 +36,27 @@ def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what
         if isinstance(exc, OSError):
             raise InvalidInput(f"无法写入{what}{target.name}（{exc.strerror or exc}），请检查磁盘空间") from exc
         raise
+
+
+STALE_PART_SECONDS = 3600  # a temp file not written for this long belongs to no running write
+
+
+def remove_stale_parts(folder: Path, name_glob: str, *, now: float | None = None) -> int:
+    """Remove the temp files ``write_through_temp`` left in ``folder`` for targets matching
+    ``name_glob`` when its process was killed (a crash, power lost) before it could: hidden,
+    they would only fill the disk or the USB stick. Only those not written for an hour: a
+    write still running (another export into the same folder) keeps writing to its own.
+    Returns how many were removed; one that cannot be removed is left."""
+    now = time.time() if now is None else now
+    removed = 0
+    for temp in Path(folder).glob(f".{name_glob}.*.part"):
+        try:
+            if temp.is_file() and not temp.is_symlink() and now - temp.stat().st_mtime > STALE_PART_SECONDS:
+                temp.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def write_atomically(target: Path, data: bytes) -> None:

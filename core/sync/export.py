@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 
 from core import anchors
 from core.errors import InvalidInput
+from core.files import remove_stale_parts
 from core.attachments import read_attachment
 from core.inspections import photo_path, signature_path
 from core.sync import export_sets
@@ -205,6 +206,7 @@ def export_packages(ctx: AppContext, out_dir: Path, *, max_mb: float = DEFAULT_M
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInput(f"无法建立导出目录 {out_dir}（{exc.strerror or exc}）") from exc
+    remove_stale_parts(out_dir, "sync-*.zip")  # what an export killed here before left behind
     max_bytes = max(int(max_mb * 1024 * 1024), 1)
     paths: list[Path] = []
     targets = peers(ctx)

@@ -127,3 +127,28 @@ def test_the_stream_alone(tmp_path):
         stream.add("records/subjects.jsonl", b"{}\n")
         stream.abandon()  # the writer's failure is not raised here
     assert len(paths) == 1
+
+
+def test_temp_files_left_by_a_killed_export_are_removed_by_the_next(setup):
+    """An export killed while it writes (a crash, power lost: no ``finally`` runs) leaves its hidden
+    ``.part`` file; the next export into the folder removes it once it is an hour old, and leaves a
+    fresh one alone (another export may still be writing it). Fault before: they stayed for ever,
+    18–190 MB each on the laptop's disk or USB stick."""
+    import os
+    import time
+
+    laptop, tmp = setup["laptop"], setup["tmp"]
+    out = tmp / "usb"
+    out.mkdir()
+    stale = out / ".sync-1a2b3c4d-to-5e6f7a8b-000001.zip.k2j3h4.part"
+    fresh = out / ".sync-1a2b3c4d-to-5e6f7a8b-000002.zip.q9w8e7.part"
+    unrelated = out / ".report.pdf.x1y2z3.part"  # not a package's: not the export's to remove
+    for path in (stale, fresh, unrelated):
+        path.write_bytes(b"PK\x03\x04 half a package")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    os.utime(unrelated, (two_hours_ago, two_hours_ago))
+    [package] = sync.export_packages(laptop, out)
+    assert package.exists()
+    assert not stale.exists()
+    assert fresh.exists() and unrelated.exists()
