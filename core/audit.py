@@ -167,17 +167,15 @@ def append_entries(connection, at: datetime, actor: str, entries: list[tuple[str
 
 def lock_chain(connection) -> None:
     """On PostgreSQL, take the audit chain's lock, held to the end of the transaction: one writer
-    of the chain at a time, others wait (SQLite has one writer anyway).
-
-    A table lock (``SHARE ROW EXCLUSIVE``: it excludes itself and every other write of the log,
-    not its readers), because ``LOCK TABLE`` is the one kind of statement that does not fix a
-    REPEATABLE READ transaction's snapshot: a transaction that takes it first (a sync import,
-    ``core.sync.apply``) sees everything committed before it got the lock, the chain's head
-    included. An advisory lock is taken by a ``SELECT``, which fixes the snapshot before it waits:
-    the head read after it could be stale, and the entries would take numbers already used.
-    """
+    of the chain at a time, the others wait (SQLite has one writer anyway). Every audited write
+    takes it before its commit (``append_entries``), so a transaction that takes it first (a sync
+    import, ``core.sync.apply``) sees no audited write commit while it runs: at READ COMMITTED each
+    of its reads is then as current as its writes. An advisory lock (not a table lock: those
+    conflict with autovacuum, and an anti-wraparound vacuum of a city's log does not yield).
+    Not for a REPEATABLE READ transaction: its snapshot is fixed by the lock's own ``SELECT``,
+    before the wait, and the head read after it could be stale."""
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(726100)")
 
 
 def _canonical_head(at_text: str, actor: str) -> bytes:

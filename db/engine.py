@@ -114,8 +114,10 @@ def one_snapshot(session: Session) -> None:
     """On PostgreSQL, make the transaction just begun (this must be its first statement) see one
     snapshot, as an SQLite transaction does: REPEATABLE READ. At the default READ COMMITTED each
     statement sees what others committed meanwhile, so work that reads and then writes what it read
-    (a sync export, an import) could record or overwrite something it never saw; now such a write
-    is refused (40001, "busy" below) and the work can simply run again."""
+    (a sync export recording what it sent) could record something it never saw; now such a write
+    is refused (40001, "busy" below) and the work can simply run again. Not for work that appends
+    to the audit chain: it reads the chain's head after waiting for its lock, which a snapshot
+    taken before would hide (``core.audit.lock_chain``)."""
     if session.bind.dialect.name == "postgresql":
         session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 

@@ -41,7 +41,6 @@ from core.sync.spec import (
     PUBLISHED, STATION_REFUSES, SYNC_ACTOR_PREFIX,
 )
 from core.users import require
-from db.engine import one_snapshot
 from db.models import Inspection, Signature, SyncBatch, SyncConflict, SyncPeer, SyncTombstone, TemplateSnapshot, utcnow
 
 if TYPE_CHECKING:
@@ -371,11 +370,9 @@ def _apply(ctx: AppContext, pkg: Package, summary: ImportSummary) -> None:
     skip = STATION_REFUSES if station and kind == "laptop" else set()
     try:
         with ctx.transaction() as s:
-            # one snapshot, or a local edit committed between reading a record and writing the
-            # remote one over it would be lost; taken after the audit chain's lock (before any
-            # read), so that the snapshot holds the chain's head and no audited write can commit
-            # while the import runs (tests/integration/test_sync_snapshot.py)
-            one_snapshot(s)
+            # the audit chain's lock first: no audited write commits while the import runs, or a
+            # local edit committed between reading a record and writing the remote one over it
+            # would be lost (tests/integration/test_sync_snapshot.py)
             lock_chain(s.connection())
             above = station and kind == "above"
             s.info["actor"] = (f"{FROM_ABOVE}{pkg.sender_name}" if above else f"{SYNC_ACTOR_PREFIX}:{pkg.sender_name}")[:64]

@@ -6,12 +6,13 @@ between the export reading a record and writing the peer's ``sync_base`` left ``
 the peer had the *new* version while the package carried the old one — so the peer's later edit
 of that record would not be seen as a conflict with the edit it never received. Likewise an import:
 a local edit committed between the import reading a record (no local change since the base: take
-the remote one) and writing it was overwritten, silently. Both now run at REPEATABLE READ there
-(``db.engine.one_snapshot``; SQLite's transaction is one snapshot already): the export records what
-it sent. The import first takes the audit chain's lock (``core.audit.lock_chain``, before its
-snapshot begins), so no audited write commits while it runs: an edit waits for it, or, holding a
-row the import wants, one of the two is refused as "busy" with nothing written, and run again it
-meets the other's change.
+the remote one) and writing it was overwritten, silently. The export now runs at REPEATABLE READ
+there (``db.engine.one_snapshot``; SQLite's transaction is one snapshot already) and records what it
+sent. The import first takes the audit chain's lock (``core.audit.lock_chain``), which every audited
+write takes before its commit: no such write commits while the import runs; an edit waits for it,
+or, holding a row the import wants, one of the two is refused as "busy" with nothing written, and
+run again it meets the other's change. (A REPEATABLE READ import, tried first, took its snapshot
+before that lock was free and chained its entries to a stale head: ``test_an_edit_elsewhere_…``.)
 """
 from __future__ import annotations
 
@@ -130,9 +131,9 @@ def _laptop_edits_a_station_draft(station: AppContext, tmp_path):
 
 def test_an_edit_elsewhere_during_an_import_waits_for_it_and_both_land(pg_server, tmp_path):
     """A console renames a shop while a laptop's package is being imported: the rename waits for the
-    import (the audit chain's lock) and lands after it. Fault before: the import's snapshot was taken
-    before the rename committed, so its audit entries took numbers the rename had used (a raw
-    UniqueViolation, the import lost)."""
+    import (the audit chain's lock) and lands after it. Fault before (the import at REPEATABLE READ):
+    its snapshot was taken before the rename committed, so its audit entries took numbers the rename
+    had used (a raw UniqueViolation, the import lost)."""
     url = pg_server.create_database()
     station = AppContext.open(url, attachments_dir=tmp_path / "station-attachments")
     other = AppContext.open(url, attachments_dir=tmp_path / "station-attachments")  # the console, say
