@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from core.errors import InvalidInput
-from core.files import fsync_dir, write_through_temp
+from core.files import fsync_dir, is_temp, write_through_temp
 
 if TYPE_CHECKING:
     from core.context import AppContext
@@ -192,16 +192,11 @@ class EncryptSummary:
         return text + ("；已取消，其余仍为明文，可再次运行" if self.cancelled else "")
 
 
-def _is_temp(path: Path) -> bool:
-    """A temp file of ``core.files.write_through_temp`` (a run that was killed left it)."""
-    return path.name.startswith(".") and path.name.endswith(".part")
-
-
 def _files(root: Path) -> list[Path]:
     """The attachment files of ``root`` (the staging folder included), temp files left out."""
     if not root.is_dir():
         return []
-    return [p for p in sorted(root.rglob("*")) if not p.is_symlink() and p.is_file() and not _is_temp(p)]
+    return [p for p in sorted(root.rglob("*")) if not p.is_symlink() and p.is_file() and not is_temp(p)]
 
 
 def attachment_files(root: Path) -> list[Path]:
@@ -269,7 +264,7 @@ def encrypt_existing(ctx: AppContext, *, progress: Callable[[int, int], None] | 
     if not root.is_dir():
         return summary
     for path in sorted(root.rglob("*")):
-        if _is_temp(path) and path.is_file() and not path.is_symlink():
+        if is_temp(path) and path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)  # partial output of a killed run (or of a failed write)
     files = _files(root)
     summary.total = len(files)

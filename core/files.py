@@ -11,6 +11,14 @@ from core.errors import InvalidInput
 from db.cipher import fsync_dir  # noqa: F401  (core's one folder fsync is the database layer's)
 
 
+TEMP_SUFFIX = ".part"  # a temp file of ``write_through_temp``: ".<target name>.<random>.part"
+
+
+def is_temp(path: Path) -> bool:
+    """A temp file of ``write_through_temp`` (a write still running, or one a killed run left)."""
+    return path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)
+
+
 def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what: str = "") -> None:
     """Write ``target`` by ``fill(file)`` into a temp file in the same folder, then rename it.
 
@@ -22,7 +30,7 @@ def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise InvalidInput(f"无法写入{what}{target}：{exc.strerror or exc}") from exc
     try:
@@ -41,15 +49,14 @@ def write_through_temp(target: Path, fill: Callable[[BinaryIO], object], *, what
 STALE_PART_SECONDS = 3600  # a temp file not written for this long belongs to no running write
 
 
-def remove_stale_parts(folder: Path, name_glob: str, *, now: float | None = None) -> int:
+def remove_stale_parts(folder: Path, name_glob: str) -> int:
     """Remove the temp files ``write_through_temp`` left in ``folder`` for targets matching
     ``name_glob`` when its process was killed (a crash, power lost) before it could: hidden,
     they would only fill the disk or the USB stick. Only those not written for an hour: a
     write still running (another export into the same folder) keeps writing to its own.
     Returns how many were removed; one that cannot be removed is left."""
-    now = time.time() if now is None else now
-    removed = 0
-    for temp in Path(folder).glob(f".{name_glob}.*.part"):
+    now, removed = time.time(), 0
+    for temp in Path(folder).glob(f".{name_glob}.*{TEMP_SUFFIX}"):
         try:
             if temp.is_file() and not temp.is_symlink() and now - temp.stat().st_mtime > STALE_PART_SECONDS:
                 temp.unlink()

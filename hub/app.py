@@ -30,6 +30,11 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def _come_back_later(message: str) -> JSONResponse:
+    """503 with ``Retry-After``: the laptop waits it out and sends the same request again (client.py)."""
+    return JSONResponse({"error": message}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def create_app(hub: Hub) -> Starlette:
     """The ASGI application of one hub."""
 
@@ -38,9 +43,8 @@ def create_app(hub: Hub) -> Starlette:
             return await handler(request)
         except HubError as exc:
             return _error(exc.status, exc.message)
-        except Busy:  # the database, held by another writer: the laptop asks again (client.py)
-            return JSONResponse({"error": DATABASE_BUSY}, status_code=503,
-                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        except Busy:  # the database, held by another writer
+            return _come_back_later(DATABASE_BUSY)
         except DomainError as exc:
             return _error(400, exc.message)
         except Exception:  # noqa: BLE001 - the answer carries no detail; the log has it all
@@ -53,8 +57,7 @@ def create_app(hub: Hub) -> Starlette:
             # admitted after authentication (so that nobody unknown can fill the places), before the
             # verification and the import: a busy hub does no work for an upload it turns away
             if not hub.admit_push():
-                return JSONResponse({"error": BUSY}, status_code=503,
-                                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+                return _come_back_later(BUSY)
             try:
                 result = await run_in_threadpool(hub.import_upload, device, body, req.headers.get(H_NAME, ""))
             finally:
