@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import anchors, dbkeys, encryption, guards
-from core.errors import Busy, InvalidInput, database_message
+from core.errors import Busy, InvalidInput, StorageFailure, database_message
 from core.events import EventBus, InspectionSigned
 from core.tasks import after_signing
 from core.users import require
@@ -126,8 +126,8 @@ class AppContext:
     def transaction(self) -> Iterator[Session]:
         """One unit of work: committed when the block ends, rolled back on any error.
 
-        A full disk (or a database that became unreadable or locked) is ``InvalidInput``
-        with one Chinese line; SQLite has rolled the whole unit back.
+        A full disk (or a database that became unreadable or locked) is ``StorageFailure``
+        (``Busy`` when locked) with one Chinese line; the database has rolled the whole unit back.
         """
         try:
             with self.sessions() as session, session.begin():
@@ -138,8 +138,8 @@ class AppContext:
             kind = storage_problem(exc)
             if kind is None:
                 raise
-            problem = Busy if kind == "busy" else InvalidInput
-            raise problem(database_message(DatabaseProblem(kind, self.where))) from exc
+            problem = Busy if kind == "busy" else StorageFailure
+            raise problem(database_message(DatabaseProblem(kind, self.where)), kind) from exc
 
     @property
     def where(self) -> str:

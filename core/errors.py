@@ -14,7 +14,21 @@ class InvalidInput(DomainError):
     """Input that fails validation (a wrong credit code, a missing field...)."""
 
 
-class Busy(InvalidInput):
+class StorageFailure(InvalidInput):
+    """The database could not be written or read (a full disk, an I/O error, a read-only or damaged
+    file): nothing was changed. ``kind`` is one of ``DATABASE_PROBLEMS``; the message names the
+    database, which is for the person at this computer, not for a peer (``without_where``)."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
+
+    def without_where(self, where: str) -> str:
+        """The same line with ``where`` (a neutral name) in place of the database's file or URL."""
+        return DATABASE_PROBLEMS[self.kind].format(where=where, detail="")
+
+
+class Busy(StorageFailure):
     """The database is held by another program or transaction (a locked SQLite file, a PostgreSQL
     serialization failure or deadlock): nothing was changed, and the same request may simply run again."""
 

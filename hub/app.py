@@ -2,9 +2,11 @@
 
 Errors are JSON ``{"error": "<Chinese message>"}`` with 400/401/403/404/408/409/413, and 503 with
 ``Retry-After`` when more uploads are in progress than the hub admits (``Hub.admit_push``) or the
-database is held by another writer (``core.errors.Busy``: nothing written, the laptop asks again); an
-unexpected error answers 500 with a fixed message and never its exception text (the
-traceback goes to the hub's log, logger ``hub``).
+database is held by another writer (``core.errors.Busy``: nothing written, the laptop asks again).
+Another storage failure (a full disk, an I/O error: ``core.errors.StorageFailure``) answers 500 with
+its kind's line naming "the hub's database" rather than its file or URL, and an unexpected error
+answers 500 with a fixed message and never its exception text; both go to the hub's log (logger
+``hub``) in full.
 """
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core import sync
-from core.errors import Busy, DomainError
+from core.errors import Busy, DomainError, StorageFailure
 from core.sync.client import API, H_NAME
-from hub.service import BUSY, DATABASE_BUSY, RETRY_AFTER_SECONDS, SEQ, Hub, HubError
+from hub.service import BUSY, DATABASE_BUSY, HUB_DATABASE, RETRY_AFTER_SECONDS, SEQ, Hub, HubError
 
 log = logging.getLogger("hub")
 INTERNAL_ERROR = "同步服务内部错误，请求未完成；详细情况已记入同步服务的日志，请联系所里的管理员"
@@ -45,6 +47,9 @@ def create_app(hub: Hub) -> Starlette:
             return _error(exc.status, exc.message)
         except Busy:  # the database, held by another writer
             return _come_back_later(DATABASE_BUSY)
+        except StorageFailure as exc:  # the laptop is not told where the station keeps its database
+            log.error("storage failure in %s %s: %s", request.method, request.url.path, exc.message)
+            return _error(500, exc.without_where(HUB_DATABASE))
         except DomainError as exc:
             return _error(400, exc.message)
         except Exception:  # noqa: BLE001 - the answer carries no detail; the log has it all

@@ -14,7 +14,7 @@ Every request is signed by a registered, not revoked, device
 the station's database (``core.sync.replay``) for the clock window, across restarts. An
 unknown device, a revoked one and a bad signature get the same answer (401, one message),
 so the answer does not tell whether a device id exists. Errors are JSON
-``{"error": "<Chinese message>"}`` with 400/401/403/404/408/409/413.
+``{"error": "<Chinese message>"}`` with 400/401/403/404/408/409/413, 500 and 503 (``hub.app``).
 Imports and exports run one at a time, each one transaction: a hub killed mid-request
 leaves the database as it was before that request.
 """
@@ -53,6 +53,7 @@ DEFAULT_MAX_PENDING_PUSHES = 4
 RETRY_AFTER_SECONDS = 2
 BUSY = "同步服务正忙（同时上传的同步包较多），请稍后重试；笔记本会自动重试"
 # the database held by another writer (``core.errors.Busy``); not the database's own message, which names its file
+HUB_DATABASE = "同步服务的数据库（详见同步服务的日志）"  # in a storage failure's line, for its file or URL
 DATABASE_BUSY = "同步服务的数据库正忙（另一个程序正在写入），未写入任何内容，请稍后重试；笔记本会自动重试"
 DEFAULT_REQUEST_TIMEOUT = 15  # seconds: for a request's headers, and between two parts of its body
 BODY_MIN_RATE = 16 * 1024  # bytes per second, on average, once the first 2 × timeout have passed

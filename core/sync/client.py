@@ -41,7 +41,7 @@ H_DEVICE, H_TIMESTAMP, H_NONCE, H_SIGNATURE = "X-Device-Id", "X-Timestamp", "X-N
 H_NAME = "X-Package-Name"
 MAX_SKEW_SECONDS = 300  # a request older (or newer) than this is refused
 TIMEOUT_SECONDS = 60
-BUSY_RETRIES = 40  # a hub that answers 503 (busy, Retry-After) is asked again, this many times at most
+BUSY_RETRIES = 40  # a hub that answers 503 (busy, Retry-After) is asked again, this many times at most (push and pull)
 MAX_RETRY_AFTER = 30  # seconds: a longer Retry-After is not waited for
 MAX_PULL = 1000  # packages per pull, a bound on the loop
 # A package name from the other side is used as a file name only if it looks like ours.
@@ -147,9 +147,22 @@ class HubClient:
             raise InvalidInput(f"无法连接到所里的同步服务（地址 {self.base}）：对方未开启或网络不通；"
                                "没有网络时可以用U盘或共享文件夹同步") from exc
 
+    def patient(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> HubResponse:
+        """Like ``request``, but a 503 (the hub busy: too many uploads at once, or its database held by
+        another writer; nothing was done) is waited out for its Retry-After, with jitter so that the
+        laptops told at the same moment do not all come back together, and sent again, newly signed,
+        up to BUSY_RETRIES times."""
+        for attempt in range(BUSY_RETRIES + 1):
+            resp = self.request(method, target, body, headers)
+            if resp.status != 503 or attempt == BUSY_RETRIES:
+                break
+            self.busy_retries += 1
+            self.sleep(retry_after(resp) * (0.5 + secrets.randbelow(1000) / 1000))
+        return resp
+
     def checked(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> HubResponse:
-        """Like ``request`` but any status other than 200 raises InvalidInput with the hub's message."""
-        resp = self.request(method, target, body, headers)
+        """Like ``patient`` but any final status other than 200 raises InvalidInput with the hub's message."""
+        resp = self.patient(method, target, body, headers)
         if resp.status != 200:
             raise InvalidInput(error_message(resp))
         return resp
@@ -160,17 +173,7 @@ class HubClient:
             body = path.read_bytes()
         except OSError as exc:
             raise InvalidInput(f"无法读取同步包 {path.name}：{exc.strerror or exc}") from exc
-        for attempt in range(BUSY_RETRIES + 1):
-            resp = self.request("POST", f"{API}/packages", body, {H_NAME: path.name})
-            if resp.status != 503 or attempt == BUSY_RETRIES:
-                break
-            # the hub is busy (more uploads at once than it admits): come back after Retry-After, with jitter
-            # so that the laptops told at the same moment do not all return together
-            self.busy_retries += 1
-            self.sleep(retry_after(resp) * (0.5 + secrets.randbelow(1000) / 1000))
-        if resp.status != 200:
-            raise InvalidInput(error_message(resp))
-        return resp.json()
+        return self.checked("POST", f"{API}/packages", body, {H_NAME: path.name}).json()
 
 
 def retry_after(resp: HubResponse) -> float:

@@ -58,3 +58,43 @@ def test_busy_hub_turns_the_upload_away_and_the_laptop_retries(tmp_path):
 def test_retry_after_is_bounded():
     resp = lambda value: sync_client.HubResponse(503, {"Retry-After": value}, b"")  # noqa: E731
     assert [sync_client.retry_after(resp(v)) for v in ("5", "0", "99999", "soon", "")] == [5.0, 1.0, 30.0, 2.0, 2.0]
+
+
+def test_a_pull_told_the_database_is_busy_asks_again(tmp_path):
+    """The office PC holds the station's database while a laptop pulls: the export the listing starts
+    waits for it (SQLite's busy timeout, shortened here to 0.2 s) and is refused "busy", nothing
+    written; the hub answers 503 with Retry-After and the laptop, having waited, asks again and gets its
+    packages. Fault before: only a push waited out a 503; the pull stopped with "HTTP 503"."""
+    from sqlalchemy import event
+
+    db = str(tmp_path / "county.db")
+    hub_ctx = AppContext.open(db, attachments_dir=tmp_path / "hub-data" / "attachments")
+    [sender] = hub_load_bench.make_senders(hub_ctx, tmp_path / "laptops", 1, 1, 1)
+    hub_ctx.close()
+    runner = hub_load_bench.HubRunner(db, tmp_path / "hub-data", mode="thread")
+    office = AppContext.open(db)
+    office_tx = office.transaction()
+    waits: list[float] = []
+    try:
+        event.listen(runner.ctx.engine.pool, "checkout",
+                     lambda dbapi_connection, *_: dbapi_connection.execute("PRAGMA busy_timeout = 200"))
+        runner.ctx.engine.dispose()  # the pool's connections made before (with 5 s) are not used again
+        s = office_tx.__enter__()
+        s.connection().exec_driver_sql("UPDATE subjects SET phone = phone")  # the write lock, held
+
+        def office_done_after_waiting(seconds: float) -> None:
+            waits.append(seconds)
+            if len(waits) == 2:
+                office_tx.__exit__(None, None, None)
+
+        client = sync_client.HubClient(runner.url, sender.device_id, sender.private_key,
+                                       sleep=office_done_after_waiting)
+        listing = client.checked("GET", "/api/v1/packages?after=0").json()
+        assert len(waits) == 2 == client.busy_retries  # refused twice while held, then answered
+        assert all(1.0 <= w <= 3.0 for w in waits)  # Retry-After 2 s, with jitter
+        assert [p["seq"] for p in listing["packages"]] == [1]
+    finally:
+        if len(waits) < 2:
+            office_tx.__exit__(None, None, None)
+        office.close()
+        runner.stop()

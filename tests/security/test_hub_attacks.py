@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 import main
 from core import sync
@@ -540,4 +541,38 @@ def test_an_unexpected_error_answers_500_without_its_text(station, tmp_path, mon
     records = [r for r in caplog.records if r.name == "hub"]
     assert len(records) == 1 and records[0].exc_info is not None
     assert secret in caplog.text and "Traceback" in caplog.text
+    laptop.close()
+
+
+def test_a_station_database_that_cannot_be_written_is_answered_without_its_path(station, tmp_path, caplog):
+    """The station's database refuses every write while a laptop's pull exports (SQLite's own refusal,
+    as for a file made read-only; a full disk takes the same path): the laptop is told that nothing was
+    written, and not where the station keeps its database — the hub's log has that. Fault before: 400
+    with the database's own line, which ended with the file's full path on the station's PC."""
+    from hub.app import create_app
+    from hub.service import HUB_DATABASE, Hub
+
+    laptop, data = laptop_of(station, tmp_path)
+    hub = Hub(station.ctx, station.data_dir / "hub-outbox")
+    pool = station.ctx.engine.pool
+
+    def read_only(dbapi_connection, _record, _proxy) -> None:
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    before = state(station)
+    event.listen(pool, "checkout", read_only)
+    try:
+        with caplog.at_level(logging.ERROR, logger="hub"):
+            status, body = _asgi(create_app(hub), "GET", LISTING,
+                                 signed(data["device_private_key"], data["device_id"], "GET", LISTING))
+    finally:
+        event.remove(pool, "checkout", read_only)
+        station.ctx.engine.dispose()  # the refusing connections are not used again
+    assert status == 500
+    message = json.loads(body)["error"]
+    assert message == f"数据库文件只读，无法写入：{HUB_DATABASE}"
+    for leak in (station.db, Path(station.db).name, str(tmp_path)):
+        assert leak.encode() not in body
+    assert state(station) == before
+    assert station.db in caplog.text  # the station's admin reads where in the hub's log
     laptop.close()
