@@ -45,8 +45,27 @@ def _columns(obj) -> dict:
     return {attr.key: _plain(getattr(obj, attr.key)) for attr in state.mapper.column_attrs}
 
 
-def _changes(obj) -> tuple[dict, dict]:
-    """The changed columns, before and after, plus the record's owner keys (``*_id``) for context."""
+_VERSIONS = "audit.versions"  # session.info, for one flush: id(row) -> (version before, after)
+
+
+def note_versions(session: Session, _context, _instances) -> None:
+    """Before each flush, after ``core.guards`` set them: each synced row's version change. The
+    mapper's optimistic lock (``db.models.SyncMixin``) moves the version into the row's committed
+    state during the flush, so by ``write_audit`` its history no longer shows the change."""
+    found = {}
+    for obj in session.dirty:
+        state = sa_inspect(obj)
+        if state.mapper.version_id_col is None:
+            continue
+        history = state.attrs.version.history
+        if history.added:
+            found[id(obj)] = (history.deleted[0] if history.deleted else None, history.added[0])
+    session.info[_VERSIONS] = found
+
+
+def _changes(obj, version: tuple[int | None, int] | None = None) -> tuple[dict, dict]:
+    """The changed columns, before and after, plus the record's owner keys (``*_id``) for context;
+    ``version``: the row's version change, noted before the flush (``note_versions``)."""
     state = sa_inspect(obj)
     before, after = {}, {}
     for attr in state.mapper.column_attrs:
@@ -54,6 +73,8 @@ def _changes(obj) -> tuple[dict, dict]:
         if history.has_changes():
             before[attr.key] = _plain(history.deleted[0]) if history.deleted else None
             after[attr.key] = _plain(history.added[0]) if history.added else None
+    if version is not None:
+        before["version"], after["version"] = version
     if after:
         owners = {a.key: getattr(obj, a.key) for a in state.mapper.column_attrs
                   if a.key.endswith("_id") and a.key not in after and a.key != "device_id"}
@@ -84,6 +105,7 @@ def entry_hash(prev_hash: str, at: str, actor: str, action: str, table: str, rec
 def write_audit(session: Session, _context) -> None:
     """After each flush: chain an entry for every row inserted, updated or deleted (``core.guards``)."""
     entries = []
+    versions = session.info.pop(_VERSIONS, {})
     for action, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:
             if isinstance(obj, _SKIP) or not hasattr(obj, "__table__"):
@@ -93,9 +115,10 @@ def write_audit(session: Session, _context) -> None:
             elif action == "delete":
                 before, after = _columns(obj), {}
             else:
-                if not session.is_modified(obj, include_collections=False):
+                version = versions.get(id(obj))
+                if version is None and not session.is_modified(obj, include_collections=False):
                     continue
-                before, after = _changes(obj)
+                before, after = _changes(obj, version)
                 if not after:
                     continue
             key = sa_inspect(obj).identity or sa_inspect(obj).mapper.primary_key_from_instance(obj)

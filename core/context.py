@@ -14,9 +14,10 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from core import anchors, dbkeys, encryption, guards
-from core.errors import Busy, InvalidInput, StorageFailure, database_message
+from core.errors import Busy, ChangedMeanwhile, InvalidInput, StorageFailure, database_message
 from core.events import EventBus, InspectionSigned
 from core.tasks import after_signing
 from core.users import require
@@ -58,6 +59,16 @@ MEMORY_SETTINGS = frozenset({"gui.last_officers", "hub_url", "last_result"})
 def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
+
+
+def on_top_of_changes(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a service for a change a user has just made; if a row it read was changed by another
+    (a sync import committed meanwhile) before it wrote (``ChangedMeanwhile``, nothing written), run
+    it once more: it reads the row as it is now and makes the same change on top, keeping the other's."""
+    try:
+        return action(*args, **kwargs)
+    except ChangedMeanwhile:
+        return action(*args, **kwargs)
 
 @dataclass
 class AppContext:
@@ -128,12 +139,16 @@ class AppContext:
 
         A full disk (or a database that became unreadable or locked) is ``StorageFailure``
         (``Busy`` when locked) with one Chinese line; the database has rolled the whole unit back.
+        A row another transaction changed after this one read it (PostgreSQL: a sync import that
+        committed meanwhile) is not written over: ``ChangedMeanwhile`` (``db.models.SyncMixin``).
         """
         try:
             with self.sessions() as session, session.begin():
                 session.info["actor"] = self.user.name if self.user is not None else "系统"
                 session.info["clock"] = self.clock
                 yield session
+        except StaleDataError as exc:  # a row changed by another transaction since this one read it
+            raise ChangedMeanwhile() from exc
         except DBAPIError as exc:
             kind = storage_problem(exc)
             if kind is None:

@@ -33,6 +33,18 @@ class Busy(StorageFailure):
     serialization failure or deadlock): nothing was changed, and the same request may simply run again."""
 
 
+CHANGED_MEANWHILE = "这条记录在保存前已被另一处修改（例如所里刚导入的同步包），本次修改未保存；请重新打开记录，确认后再改"
+
+
+class ChangedMeanwhile(Busy):
+    """A row another transaction changed and committed after this one read it (optimistic locking,
+    ``db.models.SyncMixin``): this one's change was not written over it. Run again, the same
+    service reads the row as it is now and makes its change on top."""
+
+    def __init__(self):
+        super().__init__(CHANGED_MEANWHILE, "busy")
+
+
 class NotFound(DomainError):
     """The record asked for does not exist."""
 

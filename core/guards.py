@@ -28,7 +28,7 @@ from sqlalchemy import Engine, event, inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import anchors
-from core.audit import write_audit
+from core.audit import note_versions, write_audit
 from core.deletions import delete_orphans, record_deletions
 from core.errors import RecordLocked
 from db.models import (CaseDocument, Correction, Inspection, InspectionOfficer, ItemResult, OfficerSignature, Photo,
@@ -45,6 +45,7 @@ def install(sessions: sessionmaker[Session]) -> None:
     event.listen(sessions, "before_flush", delete_orphans)  # first: the lock and the audit see them
     event.listen(sessions, "before_flush", refuse_changes_when_signed)
     event.listen(sessions, "before_flush", bump_versions)
+    event.listen(sessions, "before_flush", note_versions)  # after the bump: what the audit records
     event.listen(sessions, "after_flush", write_audit)
     event.listen(sessions, "after_flush", record_deletions)  # after the audit: its head places the tombstone
     event.listen(sessions, "before_commit", _before_commit)

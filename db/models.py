@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -54,6 +54,15 @@ class SyncMixin:
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     device_id: Mapped[str] = mapped_column(String(36), nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:  # noqa: N805 - a declarative directive, called with the class
+        # Optimistic locking: the ORM updates or deletes a row only where its version is still the one
+        # read (``WHERE id = ? AND version = ?``), else StaleDataError (``AppContext.transaction``: busy).
+        # On PostgreSQL a console's save that read a record before a sync import changed it would
+        # otherwise write over the import. The version itself is set by core.guards (+1 once per
+        # transaction) or by the sync import, never by the mapper.
+        return {"version_id_col": cls.version, "version_id_generator": False}
 
 
 class Setting(Base):

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from core import inspections as svc
 from core.inspections.drafts import answer_remaining
-from core.context import AppContext
+from core.context import AppContext, on_top_of_changes
 from core.errors import DomainError
 from core.tasks import rectification_status_label
 from core.verification import FORMS
@@ -299,9 +299,10 @@ class InspectionEditor(QWidget):
 
     # --- saving ----------------------------------------------------------------
     def save(self, action, *args, **kwargs) -> bool:
-        """Run a core service on this inspection; show its message if it refuses."""
+        """Run a core service on this inspection; show its message if it refuses. The user's change
+        goes on top of what a package imported meanwhile changed (``on_top_of_changes``)."""
         try:
-            action(self.ctx, self.inspection_id, *args, **kwargs)
+            on_top_of_changes(action, self.ctx, self.inspection_id, *args, **kwargs)
         except DomainError as exc:
             self.message.setText(exc.message)
             self.reload()

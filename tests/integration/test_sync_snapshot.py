@@ -228,3 +228,48 @@ def test_a_copy_refused_by_postgresql_is_sqlalchemys_error(pg_server, tmp_path):
             assert conn.scalar(select(SyncBase.record_id)) is None  # nothing written
     finally:
         station.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_console_save_never_writes_over_an_import_that_committed_after_it_read(engine, request, tmp_path):
+    """A console opens a draft (reads it), a laptop's package that changes the same draft is imported
+    and committed, then the console saves. Fault before, on both engines: the save wrote over the
+    import — the laptop's findings gone, and the draft at version 2 on both sides with different
+    content, so sync would never see the difference. (On PostgreSQL each statement reads at READ
+    COMMITTED; SQLite's driver begins the transaction only at the first write, so the read before it
+    saw the database before the import too.) Now the save updates the row only where its version is
+    still the one read (``db.models.SyncMixin``): it is refused, nothing of it written, with one
+    message; made again it lands on top of the import."""
+    from sqlalchemy import event
+
+    from core.errors import CHANGED_MEANWHILE
+
+    url = request.getfixturevalue("pg_server").create_database() if engine == "postgresql" \
+        else str(tmp_path / "station.db")
+    station = AppContext.open(url, attachments_dir=tmp_path / "station-attachments")
+    draft, package = _laptop_edits_a_station_draft(station, tmp_path)
+    other = AppContext.open(url, attachments_dir=tmp_path / "station-attachments")  # the console, say
+    imported = []
+
+    def import_before_the_console_writes(session, _context, _instances) -> None:
+        if not imported:  # the console has read the draft; its UPDATE is the next statement
+            imported.append(sync.import_package(station, package))
+
+    event.listen(other.sessions, "before_flush", import_before_the_console_writes)
+    try:
+        with pytest.raises(InvalidInput) as refused:
+            svc.update_details(other, draft, findings="站内：已电话核实")
+        assert imported and imported[0].applied > 0 and imported[0].conflicts == 0
+        assert refused.value.message == CHANGED_MEANWHILE
+        with station.engine.connect() as conn:
+            row = conn.execute(select(Inspection.findings, Inspection.version).where(Inspection.id == draft)).one()
+        assert tuple(row) == ("笔记本：现场发现过期产品", 2)  # the import's, untouched
+        svc.update_details(other, draft, findings="站内：已电话核实")  # made again: on top of it
+        with station.engine.connect() as conn:
+            row = conn.execute(select(Inspection.findings, Inspection.version).where(Inspection.id == draft)).one()
+        assert tuple(row) == ("站内：已电话核实", 3)
+        assert verify_chain(station).ok
+    finally:
+        event.remove(other.sessions, "before_flush", import_before_the_console_writes)
+        other.close()
+        station.close()
