@@ -6,7 +6,8 @@ database is held by another writer (``core.errors.Busy``: nothing written, the l
 Another storage failure (a full disk, an I/O error: ``core.errors.StorageFailure``) answers 500 with
 its kind's line naming "the hub's database" rather than its file or URL, and an unexpected error
 answers 500 with a fixed message and never its exception text; both go to the hub's log (logger
-``hub``) in full.
+``hub``) in full. A refusal (400) that names one of the station's folders or its database file is
+answered with a neutral word in its place (``Hub.without_paths``), the full line logged.
 """
 from __future__ import annotations
 
@@ -51,7 +52,10 @@ def create_app(hub: Hub) -> Starlette:
             log.error("storage failure in %s %s: %s", request.method, request.url.path, exc.message)
             return _error(500, exc.without_where(HUB_DATABASE))
         except DomainError as exc:
-            return _error(400, exc.message)
+            shown = hub.without_paths(exc.message)
+            if shown != exc.message:
+                log.warning("refused %s %s: %s", request.method, request.url.path, exc.message)
+            return _error(400, shown)
         except Exception:  # noqa: BLE001 - the answer carries no detail; the log has it all
             log.exception("unexpected error in %s %s", request.method, request.url.path)
             return _error(500, INTERNAL_ERROR)

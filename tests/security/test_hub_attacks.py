@@ -576,3 +576,46 @@ def test_a_station_database_that_cannot_be_written_is_answered_without_its_path(
     assert state(station) == before
     assert station.db in caplog.text  # the station's admin reads where in the hub's log
     laptop.close()
+
+
+def test_a_refusal_naming_a_station_folder_tells_the_laptop_no_path(station, tmp_path, caplog, officers):
+    """A laptop's package with photos arrives while the station's attachments folder cannot be made
+    (a file stands in its place): the import is refused, nothing written, and the laptop is told why
+    without the station's folder names — the hub's log has them. Fault before: the answer said
+    "无法写入附件目录 /home/…/attachments（File exists）", the station's own layout."""
+    from hub.app import create_app
+    from hub.service import HUB_FOLDER, Hub
+    from tests.integration.test_sync import inspect_offline, pull_master_data
+
+    laptop, data = laptop_of(station, tmp_path)
+    pull_master_data(station.ctx, laptop, tmp_path / "down")
+    with laptop.sessions() as s:
+        from db.models import Subject
+
+        subject_id = s.query(Subject.id).filter_by(credit_code="91350100M000100Y43").scalar()
+    inspect_offline(laptop, subject_id, officers, tmp_path)
+    (tmp_path / "up").mkdir()
+    [package] = sync.export_packages(laptop, tmp_path / "up")
+    blocked = station.data_dir / "照片与签名"
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_bytes(b"not a folder")
+    station.ctx.attachments_dir = blocked
+    hub = Hub(station.ctx, station.data_dir / "hub-outbox")
+    body = package.read_bytes()
+    target = "/api/v1/packages"
+    with caplog.at_level(logging.WARNING, logger="hub"):
+        status, answer = _asgi(create_app(hub), "POST", target,
+                               signed(data["device_private_key"], data["device_id"], "POST", target, body), body)
+    assert status == 400
+    message = json.loads(answer)["error"]
+    assert message.startswith(f"无法写入附件目录 {HUB_FOLDER}") and message.endswith("未导入任何内容")
+    for leak in (str(blocked), "照片与签名", str(tmp_path), str(station.data_dir)):
+        assert leak.encode() not in answer
+    with station.ctx.sessions() as s:  # nothing imported (the request's nonce is kept, as for any signed one)
+        from db.models import Inspection
+
+        assert s.query(Inspection).count() == 0
+        assert s.query(SyncBatch).filter_by(direction="in").count() == 0
+    assert blocked.read_bytes() == b"not a folder"
+    assert str(blocked) in caplog.text  # the station's admin reads where in the hub's log
+    laptop.close()
