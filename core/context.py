@@ -60,7 +60,6 @@ def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
-
 def on_top_of_changes(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a service for a change a user has just made; if a row it read was changed by another
     (a sync import committed meanwhile) before it wrote (``ChangedMeanwhile``, nothing written), run
@@ -69,6 +68,7 @@ def on_top_of_changes(action: Callable[..., Any], *args: Any, **kwargs: Any) -> 
         return action(*args, **kwargs)
     except ChangedMeanwhile:
         return action(*args, **kwargs)
+
 
 @dataclass
 class AppContext:
@@ -139,8 +139,8 @@ class AppContext:
 
         A full disk (or a database that became unreadable or locked) is ``StorageFailure``
         (``Busy`` when locked) with one Chinese line; the database has rolled the whole unit back.
-        A row another transaction changed after this one read it (PostgreSQL: a sync import that
-        committed meanwhile) is not written over: ``ChangedMeanwhile`` (``db.models.SyncMixin``).
+        A row another transaction changed after this one read it (a sync import that committed
+        meanwhile) is not written over: ``ChangedMeanwhile`` (``db.models.SyncMixin``).
         """
         try:
             with self.sessions() as session, session.begin():

@@ -58,10 +58,11 @@ class SyncMixin:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict:  # noqa: N805 - a declarative directive, called with the class
         # Optimistic locking: the ORM updates or deletes a row only where its version is still the one
-        # read (``WHERE id = ? AND version = ?``), else StaleDataError (``AppContext.transaction``: busy).
-        # On PostgreSQL a console's save that read a record before a sync import changed it would
-        # otherwise write over the import. The version itself is set by core.guards (+1 once per
-        # transaction) or by the sync import, never by the mapper.
+        # read (``WHERE id = ? AND version = ?``), else StaleDataError (``AppContext.transaction``:
+        # ``ChangedMeanwhile``). A console's save that read a record before a sync import changed it
+        # would otherwise write over the import, at the version number the import had given it. The
+        # version itself is set by core.guards (+1 once per transaction) or by the sync import, never
+        # by the mapper.
         return {"version_id_col": cls.version, "version_id_generator": False}
 
 

@@ -52,9 +52,9 @@ DEFAULT_MAX_UPLOAD_MB = 64
 DEFAULT_MAX_PENDING_PUSHES = 4
 RETRY_AFTER_SECONDS = 2
 BUSY = "同步服务正忙（同时上传的同步包较多），请稍后重试；笔记本会自动重试"
+HUB_DATABASE = "同步服务的数据库（详见同步服务的日志）"  # in a storage failure's line, for its file or URL
+HUB_FOLDER = "［所里电脑上的文件夹，详见同步服务的日志］"  # for a station's path in a refusal's line
 # the database held by another writer (``core.errors.Busy``); not the database's own message, which names its file
-HUB_DATABASE = "同步服务的数据库（详见同步服务的日志）"
-HUB_FOLDER = "［所里电脑上的文件夹，详见同步服务的日志］"  # for a station's path in a refusal's line  # in a storage failure's line, for its file or URL
 DATABASE_BUSY = "同步服务的数据库正忙（另一个程序正在写入），未写入任何内容，请稍后重试；笔记本会自动重试"
 DEFAULT_REQUEST_TIMEOUT = 15  # seconds: for a request's headers, and between two parts of its body
 BODY_MIN_RATE = 16 * 1024  # bytes per second, on average, once the first 2 × timeout have passed
